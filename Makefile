@@ -1,0 +1,42 @@
+# Two commands: `make demo` and `make test`. Both build .venv from requirements.lock first.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+RUN    ?= run
+
+.PHONY: demo test test-slow bench sysdeps clean
+
+# System libraries for headless OpenGL (moderngl over EGL, Mesa llvmpipe). Installed with
+# apt-get only when missing, so a machine that has them needs no root.
+SYSDEPS := libegl1 libegl-mesa0 libgl1-mesa-dri
+sysdeps:
+	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+demo: sysdeps $(STAMP)
+	$(VENV)/bin/edlcam demo --out $(RUN)
+
+test: sysdeps $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
+
+test-slow: sysdeps $(STAMP)
+	$(PY) -m pytest -q
+
+bench: sysdeps $(STAMP)
+	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(RUN) .pytest_cache

@@ -1,0 +1,188 @@
+"""Mission-file sections of the flight stage: planet, atmosphere, target, entry, vehicle,
+guidance, parachute, powered descent. Defaults equal missions/mars2020.toml, where each value's
+source is given."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from edlcam.config.base import Section
+
+__all__ = [
+    "PlanetConfig",
+    "AtmosphereConfig",
+    "TargetConfig",
+    "EntryConfig",
+    "VehicleConfig",
+    "GuidanceConfig",
+    "ParachuteConfig",
+    "PoweredDescentConfig",
+    "SimulationConfig",
+]
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+def _same_length(name_a: str, a: list, name_b: str, b: list) -> None:
+    if len(a) != len(b):
+        raise ValueError(f"{name_a} has {len(a)} values but {name_b} has {len(b)}; give one {name_b} per {name_a}")
+    if len(a) < 2:
+        raise ValueError(f"{name_a} needs at least 2 points to interpolate")
+    if any(x2 <= x1 for x1, x2 in zip(a, a[1:])):
+        raise ValueError(f"{name_a} must increase strictly")
+
+
+class PlanetConfig(Section):
+    gm_m3_s2: Positive = 4.2828e13
+    equatorial_radius_m: Positive = 3396.19e3
+    polar_radius_m: Positive = 3376.20e3
+    j2: float = 1960.45e-6
+    rotation_rate_rad_s: float = 7.0882e-5
+    surface_gravity_m_s2: Positive = 3.71
+
+
+class AtmosphereConfig(Section):
+    surface_pressure_pa: Positive = 699.0
+    gas_constant_j_kg_k: Positive = 192.1
+    gamma: Annotated[float, Field(gt=1.0, lt=1.7)] = 1.29
+    tail_altitude_m: Positive = 45_000.0
+    density_scale_low: Positive = 1.0
+    density_scale_high: Positive = 1.0
+    density_split_altitude_m: Positive = 40_000.0
+
+
+class TargetConfig(Section):
+    latitude_deg: Annotated[float, Field(ge=-90, le=90)] = 18.4447
+    longitude_deg: Annotated[float, Field(ge=-180, le=360)] = 77.4508
+
+
+class EntryConfig(Section):
+    utc: str = "2021-02-18T20:36:38Z"
+    altitude_m: Annotated[float, Field(gt=10_000, le=300_000)] = 125_000.0
+    latitude_deg: Annotated[float, Field(ge=-90, le=90)] = 0.0
+    longitude_deg: Annotated[float, Field(ge=-180, le=360)] = 0.0
+    speed_m_s: Annotated[float, Field(gt=1000, lt=12_000)] = 5400.0
+    flight_path_angle_deg: Annotated[float, Field(gt=-45, lt=0)] = -15.5
+    heading_deg: Annotated[float, Field(ge=-360, le=360)] = 90.0
+
+
+class VehicleConfig(Section):
+    entry_mass_kg: Positive = 3440.0
+    balance_mass_kg: NonNegative = 150.0
+    heatshield_mass_kg: Positive = 440.0
+    backshell_mass_kg: Positive = 575.0
+    descent_stage_dry_mass_kg: Positive = 850.0
+    propellant_mass_kg: Positive = 400.0
+    rover_mass_kg: Positive = 1025.0
+    diameter_m: Positive = 4.5
+    aero_mach: list[float] = [0.3, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0]
+    aero_drag_coefficient: list[float] = [1.05, 1.12, 1.25, 1.37, 1.45, 1.52, 1.58, 1.63, 1.66, 1.68]
+    aero_lift_to_drag: list[float] = [0.0, 0.08, 0.12, 0.16, 0.19, 0.21, 0.22, 0.23, 0.24, 0.24]
+    trim_angle_of_attack_deg: float = -16.0
+    heatshield_drag_coefficient: Positive = 1.2
+    backshell_drag_coefficient: Positive = 1.3
+    descent_stage_drag_area_m2: Positive = 6.0
+    descent_stage_drag_coefficient: Positive = 1.0
+
+    @model_validator(mode="after")
+    def _check(self):
+        _same_length("aero_mach", self.aero_mach, "aero_drag_coefficient", self.aero_drag_coefficient)
+        _same_length("aero_mach", self.aero_mach, "aero_lift_to_drag", self.aero_lift_to_drag)
+        parts = (
+            self.balance_mass_kg
+            + self.heatshield_mass_kg
+            + self.backshell_mass_kg
+            + self.descent_stage_dry_mass_kg
+            + self.propellant_mass_kg
+            + self.rover_mass_kg
+        )
+        if abs(parts - self.entry_mass_kg) > 1.0:
+            raise ValueError(
+                f"entry_mass_kg is {self.entry_mass_kg:g} but the parts (balance, heat shield, backshell, "
+                f"descent stage dry, propellant, rover) add up to {parts:g}; make them agree"
+            )
+        return self
+
+
+class GuidanceConfig(Section):
+    reference_bank_deg: Annotated[float, Field(ge=0, le=90)] = 55.0
+    prebank_deg: Annotated[float, Field(ge=0, le=180)] = 55.0
+    range_control_drag_g: Positive = 0.2
+    overcontrol_gain: Positive = 4.0
+    heading_alignment_speed_m_s: Positive = 1100.0
+    heading_alignment_gain: Positive = 2.0
+    deadband_high_speed_km: Positive = 8.0
+    deadband_low_speed_km: Positive = 2.0
+    deadband_reference_speed_m_s: Positive = 5000.0
+    bank_rate_limit_deg_s: Positive = 20.0
+    bank_acceleration_limit_deg_s2: Positive = 5.0
+    sufr_bank_deg: Annotated[float, Field(ge=0, le=30)] = 0.0
+    sufr_max_duration_s: Positive = 12.0
+    navigation_position_error_m: list[float] = [0.0, 0.0, 0.0]
+
+
+class ParachuteConfig(Section):
+    diameter_m: Positive = 21.5
+    mass_kg: Positive = 70.0
+    drag_mach: list[float] = [0.2, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5]
+    drag_coefficient: list[float] = [0.56, 0.58, 0.62, 0.64, 0.62, 0.58, 0.53]
+    inflation_time_s: Positive = 0.45
+    deploy_range_to_target_km: Positive = 13.0
+    deploy_mach_min: Positive = 1.4
+    deploy_mach_max: Positive = 2.2
+    deploy_dynamic_pressure_min_pa: Positive = 300.0
+    deploy_dynamic_pressure_max_pa: Positive = 800.0
+    suspension_length_m: Positive = 36.0
+    swing_damping_ratio: Annotated[float, Field(ge=0, le=1)] = 0.08
+    snatch_swing_deg: Annotated[float, Field(ge=0, le=45)] = 8.0
+    heatshield_separation_delay_s: Positive = 20.0
+    heatshield_separation_mach_max: Positive = 0.8
+
+    @model_validator(mode="after")
+    def _check(self):
+        _same_length("drag_mach", self.drag_mach, "drag_coefficient", self.drag_coefficient)
+        if self.deploy_mach_min >= self.deploy_mach_max:
+            raise ValueError("deploy_mach_min must be below deploy_mach_max")
+        if self.deploy_dynamic_pressure_min_pa >= self.deploy_dynamic_pressure_max_pa:
+            raise ValueError("deploy_dynamic_pressure_min_pa must be below deploy_dynamic_pressure_max_pa")
+        return self
+
+
+class PoweredDescentConfig(Section):
+    backshell_separation_height_m: Positive = 2100.0
+    free_fall_s: NonNegative = 1.0
+    engine_count: Annotated[int, Field(ge=1, le=16)] = 8
+    engine_thrust_n: Positive = 3100.0
+    engine_cant_deg: Annotated[float, Field(ge=0, le=45)] = 15.0
+    specific_impulse_s: Positive = 220.0
+    min_throttle: Annotated[float, Field(ge=0, lt=1)] = 0.1
+    divert_from_backshell_m: NonNegative = 300.0
+    approach_end_height_m: Positive = 100.0
+    constant_velocity_m_s: Positive = 20.0
+    deceleration_start_height_m: Positive = 50.0
+    skycrane_height_m: Positive = 21.0
+    skycrane_speed_m_s: Positive = 0.75
+    bridle_length_m: Positive = 7.6
+    bridle_payout_s: Positive = 6.0
+    rover_stowed_height_m: Positive = 1.2
+    flyaway_duration_s: Positive = 20.0
+    flyaway_distance_m: Positive = 650.0
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not (self.approach_end_height_m > self.deceleration_start_height_m > self.skycrane_height_m):
+            raise ValueError(
+                "heights must fall in order: approach_end_height_m > deceleration_start_height_m > skycrane_height_m"
+            )
+        if self.skycrane_height_m <= self.bridle_length_m + self.rover_stowed_height_m:
+            raise ValueError("skycrane_height_m must exceed bridle_length_m + rover_stowed_height_m")
+        return self
+
+
+class SimulationConfig(Section):
+    step_s: Annotated[float, Field(gt=0, le=0.5)] = 0.05
+    max_duration_s: Positive = 900.0
+    post_landing_s: NonNegative = 60.0

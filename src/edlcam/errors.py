@@ -1,0 +1,59 @@
+"""The exception tree of edlcam.
+
+    EdlcamError                 base: the CLI prints its message as one line and exits 1
+    ├── MissionError            a mission file is missing, malformed or out of range
+    ├── FlightError             the flight could not be completed (skip-out, crash, no deploy)
+    ├── RunFolderError          a run folder lacks a stage output, or it is corrupt
+    ├── RenderError             rendering is impossible (no EGL, unknown camera, time outside flight)
+    ├── StoreError              the onboard store is corrupt or full
+    │   └── StoreCorruptError   a segment failed its checksum (position given)
+    └── LinkError               a pass schedule or link parameter is invalid; a transfer failed
+
+Every message states the value, the limit and the fix, and names the file and field where
+there is one.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EdlcamError",
+    "MissionError",
+    "FlightError",
+    "RunFolderError",
+    "RenderError",
+    "StoreError",
+    "StoreCorruptError",
+    "LinkError",
+]
+
+
+class EdlcamError(Exception):
+    """Base class of every error edlcam reports to a user."""
+
+
+class MissionError(EdlcamError):
+    """A mission file is missing, malformed, or holds a value outside its limits."""
+
+
+class FlightError(EdlcamError):
+    """The simulated flight failed: what happened, and when."""
+
+
+class RunFolderError(EdlcamError):
+    """A run folder lacks a stage's output or holds a corrupt one."""
+
+
+class RenderError(EdlcamError):
+    """A frame cannot be rendered."""
+
+
+class StoreError(EdlcamError):
+    """The onboard store cannot be read or written."""
+
+
+class StoreCorruptError(StoreError):
+    """A store segment failed its integrity check."""
+
+
+class LinkError(EdlcamError):
+    """A link parameter or pass schedule is invalid, or a transfer failed."""
