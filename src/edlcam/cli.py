@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from edlcam.errors import EdlcamError
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     except EdlcamError as exc:
         if os.environ.get("EDLCAM_DEBUG"):
             raise
-        _err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        _err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return 1
     except KeyboardInterrupt:
         _err.print("[bold red]interrupted[/]")
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("EDLCAM_DEBUG"):
             raise
         _err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
             "(a bug in edlcam: rerun with EDLCAM_DEBUG=1 for the traceback and report it)",
             soft_wrap=True,
         )

@@ -1,8 +1,9 @@
 """The mission file: TOML, validated with pydantic, with errors that name the file and field.
 
 A mission holds every input of a run: the planet, the vehicle, the guidance, the target, the
-cameras, the onboard and link settings. ``missions/mars2020.toml`` ships as the default; a
-user's file needs only the values that differ (tables merge key by key over the default).
+cameras, the onboard and link settings. ``missions/mars2020.toml`` ships as the default. A user's
+file is either complete, or starts with ``extends = "mars2020"`` and holds only the values that
+differ (tables merge key by key over the shipped mission).
 
 >>> m = load_mission()
 >>> round(m.target.latitude_deg, 4)
@@ -118,6 +119,8 @@ def _describe(error: dict[str, Any]) -> str:
     msg = error["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+    if msg.startswith("Input should be "):
+        msg = "it should be " + msg[len("Input should be ") :]
     if isinstance(given, (dict, list)) or given is None:
         return f"'{where}': {msg}"
     return f"'{where}' is {given!r}: {msg}"
@@ -141,16 +144,51 @@ def load_mission(path: str | Path | None = None, *, seed: int | None = None) -> 
     """
     default = _read_toml(default_mission_path())
     if path is None:
-        data, source = default, str(default_mission_path())
+        return mission_from_dict(default, source=str(default_mission_path())).with_seed(seed)
+    path = Path(path)
+    source = str(path)
+    user = _read_toml(path)
+    base = user.pop("extends", None)
+    if base is None:
+        missing = _first_missing(default, user)
+        if missing:
+            raise MissionError(
+                f"{source}: '{missing}' is missing; add it, or put extends = \"mars2020\" at the top of the file "
+                "to take every value you leave out from the shipped Mars 2020 mission"
+            )
+        data = user
+    elif base == "mars2020":
+        data = _merge(default, user)
     else:
-        path = Path(path)
-        data, source = _merge(default, _read_toml(path)), str(path)
+        raise MissionError(f"{source}: 'extends' is {base!r}; the only mission to extend is \"mars2020\"")
     return mission_from_dict(data, source=source).with_seed(seed)
+
+
+def _first_missing(reference: dict, given: dict, prefix: str = "") -> str | None:
+    """Dotted name of the first key of ``reference`` absent from ``given`` (None if complete)."""
+    for key, value in reference.items():
+        name = f"{prefix}{key}"
+        if key not in given:
+            return name
+        if isinstance(value, dict) and isinstance(given[key], dict):
+            deeper = _first_missing(value, given[key], name + ".")
+            if deeper:
+                return deeper
+    return None
+
+
+def _drop_none(value):
+    # TOML has no null: an optional value left unset is simply absent (its default is None).
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
 
 
 def write_mission(mission: Mission, path: str | Path) -> None:
     """Write the resolved mission (every value, defaults included) as TOML."""
     Path(path).write_text(
         "# Resolved inputs of this run: every value the stages used (written by edlcam).\n"
-        + tomli_w.dumps(mission.model_dump(mode="json"))
+        + tomli_w.dumps(_drop_none(mission.model_dump(mode="json")))
     )

@@ -45,7 +45,7 @@ class PlanetConfig(Section):
 
 
 class AtmosphereConfig(Section):
-    surface_pressure_pa: Positive = 699.0
+    surface_pressure_pa: Positive = 580.0
     gas_constant_j_kg_k: Positive = 192.1
     gamma: Annotated[float, Field(gt=1.0, lt=1.7)] = 1.29
     tail_altitude_m: Positive = 45_000.0
@@ -62,11 +62,11 @@ class TargetConfig(Section):
 class EntryConfig(Section):
     utc: str = "2021-02-18T20:36:38Z"
     altitude_m: Annotated[float, Field(gt=10_000, le=300_000)] = 125_000.0
-    latitude_deg: Annotated[float, Field(ge=-90, le=90)] = 0.0
-    longitude_deg: Annotated[float, Field(ge=-180, le=360)] = 0.0
+    latitude_deg: Annotated[float, Field(ge=-90, le=90)] = 15.9630
+    longitude_deg: Annotated[float, Field(ge=-180, le=360)] = 66.7356
     speed_m_s: Annotated[float, Field(gt=1000, lt=12_000)] = 5400.0
     flight_path_angle_deg: Annotated[float, Field(gt=-45, lt=0)] = -15.5
-    heading_deg: Annotated[float, Field(ge=-360, le=360)] = 90.0
+    heading_deg: Annotated[float, Field(ge=-360, le=360)] = 74.82
 
 
 class VehicleConfig(Section):
@@ -108,19 +108,22 @@ class VehicleConfig(Section):
 
 
 class GuidanceConfig(Section):
-    reference_bank_deg: Annotated[float, Field(ge=0, le=90)] = 55.0
-    prebank_deg: Annotated[float, Field(ge=0, le=180)] = 55.0
+    reference_bank_deg: Annotated[float, Field(ge=0, le=90)] = 45.0
+    prebank_deg: Annotated[float, Field(ge=0, le=180)] = 45.0
     range_control_drag_g: Positive = 0.2
     overcontrol_gain: Positive = 4.0
     heading_alignment_speed_m_s: Positive = 1100.0
     heading_alignment_gain: Positive = 2.0
+    heading_alignment_max_bank_deg: Annotated[float, Field(gt=0, le=90)] = 45.0
+    reference_end_speed_m_s: Positive = 450.0
     deadband_high_speed_km: Positive = 8.0
     deadband_low_speed_km: Positive = 2.0
     deadband_reference_speed_m_s: Positive = 5000.0
     bank_rate_limit_deg_s: Positive = 20.0
     bank_acceleration_limit_deg_s2: Positive = 5.0
     sufr_bank_deg: Annotated[float, Field(ge=0, le=30)] = 0.0
-    sufr_max_duration_s: Positive = 12.0
+    sufr_lead_s: Positive = 8.0
+    sufr_max_duration_s: Positive = 15.0
     navigation_position_error_m: list[float] = [0.0, 0.0, 0.0]
 
 
@@ -130,7 +133,7 @@ class ParachuteConfig(Section):
     drag_mach: list[float] = [0.2, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5]
     drag_coefficient: list[float] = [0.56, 0.58, 0.62, 0.64, 0.62, 0.58, 0.53]
     inflation_time_s: Positive = 0.45
-    deploy_range_to_target_km: Positive = 13.0
+    deploy_range_to_target_km: Positive = 8.0
     deploy_mach_min: Positive = 1.4
     deploy_mach_max: Positive = 2.2
     deploy_dynamic_pressure_min_pa: Positive = 300.0
@@ -159,7 +162,8 @@ class PoweredDescentConfig(Section):
     engine_cant_deg: Annotated[float, Field(ge=0, le=45)] = 15.0
     specific_impulse_s: Positive = 220.0
     min_throttle: Annotated[float, Field(ge=0, lt=1)] = 0.1
-    divert_from_backshell_m: NonNegative = 300.0
+    approach_duration_s: Positive = 40.0
+    approach_max_thrust_fraction: Annotated[float, Field(gt=0, le=1)] = 0.85
     approach_end_height_m: Positive = 100.0
     constant_velocity_m_s: Positive = 20.0
     deceleration_start_height_m: Positive = 50.0

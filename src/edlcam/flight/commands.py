@@ -1,9 +1,46 @@
-"""CLI commands of the flight stage."""
+"""CLI commands of the flight stage: ``edlcam simulate``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+__all__ = ["register"]
+
+
+def simulate_command(
+    out: Path = typer.Option(..., "--out", help="Run folder to write (created if missing)."),
+    mission: Optional[Path] = typer.Option(None, "--mission", help="Mission TOML (default: the shipped Mars 2020 mission)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the mission's [mission] seed)."),
+) -> None:
+    """Simulate entry, descent and landing; write RUN/flight/ (trajectory, bodies, events, plots)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from edlcam.flight.run import simulate
+    from edlcam.mission import load_mission
+
+    m = load_mission(mission, seed=seed)
+    console = Console()
+    with Progress(
+        TextColumn("[bold]flight[/]"), BarColumn(), TextColumn("E+{task.completed:.0f} s"), TimeElapsedColumn(), console=console, transient=True
+    ) as bar:
+        task = bar.add_task("flight", total=m.simulation.max_duration_s)
+        outputs = simulate(m, out, progress=lambda t, _done: bar.update(task, completed=t))
+    import json
+
+    events = json.loads(outputs.events.read_text())["events"]
+    td = events[-1]
+    console.print(
+        f"[green]landed[/] E+{td['t_s']:.1f} s at {td['vertical_speed_m_s']:.2f} m/s vertical, "
+        f"{td['horizontal_speed_m_s']:.2f} m/s horizontal, {td['miss_distance_m']:.1f} m from the target"
+    )
+    for path in (outputs.trajectory, outputs.bodies, outputs.events, *outputs.plots):
+        console.print(f"  {path}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to ``app``."""
+    app.command("simulate")(simulate_command)

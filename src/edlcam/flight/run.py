@@ -1,0 +1,159 @@
+"""``edlcam simulate``: fly the mission once and write the flight stage's part of the run folder.
+
+Outputs (schemas in docs/run-folder.md): ``RUN/mission.toml``, ``RUN/flight/trajectory.parquet``,
+``RUN/flight/bodies.parquet``, ``RUN/flight/events.json`` and the PNG plots.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from edlcam.errors import FlightError
+from edlcam.flight.attitude import quaternions_wxyz
+from edlcam.flight.bodies import build_bodies, bodies_table
+from edlcam.flight.sequencer import EVENT_NAMES, MINOR_EVENT_NAMES, PHASE_NAMES, FlightResult, fly
+from edlcam.flight.vehicle import Vehicle, atmosphere_from_mission
+from edlcam.mission import Mission, write_mission
+
+__all__ = ["simulate", "SimulationOutputs", "parse_utc", "utc_at"]
+
+log = logging.getLogger(__name__)
+
+TRAJECTORY_COLUMNS = (
+    "t_s", "altitude_m", "height_agl_m", "lat_deg", "lon_deg", "east_m", "north_m", "up_m",
+    "ve_m_s", "vn_m_s", "vu_m_s", "speed_m_s", "flight_path_angle_deg", "heading_deg", "mach",
+    "dynamic_pressure_pa", "density_kg_m3", "pressure_pa", "temperature_k", "decel_g", "mass_kg",
+    "bank_deg", "throttle", "range_to_target_m", "phase", "qw", "qx", "qy", "qz",
+)
+
+
+@dataclass(frozen=True)
+class SimulationOutputs:
+    run_dir: Path
+    trajectory: Path
+    bodies: Path
+    events: Path
+    plots: tuple[Path, ...]
+    result: FlightResult
+
+
+def parse_utc(text: str) -> datetime:
+    """A UTC timestamp from ISO 8601 text (``Z`` or an offset)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def utc_at(entry_utc: str, t_s: float) -> str:
+    """ISO UTC (millisecond, ``Z``) of ``t_s`` seconds after entry interface."""
+    t = parse_utc(entry_utc) + timedelta(seconds=float(t_s))
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def _clean(x):
+    if isinstance(x, (float, np.floating)):
+        return None if not math.isfinite(float(x)) else round(float(x), 6)
+    return x
+
+
+def _event_record(name, ev, i, entry_utc):
+    out = {"name": name}
+    for key in ("t_s", "altitude_m", "height_agl_m", "speed_m_s", "mach", "dynamic_pressure_pa"):
+        out[key] = _clean(ev[key][i])
+    out["utc"] = utc_at(entry_utc, ev["t_s"][i])
+    return out
+
+
+def _check_flight(result: FlightResult, mission: Mission) -> None:
+    status, reason = result.status[0], result.reason[0]
+    if status in ("landed",):
+        return
+    if status in ("skip_out", "crash", "timeout", "fuel_out", "hard_landing"):
+        raise FlightError(f"the flight failed: {reason}; check the [entry] state and the vehicle in the mission file")
+    if status == "deploy_out_of_box":
+        log.warning("%s", reason)
+
+
+def simulate(mission: Mission, out_dir: str | Path, *, progress=None, plots: bool = True, terrain=None) -> SimulationOutputs:
+    """Fly ``mission`` (nominal case, its seed) and write the flight outputs under ``out_dir``."""
+
+    out = Path(out_dir)
+    flight_dir = out / "flight"
+    flight_dir.mkdir(parents=True, exist_ok=True)
+    if terrain is None:
+        from edlcam.mars.terrain import Terrain
+
+        terrain = Terrain.from_mission(mission)
+    result = fly(mission, terrain=terrain, record=True, progress=progress)
+    _check_flight(result, mission)
+    rec = {k: v[:, 0] for k, v in result.record.items()}
+    events = {name: float(result.events[name]["t_s"][0]) for name in EVENT_NAMES + MINOR_EVENT_NAMES}
+    vehicle = Vehicle.from_mission(mission)
+    atmosphere = atmosphere_from_mission(mission)
+    tracks, body_events = build_bodies(rec, events, mission, terrain, atmosphere, vehicle)
+
+    # Trajectory: the rover's point, attitude of the body that carries it.
+    n = len(rec["t_s"])
+    vh = np.hypot(rec["ve_m_s"], rec["vn_m_s"])
+    rover_rot = tracks["rover"].rot[:n]
+    q = quaternions_wxyz(rover_rot)
+    cols = {k: rec[k] for k in TRAJECTORY_COLUMNS if k in rec}
+    cols["flight_path_angle_deg"] = np.degrees(np.arctan2(rec["vu_m_s"], vh))
+    cols["heading_deg"] = np.degrees(np.arctan2(rec["ve_m_s"], rec["vn_m_s"])) % 360.0
+    cols["phase"] = np.array([PHASE_NAMES[int(c)] for c in rec["phase_code"]], dtype=object)
+    for j, c in enumerate(("qw", "qx", "qy", "qz")):
+        cols[c] = q[:, j]
+    table = pa.table({k: cols[k] for k in TRAJECTORY_COLUMNS})
+    traj_path = flight_dir / "trajectory.parquet"
+    pq.write_table(table, traj_path)
+
+    bodies_path = flight_dir / "bodies.parquet"
+    pq.write_table(pa.table(bodies_table(tracks)), bodies_path)
+
+    entry_utc = mission.entry.utc
+    main = []
+    for name in EVENT_NAMES:
+        ev = result.events[name]
+        if not math.isfinite(ev["t_s"][0]):
+            continue
+        item = _event_record(name, ev, 0, entry_utc)
+        if name == "touchdown":
+            item["vertical_speed_m_s"] = _clean(result.touchdown_vertical_speed_m_s[0])
+            item["horizontal_speed_m_s"] = _clean(result.touchdown_horizontal_speed_m_s[0])
+            item["miss_distance_m"] = _clean(result.miss_distance_m[0])
+        main.append(item)
+    minor = []
+    for name in MINOR_EVENT_NAMES:
+        ev = result.events[name]
+        if math.isfinite(ev["t_s"][0]):
+            minor.append(_event_record(name, ev, 0, entry_utc))
+    for name, t in body_events.items():
+        minor.append({"name": name, "t_s": _clean(t), "utc": utc_at(entry_utc, t)})
+    minor.sort(key=lambda e: e["t_s"])
+    events_path = flight_dir / "events.json"
+    events_path.write_text(
+        json.dumps(
+            {
+                "events": main,
+                "minor_events": minor,
+                "status": str(result.status[0]),
+                "propellant_used_kg": _clean(result.propellant_used_kg[0]),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    write_mission(mission, out / "mission.toml")
+    plot_paths: tuple[Path, ...] = ()
+    if plots:
+        from edlcam.flight.plots import plot_flight
+
+        plot_paths = plot_flight(traj_path, events_path, flight_dir, mission=mission)
+    return SimulationOutputs(out, traj_path, bodies_path, events_path, plot_paths, result)

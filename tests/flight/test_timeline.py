@@ -1,0 +1,132 @@
+"""The default mission against the published Mars 2020 timeline (REFERENCE.md, NASA landing
+timeline as published before landing): each event within ±15 s of its nominal time and its state
+within ±15 %, touchdown 0.75 ± 0.1 m/s vertical, < 0.5 m/s horizontal, < 100 m from the target
+with perfect navigation."""
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+
+@pytest.fixture(scope="module")
+def events(nominal_run):
+    data = json.loads((nominal_run / "flight" / "events.json").read_text())
+    return {e["name"]: e for e in data["events"]}
+
+
+def test_events_in_flight_order(nominal_run, events):
+    names = [e["name"] for e in json.loads((nominal_run / "flight" / "events.json").read_text())["events"]]
+    assert names == [
+        "entry_interface", "peak_heating", "peak_deceleration", "parachute_deploy", "heatshield_separation",
+        "backshell_separation", "powered_descent_start", "skycrane_start", "touchdown",
+    ]
+    times = [events[n]["t_s"] for n in names]
+    assert times == sorted(times)
+
+
+# (event, nominal E+ s) — NASA timeline, REFERENCE.md. Backshell: "≈ 330–360" → midpoint 345.
+@pytest.mark.parametrize(
+    "name, nominal_s",
+    [
+        ("peak_heating", 80.0),
+        ("peak_deceleration", 90.0),
+        ("parachute_deploy", 240.0),
+        ("heatshield_separation", 260.0),
+        ("backshell_separation", 345.0),
+        ("skycrane_start", 390.0),
+        ("touchdown", 410.0),
+    ],
+)
+def test_event_times_within_15_s(events, name, nominal_s):
+    assert events[name]["t_s"] == pytest.approx(nominal_s, abs=15.0)
+
+
+def test_entry_interface_state(events):
+    # NASA: EI at 125 km, ≈ 5.4 km/s planet-relative.
+    assert events["entry_interface"]["altitude_m"] == pytest.approx(125_000.0, abs=1.0)
+    assert events["entry_interface"]["speed_m_s"] == pytest.approx(5400.0, rel=0.01)
+
+
+def test_parachute_deploy_state(events):
+    # NASA: ≈ 420 m/s at ≈ 11 km (above the landing site); ±15 %. Inside the M2020 deploy box
+    # (Mach 1.4–2.2, q 300–800 Pa; EDL-Py / NASA).
+    e = events["parachute_deploy"]
+    assert e["speed_m_s"] == pytest.approx(420.0, rel=0.15)
+    assert e["height_agl_m"] == pytest.approx(11_000.0, rel=0.15)
+    assert 1.4 <= e["mach"] <= 2.2 and 300.0 <= e["dynamic_pressure_pa"] <= 800.0
+
+
+def test_heatshield_separation_speed(events):
+    # NASA: ≈ 160 m/s; ±15 %.
+    assert events["heatshield_separation"]["speed_m_s"] == pytest.approx(160.0, rel=0.15)
+
+
+def test_backshell_separation_state(events):
+    # NASA: ≈ 2.1 km above ground, ≈ 89 m/s; ±15 %.
+    e = events["backshell_separation"]
+    assert e["height_agl_m"] == pytest.approx(2100.0, rel=0.15)
+    assert e["speed_m_s"] == pytest.approx(89.0, rel=0.15)
+
+
+def test_skycrane_height(events):
+    # NASA: sky crane from ≈ 20 m above ground; ±15 %.
+    assert events["skycrane_start"]["height_agl_m"] == pytest.approx(20.0, rel=0.15)
+
+
+def test_touchdown(events):
+    # NASA: 0.75 m/s vertical at touchdown; issue: ±0.1 m/s, < 0.5 m/s horizontal, < 100 m miss.
+    td = events["touchdown"]
+    assert td["vertical_speed_m_s"] == pytest.approx(0.75, abs=0.1)
+    assert td["horizontal_speed_m_s"] < 0.5
+    assert td["miss_distance_m"] < 100.0
+    assert abs(td["height_agl_m"]) < 0.1  # located to within one output step at 0.75 m/s
+
+
+def test_touchdown_utc_matches_earth_received_time(events):
+    # NASA: touchdown confirmed ≈ 20:55 UTC Earth-received; SCET = ERT − 682 s one-way light time.
+    from datetime import datetime, timedelta
+
+    scet = datetime.fromisoformat(events["touchdown"]["utc"].replace("Z", "+00:00"))
+    ert = scet + timedelta(seconds=682)
+    assert abs((ert - datetime.fromisoformat("2021-02-18T20:55:00+00:00")).total_seconds()) < 60.0
+
+
+def test_trajectory_schema(nominal_run):
+    t = pq.read_table(nominal_run / "flight" / "trajectory.parquet")
+    for col in ("t_s", "altitude_m", "height_agl_m", "lat_deg", "lon_deg", "speed_m_s", "mach", "dynamic_pressure_pa",
+                "decel_g", "mass_kg", "bank_deg", "phase", "qw", "qx", "qy", "qz"):
+        assert col in t.column_names
+    d = t.to_pydict()
+    assert d["t_s"][0] == 0.0
+    assert set(d["phase"]) == {"entry", "parachute", "powered", "skycrane", "landed"}
+    import numpy as np
+
+    q = np.stack([d[c] for c in ("qw", "qx", "qy", "qz")], axis=1)
+    assert np.allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-9)
+    # Peak sensed deceleration: MSL-class entries peak near 10 g (Way et al.); between 6 and 15 g.
+    assert 6.0 < max(d["decel_g"][: len(d["decel_g"]) // 2]) < 15.0
+
+
+def test_bodies_cover_the_landing_and_a_minute_after(nominal_run, events):
+    b = pq.read_table(nominal_run / "flight" / "bodies.parquet").to_pandas()
+    assert set(b["body"]) == {"heatshield", "backshell", "parachute", "descent_stage", "rover"}
+    td = events["touchdown"]["t_s"]
+    for body, g in b.groupby("body"):
+        assert g["t_s"].max() == pytest.approx(td + 60.0, abs=0.06), body
+    chute = b[b.body == "parachute"]
+    assert chute["t_s"].min() == pytest.approx(events["parachute_deploy"]["t_s"], abs=1e-6)
+    assert chute["aux"].max() <= 1.0 and chute["aux"].max() > 0.9
+    # The rover ends where the trajectory touched down; the descent stage crashes far away
+    # (NASA: ≈ 700 m; est. 650 m flyaway).
+    rover = b[b.body == "rover"].iloc[-1]
+    ds = b[b.body == "descent_stage"].iloc[-1]
+    import math
+
+    assert math.hypot(ds.east_m - rover.east_m, ds.north_m - rover.north_m) == pytest.approx(650.0, rel=0.3)
+    # The heat shield falls below the rover after separation and lands first.
+    hs = b[b.body == "heatshield"].set_index("t_s")["up_m"]
+    rv = b[b.body == "rover"].set_index("t_s")["up_m"]
+    t_hs = events["heatshield_separation"]["t_s"]
+    later = hs.index[(hs.index > t_hs + 5) & (hs.index < t_hs + 30)]
+    assert (hs.loc[later] < rv.loc[later] - 10).all()
