@@ -1,11 +1,135 @@
-"""Mission-file section of the cameras stage (owned by that stage; declarations only)."""
+"""Mission-file section of the cameras stage (owned by that stage; declarations only).
+
+``[cameras]`` holds the renderer's settings and ``[cameras.views.<name>]`` one table per camera.
+Defaults equal missions/mars2020.toml, where each value's source is given (Maki et al. 2020,
+Space Sci. Rev. 216:137 for the EDLCAM suite; "est." elsewhere).
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
 from edlcam.config.base import Section
 
-__all__ = ["CamerasConfig"]
+__all__ = ["CameraConfig", "CamerasConfig", "DEFAULT_VIEWS"]
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Vector3 = Annotated[list[float], Field(min_length=3, max_length=3)]
+
+MOUNT_BODIES = ("heatshield", "backshell", "parachute", "descent_stage", "rover")
+
+
+class CameraConfig(Section):
+    """One camera: where it sits on which body, what it sees, when it runs, how its sensor behaves."""
+
+    mount: Literal["heatshield", "backshell", "parachute", "descent_stage", "rover"]
+    position_m: Vector3  # in the mount body's frame (docs/run-folder.md)
+    look: Vector3  # optical axis in the mount body's frame (normalised on use)
+    up: Vector3  # a direction in the body frame that appears toward the top of the image
+    width_px: Annotated[int, Field(ge=16, le=8192)]
+    height_px: Annotated[int, Field(ge=16, le=8192)]
+    hfov_deg: Annotated[float, Field(gt=1.0, lt=170.0)]  # horizontal field of view of the pinhole part
+    vfov_deg: Annotated[float, Field(gt=1.0, lt=170.0)]
+    k1: float = 0.0  # radial distortion: CAHVOR rho1 (Gennery 2006), x_d = x (1 + k1 r^2 + k2 r^4)
+    k2: float = 0.0  # CAHVOR rho2
+    fps: Annotated[float, Field(gt=0, le=1000)]
+    preview_rate_divisor: Annotated[int, Field(ge=1, le=100)] = 1  # preview keeps every n-th frame
+    colour: Literal["bayer", "mono"] = "bayer"
+    start_event: str
+    start_offset_s: float = 0.0
+    end_event: str
+    end_offset_s: float = 0.0
+    min_exposure_s: Positive = 20e-6
+    max_exposure_s: Positive = 0.03
+    max_gain: Annotated[float, Field(ge=1.0, le=1000.0)] = 16.0
+    ae_target: Annotated[float, Field(gt=0, lt=1)] = 0.18  # mean linear signal / full well the AE aims for
+    ae_speed: Annotated[float, Field(gt=0, le=1)] = 0.25  # fraction of the log-exposure error corrected per frame
+    sensitivity_e_per_s: Positive = 1.0e7  # electrons/s from radiance 1 (white Lambertian, Sun overhead)
+    full_well_e: Positive = 10_500.0
+    read_noise_e: NonNegative = 12.0
+    bit_depth: Annotated[int, Field(ge=8, le=16)] = 12
+    max_blur_subframes: Annotated[int, Field(ge=1, le=64)] = 8
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.min_exposure_s > self.max_exposure_s:
+            raise ValueError(
+                f"min_exposure_s {self.min_exposure_s:g} exceeds max_exposure_s {self.max_exposure_s:g}; swap them"
+            )
+        if self.max_exposure_s >= 1.0 / self.fps:
+            raise ValueError(
+                f"max_exposure_s {self.max_exposure_s:g} s does not fit in one frame at {self.fps:g} fps; "
+                f"make it shorter than {1.0 / self.fps:g} s"
+            )
+        dot = sum(a * b for a, b in zip(self.look, self.up))
+        n_look = sum(a * a for a in self.look) ** 0.5
+        n_up = sum(a * a for a in self.up) ** 0.5
+        if n_look == 0 or n_up == 0 or abs(dot) > 0.999 * n_look * n_up:
+            raise ValueError("look and up must be non-zero and not parallel; give an up direction across the look")
+        return self
+
+
+def _view(**kw) -> CameraConfig:
+    return CameraConfig(**kw)
+
+
+# The PUCs sit at the backshell's apex (mesh top 2.57 m) at 120° spacing, tilted toward the canopy that flies
+# ≈ 36 m above on the symmetry axis (+z); their fields (est.) frame the 21.5 m canopy (≈ 33° wide).
+_PUC = dict(
+    mount="backshell", width_px=1280, height_px=1024, hfov_deg=50.0, vfov_deg=41.0, fps=75.0,
+    preview_rate_divisor=5, start_event="parachute_deploy", start_offset_s=-1.0,
+    end_event="backshell_separation", end_offset_s=0.0, max_exposure_s=0.012,
+)
+
+DEFAULT_VIEWS: dict[str, CameraConfig] = {
+    "puc_a": _view(**_PUC, position_m=[0.7, 0.0, 2.6], look=[-0.1, 0.0, 1.0], up=[1.0, 0.0, 0.0]),
+    "puc_b": _view(**_PUC, position_m=[-0.35, 0.606, 2.6], look=[0.05, -0.0866, 1.0], up=[-0.5, 0.866, 0.0]),
+    "puc_c": _view(**_PUC, position_m=[-0.35, -0.606, 2.6], look=[0.05, 0.0866, 1.0], up=[-0.5, -0.866, 0.0]),
+    "rdc": _view(
+        mount="rover", position_m=[0.6, 0.0, 0.55], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
+        width_px=1280, height_px=1024, hfov_deg=35.0, vfov_deg=30.0, fps=30.0, preview_rate_divisor=2,
+        start_event="heatshield_separation", start_offset_s=-1.0, end_event="touchdown", end_offset_s=5.0,
+    ),
+    "ddc": _view(
+        mount="descent_stage", position_m=[0.9, 0.4, -0.4], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
+        width_px=2048, height_px=1536, hfov_deg=45.0, vfov_deg=34.5, fps=30.0, preview_rate_divisor=2,
+        start_event="skycrane_start", start_offset_s=-2.0, end_event="touchdown", end_offset_s=10.0,
+    ),
+    "ruc": _view(
+        mount="rover", position_m=[-0.4, 0.4, 1.66], look=[0.0, 0.0, 1.0], up=[1.0, 0.0, 0.0],
+        width_px=1280, height_px=1024, hfov_deg=50.0, vfov_deg=41.0, fps=30.0, preview_rate_divisor=2,
+        start_event="skycrane_start", start_offset_s=-2.0, end_event="touchdown", end_offset_s=10.0,
+    ),
+    "lcam": _view(
+        mount="rover", position_m=[0.9, -0.3, 0.55], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
+        width_px=1024, height_px=1024, hfov_deg=90.0, vfov_deg=90.0, k1=-0.05, fps=1.0,
+        colour="mono", start_event="heatshield_separation", start_offset_s=5.0,
+        end_event="touchdown", end_offset_s=0.0, max_exposure_s=0.01,
+    ),
+}
 
 
 class CamerasConfig(Section):
-    """[cameras] table of the mission file."""
+    """[cameras] table of the mission file: renderer settings and one [cameras.views.<name>] per camera."""
+
+    msaa_samples: Annotated[int, Field(ge=0, le=16)] = 4  # full quality; preview renders without MSAA
+    terrain_samples: Annotated[int, Field(ge=17, le=1025)] = 257  # vertices per side of each terrain ring
+    preview_terrain_samples: Annotated[int, Field(ge=17, le=1025)] = 129
+    max_rocks: Annotated[int, Field(ge=0, le=1_000_000)] = 40_000
+    dust_particles: Annotated[int, Field(ge=0, le=100_000)] = 4000
+    dust_height_m: Positive = 20.0  # engines lift dust when the descent stage is below this height
+    haze_distance_m: Positive = 60_000.0  # e-folding distance of the dust haze (aerial perspective)
+    shadow_map_px: Annotated[int, Field(ge=256, le=8192)] = 2048
+    views: dict[str, CameraConfig] = Field(default_factory=lambda: dict(DEFAULT_VIEWS))
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.views:
+            raise ValueError("views is empty; define at least one [cameras.views.<name>] table")
+        for name in self.views:
+            if not name.replace("_", "").isalnum() or name != name.lower():
+                raise ValueError(f"camera name {name!r} must be lower-case letters, digits and underscores")
+        return self

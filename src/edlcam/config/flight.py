@@ -188,5 +188,8 @@ class PoweredDescentConfig(Section):
 
 class SimulationConfig(Section):
     step_s: Annotated[float, Field(gt=0, le=0.5)] = 0.05
+    entry_step_s: Annotated[float, Field(gt=0, le=1.0)] = 0.2
+    parachute_step_s: Annotated[float, Field(gt=0, le=1.0)] = 0.1
+    parachute_fine_s: NonNegative = 3.0
     max_duration_s: Positive = 900.0
     post_landing_s: NonNegative = 60.0

@@ -1,11 +1,71 @@
-"""Mission-file section of the terrain stage (owned by that stage; declarations only)."""
+"""Mission-file section of the terrain: the Jezero-like landscape, its craters, rocks and
+roughness. Defaults equal the [terrain] table of missions/mars2020.toml, where each value's source
+is given."""
 
 from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
 
 from edlcam.config.base import Section
 
 __all__ = ["TerrainConfig"]
 
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=360)]
+
 
 class TerrainConfig(Section):
     """[terrain] table of the mission file."""
+
+    # The host crater (Jezero) and its surroundings.
+    crater_center_latitude_deg: Latitude = 18.38
+    crater_center_longitude_deg: Longitude = 77.58
+    crater_diameter_m: Annotated[float, Field(gt=1000, le=200_000)] = 45_000.0
+    floor_altitude_m: float = -2570.0
+    plain_altitude_m: float = -2200.0
+    rim_height_m: NonNegative = 450.0
+    floor_radius_fraction: Annotated[float, Field(gt=0.1, lt=0.95)] = 0.85
+    regional_slope_m_per_km: NonNegative = 4.0
+    regional_slope_azimuth_deg: Annotated[float, Field(ge=0, lt=360)] = 110.0
+    # The western delta (a fan from the inlet on the rim toward the crater centre).
+    delta_azimuth_deg: Annotated[float, Field(ge=0, lt=360)] = 295.0
+    delta_radius_m: Positive = 12_000.0
+    delta_half_angle_deg: Annotated[float, Field(gt=5, lt=90)] = 42.0
+    delta_front_thickness_m: NonNegative = 40.0
+    delta_apex_thickness_m: NonNegative = 110.0
+    # Superposed craters: Ivanov (2001) production function with the Hartmann & Neukum (2001)
+    # chronology, capped at an equilibrium density (a fraction of geometric saturation).
+    plains_age_gyr: Annotated[float, Field(gt=0, le=4.5)] = 3.8
+    floor_age_gyr: Annotated[float, Field(gt=0, le=4.5)] = 3.2
+    equilibrium_fraction: Annotated[float, Field(gt=0, le=0.2)] = 0.05
+    crater_min_diameter_m: Annotated[float, Field(ge=0.25, le=100)] = 0.5
+    crater_depth_ratio: Annotated[float, Field(gt=0, le=0.3)] = 0.2
+    crater_rim_height_ratio: Annotated[float, Field(ge=0, le=0.1)] = 0.04
+    # Rocks: Golombek & Rapp (1997) cumulative fractional area F_k(D) = k exp(-q D).
+    rock_abundance_k: Annotated[float, Field(gt=0, le=0.4)] = 0.06
+    rock_max_diameter_m: Annotated[float, Field(gt=0.05, le=10)] = 2.5
+    rock_height_ratio: Annotated[float, Field(gt=0, le=1)] = 0.5
+    # Fractal roughness (spectral synthesis of fractional Brownian surfaces).
+    roughness_rms_at_100m_m: NonNegative = 1.0
+    hurst_exponent: Annotated[float, Field(gt=0, lt=1)] = 0.8
+    floor_roughness_factor: Annotated[float, Field(ge=0, le=2)] = 0.35
+    # Extent of the modelled region; beyond it the ground is the regional plain.
+    model_radius_m: Annotated[float, Field(ge=30_000, le=300_000)] = 80_000.0
+    blend_width_m: Annotated[float, Field(ge=1000, le=100_000)] = 20_000.0
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.floor_altitude_m >= self.plain_altitude_m + self.rim_height_m:
+            raise ValueError(
+                f"floor_altitude_m {self.floor_altitude_m:g} lies above the rim "
+                f"(plain_altitude_m + rim_height_m = {self.plain_altitude_m + self.rim_height_m:g}); lower the floor"
+            )
+        if self.delta_apex_thickness_m < self.delta_front_thickness_m:
+            raise ValueError("delta_apex_thickness_m must be at least delta_front_thickness_m (the delta rises toward its apex)")
+        if self.rock_max_diameter_m <= 0.05:
+            raise ValueError("rock_max_diameter_m must exceed 0.05 m, the smallest rock modelled")
+        return self

@@ -60,16 +60,19 @@ def inertial_accelerations(r_m, v_m_s, planet: Planet):
 Derivative = Callable[[float, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
-def rk4_step(f: Derivative, t_s: float, r_m, v_m_s, mass_kg, dt_s: float):
-    """One classical RK4 step of (r, v, m) under ``f(t, r, v, m) -> (ṙ, v̇, ṁ)``."""
+def rk4_step(f: Derivative, t_s, r_m, v_m_s, mass_kg, dt_s):
+    """One classical RK4 step of (r, v, m) under ``f(t, r, v, m) -> (ṙ, v̇, ṁ)``.
+
+    ``t_s`` and ``dt_s`` are scalars or arrays of shape (N,): each trajectory may keep its own
+    clock and step."""
+    dt_m = np.asarray(dt_s, float)  # for masses (N,)
+    dt_v = dt_m[..., None] if dt_m.ndim else dt_m  # for vectors (N,3)
     k1r, k1v, k1m = f(t_s, r_m, v_m_s, mass_kg)
-    h = 0.5 * dt_s
-    k2r, k2v, k2m = f(t_s + h, r_m + h * k1r, v_m_s + h * k1v, mass_kg + h * k1m)
-    k3r, k3v, k3m = f(t_s + h, r_m + h * k2r, v_m_s + h * k2v, mass_kg + h * k2m)
-    k4r, k4v, k4m = f(t_s + dt_s, r_m + dt_s * k3r, v_m_s + dt_s * k3v, mass_kg + dt_s * k3m)
-    s = dt_s / 6.0
+    k2r, k2v, k2m = f(t_s + 0.5 * dt_m, r_m + 0.5 * dt_v * k1r, v_m_s + 0.5 * dt_v * k1v, mass_kg + 0.5 * dt_m * k1m)
+    k3r, k3v, k3m = f(t_s + 0.5 * dt_m, r_m + 0.5 * dt_v * k2r, v_m_s + 0.5 * dt_v * k2v, mass_kg + 0.5 * dt_m * k2m)
+    k4r, k4v, k4m = f(t_s + dt_m, r_m + dt_v * k3r, v_m_s + dt_v * k3v, mass_kg + dt_m * k3m)
     return (
-        r_m + s * (k1r + 2.0 * k2r + 2.0 * k3r + k4r),
-        v_m_s + s * (k1v + 2.0 * k2v + 2.0 * k3v + k4v),
-        mass_kg + s * (k1m + 2.0 * k2m + 2.0 * k3m + k4m),
+        r_m + dt_v / 6.0 * (k1r + 2.0 * k2r + 2.0 * k3r + k4r),
+        v_m_s + dt_v / 6.0 * (k1v + 2.0 * k2v + 2.0 * k3v + k4v),
+        mass_kg + dt_m / 6.0 * (k1m + 2.0 * k2m + 2.0 * k3m + k4m),
     )

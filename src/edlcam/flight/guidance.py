@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edlcam.errors import FlightError
-from edlcam.flight.vehicle import Vehicle, atmosphere_from_mission
+from edlcam.flight.vehicle import Vehicle
 from edlcam.mars.atmosphere import Atmosphere
 
 __all__ = [
@@ -96,7 +96,7 @@ def _longitudinal_rates(x, u, *, vehicle: Vehicle, atmosphere: Atmosphere, mass_
 def build_reference(mission, *, dt_s: float = 0.25) -> ReferenceTrajectory:
     """Fly the reference trajectory at constant bank and derive the ETPC gains (adjoint method)."""
     vehicle = Vehicle.from_mission(mission)
-    atmosphere = atmosphere_from_mission(mission)
+    atmosphere = Atmosphere.from_mission(mission)
     gm = mission.planet.gm_m3_s2
     radius = mission.planet.equatorial_radius_m
     mass = vehicle.entry_mass_kg

@@ -21,7 +21,8 @@ from edlcam.errors import FlightError
 from edlcam.flight.attitude import quaternions_wxyz
 from edlcam.flight.bodies import build_bodies, bodies_table
 from edlcam.flight.sequencer import EVENT_NAMES, MINOR_EVENT_NAMES, PHASE_NAMES, FlightResult, fly
-from edlcam.flight.vehicle import Vehicle, atmosphere_from_mission
+from edlcam.flight.vehicle import Vehicle
+from edlcam.mars.atmosphere import Atmosphere
 from edlcam.mission import Mission, write_mission
 
 __all__ = ["simulate", "SimulationOutputs", "parse_utc", "utc_at"]
@@ -71,6 +72,29 @@ def _event_record(name, ev, i, entry_utc):
     return out
 
 
+def _resample(rec: dict, step_s: float) -> dict:
+    """The recorded steps (variable: the integration step depends on the phase) on the uniform
+    output grid 0, step, 2·step … up to the last recorded time (touchdown), which is kept as the
+    final row. Continuous columns are interpolated linearly (the bank angle unwrapped first);
+    discrete ones (phase codes) take the value of the step in force."""
+    t = rec["t_s"]
+    grid = np.arange(0.0, t[-1] + 1e-9, step_s)
+    grid = np.round(grid, 9)
+    if t[-1] - grid[-1] > 1e-9:
+        grid = np.append(grid, t[-1])
+    idx = np.clip(np.searchsorted(t, grid + 1e-6, side="right") - 1, 0, len(t) - 1)
+    out = {}
+    for key, col in rec.items():
+        if key in ("phase_code", "entry_mode"):
+            out[key] = col[idx]
+        elif key == "bank_deg":
+            out[key] = (np.interp(grid, t, np.unwrap(col, period=360.0)) + 180.0) % 360.0 - 180.0
+        else:
+            out[key] = np.interp(grid, t, col)
+    out["t_s"] = grid
+    return out
+
+
 def _check_flight(result: FlightResult, mission: Mission) -> None:
     status, reason = result.status[0], result.reason[0]
     if status in ("landed",):
@@ -93,10 +117,10 @@ def simulate(mission: Mission, out_dir: str | Path, *, progress=None, plots: boo
         terrain = Terrain.from_mission(mission)
     result = fly(mission, terrain=terrain, record=True, progress=progress)
     _check_flight(result, mission)
-    rec = {k: v[:, 0] for k, v in result.record.items()}
+    rec = _resample({k: v[:, 0] for k, v in result.record.items()}, mission.simulation.step_s)
     events = {name: float(result.events[name]["t_s"][0]) for name in EVENT_NAMES + MINOR_EVENT_NAMES}
     vehicle = Vehicle.from_mission(mission)
-    atmosphere = atmosphere_from_mission(mission)
+    atmosphere = Atmosphere.from_mission(mission)
     tracks, body_events = build_bodies(rec, events, mission, terrain, atmosphere, vehicle)
 
     # Trajectory: the rover's point, attitude of the body that carries it.

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edlcam.flight import guidance as G
+from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
 from edlcam.flight.dynamics import Planet, inertial_accelerations, rk4_step, unit
 from edlcam.flight.powered import (
     bridle_length_m,
@@ -78,27 +79,6 @@ PHASE_NAMES = {
     FAILED: "failed",
 }
 
-EVENT_NAMES = (
-    "entry_interface",
-    "peak_heating",
-    "peak_deceleration",
-    "parachute_deploy",
-    "heatshield_separation",
-    "backshell_separation",
-    "powered_descent_start",
-    "skycrane_start",
-    "touchdown",
-)
-MINOR_EVENT_NAMES = (
-    "range_control_start",
-    "heading_alignment_start",
-    "sufr_start",
-    "balance_mass_jettison",
-    "mortar_fire",
-    "radar_lock",
-    "constant_velocity_start",
-    "deceleration_start",
-)
 
 EARTH_G = 9.80665  # m/s², standard gravity, for sensed deceleration in Earth g
 SUTTON_GRAVES_MARS = 1.9027e-4  # kg^0.5/m, Sutton & Graves (1971) constant for Mars CO2/N2 (SI)
@@ -221,18 +201,12 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
     veh = Vehicle.from_mission(mission)
     guid = G.EntryGuidance.from_mission(mission, reference)
     pc, pd, gc, sim = mission.parachute, mission.powered_descent, mission.guidance, mission.simulation
-    atm = Atmosphere(
-        surface_pressure_pa=mission.atmosphere.surface_pressure_pa,
-        gas_constant_j_kg_k=mission.atmosphere.gas_constant_j_kg_k,
-        gamma=mission.atmosphere.gamma,
-        tail_altitude_m=mission.atmosphere.tail_altitude_m,
-        planet_radius_m=planet.equatorial_radius_m,
-        gm_m3_s2=planet.gm_m3_s2,
-        density_scale_low=cases.density_scale_low,
-        density_scale_high=cases.density_scale_high,
-        density_split_altitude_m=mission.atmosphere.density_split_altitude_m,
+    atm = Atmosphere.from_mission(
+        mission, density_scale_low=cases.density_scale_low, density_scale_high=cases.density_scale_high
     )
-    dt = sim.step_s
+    # Integration step per trajectory, by phase: the guidance cycle in entry, fine steps through
+    # canopy inflation and powered flight (controls at 20 Hz), coarser under the open canopy.
+    fine_dt, entry_dt, chute_dt = sim.step_s, sim.entry_step_s, sim.parachute_step_s
 
     # Target frame.
     tgt_lat, tgt_lon = mission.target.latitude_deg, mission.target.longitude_deg
@@ -272,7 +246,6 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
     deploy_in_box = np.ones(n, dtype=bool)
     peak_heat = np.full(n, -1.0)
     peak_decel = np.full(n, -1.0)
-    prev_alt = np.full(n, np.inf)
 
     events = {name: {f: np.full(n, np.nan) for f in _EVENT_FIELDS} for name in EVENT_NAMES + MINOR_EVENT_NAMES}
     sep_states: dict[str, dict[str, np.ndarray]] = {}
@@ -338,7 +311,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         if not new.any():
             return new
         vals = dict(
-            t_s=np.full(n, t),
+            t_s=t,
             altitude_m=alt,
             height_agl_m=hagl,
             speed_m_s=speed,
@@ -366,10 +339,15 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         s["v"][mask] = v[mask]
         s["t_s"][mask] = t
 
-    steps = int(math.ceil(sim.max_duration_s / dt))
-    k = 0
-    for k in range(steps + 1):
-        t = k * dt
+    def step_for(phase, t, t_deploy):
+        chute_fine = (phase == PARACHUTE) & ~(t - t_deploy > sim.parachute_fine_s)
+        return np.where(phase == ENTRY, entry_dt, np.where((phase == PARACHUTE) & ~chute_fine, chute_dt, fine_dt))
+
+    t = np.zeros(n)
+    next_report = 1.0
+    max_iterations = int(math.ceil(sim.max_duration_s / fine_dt)) + 10
+    for _iteration in range(max_iterations):
+        dt = step_for(phase, t, t_deploy)
         lat, lon, alt, p, ve = nav(r, v)
         ground = terrain.altitude_m(p[:, 0], p[:, 1])
         hagl = alt - ground
@@ -386,8 +364,8 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         acc_sensed, _, _, _, _, _ = forces(t, r, v, m, ctx)
         decel = np.linalg.norm(acc_sensed, axis=-1)
         heat = SUTTON_GRAVES_MARS * np.sqrt(st.density_kg_m3 / veh.nose_radius_m) * air_speed**3
-        if k == 0:
-            mark("entry_interface", np.ones(n, bool), t, q)
+        if _iteration == 0:
+            mark("entry_interface", t == 0.0, t, q)
         in_entry = phase == ENTRY
         better = in_entry & (heat > peak_heat)
         peak_heat = np.where(better, heat, peak_heat)
@@ -569,7 +547,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         if rec is not None:
             thr = np.linalg.norm(thrust_acc_enu, axis=-1) * m / np.maximum(max_thrust, 1e-9)
             for key, val in (
-                ("t_s", np.full(n, t)),
+                ("t_s", t.copy()),
                 ("altitude_m", alt),
                 ("height_agl_m", hagl),
                 ("lat_deg", lat),
@@ -601,22 +579,24 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
             ):
                 rec.setdefault(key, []).append(np.array(val, dtype=float))
 
-        if not (phase < LANDED).any():
+        flying = phase < LANDED
+        if not flying.any() or t[flying].min() >= sim.max_duration_s:
             break
-        if progress is not None and k % int(round(1.0 / dt)) == 0:
-            progress(t, int((phase >= LANDED).sum()))
+        if progress is not None and t[flying].min() >= next_report:
+            next_report = math.floor(t[flying].min()) + 1.0
+            progress(float(t[flying].min()), int((~flying).sum()))
+        dt = step_for(phase, t, t_deploy)
 
         # ---------- integrate one step ----------
         ctx = dict(phase=phase, t_deploy=t_deploy, heatshield_on=heatshield_on, bank=bank, lift_on=lift_on, thrust_acc=thrust_acc_enu @ basis)
         m_before = m
         r, v, m = rk4_step(lambda tt, rr, vv, mm: deriv(tt, rr, vv, mm, ctx), t, r, v, m, dt)
         propellant = propellant - (m_before - m)
-        prev_alt = alt
+        t = np.where(flying, t + dt, t)
 
-    t_end = k * dt
     for i in np.flatnonzero(phase < LANDED):
         status[i] = "timeout"
-        reason[i] = f"still flying at E+{t_end:.0f} s ([simulation] max_duration_s); the landing never happened"
+        reason[i] = f"still flying at E+{t[i]:.0f} s ([simulation] max_duration_s); the landing never happened"
     # Final statuses for those that landed.
     landed = np.isfinite(events["touchdown"]["t_s"])
     miss = np.hypot(events["touchdown"]["east_m"], events["touchdown"]["north_m"])

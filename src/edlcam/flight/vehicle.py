@@ -11,25 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edlcam.mars.atmosphere import Atmosphere
-
-__all__ = ["Vehicle", "atmosphere_from_mission"]
-
-
-def atmosphere_from_mission(mission) -> Atmosphere:
-    """The mission's atmosphere model (nominal, undispersed)."""
-    a = mission.atmosphere
-    return Atmosphere(
-        surface_pressure_pa=a.surface_pressure_pa,
-        gas_constant_j_kg_k=a.gas_constant_j_kg_k,
-        gamma=a.gamma,
-        tail_altitude_m=a.tail_altitude_m,
-        planet_radius_m=mission.planet.equatorial_radius_m,
-        gm_m3_s2=mission.planet.gm_m3_s2,
-        density_scale_low=a.density_scale_low,
-        density_scale_high=a.density_scale_high,
-        density_split_altitude_m=a.density_split_altitude_m,
-    )
+__all__ = ["Vehicle"]
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,25 @@ class Atmosphere:
     density_scale_high: float | np.ndarray = 1.0
     density_split_altitude_m: float = 40_000.0
 
+    @classmethod
+    def from_mission(cls, mission, **overrides) -> "Atmosphere":
+        """The mission's [atmosphere] over its planet; ``overrides`` replace fields (e.g. the
+        per-case density scales of a Monte Carlo batch)."""
+        a = mission.atmosphere
+        values = dict(
+            surface_pressure_pa=a.surface_pressure_pa,
+            gas_constant_j_kg_k=a.gas_constant_j_kg_k,
+            gamma=a.gamma,
+            tail_altitude_m=a.tail_altitude_m,
+            planet_radius_m=mission.planet.equatorial_radius_m,
+            gm_m3_s2=mission.planet.gm_m3_s2,
+            density_scale_low=a.density_scale_low,
+            density_scale_high=a.density_scale_high,
+            density_split_altitude_m=a.density_split_altitude_m,
+        )
+        values.update(overrides)
+        return cls(**values)
+
     def temperature_k(self, altitude_m):
         """Temperature [K]."""
         h = np.asarray(altitude_m, dtype=float)

@@ -1,0 +1,332 @@
+"""Frames of a run's cameras: ``frames(run_dir, camera)`` yields what each camera recorded.
+
+A camera runs at its frame rate over its active window (event names in the mission file). Each
+frame: pose the camera on its mount body, render the scene's radiance (averaging sub-frames
+across the exposure when the image moves by more than a pixel: motion blur), then expose through
+the sensor with the auto-exposure state carried from the previous frame. Frame ``index`` counts
+the camera's native frames from the window start; ``t_s`` is the exposure start.
+
+Preview quality renders at half resolution without MSAA, with coarser terrain rings, and keeps
+every ``preview_rate_divisor``-th frame (e.g. PUCs 75 → 15 fps, RDC 30 → 15 fps) so that previews
+of all cameras render faster than real time on two cores.
+
+Noise is seeded by (mission seed, camera, frame index), so a frame's pixels do not depend on where
+an iteration started; the auto-exposure, which has memory, settles on the first frame yielded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Literal
+
+import numpy as np
+
+from edlcam.cameras.camera import Camera, ExposureState, metered_signal, next_exposure, sensor_image, settle_exposure
+from edlcam.cameras.scene import BodyTracks, SceneBuilder
+from edlcam.errors import RenderError, RunFolderError
+
+__all__ = ["Frame", "FilmRun", "frames", "camera_window", "open_run", "Quality"]
+
+log = logging.getLogger(__name__)
+
+Quality = Literal["preview", "full"]
+PREVIEW_SCALE = 2  # preview renders at 1/2 of the native resolution
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One recorded frame: camera name, native frame index, exposure start [s after EI], uint8 image."""
+
+    camera: str
+    index: int
+    t_s: float
+    image: np.ndarray  # (H, W, 3) uint8 colour, or (H, W) uint8 mono
+    exposure_s: float = 0.0
+    gain: float = 1.0
+
+
+def _read_events(path: Path) -> dict[str, float]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RunFolderError(f"{path}: missing; run `edlcam simulate --out {path.parent.parent}` first") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RunFolderError(f"{path}: not readable JSON ({exc}); re-run `edlcam simulate`") from None
+    out: dict[str, float] = {}
+    for key in ("events", "minor_events"):
+        for ev in data.get(key, []):
+            out.setdefault(str(ev["name"]), float(ev["t_s"]))
+    return out
+
+
+def camera_window(cfg, events: dict[str, float], *, name: str = "?") -> tuple[float, float]:
+    """The camera's active window (t_start_s, t_end_s) from its start/end events and offsets."""
+    for field in ("start_event", "end_event"):
+        ev = getattr(cfg, field)
+        if ev not in events:
+            known = ", ".join(sorted(events))
+            raise RenderError(
+                f"[cameras.views.{name}] {field} is {ev!r}, which is not an event of this flight; use one of: {known}"
+            )
+    return events[cfg.start_event] + cfg.start_offset_s, events[cfg.end_event] + cfg.end_offset_s
+
+
+class FilmRun:
+    """A run folder opened for filming: mission, events, body tracks, terrain, Sun, renderer.
+
+    ``terrain``, ``models`` and ``sun_enu`` default to the project's modules; tests may pass doubles.
+    """
+
+    def __init__(self, run_dir: str | Path, *, terrain=None, models=None, sun_enu=None, mission=None):
+        import pyarrow.parquet as pq
+
+        from edlcam.mission import load_mission
+
+        self.run_dir = Path(run_dir)
+        flight = self.run_dir / "flight"
+        mission_path = self.run_dir / "mission.toml"
+        if mission is None:
+            if not mission_path.exists():
+                raise RunFolderError(f"{mission_path}: missing; run `edlcam simulate --out {self.run_dir}` first")
+            mission = load_mission(mission_path)
+        self.mission = mission
+        bodies_path = flight / "bodies.parquet"
+        if not bodies_path.exists():
+            raise RunFolderError(f"{bodies_path}: missing; run `edlcam simulate --out {self.run_dir}` first")
+        try:
+            table = pq.read_table(bodies_path)
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise RunFolderError(f"{bodies_path}: not a readable Parquet file ({exc}); re-run `edlcam simulate`") from None
+        self.tracks = BodyTracks(table)
+        self.events = _read_events(flight / "events.json")
+        if terrain is None:
+            from edlcam.mars.terrain import Terrain
+
+            terrain = Terrain.from_mission(mission)
+        if models is None:
+            from edlcam.cameras import models as models_mod
+
+            models = models_mod
+        if sun_enu is None:
+            sun_enu = _mission_sun(mission)
+        self.terrain = terrain
+        cc = mission.cameras
+        self.builder = SceneBuilder(
+            self.tracks, terrain=terrain, models=models, sun_enu=sun_enu, seed=mission.mission.seed,
+            events=self.events, dust_particles_count=cc.dust_particles, dust_height_m=cc.dust_height_m,
+        )
+        self._renderers: dict[str, object] = {}
+
+    # ---------------------------------------------------------------------------------- cameras
+
+    @property
+    def camera_names(self) -> tuple[str, ...]:
+        return tuple(self.mission.cameras.views)
+
+    def camera(self, name: str) -> Camera:
+        """The named camera, or RenderError listing the known ones."""
+        views = self.mission.cameras.views
+        if name not in views:
+            raise RenderError(f"unknown camera {name!r}; the mission's cameras are: {', '.join(views)}")
+        return Camera(name, views[name])
+
+    def window(self, name: str) -> tuple[float, float]:
+        """Active window of the named camera [s], clipped to the flight's time range."""
+        t0, t1 = camera_window(self.camera(name).config, self.events, name=name)
+        f0, f1 = self.tracks.t_range_s
+        return max(t0, f0), min(t1, f1)
+
+    def check_time(self, t_s: float) -> None:
+        """RenderError unless ``t_s`` lies within the flight."""
+        f0, f1 = self.tracks.t_range_s
+        if not (f0 <= t_s <= f1):
+            raise RenderError(
+                f"--t {t_s:g} s is outside the flight in {self.run_dir} ({f0:g} … {f1:g} s after entry); give a time in that range"
+            )
+
+    def camera_pose(self, cam: Camera, t_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Camera centre in ENU [m] and rotation camera→ENU at ``t_s``."""
+        body = self.tracks.pose(cam.config.mount, t_s)
+        if body is None:
+            raise RenderError(
+                f"camera {cam.name} is mounted on the {cam.config.mount}, which does not exist at t = {t_s:g} s; "
+                "choose a time when it flies"
+            )
+        position = body.position_m + body.R @ np.asarray(cam.config.position_m, float)
+        return position, body.R @ cam.R_body_cam
+
+    # ---------------------------------------------------------------------------------- render
+
+    def _renderer(self, quality: str):
+        if quality not in self._renderers:
+            from edlcam.cameras.renderer import Renderer
+
+            cc = self.mission.cameras
+            self._renderers[quality] = Renderer(
+                terrain=self.terrain, msaa_samples=cc.msaa_samples if quality == "full" else 0,
+                shadow_map_px=cc.shadow_map_px if quality == "full" else cc.shadow_map_px // 2,
+                haze_distance_m=cc.haze_distance_m,
+            )
+        return self._renderers[quality]
+
+    def _render_camera(self, cam: Camera, quality: str):
+        return cam.scaled(PREVIEW_SCALE) if quality == "preview" else cam
+
+    def radiance(self, cam: Camera, t_s: float, *, quality: str = "preview", exposure_s: float = 0.0):
+        """Linear radiance (H, W, 3) seen by ``cam`` (already scaled) over an exposure starting at ``t_s``.
+
+        Sub-frames at evenly spaced times in the exposure are averaged when the camera's motion
+        would move the image by more than a pixel (motion blur).
+        """
+        n = self._blur_subframes(cam, t_s, exposure_s)
+        times = [t_s + (k + 0.5) / n * exposure_s for k in range(n)] if n > 1 else [t_s]
+        acc = None
+        stats = None
+        for t in times:
+            img, stats = self._render_once(cam, t, quality)
+            acc = img if acc is None else acc + img
+        return acc / len(times), stats
+
+    def _blur_subframes(self, cam: Camera, t_s: float, exposure_s: float) -> int:
+        if exposure_s <= 0.0 or cam.config.max_blur_subframes <= 1:
+            return 1
+        p0, r0 = self.camera_pose(cam, t_s)
+        t1 = min(t_s + exposure_s, self.tracks.t_range_s[1])
+        p1, r1 = self.camera_pose(cam, t1)
+        angle = np.arccos(np.clip((np.trace(r0.T @ r1) - 1.0) / 2.0, -1.0, 1.0))
+        height = max(p0[2] - float(self.terrain.surface_up_m(p0[0], p0[1])), 1.0)
+        # Image motion: rotation sweeps f·angle pixels; translation moves the ground f·|Δp|/h.
+        f = max(cam.focal_px)
+        motion_px = f * angle + f * np.linalg.norm(p1 - p0) / height
+        return int(np.clip(np.ceil(motion_px), 1, cam.config.max_blur_subframes))
+
+    def _render_once(self, cam: Camera, t_s: float, quality: str):
+        cc = self.mission.cameras
+        position, R = self.camera_pose(cam, t_s)
+        samples = cc.terrain_samples if quality == "full" else cc.preview_terrain_samples
+        fx, fy = cam.focal_px
+        half_diag = float(np.arctan(np.hypot(cam.width_px / (2 * fx), cam.height_px / (2 * fy))))
+        ground = float(self.terrain.surface_up_m(position[0], position[1]))
+        pixel_m = max(position[2] - ground, 0.1) / fx
+        state = self.builder.state(
+            t_s, position, footprint_half_angle_rad=half_diag, ring_samples=samples, rock_pixel_m=pixel_m,
+            max_rocks=cc.max_rocks,
+        )
+        # A camera whose whole view lies above the horizontal cannot see the ground below it.
+        corners = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], float)
+        rays = np.column_stack([corners[:, 0] * cam.width_px / (2 * fx), corners[:, 1] * cam.height_px / (2 * fy), np.ones(4)])
+        world = rays @ R.T
+        if np.min(world[:, 2] / np.linalg.norm(world, axis=1)) > np.sin(np.radians(2.0)):
+            state = _without_ground(state)
+        w, h, (cx, cy), ox, oy = _canvas(cam)
+        image, stats = self._renderer(quality).render(
+            state, size=(w, h), intrinsics=(fx, fy, cx + ox, cy + oy), position_m=position, R_world_cam=R
+        )
+        if cam.distortion_maps is not None:
+            mx, my = cam.distortion_maps
+            import cv2
+
+            image = cv2.remap(image, mx + ox, my + oy, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return image, stats
+
+    def still(self, name: str, t_s: float, *, quality: str = "preview") -> np.ndarray:
+        """One uint8 image of the named camera at ``t_s`` with a settled auto-exposure."""
+        self.check_time(t_s)
+        cam = self.camera(name)
+        rcam = self._render_camera(cam, quality)
+        first, _ = self.radiance(rcam, t_s, quality=quality)
+        state = settle_exposure(first, rcam.config)
+        radiance, _ = self.radiance(rcam, t_s, quality=quality, exposure_s=state.exposure_s)
+        return sensor_image(radiance, state, rcam.config, _frame_rng(self.mission.mission.seed, name, 0, t_s))
+
+    def frames(self, name: str, *, quality: Quality = "preview", t_start_s: float | None = None,
+               t_end_s: float | None = None) -> Iterator[Frame]:
+        """Frames of the named camera over its window (or the part within [t_start_s, t_end_s])."""
+        if quality not in ("preview", "full"):
+            raise RenderError(f"quality is {quality!r}; use 'preview' or 'full'")
+        cam = self.camera(name)
+        rcam = self._render_camera(cam, quality)
+        w0, w1 = camera_window(cam.config, self.events, name=name)
+        f0, f1 = self.tracks.t_range_s
+        lo = max(w0, f0, t_start_s if t_start_s is not None else -np.inf)
+        hi = min(w1, f1, t_end_s if t_end_s is not None else np.inf)
+        fps = cam.config.fps
+        step = cam.config.preview_rate_divisor if quality == "preview" else 1
+        first = int(np.ceil((lo - w0) * fps - 1e-9))
+        first = int(np.ceil(first / step) * step)
+        state: ExposureState | None = None
+        index = first
+        seed = self.mission.mission.seed
+        while True:
+            t = w0 + index / fps
+            if t > hi + 1e-9:
+                break
+            if state is None:
+                probe, _ = self.radiance(rcam, t, quality=quality)
+                state = settle_exposure(probe, rcam.config)
+            radiance, _ = self.radiance(rcam, t, quality=quality, exposure_s=state.exposure_s)
+            image = sensor_image(radiance, state, rcam.config, _frame_rng(seed, name, index, t))
+            yield Frame(name, index, float(t), image, state.exposure_s, state.gain)
+            # The AE reads this frame and sets the next one's exposure (one frame of latency, as in hardware).
+            state = next_exposure(state, metered_signal(radiance, state, rcam.config), rcam.config, speed=min(1.0, rcam.config.ae_speed * step))
+            index += step
+
+
+def _frame_rng(seed: int, camera: str, index: int, t_s: float) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(camera.encode()), index])
+
+
+def _without_ground(state):
+    from dataclasses import replace
+
+    return replace(state, rings=[], rocks=None)
+
+
+def _canvas(cam: Camera) -> tuple[int, int, tuple[float, float], float, float]:
+    """Render size and offset: a distorted camera needs a pinhole render reaching its corners' sources."""
+    cx, cy = cam.principal_point_px
+    if cam.distortion_maps is None:
+        return cam.width_px, cam.height_px, (cx, cy), 0.0, 0.0
+    mx, my = cam.distortion_maps
+    ox = float(np.ceil(max(0.0, -mx.min(), mx.max() - (cam.width_px - 1)))) + 1.0
+    oy = float(np.ceil(max(0.0, -my.min(), my.max() - (cam.height_px - 1)))) + 1.0
+    return int(cam.width_px + 2 * ox), int(cam.height_px + 2 * oy), (cx, cy), ox, oy
+
+
+def _mission_sun(mission):
+    """The Sun's ENU direction at t_s after entry, from edlcam.mars.sun (Mars24 algorithm).
+
+    Evaluated once per whole second: the Sun moves 0.004°/s in the sky, far below a pixel.
+    """
+    from datetime import datetime, timedelta
+    from functools import lru_cache
+
+    from edlcam.mars.sun import sun_position
+
+    entry = datetime.fromisoformat(mission.entry.utc)  # ISO 8601 with Z (Python ≥ 3.11)
+    lat, lon = mission.target.latitude_deg, mission.target.longitude_deg
+
+    @lru_cache(maxsize=2048)
+    def at_second(t_whole_s: int) -> np.ndarray:
+        return sun_position(entry + timedelta(seconds=t_whole_s), lat, lon).direction_enu
+
+    return lambda t_s: at_second(int(round(t_s)))
+
+
+def open_run(run_dir: str | Path, **kw) -> FilmRun:
+    """Open a run folder for filming (see :class:`FilmRun`)."""
+    return FilmRun(run_dir, **kw)
+
+
+def frames(run_dir: str | Path, camera: str, *, quality: Quality = "preview", t_start_s: float | None = None,
+           t_end_s: float | None = None) -> Iterator[Frame]:
+    """Frames of one camera of a run, in time order: ``Frame(camera, index, t_s, image)``.
+
+    ``quality`` "preview" renders at half resolution and keeps every ``preview_rate_divisor``-th
+    frame; "full" renders native frames at the camera's rate. Byte-identical for a mission and seed.
+    """
+    yield from open_run(run_dir).frames(camera, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s)

@@ -1,0 +1,701 @@
+"""OpenGL renderer (moderngl on headless EGL): linear scene radiance as seen through a camera.
+
+One offscreen float framebuffer with depth (and MSAA when asked) per output size. Radiance unit:
+1.0 is a white Lambertian surface under the overhead Sun; the sensor model in
+:mod:`edlcam.cameras.camera` turns it into pixels.
+
+Depth: the scene spans centimetres (the backshell next to a PUC) to the horizon (~300 km at
+11 km altitude), beyond any 24-bit depth buffer with one near/far pair, so every shader writes a
+logarithmic depth (gl_FragDepth = log2(1 + z) / log2(1 + far), Kemen 2009, "Logarithmic depth
+buffer", Outerra blog). Geometry is drawn camera-relative (positions minus the camera in float64
+before the float32 cast), so float32 keeps millimetres far from the ENU origin.
+
+Lighting: the Sun (direction from :mod:`edlcam.mars.sun`) with Lambert diffuse and a shadow map
+(Williams 1978, "Casting curved shadows on curved surfaces", SIGGRAPH) over the hardware around
+the camera; a dusty-sky ambient term; aerial perspective from an exponential dust haze of the
+atmosphere's 11.1 km scale height (NSSDC). The sky: butterscotch at the horizon, darker toward the
+zenith, a bluish forward-scattering glow around the Sun (the Mars sky as seen by Pathfinder and
+the MER Pancams: Lemmon et al. 2004, Science 306:1753; Ehlmann et al. 2021 for the blue aureole).
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from edlcam.errors import RenderError
+
+__all__ = ["get_context", "Renderer", "RenderStats", "projection_from_intrinsics", "EGL_PACKAGES"]
+
+log = logging.getLogger(__name__)
+
+EGL_PACKAGES = "libegl1 libegl-mesa0 libgl1-mesa-dri"
+FAR_M = 2.0e6  # beyond the horizon from any EDL altitude (sqrt(2 R h) = 270 km at 11 km)
+NEAR_M = 0.02
+SUN_ANGULAR_RADIUS_RAD = np.radians(0.35 / 2.0)  # 0.53° from Earth at 1 AU, / 1.52 AU at Mars
+SCALE_HEIGHT_M = 11_100.0  # NSSDC Mars Fact Sheet
+AMBIENT = 0.22  # est.: the dusty sky's share of the ground's illumination
+TERRAIN_TEXTURE_FACTOR = 4  # colour/normal texels per terrain vertex spacing
+
+_CONTEXT = None
+
+
+def get_context():
+    """The process's headless EGL OpenGL context (created once); RenderError if EGL is missing."""
+    global _CONTEXT
+    if _CONTEXT is not None:
+        return _CONTEXT
+    # Look for the library first: loading a half-installed EGL can crash instead of raising.
+    if ctypes.util.find_library("EGL") is None:
+        raise RenderError(f"no EGL library found (libEGL.so.1); install the Debian packages {EGL_PACKAGES}")
+    try:
+        import moderngl
+
+        _CONTEXT = moderngl.create_context(standalone=True, backend="egl", require=330)
+    except Exception as exc:  # glcontext raises plain Exceptions for a missing driver
+        raise RenderError(
+            f"cannot create a headless OpenGL context over EGL ({exc}); install the Debian packages {EGL_PACKAGES}"
+        ) from None
+    log.info("OpenGL %s on %s", _CONTEXT.info["GL_VERSION"], _CONTEXT.info["GL_RENDERER"])
+    return _CONTEXT
+
+
+def projection_from_intrinsics(fx, fy, cx, cy, width, height, near=NEAR_M, far=FAR_M) -> np.ndarray:
+    """OpenGL projection (4×4) reproducing the pinhole (fx, fy, cx, cy) [px] on a width×height image.
+
+    Pixel centres are integers (OpenCV); eye space is x right, y up, z backward (OpenGL).
+    """
+    return np.array(
+        [
+            [2.0 * fx / width, 0.0, 1.0 - 2.0 * (cx + 0.5) / width, 0.0],
+            [0.0, 2.0 * fy / height, 2.0 * (cy + 0.5) / height - 1.0, 0.0],
+            [0.0, 0.0, -(far + near) / (far - near), -2.0 * far * near / (far - near)],
+            [0.0, 0.0, -1.0, 0.0],
+        ]
+    )
+
+
+_CV_TO_GL = np.diag([1.0, -1.0, -1.0])
+
+_COMMON = """
+uniform vec3 u_sun;            // unit, world (ENU)
+uniform vec3 u_cam_world;      // camera position in ENU [m] (for the haze altitude)
+uniform float u_ground_up;     // ground height below the camera [m]
+uniform float u_haze_m;
+uniform float u_logc;
+uniform float u_ambient;
+uniform sampler2DShadow u_shadow;
+uniform mat4 u_light;
+uniform float u_use_shadow;
+
+vec3 sky_color(vec3 d) {
+    float elev = d.z;
+    vec3 horizon = vec3(0.80, 0.58, 0.40) * 0.42;
+    vec3 zenith = vec3(0.52, 0.36, 0.26) * 0.20;
+    vec3 c = mix(horizon, zenith, smoothstep(-0.02, 0.75, elev));
+    float ang = acos(clamp(dot(d, u_sun), -1.0, 1.0));
+    c += vec3(0.55, 0.65, 0.85) * (1.6 * exp(-ang / 0.06) + 0.25 * exp(-ang / 0.35));
+    return c;
+}
+
+float shadow_at(vec3 p_rel) {
+    if (u_use_shadow < 0.5) return 1.0;
+    vec4 l = u_light * vec4(p_rel, 1.0);
+    vec3 s = l.xyz * 0.5 + 0.5;
+    if (any(lessThan(s, vec3(0.0))) || any(greaterThan(s, vec3(1.0)))) return 1.0;
+    float lit = 0.0;
+    vec2 texel = 1.0 / vec2(textureSize(u_shadow, 0));
+    for (int i = -1; i <= 1; i++)
+        for (int j = -1; j <= 1; j++)
+            lit += texture(u_shadow, vec3(s.xy + vec2(i, j) * texel, s.z - 0.0015));
+    return lit / 9.0;
+}
+
+vec3 haze(vec3 color, vec3 p_rel) {
+    float d = length(p_rel);
+    float z1 = max(u_cam_world.z - u_ground_up, 0.0);
+    float z2 = max(u_cam_world.z + p_rel.z - u_ground_up, 0.0);
+    float H = 11100.0;
+    float mean_density = abs(z2 - z1) > 1.0 ? H * abs(exp(-z1 / H) - exp(-z2 / H)) / abs(z2 - z1) : exp(-z1 / H);
+    float T = exp(-d * mean_density / u_haze_m);
+    vec3 dir = p_rel / max(d, 1e-6);
+    vec3 air = sky_color(normalize(vec3(dir.xy, max(dir.z, 0.02))));
+    return color * T + air * (1.0 - T);
+}
+
+vec3 lit(vec3 albedo, vec3 n, vec3 p_rel) {
+    float ndl = max(dot(n, u_sun), 0.0);
+    float sky = u_ambient * (0.6 + 0.4 * n.z);
+    float sh = ndl > 0.0 ? shadow_at(p_rel) : 1.0;
+    return albedo * (ndl * sh + sky);
+}
+
+void write_depth(float view_z) {
+    gl_FragDepth = log2(max(1e-6, 1.0 + view_z)) * u_logc;
+}
+"""
+
+_MESH_VS = """
+#version 330
+uniform mat4 u_model; uniform mat4 u_vp; uniform mat3 u_nmat;
+in vec3 in_pos; in vec3 in_normal; in vec3 in_color;
+out vec3 v_p; out vec3 v_n; out vec3 v_c; out float v_z;
+uniform mat4 u_view;
+void main() {
+    vec4 p = u_model * vec4(in_pos, 1.0);
+    v_p = p.xyz; v_n = u_nmat * in_normal; v_c = in_color;
+    v_z = -(u_view * p).z;
+    gl_Position = u_vp * p;
+}
+"""
+
+_MESH_FS = """
+#version 330
+""" + _COMMON + """
+uniform float u_emissive; uniform float u_opacity;
+in vec3 v_p; in vec3 v_n; in vec3 v_c; in float v_z;
+out vec4 f_color;
+void main() {
+    write_depth(v_z);
+    if (u_emissive > 0.5) { f_color = vec4(v_c * u_opacity, 1.0); return; }
+    vec3 n = normalize(v_n);
+    if (!gl_FrontFacing) n = -n;
+    f_color = vec4(haze(lit(v_c, n, v_p), v_p), u_opacity);
+}
+"""
+
+_TERRAIN_VS = """
+#version 330
+uniform mat4 u_vp; uniform mat4 u_view; uniform vec3 u_offset;
+in vec3 in_pos; in vec2 in_uv;
+out vec3 v_p; out vec2 v_uv; out float v_z;
+void main() {
+    vec3 p = in_pos + u_offset;
+    v_p = p; v_uv = in_uv; v_z = -(u_view * vec4(p, 1.0)).z;
+    gl_Position = u_vp * vec4(p, 1.0);
+}
+"""
+
+_TERRAIN_FS = """
+#version 330
+""" + _COMMON + """
+uniform sampler2D u_albedo; uniform sampler2D u_normals;
+in vec3 v_p; in vec2 v_uv; in float v_z;
+out vec4 f_color;
+void main() {
+    write_depth(v_z);
+    vec3 n = normalize(texture(u_normals, v_uv).xyz);
+    vec3 a = texture(u_albedo, v_uv).rgb;
+    f_color = vec4(haze(lit(a, n, v_p), v_p), 1.0);
+}
+"""
+
+_ROCK_VS = """
+#version 330
+uniform mat4 u_vp; uniform mat4 u_view; uniform vec3 u_offset;
+in vec3 in_pos; in vec3 in_normal; in vec3 in_at; in vec3 in_scale; in float in_yaw; in vec3 in_tint;
+out vec3 v_p; out vec3 v_n; out vec3 v_c; out float v_z;
+void main() {
+    float c = cos(in_yaw), s = sin(in_yaw);
+    mat3 r = mat3(c, s, 0.0, -s, c, 0.0, 0.0, 0.0, 1.0);
+    vec3 p = in_at + u_offset + r * (in_pos * in_scale);
+    v_p = p; v_n = r * (in_normal / in_scale); v_c = in_tint;
+    v_z = -(u_view * vec4(p, 1.0)).z;
+    gl_Position = u_vp * vec4(p, 1.0);
+}
+"""
+
+_SKY_VS = """
+#version 330
+in vec2 in_xy; out vec2 v_xy;
+void main() { v_xy = in_xy; gl_Position = vec4(in_xy, 1.0, 1.0); }
+"""
+
+_SKY_FS = """
+#version 330
+""" + _COMMON + """
+uniform mat3 u_rcam; uniform vec4 u_intr; uniform float u_height_px;
+uniform float u_sun_radiance; uniform float u_sun_cos;
+in vec2 v_xy; out vec4 f_color;
+void main() {
+    // The pixel's ray through the pinhole (pixel centres at integers, row 0 at the top).
+    vec2 uv = vec2(gl_FragCoord.x - 0.5, u_height_px - gl_FragCoord.y - 0.5);
+    vec3 d = normalize(u_rcam * vec3((uv.x - u_intr.z) / u_intr.x, (uv.y - u_intr.w) / u_intr.y, 1.0));
+    vec3 c = sky_color(d);
+    if (dot(d, u_sun) > u_sun_cos) c += vec3(u_sun_radiance);
+    gl_FragDepth = 1.0;
+    f_color = vec4(c, 1.0);
+}
+"""
+
+_DUST_VS = """
+#version 330
+uniform mat4 u_vp; uniform mat4 u_view; uniform vec3 u_offset; uniform float u_fy;
+in vec3 in_at; in float in_size; in float in_alpha; in float in_shade;
+out float v_alpha; out float v_shade; out float v_z; out vec3 v_p;
+void main() {
+    vec3 p = in_at + u_offset;
+    v_z = -(u_view * vec4(p, 1.0)).z;
+    v_alpha = in_alpha; v_shade = in_shade; v_p = p;
+    gl_PointSize = clamp(in_size * u_fy / max(v_z, 0.05), 1.0, 255.0);
+    gl_Position = u_vp * vec4(p, 1.0);
+}
+"""
+
+_DUST_FS = """
+#version 330
+""" + _COMMON + """
+in float v_alpha; in float v_shade; in float v_z; in vec3 v_p; out vec4 f_color;
+void main() {
+    vec2 q = gl_PointCoord * 2.0 - 1.0;
+    float r2 = dot(q, q);
+    if (r2 > 1.0) discard;
+    write_depth(v_z);
+    vec3 dust = vec3(0.62, 0.46, 0.33) * v_shade;   // est.: Mars soil albedo tint
+    vec3 c = dust * (max(u_sun.z, 0.0) * 0.8 + u_ambient * 1.5);
+    f_color = vec4(c, v_alpha * (1.0 - r2) * (1.0 - r2));
+}
+"""
+
+_DEPTH_FS = """
+#version 330
+void main() { }
+"""
+
+
+def _mat(m: np.ndarray) -> bytes:
+    return np.asarray(m, dtype="f4").T.tobytes()
+
+
+def _icosphere(seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A lumpy unit-radius icosphere (80 faces): positions, normals, faces — the boulder template."""
+    t = (1.0 + 5**0.5) / 2.0
+    v = np.array([[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t], [0, -1, -t], [0, 1, -t],
+                  [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]], float)
+    f = [[0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11], [1, 5, 9], [5, 11, 4], [11, 10, 2], [10, 7, 6],
+         [7, 1, 8], [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9], [4, 9, 5], [2, 4, 11], [6, 2, 10],
+         [8, 6, 7], [9, 8, 1]]
+    verts = [x / np.linalg.norm(x) for x in v]
+    cache: dict[tuple[int, int], int] = {}
+
+    def mid(a, b):
+        key = (min(a, b), max(a, b))
+        if key not in cache:
+            m = verts[a] + verts[b]
+            verts.append(m / np.linalg.norm(m))
+            cache[key] = len(verts) - 1
+        return cache[key]
+
+    faces = []
+    for a, b, c in f:
+        ab, bc, ca = mid(a, b), mid(b, c), mid(c, a)
+        faces += [[a, ab, ca], [b, bc, ab], [c, ca, bc], [ab, bc, ca]]
+    p = np.array(verts)
+    p *= (0.8 + 0.35 * np.random.default_rng(seed).random(len(p)))[:, None]
+    p[:, 2] = np.maximum(p[:, 2], -0.3)  # a flat-ish base, as rocks sit half buried
+    faces = np.array(faces, np.uint32)
+    tri = p[faces]
+    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    n = np.zeros_like(p)
+    for k in range(3):
+        np.add.at(n, faces[:, k], fn)
+    n /= np.linalg.norm(n, axis=1, keepdims=True)
+    return p, n, faces
+
+
+@dataclass(frozen=True)
+class RenderStats:
+    """What one render drew (for benchmarks)."""
+
+    triangles: int
+    rings: int
+    rocks: int
+    dust: int
+
+
+class _TerrainRingGPU:
+    def __init__(self, vbo, vao_by_hole, tex_albedo, tex_normals, samples):
+        self.vbo, self.vao_by_hole, self.tex_albedo, self.tex_normals, self.samples = vbo, vao_by_hole, tex_albedo, tex_normals, samples
+
+    def release(self):
+        for vao, ibo in self.vao_by_hole.values():
+            vao.release()
+            ibo.release()
+        self.vbo.release()
+        self.tex_albedo.release()
+        self.tex_normals.release()
+
+
+class Renderer:
+    """Draws :class:`edlcam.cameras.scene.SceneState` for a camera pose into linear radiance.
+
+    ``terrain.heightmap`` gives heights in the flat ENU frame, the curvature drop d²/2R included,
+    so the horizon dips as on a sphere without anything done here.
+    """
+
+    def __init__(self, *, terrain, msaa_samples: int = 0, shadow_map_px: int = 2048, haze_distance_m: float = 60_000.0,
+                 ring_cache: int = 48):
+        self.ctx = get_context()
+        self.terrain = terrain
+        self.msaa = int(msaa_samples)
+        self.haze_m = float(haze_distance_m)
+        ctx = self.ctx
+        self.p_mesh = ctx.program(vertex_shader=_MESH_VS, fragment_shader=_MESH_FS)
+        self.p_terrain = ctx.program(vertex_shader=_TERRAIN_VS, fragment_shader=_TERRAIN_FS)
+        self.p_rock = ctx.program(vertex_shader=_ROCK_VS, fragment_shader=_MESH_FS)
+        self.p_sky = ctx.program(vertex_shader=_SKY_VS, fragment_shader=_SKY_FS)
+        self.p_dust = ctx.program(vertex_shader=_DUST_VS, fragment_shader=_DUST_FS)
+        self.d_mesh = ctx.program(vertex_shader=_MESH_VS, fragment_shader=_DEPTH_FS)
+        self.d_terrain = ctx.program(vertex_shader=_TERRAIN_VS, fragment_shader=_DEPTH_FS)
+        self.d_rock = ctx.program(vertex_shader=_ROCK_VS, fragment_shader=_DEPTH_FS)
+        self.sky_vbo = ctx.buffer(np.array([-1, -1, 3, -1, -1, 3], dtype="f4").tobytes())
+        self.sky_vao = ctx.vertex_array(self.p_sky, [(self.sky_vbo, "2f", "in_xy")])
+        p, n, f = _icosphere()
+        self.rock_vbo = ctx.buffer(np.hstack([p, n]).astype("f4").tobytes())
+        self.rock_ibo = ctx.buffer(f.astype("u4").tobytes())
+        self.shadow_px = int(shadow_map_px)
+        self.shadow_tex = ctx.depth_texture((self.shadow_px, self.shadow_px))
+        self.shadow_tex.compare_func = "<="
+        import moderngl
+
+        self.shadow_tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        self.shadow_fbo = ctx.framebuffer(depth_attachment=self.shadow_tex)
+        self._fbos: dict[tuple[int, int], tuple] = {}
+        self._static_meshes: dict[str, tuple] = {}
+        self._rings: dict[tuple, _TerrainRingGPU] = {}
+        self._ring_cache = ring_cache
+        self._mgl = moderngl
+
+    # ----------------------------------------------------------------------------------- resources
+
+    def _framebuffers(self, size: tuple[int, int]):
+        if size not in self._fbos:
+            ctx = self.ctx
+            color = ctx.texture(size, 4, dtype="f4")
+            depth = ctx.depth_texture(size)
+            resolved = ctx.framebuffer(color_attachments=[color], depth_attachment=depth)
+            ms = None
+            if self.msaa > 1:
+                ms = ctx.framebuffer(
+                    color_attachments=[ctx.renderbuffer(size, 4, samples=self.msaa, dtype="f4")],
+                    depth_attachment=ctx.depth_renderbuffer(size, samples=self.msaa),
+                )
+            self._fbos[size] = (resolved, ms)
+        return self._fbos[size]
+
+    def _mesh_vao(self, prog, mesh):
+        data = np.hstack([mesh.positions_m, mesh.normals, mesh.colors_rgb]).astype("f4")
+        vbo = self.ctx.buffer(data.tobytes())
+        ibo = self.ctx.buffer(np.ascontiguousarray(mesh.indices, dtype="u4").tobytes())
+        vao = self.ctx.vertex_array(prog, [(vbo, "3f 3f 3f", "in_pos", "in_normal", "in_color")], index_buffer=ibo)
+        dvao = self.ctx.vertex_array(self.d_mesh, [(vbo, "3f 12x 12x", "in_pos")], index_buffer=ibo)
+        return vao, dvao, vbo, ibo
+
+    def _ring_gpu(self, ring) -> _TerrainRingGPU:
+        key = (ring.center_en_m, ring.size_m, ring.samples)
+        gpu = self._rings.get(key)
+        if gpu is not None:
+            self._rings[key] = self._rings.pop(key)  # most recently used last
+            return gpu
+        n = ring.samples
+        nt = TERRAIN_TEXTURE_FACTOR * (n - 1) + 1
+        east, north, up, rgb = self.terrain.heightmap(
+            center_east_m=ring.center_en_m[0], center_north_m=ring.center_en_m[1], size_m=ring.size_m, samples=nt
+        )
+        east, north, up, rgb = _north_east_order(np.asarray(east, float), np.asarray(north, float), np.asarray(up, float), np.asarray(rgb))
+        if rgb.dtype == np.uint8:
+            rgb = rgb.astype(np.float32) / 255.0
+        spacing = ring.size_m / (nt - 1)
+        gn, ge = np.gradient(up, spacing)
+        normals = np.stack([-ge, -gn, np.ones_like(up)], axis=-1)
+        normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
+        f = TERRAIN_TEXTURE_FACTOR
+        ge_, gn_, gu_ = east[::f, ::f], north[::f, ::f], up[::f, ::f].copy()
+        _stitch_edges(gu_)
+        uv_i = (np.arange(n) * f + 0.5) / nt
+        uu, vv = np.meshgrid(uv_i, uv_i)
+        verts = np.stack([ge_ - ring.center_en_m[0], gn_ - ring.center_en_m[1], gu_, uu, vv], axis=-1).reshape(-1, 5)
+        ctx = self.ctx
+        vbo = ctx.buffer(verts.astype("f4").tobytes())
+        tex_a = ctx.texture((nt, nt), 3, np.ascontiguousarray(rgb, dtype="f4").tobytes(), dtype="f4")
+        tex_n = ctx.texture((nt, nt), 3, np.ascontiguousarray(normals, dtype="f4").tobytes(), dtype="f4")
+        for t in (tex_a, tex_n):
+            t.filter = (self._mgl.LINEAR_MIPMAP_LINEAR, self._mgl.LINEAR)
+            t.build_mipmaps()
+            t.repeat_x = t.repeat_y = False
+        gpu = _TerrainRingGPU(vbo, {}, tex_a, tex_n, n)
+        self._rings[key] = gpu
+        while len(self._rings) > self._ring_cache:
+            old = next(iter(self._rings))
+            self._rings.pop(old).release()
+        return gpu
+
+    def _ring_vaos(self, ring, gpu):
+        hole_key = ring.hole_en_m
+        if hole_key not in gpu.vao_by_hole:
+            n = ring.samples
+            half = ring.size_m / 2.0
+            e0, n0 = ring.center_en_m[0] - half, ring.center_en_m[1] - half
+            d = ring.spacing_m
+            ii, jj = np.meshgrid(np.arange(n - 1), np.arange(n - 1), indexing="ij")  # ii: north row, jj: east col
+            keep = np.ones(ii.shape, bool)
+            if ring.hole_en_m is not None:
+                ce = e0 + (jj + 0.5) * d
+                cn = n0 + (ii + 0.5) * d
+                he0, he1, hn0, hn1 = ring.hole_en_m
+                keep = ~((ce > he0) & (ce < he1) & (cn > hn0) & (cn < hn1))
+            a = (ii * n + jj)[keep]
+            b, c, dd = a + 1, a + n, a + n + 1
+            idx = np.stack([a, b, dd, a, dd, c], axis=-1).reshape(-1).astype("u4")
+            ibo = self.ctx.buffer(idx.tobytes())
+            vao = self.ctx.vertex_array(self.p_terrain, [(gpu.vbo, "3f 2f", "in_pos", "in_uv")], index_buffer=ibo)
+            dvao = self.ctx.vertex_array(self.d_terrain, [(gpu.vbo, "3f 8x", "in_pos")], index_buffer=ibo)
+            gpu.vao_by_hole[hole_key] = ((vao, dvao), ibo)
+        return gpu.vao_by_hole[hole_key][0]
+
+    # -------------------------------------------------------------------------------------- render
+
+    def render(self, state, *, size: tuple[int, int], intrinsics: tuple[float, float, float, float],
+               position_m: np.ndarray, R_world_cam: np.ndarray) -> tuple[np.ndarray, RenderStats]:
+        """Linear radiance (H, W, 3) float32 of ``state`` seen from the camera pose, and what was drawn."""
+        ctx = self.ctx
+        mgl = self._mgl
+        w, h = size
+        fx, fy, cx, cy = intrinsics
+        cam = np.asarray(position_m, float)
+        view = np.eye(4)
+        view[:3, :3] = _CV_TO_GL @ np.asarray(R_world_cam, float).T
+        proj = projection_from_intrinsics(fx, fy, cx, cy, w, h)
+        vp = proj @ view
+        sun = np.asarray(state.sun_enu, float)
+        sun = sun / np.linalg.norm(sun)
+        logc = 1.0 / np.log2(FAR_M + 1.0)
+
+        # Shadow map: orthographic from the Sun over a box around the camera's hardware.
+        light = None
+        if state.shadow_center_m is not None and sun[2] > -0.1:
+            r = state.shadow_radius_m
+            center = state.shadow_center_m - cam
+            z = sun
+            x = np.cross([0.0, 0.0, 1.0], z) if abs(z[2]) < 0.99 else np.array([1.0, 0.0, 0.0])
+            x /= np.linalg.norm(x)
+            y = np.cross(z, x)
+            lv = np.eye(4)
+            lv[:3, :3] = np.stack([x, y, z])
+            lv[:3, 3] = -lv[:3, :3] @ center
+            depth_r = 4.0 * r
+            lp = np.diag([1.0 / r, 1.0 / r, -1.0 / depth_r, 1.0])
+            light = lp @ lv
+
+        resolved, ms = self._framebuffers((w, h))
+        target = ms if ms is not None else resolved
+        tri = 0
+        # ----- shadow pass
+        if light is not None:
+            self.shadow_fbo.use()
+            self.shadow_fbo.clear(depth=1.0)
+            ctx.enable(mgl.DEPTH_TEST)
+            ctx.disable(mgl.BLEND)
+            for prog in (self.d_mesh, self.d_terrain, self.d_rock):
+                prog["u_vp"].write(_mat(light))
+                if "u_view" in prog:
+                    prog["u_view"].write(_mat(np.eye(4)))
+            self._draw_objects(state, cam, depth_only=True)
+            if state.rings and cam[2] - state.ground_up_m < 4.0 * state.shadow_radius_m:
+                self._draw_rings(state.rings[:2], cam, depth_only=True)
+            self._draw_rocks(state, cam, depth_only=True)
+
+        # ----- main pass
+        target.use()
+        ctx.viewport = (0, 0, w, h)
+        target.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
+        common = dict(u_sun=tuple(sun), u_cam_world=tuple(cam), u_ground_up=float(state.ground_up_m), u_haze_m=self.haze_m,
+                      u_logc=float(logc), u_ambient=AMBIENT, u_use_shadow=1.0 if light is not None else 0.0)
+        for prog in (self.p_mesh, self.p_terrain, self.p_rock, self.p_sky, self.p_dust):
+            for k, v in common.items():
+                if k in prog:
+                    prog[k].value = v
+            if "u_light" in prog:
+                prog["u_light"].write(_mat(light if light is not None else np.eye(4)))
+            if "u_shadow" in prog:
+                prog["u_shadow"].value = 0
+            if "u_vp" in prog:
+                prog["u_vp"].write(_mat(vp))
+            if "u_view" in prog:
+                prog["u_view"].write(_mat(view))
+        self.shadow_tex.use(location=0)
+
+        ctx.disable(mgl.DEPTH_TEST)
+        ctx.disable(mgl.BLEND)
+        self.p_sky["u_rcam"].write(np.asarray(R_world_cam, "f4").T.tobytes())
+        self.p_sky["u_intr"].value = (fx, fy, cx, cy)
+        self.p_sky["u_height_px"].value = float(h)
+        # Lambertian white under irradiance E has radiance E/π = 1 (our unit), so the disc's radiance is π/Ω.
+        self.p_sky["u_sun_radiance"].value = float(1.0 / SUN_ANGULAR_RADIUS_RAD**2)
+        self.p_sky["u_sun_cos"].value = float(np.cos(SUN_ANGULAR_RADIUS_RAD))
+        self.sky_vao.render(mgl.TRIANGLES)
+        ctx.enable(mgl.DEPTH_TEST)
+        tri += self._draw_rings(state.rings, cam)
+        tri += self._draw_rocks(state, cam)
+        tri += self._draw_objects(state, cam)
+        # Transparent and emissive last, without depth writes.
+        ctx.enable(mgl.BLEND)
+        ctx.depth_mask = False
+        tri += self._draw_objects(state, cam, transparent=True)
+        ndust = self._draw_dust(state, cam, fy)
+        ctx.depth_mask = True
+        ctx.disable(mgl.BLEND)
+        if ms is not None:
+            ctx.copy_framebuffer(resolved, ms)
+        raw = resolved.read(components=3, dtype="f4")
+        img = np.frombuffer(raw, dtype=np.float32).reshape(h, w, 3)[::-1].copy()
+        nrocks = 0 if state.rocks is None else len(state.rocks["east_m"])
+        return img, RenderStats(tri, len(state.rings), nrocks, ndust)
+
+    def _draw_objects(self, state, cam, *, depth_only=False, transparent=False) -> int:
+        mgl = self._mgl
+        tri = 0
+        for obj in state.objects:
+            mesh = obj.mesh
+            if mesh.triangle_count == 0:
+                continue
+            is_transparent = mesh.emissive or mesh.opacity < 1.0
+            if depth_only and is_transparent:
+                continue
+            if not depth_only and is_transparent != transparent:
+                continue
+            if obj.static and obj.key in self._static_meshes and self._static_meshes[obj.key][4] is mesh:
+                vao, dvao, *_ = self._static_meshes[obj.key]
+                temp = None
+            else:
+                vao, dvao, vbo, ibo = self._mesh_vao(self.p_mesh, mesh)
+                temp = (vao, dvao, vbo, ibo)
+                if obj.static:
+                    old = self._static_meshes.pop(obj.key, None)
+                    if old is not None:
+                        for r in old[:4]:
+                            r.release()
+                    self._static_meshes[obj.key] = (vao, dvao, vbo, ibo, mesh)
+                    temp = None
+            model = np.eye(4)
+            model[:3, :3] = obj.R
+            model[:3, 3] = np.asarray(obj.t, float) - cam
+            prog = self.d_mesh if depth_only else self.p_mesh
+            prog["u_model"].write(_mat(model))
+            if "u_nmat" in prog:
+                prog["u_nmat"].write(np.asarray(obj.R, "f4").T.tobytes())
+            if not depth_only:
+                prog["u_emissive"].value = 1.0 if mesh.emissive else 0.0
+                prog["u_opacity"].value = float(mesh.opacity)
+                if mesh.emissive:
+                    self.ctx.blend_func = (mgl.ONE, mgl.ONE)
+                else:
+                    self.ctx.blend_func = (mgl.SRC_ALPHA, mgl.ONE_MINUS_SRC_ALPHA)
+            (dvao if depth_only else vao).render(mgl.TRIANGLES)
+            tri += mesh.triangle_count
+            if temp is not None:
+                for r in temp:
+                    r.release()
+        return tri
+
+    def _draw_rings(self, rings, cam, *, depth_only=False) -> int:
+        tri = 0
+        prog = self.d_terrain if depth_only else self.p_terrain
+        for ring in rings:
+            gpu = self._ring_gpu(ring)
+            vao, dvao = self._ring_vaos(ring, gpu)
+            prog["u_offset"].value = (ring.center_en_m[0] - cam[0], ring.center_en_m[1] - cam[1], -cam[2])
+            if not depth_only:
+                gpu.tex_albedo.use(location=1)
+                gpu.tex_normals.use(location=2)
+                prog["u_albedo"].value = 1
+                prog["u_normals"].value = 2
+            v = dvao if depth_only else vao
+            v.render(self._mgl.TRIANGLES)
+            tri += v.vertices // 3
+        return tri
+
+    def _draw_rocks(self, state, cam, *, depth_only=False) -> int:
+        rocks = state.rocks
+        if rocks is None or len(rocks["east_m"]) == 0:
+            return 0
+        n = len(rocks["east_m"])
+        d = rocks["diameter_m"]
+        hgt = rocks["height_m"]
+        # Per-rock yaw and tint from the rock's own position, so a rock looks the same in every frame.
+        key = np.sin(rocks["east_m"] * 12.9898 + rocks["north_m"] * 78.233) * 43758.5453
+        frac = key - np.floor(key)
+        at = np.stack([rocks["east_m"] - cam[0], rocks["north_m"] - cam[1], rocks["up_m"] - cam[2]], -1)
+        scale = np.stack([d / 2.0, d / 2.0 * (0.7 + 0.3 * frac), hgt], -1)
+        tint = np.stack([0.30 + 0.06 * frac, 0.24 + 0.04 * frac, 0.19 + 0.03 * frac], -1)
+        inst = np.hstack([at, scale, 2.0 * np.pi * frac[:, None], tint]).astype("f4")
+        ibuf = self.ctx.buffer(inst.tobytes())
+        prog = self.d_rock if depth_only else self.p_rock
+        prog["u_offset"].value = (0.0, 0.0, 0.0)
+        if not depth_only:
+            prog["u_emissive"].value = 0.0
+            prog["u_opacity"].value = 1.0
+        vao = self.ctx.vertex_array(
+            prog,
+            [(self.rock_vbo, "3f 3f", "in_pos", "in_normal"), (ibuf, "3f 3f 1f 3f/i", "in_at", "in_scale", "in_yaw", "in_tint")],
+            index_buffer=self.rock_ibo,
+            skip_errors=True,
+        )
+        vao.render(self._mgl.TRIANGLES, instances=n)
+        vao.release()
+        ibuf.release()
+        return 80 * n
+
+    def _draw_dust(self, state, cam, fy) -> int:
+        dust = state.dust
+        if dust is None or len(dust["alpha"]) == 0:
+            return 0
+        mgl = self._mgl
+        self.ctx.enable(mgl.PROGRAM_POINT_SIZE)
+        self.ctx.blend_func = (mgl.SRC_ALPHA, mgl.ONE_MINUS_SRC_ALPHA)
+        # Back to front, so the alpha blending of overlapping puffs is right.
+        rel = dust["position_m"] - cam
+        order = np.argsort(-np.einsum("ij,ij->i", rel, rel), kind="stable")
+        data = np.hstack([rel[order], dust["size_m"][order, None], dust["alpha"][order, None], dust["shade"][order, None]]).astype("f4")
+        buf = self.ctx.buffer(data.tobytes())
+        self.p_dust["u_offset"].value = (0.0, 0.0, 0.0)
+        self.p_dust["u_fy"].value = float(fy)
+        vao = self.ctx.vertex_array(self.p_dust, [(buf, "3f 1f 1f 1f", "in_at", "in_size", "in_alpha", "in_shade")])
+        vao.render(mgl.POINTS)
+        vao.release()
+        buf.release()
+        return len(data)
+
+    def release(self) -> None:
+        """Free every GPU resource this renderer holds (the context stays)."""
+        for gpu in self._rings.values():
+            gpu.release()
+        self._rings.clear()
+        for res in self._static_meshes.values():
+            for r in res[:4]:
+                r.release()
+        self._static_meshes.clear()
+
+
+def _north_east_order(east, north, up, rgb):
+    """Reorder heightmap grids to axis 0 = north ascending, axis 1 = east ascending."""
+    if east.ndim == 1:  # 1-D axes given
+        east, north = np.meshgrid(east, north)
+    if abs(east[0, -1] - east[0, 0]) < abs(east[-1, 0] - east[0, 0]):  # east varies along axis 0: transpose
+        east, north, up = east.T, north.T, up.T
+        rgb = np.swapaxes(rgb, 0, 1)
+    if east[0, -1] < east[0, 0]:
+        east, north, up, rgb = east[:, ::-1], north[:, ::-1], up[:, ::-1], rgb[:, ::-1]
+    if north[-1, 0] < north[0, 0]:
+        east, north, up, rgb = east[::-1], north[::-1], up[::-1], rgb[::-1]
+    return east, north, up, rgb
+
+
+def _stitch_edges(up: np.ndarray) -> None:
+    """Set odd edge vertices to the mean of their even neighbours, so a ring's edge matches the
+    coarser ring around it (which only has the even ones) and leaves no cracks."""
+    for edge in (up[0, :], up[-1, :], up[:, 0], up[:, -1]):
+        edge[1:-1:2] = 0.5 * (edge[0:-2:2] + edge[2::2])

@@ -1,0 +1,372 @@
+"""What a camera sees at a time: posed bodies, terrain rings, rocks, dust, the Sun — as plain arrays.
+
+No OpenGL here: :class:`SceneBuilder` turns the flight's body table, the terrain and the hardware
+meshes into a :class:`SceneState` that :mod:`edlcam.cameras.renderer` draws. Poses between the
+flight's output steps are interpolated (position linearly, attitude by quaternion slerp —
+Shoemake 1985, "Animating rotation with quaternion curves", SIGGRAPH) through scipy.
+
+Terrain level of detail: nested square rings ("geometry clipmaps", Losasso & Hoppe 2004, SIGGRAPH)
+around the nadir, each twice the size of the one inside it, all with the same number of vertices,
+so ground detail follows the altitude from 11 km down to the last metre. Ring centres snap to the
+lattice of the next coarser ring, so a ring's data is reused from frame to frame and the inner
+ring's edge falls on the outer ring's grid lines (no cracks after stitching its odd edge vertices).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = [
+    "BodyPose",
+    "BodyTracks",
+    "TerrainRing",
+    "SceneObject",
+    "SceneState",
+    "SceneBuilder",
+    "terrain_ring_plan",
+    "dust_particles",
+    "MARS_RADIUS_M",
+]
+
+log = logging.getLogger(__name__)
+
+MARS_RADIUS_M = 3396.19e3  # MOLA reference radius (Smith et al. 2001), for the horizon distance
+BODY_NAMES = ("heatshield", "backshell", "parachute", "descent_stage", "rover")
+
+
+@dataclass(frozen=True)
+class BodyPose:
+    """A body at one time: origin in ENU [m], rotation body→ENU, velocity [m/s], aux column."""
+
+    name: str
+    position_m: np.ndarray
+    R: np.ndarray
+    velocity_m_s: np.ndarray
+    aux: float
+
+
+class BodyTracks:
+    """Every body's trajectory from ``flight/bodies.parquet``, interpolated in time."""
+
+    def __init__(self, table):
+        import pandas as pd
+        from scipy.spatial.transform import Rotation, Slerp
+
+        df = table.to_pandas() if hasattr(table, "to_pandas") else pd.DataFrame(table)
+        self._tracks: dict[str, dict[str, Any]] = {}
+        for name, g in df.groupby("body", sort=False):
+            g = g.sort_values("t_s").drop_duplicates("t_s")
+            t = g["t_s"].to_numpy(float)
+            q = g[["qw", "qx", "qy", "qz"]].to_numpy(float)
+            rot = Rotation.from_quat(q, scalar_first=True)
+            track = {
+                "t": t,
+                "pos": g[["east_m", "north_m", "up_m"]].to_numpy(float),
+                "vel": g[["ve_m_s", "vn_m_s", "vu_m_s"]].to_numpy(float),
+                "aux": g["aux"].to_numpy(float),
+                "slerp": Slerp(t, rot) if len(t) > 1 else None,
+                "rot": rot,
+            }
+            self._tracks[str(name)] = track
+        if not self._tracks:
+            raise ValueError("the bodies table is empty")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._tracks)
+
+    @property
+    def t_range_s(self) -> tuple[float, float]:
+        """The first and last time any body is known [s]."""
+        return (min(tr["t"][0] for tr in self._tracks.values()), max(tr["t"][-1] for tr in self._tracks.values()))
+
+    def pose(self, name: str, t_s: float) -> BodyPose | None:
+        """The body's pose at ``t_s``, or None when it does not exist then (e.g. parachute before mortar fire)."""
+        tr = self._tracks.get(name)
+        if tr is None or t_s < tr["t"][0] or t_s > tr["t"][-1]:
+            return None
+        t = tr["t"]
+        if len(t) == 1:
+            return BodyPose(name, tr["pos"][0], tr["rot"][0].as_matrix(), tr["vel"][0], float(tr["aux"][0]))
+        pos = np.array([np.interp(t_s, t, tr["pos"][:, k]) for k in range(3)])
+        vel = np.array([np.interp(t_s, t, tr["vel"][:, k]) for k in range(3)])
+        aux = float(np.interp(t_s, t, tr["aux"]))
+        R = tr["slerp"]([t_s]).as_matrix()[0]
+        return BodyPose(name, pos, R, vel, aux)
+
+    def poses(self, t_s: float) -> dict[str, BodyPose]:
+        """Every body that exists at ``t_s``."""
+        out = {}
+        for name in self._tracks:
+            p = self.pose(name, t_s)
+            if p is not None:
+                out[name] = p
+        return out
+
+
+@dataclass(frozen=True)
+class TerrainRing:
+    """One square terrain ring: centre (east, north) [m], side [m], vertices per side, the child's hole."""
+
+    center_en_m: tuple[float, float]
+    size_m: float
+    samples: int
+    hole_en_m: tuple[float, float, float, float] | None  # (east_min, east_max, north_min, north_max)
+
+    @property
+    def spacing_m(self) -> float:
+        return self.size_m / (self.samples - 1)
+
+
+def terrain_ring_plan(
+    camera_en_m: tuple[float, float],
+    height_m: float,
+    *,
+    footprint_half_angle_rad: float,
+    samples: int,
+    min_size_m: float = 16.0,
+    horizon_margin_m: float = 20_000.0,
+) -> list[TerrainRing]:
+    """Nested rings (finest first) covering the view from ``height_m`` above the ground to the horizon.
+
+    The finest ring spans 3× the nadir footprint ``2 h tan(half angle)`` (rounded up to a power of
+    two metres); rings double until one reaches past the horizon distance sqrt(2 R h) plus a margin.
+    """
+    if (samples - 1) % 4:
+        raise ValueError(f"terrain samples {samples} must be 4k+1 so ring edges fall on grid lines")
+    h = max(height_m, 0.5)
+    footprint = 2.0 * h * np.tan(min(footprint_half_angle_rad, np.radians(80.0)))
+    s0 = 2.0 ** np.ceil(np.log2(max(3.0 * footprint, min_size_m)))
+    reach = np.sqrt(2.0 * MARS_RADIUS_M * h + h * h) + horizon_margin_m
+    sizes = [s0]
+    while sizes[-1] / 2.0 < reach:
+        sizes.append(sizes[-1] * 2.0)
+    rings: list[TerrainRing] = []
+    for i, size in enumerate(sizes):
+        spacing = size / (samples - 1)
+        snap = 2.0 * spacing  # the next coarser ring's lattice
+        ce = float(np.round(camera_en_m[0] / snap) * snap)
+        cn = float(np.round(camera_en_m[1] / snap) * snap)
+        hole = None
+        if i > 0:
+            inner = rings[-1]
+            half = inner.size_m / 2.0
+            hole = (inner.center_en_m[0] - half, inner.center_en_m[0] + half, inner.center_en_m[1] - half, inner.center_en_m[1] + half)
+        rings.append(TerrainRing((ce, cn), float(size), samples, hole))
+    return rings
+
+
+@dataclass(frozen=True)
+class SceneObject:
+    """A mesh to draw with rotation ``R`` (mesh frame → ENU) and translation ``t`` [m] (ENU)."""
+
+    key: str
+    mesh: Any
+    R: np.ndarray
+    t: np.ndarray
+    static: bool = True  # the mesh is the same every frame (its GPU buffers may be cached)
+
+
+@dataclass(frozen=True)
+class SceneState:
+    """Everything drawn in one frame, in ENU."""
+
+    t_s: float
+    sun_enu: np.ndarray
+    objects: list[SceneObject]
+    rings: list[TerrainRing]
+    ground_up_m: float  # terrain height below the camera [m]
+    rocks: dict[str, np.ndarray] | None = None
+    dust: dict[str, np.ndarray] | None = None
+    shadow_center_m: np.ndarray | None = None
+    shadow_radius_m: float = 40.0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def dust_particles(
+    nozzle_points_m: np.ndarray,
+    throttle: float,
+    height_m: float,
+    t_s: float,
+    *,
+    seed: int,
+    count: int,
+    height_limit_m: float,
+    ground_up_m: float,
+) -> dict[str, np.ndarray] | None:
+    """Dust thrown up by the engines' plumes where they hit the ground (seeded, smooth in time).
+
+    Est. model (no published one fits a renderer): puffs are born at a steady rate at the plume
+    impingement points, fly out radially with exponentially decaying speed (10–35 m/s, τ = 0.7 s),
+    rise 0.3–3 m and grow over a 2.5 s life; their opacity scales with throttle and with
+    (1 − h/h_limit)², so the cloud grows as the descent stage nears the ground. A particle's
+    random draws depend only on (seed, birth slot), so frames at any times agree with each other.
+    """
+    if height_m >= height_limit_m or throttle <= 0.0 or count <= 0 or len(nozzle_points_m) == 0:
+        return None
+    life_s, tau_s = 2.5, 0.7
+    rate = count / life_s  # births per second
+    slot_dt = 1.0 / rate
+    k_last = int(np.floor(t_s / slot_dt))
+    slots = np.arange(k_last - count + 1, k_last + 1)
+    age = t_s - slots * slot_dt
+    rng_table = np.random.default_rng(seed).random((8192, 6))
+    r = rng_table[np.mod(slots * 2654435761, 8192)]  # Knuth multiplicative hash spreads slots over the table
+    src = nozzle_points_m[np.mod(slots, len(nozzle_points_m))]
+    az = 2.0 * np.pi * r[:, 0]
+    v0 = 10.0 + 25.0 * r[:, 1]
+    dist = 0.5 + v0 * tau_s * (1.0 - np.exp(-age / tau_s))
+    rise = (0.3 + 2.7 * r[:, 2] ** 2) * (1.0 - np.exp(-age / 0.9))
+    pos = np.stack([src[:, 0] + dist * np.cos(az), src[:, 1] + dist * np.sin(az), ground_up_m + rise + 0.2], axis=-1)
+    size = 0.4 + 1.6 * r[:, 3] + 1.2 * age
+    strength = float(np.clip(throttle, 0.0, 1.0)) * (1.0 - height_m / height_limit_m) ** 2
+    alpha = strength * 0.35 * (1.0 - age / life_s) * (0.5 + 0.5 * r[:, 4])
+    shade = 0.85 + 0.3 * r[:, 5]
+    return {"position_m": pos, "size_m": size, "alpha": alpha, "shade": shade}
+
+
+class SceneBuilder:
+    """Builds :class:`SceneState` at any time from body tracks, a terrain, hardware meshes and the Sun.
+
+    ``models`` is the hardware-mesh provider (:mod:`edlcam.cameras.models`), ``terrain`` an
+    :class:`edlcam.mars.terrain.Terrain`, ``sun_enu(t_s)`` the Sun's unit vector in ENU. Tests
+    substitute their own providers through these seams.
+    """
+
+    def __init__(
+        self,
+        tracks: BodyTracks,
+        *,
+        terrain,
+        models,
+        sun_enu: Callable[[float], np.ndarray],
+        seed: int,
+        events: dict[str, float] | None = None,
+        dust_particles_count: int = 4000,
+        dust_height_m: float = 20.0,
+    ):
+        self.tracks = tracks
+        self.terrain = terrain
+        self.models = models
+        self.sun_enu = sun_enu
+        self.seed = seed
+        self.events = events or {}
+        self.dust_count = dust_particles_count
+        self.dust_height_m = dust_height_m
+        self._static: dict[str, Any] = {}
+
+    def _static_mesh(self, key: str, make: Callable[[], Any]):
+        if key not in self._static:
+            self._static[key] = make()
+        return self._static[key]
+
+    def _bridles_attached(self, t_s: float) -> bool:
+        cut = self.events.get("bridle_cut", self.events.get("touchdown"))
+        return cut is None or t_s < cut
+
+    def objects(self, t_s: float, poses: dict[str, BodyPose]) -> list[SceneObject]:
+        """The posed hardware meshes at ``t_s``."""
+        m = self.models
+        objs: list[SceneObject] = []
+        for name, pose in poses.items():
+            if name == "heatshield":
+                objs.append(SceneObject("heatshield", self._static_mesh("heatshield", m.heatshield_mesh), pose.R, pose.position_m))
+            elif name == "backshell":
+                objs.append(SceneObject("backshell", self._static_mesh("backshell", m.backshell_mesh), pose.R, pose.position_m))
+            elif name == "parachute":
+                inflation = float(np.clip(pose.aux, 0.0, 1.0))
+                objs.append(SceneObject("parachute", m.parachute_mesh(inflation, t_s=t_s), pose.R, pose.position_m, static=False))
+            elif name == "descent_stage":
+                objs.append(SceneObject("descent_stage", self._static_mesh("descent_stage", m.descent_stage_mesh), pose.R, pose.position_m))
+                throttle = float(np.clip(pose.aux, 0.0, 1.0))
+                if throttle > 0.0:
+                    plumes = m.plume_meshes(throttle, t_s=t_s)
+                    plumes = plumes if isinstance(plumes, (list, tuple)) else [plumes]
+                    for i, pm in enumerate(plumes):
+                        objs.append(SceneObject(f"plume{i}", pm, pose.R, pose.position_m, static=False))
+            elif name == "rover":
+                deployed = pose.aux > 0.0 or t_s >= self.events.get("touchdown", np.inf)
+                key = f"rover_{'deployed' if deployed else 'stowed'}"
+                mesh = self._static_mesh(key, lambda d=deployed: m.rover_mesh(wheels_deployed=d))
+                objs.append(SceneObject(key, mesh, pose.R, pose.position_m))
+        ds, rover = poses.get("descent_stage"), poses.get("rover")
+        if ds is not None and rover is not None and rover.aux > 0.05 and self._bridles_attached(t_s):
+            top = np.asarray(m.BRIDLE_TOP_POINTS_M, float) @ ds.R.T + ds.position_m
+            bottom = np.asarray(m.BRIDLE_BOTTOM_POINTS_M, float) @ rover.R.T + rover.position_m
+            objs.append(SceneObject("bridles", m.bridles_mesh(top, bottom), np.eye(3), np.zeros(3), static=False))
+        return objs
+
+    def state(
+        self,
+        t_s: float,
+        camera_position_m: np.ndarray,
+        *,
+        footprint_half_angle_rad: float,
+        ring_samples: int,
+        rock_pixel_m: float | None = None,
+        max_rocks: int = 40_000,
+    ) -> SceneState:
+        """The scene at ``t_s`` as seen from ``camera_position_m`` (ENU)."""
+        poses = self.tracks.poses(t_s)
+        objs = self.objects(t_s, poses)
+        ce, cn = float(camera_position_m[0]), float(camera_position_m[1])
+        ground = float(self.terrain.surface_up_m(ce, cn))
+        height = float(camera_position_m[2]) - ground
+        rings = terrain_ring_plan((ce, cn), height, footprint_half_angle_rad=footprint_half_angle_rad, samples=ring_samples)
+        rocks = None
+        if rock_pixel_m is not None and max_rocks > 0:
+            rocks = self._rocks(rings[0], rock_pixel_m, max_rocks)
+        dust = None
+        ds = poses.get("descent_stage")
+        if ds is not None and ds.aux > 0.0:
+            ds_ground = float(self.terrain.surface_up_m(ds.position_m[0], ds.position_m[1]))
+            ds_height = ds.position_m[2] - ds_ground
+            if ds_height < self.dust_height_m:
+                # Plumes are canted outward: they hit the ground ≈ h·tan(cant) beyond the stage's corners.
+                spread = 1.5 + ds_height * np.tan(np.radians(25.0))
+                ang = np.radians(np.arange(4) * 90.0 + 45.0)
+                nozzles = np.stack([ds.position_m[0] + spread * np.cos(ang), ds.position_m[1] + spread * np.sin(ang), np.full(4, ds_ground)], -1)
+                dust = dust_particles(
+                    nozzles, ds.aux, ds_height, t_s, seed=self.seed, count=self.dust_count,
+                    height_limit_m=self.dust_height_m, ground_up_m=ds_ground,
+                )
+        shadow_center = camera_position_m
+        return SceneState(
+            t_s=t_s,
+            sun_enu=np.asarray(self.sun_enu(t_s), float),
+            objects=objs,
+            rings=rings,
+            ground_up_m=ground,
+            rocks=rocks,
+            dust=dust,
+            shadow_center_m=np.asarray(shadow_center, float),
+            shadow_radius_m=45.0,
+        )
+
+    def _rocks(self, ring: TerrainRing, pixel_m: float, max_rocks: int) -> dict[str, np.ndarray] | None:
+        # Only rocks at least ~2 pixels across at nadir can be seen; smaller ones are the texture's job.
+        min_d = max(2.0 * pixel_m, 0.05)
+        if min_d > 5.0:
+            return None
+        half = ring.size_m / 2.0
+        ce, cn = ring.center_en_m
+        while True:
+            try:
+                r = self.terrain.rocks(east_min_m=ce - half, east_max_m=ce + half, north_min_m=cn - half,
+                                       north_max_m=cn + half, min_diameter_m=min_d)
+                break
+            except ValueError:  # the box would hold too many rocks: keep only larger ones
+                min_d *= 2.0
+                if min_d > 5.0:
+                    return None
+        n = len(r["east_m"])
+        if n == 0:
+            return None
+        if n > max_rocks:
+            keep = np.argsort(-np.asarray(r["diameter_m"]), kind="stable")[:max_rocks]
+            r = {k: np.asarray(v)[keep] for k, v in r.items()}
+        return {k: np.asarray(v, float) for k, v in r.items()}

@@ -1,0 +1,30 @@
+"""Names of the EDL events written to ``flight/events.json`` (docs/run-folder.md), in flight order.
+
+A module of its own, free of heavy imports, so that every later stage can name the events.
+"""
+
+from __future__ import annotations
+
+__all__ = ["EVENT_NAMES", "MINOR_EVENT_NAMES"]
+
+EVENT_NAMES = (
+    "entry_interface",
+    "peak_heating",
+    "peak_deceleration",
+    "parachute_deploy",
+    "heatshield_separation",
+    "backshell_separation",
+    "powered_descent_start",
+    "skycrane_start",
+    "touchdown",
+)
+MINOR_EVENT_NAMES = (
+    "range_control_start",
+    "heading_alignment_start",
+    "sufr_start",
+    "balance_mass_jettison",
+    "mortar_fire",
+    "radar_lock",
+    "constant_velocity_start",
+    "deceleration_start",
+)

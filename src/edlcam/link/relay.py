@@ -1,0 +1,211 @@
+"""The footage home: onboard products → relay passes → ``RUN/ground/received/``.
+
+Reads ``RUN/onboard/products/manifest.json``, plans the order (:mod:`edlcam.link.planner`),
+runs CFDP class 2 transfers pass by pass (:mod:`edlcam.link.transfer`) through seeded lossy
+channels, and writes:
+
+- ``RUN/ground/received/<path>`` — each product verified by SHA-256, same relative path as onboard;
+- ``RUN/link/log.jsonl`` — one line per pass and per delivered product;
+- ``RUN/link/summary.json`` — received / missing per kind, bytes, per-pass volume, requests.
+
+A product not verified on the ground is reported missing, never received.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from edlcam.errors import LinkError, RunFolderError
+from edlcam.link.channel import LossyChannel
+from edlcam.link.clock import light_time_s, utc_iso, utc_to_unix_s
+from edlcam.link.passes import build_schedule, schedule_capacity_bits
+from edlcam.link.planner import KINDS, plan_order, read_manifest, read_requests, request_status
+from edlcam.link.transfer import FileJob, TransferEngine
+
+__all__ = ["run_relay", "touchdown_utc"]
+
+
+def touchdown_utc(run_dir: Path) -> str:
+    """UTC (SCET) of touchdown from ``RUN/flight/events.json``."""
+    path = Path(run_dir) / "flight" / "events.json"
+    try:
+        events = json.loads(path.read_text())["events"]
+    except FileNotFoundError:
+        raise RunFolderError(f"{path}: no flight events; run `edlcam simulate --out {run_dir}` first") from None
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise RunFolderError(f"{path}: not an events file (see docs/run-folder.md); re-run `edlcam simulate`") from None
+    for e in events:
+        if e.get("name") == "touchdown" and "utc" in e:
+            return str(e["utc"])
+    raise RunFolderError(f"{path}: no 'touchdown' event with a 'utc'; the flight did not land — re-run `edlcam simulate`")
+
+
+def _check_loss(loss: float) -> None:
+    if not 0.0 <= loss < 1.0:
+        raise LinkError(f"--loss is {loss:g}; a frame loss probability must lie in [0, 1): use e.g. --loss 0.1")
+
+
+def run_relay(
+    run_dir,
+    *,
+    mission,
+    loss: float | None = None,
+    seed: int | None = None,
+    days: float = 4.0,
+    progress: Callable[[float], None] | None = None,
+) -> dict:
+    """Relay a run's products home over ``days`` Earth days of passes; return the summary.
+
+    ``loss`` overrides ``[link.channel] loss``; ``seed`` overrides the mission seed.
+    ``progress(days_done)`` is called as simulated time advances.
+    """
+    run_dir = Path(run_dir)
+    link_cfg = mission.link
+    loss = link_cfg.channel.loss if loss is None else float(loss)
+    _check_loss(loss)
+    seed = mission.mission.seed if seed is None else int(seed)
+    if seed < 0:
+        raise LinkError(f"--seed is {seed}; a seed must be a whole number ≥ 0")
+    passes = build_schedule(link_cfg.passes, days=days)
+    products = read_manifest(run_dir)
+    onboard = run_dir / "onboard" / "products"
+    for p in products:
+        f = onboard / p.path
+        if not f.is_file():
+            raise RunFolderError(f"{f}: listed in manifest.json (id {p.id}) but missing; re-run `edlcam film`")
+    td_utc = touchdown_utc(run_dir)
+    td_unix = utc_to_unix_s(td_utc)
+    uplink_delay_s = light_time_s(td_unix)
+
+    link_dir = run_dir / "link"
+    received_dir = run_dir / "ground" / "received"
+    staging_dir = link_dir / "staging"
+    for d in (received_dir, staging_dir):  # a relay run re-simulates from touchdown
+        shutil.rmtree(d, ignore_errors=True)
+    link_dir.mkdir(parents=True, exist_ok=True)
+
+    fwd_seq, back_seq = np.random.SeedSequence(seed).spawn(2)
+    forward = LossyChannel.from_config(link_cfg.channel, seed=np.random.default_rng(fwd_seq), loss=loss)
+    back = LossyChannel.from_config(link_cfg.channel, seed=np.random.default_rng(back_seq), loss=loss)
+    log_lines: list[dict] = []
+
+    def on_delivery(d):
+        ert = td_unix + d.scet_s + link_cfg.cfdp.forward_latency_s
+        ert += light_time_s(td_unix + d.scet_s)
+        log_lines.append(
+            {
+                "type": "delivery",
+                "id": d.product_id,
+                "path": d.rel_path,
+                "bytes": d.size_bytes,
+                "pass": d.pass_index,
+                "t_after_touchdown_s": round(d.scet_s, 3),
+                "scet": utc_iso(td_unix + d.scet_s),
+                "ert": utc_iso(ert),
+            }
+        )
+
+    engine = TransferEngine(
+        cfg=link_cfg.cfdp,
+        staging_dir=staging_dir,
+        received_dir=received_dir,
+        forward=forward,
+        back=back,
+        on_delivery=on_delivery,
+    )
+    by_id = {p.id: p for p in products}
+    requests = read_requests(run_dir)
+    pass_rows = []
+    for p in passes:
+        order = plan_order(
+            products,
+            requests,
+            auto_send_max_priority=link_cfg.auto_send_max_priority,
+            at_s=p.start_s,
+            uplink_delay_s=uplink_delay_s,
+        )
+        cursor = [0]
+
+        def next_job(_scet_s: float, order=order, cursor=cursor):
+            # The rover skips what it knows arrived (Finished PDU) and what is already in flight.
+            while cursor[0] < len(order) and engine.done(order[cursor[0]].id):
+                cursor[0] += 1
+            busy = engine.in_flight
+            for i in range(cursor[0], len(order)):
+                prod = order[i]
+                if prod.id in busy or engine.done(prod.id):
+                    continue
+                return FileJob(prod.id, (onboard / prod.path).absolute(), prod.path, prod.size_bytes, prod.sha256)
+            return None
+
+        report = engine.run_pass(p, next_job)
+        row = {
+            "type": "pass",
+            "pass": p.index,
+            "orbiter": p.orbiter,
+            "start_after_touchdown_s": round(p.start_s, 3),
+            "start_scet": utc_iso(td_unix + p.start_s),
+            "duration_s": p.duration_s,
+            "rate_bps": p.rate_bps,
+            "capacity_bits": int(p.capacity_bits),
+            "bits_sent": report.bits_sent,
+            "frames_sent": report.frames_sent,
+            "frames_returned": report.frames_returned,
+            "bytes_discarded": report.bytes_discarded,
+            "products_delivered": len(report.deliveries),
+            "bytes_delivered": report.delivered_bytes,
+        }
+        pass_rows.append(row)
+        log_lines.append(row)
+        if progress is not None:
+            progress(min(p.end_s / 86_400.0, days))
+        if len(engine.delivered) == len(products) and not any(
+            r.requested_at_s + uplink_delay_s > p.end_s for r in requests
+        ):
+            break
+    shutil.rmtree(staging_dir, ignore_errors=True)
+    if progress is not None:
+        progress(days)
+
+    delivered = engine.delivered
+    per_kind = {}
+    for kind in KINDS:
+        of_kind = [p for p in products if p.kind == kind]
+        got = [p for p in of_kind if p.id in delivered]
+        per_kind[kind] = {
+            "received": len(got),
+            "missing": len(of_kind) - len(got),
+            "received_bytes": sum(p.size_bytes for p in got),
+            "missing_bytes": sum(p.size_bytes for p in of_kind) - sum(p.size_bytes for p in got),
+        }
+    simulated_until_s = days * 86_400.0
+    summary = {
+        "seed": seed,
+        "loss": loss,
+        "days": days,
+        "touchdown_utc": td_utc,
+        "simulated_until_s": simulated_until_s,
+        "passes": len(pass_rows),
+        "capacity_bits": int(schedule_capacity_bits(passes)),
+        "received": len(delivered),
+        "missing": len(products) - len(delivered),
+        "received_bytes": sum(by_id[i].size_bytes for i in delivered),
+        "missing_bytes": sum(p.size_bytes for p in products if p.id not in delivered),
+        "per_kind": per_kind,
+        "per_pass": [
+            {k: r[k] for k in ("pass", "orbiter", "start_scet", "capacity_bits", "bits_sent", "bytes_delivered")}
+            for r in pass_rows
+        ],
+        "received_ids": sorted(delivered),
+        "missing_ids": sorted(p.id for p in products if p.id not in delivered),
+    }
+    (link_dir / "log.jsonl").write_text("".join(json.dumps(line) + "\n" for line in log_lines))
+    (link_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    summary["requests"] = request_status(run_dir)
+    (link_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary

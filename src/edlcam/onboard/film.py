@@ -1,0 +1,303 @@
+"""Film a landing: drive the cameras and the microphone through the capture schedule into the
+two DSUs' stores, forward the descent stage's records over the umbilical until the cut, and
+report what was recorded, dropped and lost.
+
+The frame and audio sources are injectable (``frame_source``, ``audio_source``) and default to
+the cameras stage (``edlcam.cameras.frames`` and ``edlcam.cameras.microphone.render_audio``).
+Order of work, in simulated time:
+
+1. the descent-stage DSU records its sources (merged by frame time) into its store;
+2. the umbilical plan (:func:`~edlcam.onboard.umbilical.plan_umbilical`) decides which of those
+   records reach the rover before the cut;
+3. the rover DSU records its own sources and, interleaved at their arrival times, the records
+   that crossed, read back from the descent-stage store (so the rover store is in time order).
+
+Frames are stored as the sensor delivers them, an 8-bit RGGB Bayer mosaic for colour cameras
+(1 byte per pixel, a third of RGB; FLIR Chameleon3 raw output, Maki et al. 2020) unless
+``[onboard] frame_encoding`` asks for raw RGB or PNG (lossless, compressed on the fly).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edlcam.errors import RunFolderError, StoreError
+from edlcam.onboard.schedule import CaptureWindow, Schedule, build_schedule, load_events, sclk_from_t
+from edlcam.onboard.store import (
+    FORMAT_BAYER_PNG,
+    FORMAT_BAYER_RGGB8,
+    FORMAT_PCM_F32LE,
+    FORMAT_PNG,
+    FORMAT_RAW,
+    RECORD_OVERHEAD_BYTES,
+    Record,
+    StoreWriter,
+    read_record,
+    scan_store,
+)
+from edlcam.onboard.umbilical import Parcel, UmbilicalResult, plan_umbilical
+
+__all__ = ["FilmResult", "film", "encode_image", "mosaic_rggb", "audio_blocks", "store_dir", "UNIT_TAGS"]
+
+log = logging.getLogger(__name__)
+
+UNIT_TAGS = {"descent_stage": "DESC", "rover": "ROVR"}
+ProgressFn = Callable[[int, int, str], None]
+
+
+def store_dir(run_dir: str | Path, unit: str) -> Path:
+    """RUN/onboard/store/<unit>."""
+    return Path(run_dir) / "onboard" / "store" / unit
+
+
+def mosaic_rggb(rgb: np.ndarray) -> np.ndarray:
+    """The RGGB Bayer mosaic (H×W uint8) a colour sensor would deliver for an H×W×3 RGB image."""
+    out = np.empty(rgb.shape[:2], dtype=np.uint8)
+    out[0::2, 0::2] = rgb[0::2, 0::2, 0]
+    out[0::2, 1::2] = rgb[0::2, 1::2, 1]
+    out[1::2, 0::2] = rgb[1::2, 0::2, 1]
+    out[1::2, 1::2] = rgb[1::2, 1::2, 2]
+    return out
+
+
+def encode_image(image: np.ndarray, *, colour: str, encoding: str, png_level: int = 1) -> tuple[int, int, bytes]:
+    """(format, channels, payload) of one frame as the DSU stores it.
+
+    An H×W frame from a colour camera is already a Bayer mosaic; from a mono camera it is mono.
+    """
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        plane, bayer = image, colour == "bayer"
+    elif encoding == "bayer":
+        plane, bayer = mosaic_rggb(image), True
+    else:
+        plane, bayer = image, False
+    channels = 1 if plane.ndim == 2 else 3
+    if encoding != "png":
+        return (FORMAT_BAYER_RGGB8 if bayer else FORMAT_RAW), channels, plane.tobytes()
+    import cv2
+
+    ok, buf = cv2.imencode(".png", plane if channels == 1 else cv2.cvtColor(plane, cv2.COLOR_RGB2BGR),
+                           [cv2.IMWRITE_PNG_COMPRESSION, png_level])
+    if not ok:
+        raise StoreError(f"PNG encoding of a {image.shape} frame failed")
+    return (FORMAT_BAYER_PNG if bayer else FORMAT_PNG), channels, buf.tobytes()
+
+
+def audio_blocks(samples: np.ndarray, sample_rate_hz: float, t0_s: float, t_start_s: float, t_end_s: float,
+                 block_s: float) -> Iterator[tuple[int, float, np.ndarray]]:
+    """(block index, t of first sample [s], float32 samples×channels) over [t_start_s, t_end_s)."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.ndim == 1:
+        samples = samples[:, None]
+    i0 = max(0, int(np.ceil((t_start_s - t0_s) * sample_rate_hz - 1e-9)))
+    i1 = min(len(samples), int(np.ceil((t_end_s - t0_s) * sample_rate_hz - 1e-9)))
+    step = max(1, int(round(block_s * sample_rate_hz)))
+    for k, i in enumerate(range(i0, i1, step)):
+        yield k, t0_s + i / sample_rate_hz, samples[i : min(i + step, i1)]
+
+
+@dataclass(frozen=True)
+class FilmResult:
+    """What ``film`` did: the schedule, the umbilical outcome, and the report written."""
+
+    schedule: Schedule
+    umbilical: UmbilicalResult
+    report: dict
+    report_path: Path
+
+
+def _default_frame_source():
+    from edlcam.cameras import frames
+
+    return frames
+
+
+def _default_audio_source():
+    from edlcam.cameras.microphone import render_audio
+
+    return render_audio
+
+
+def _stream(run_dir, window: CaptureWindow, quality, frame_source, audio, onboard) -> Iterator[tuple]:
+    """(t_s, tie, Record) for one source, in time order."""
+    sclk0 = onboard.sclk_at_entry_interface_s
+    if window.is_audio:
+        if audio is None:
+            return
+        for k, t, block in audio_blocks(audio.samples, audio.sample_rate_hz, audio.t0_s, window.t_start_s,
+                                        window.t_end_s, onboard.audio_block_s):
+            yield t, window.source, Record(window.source, k, sclk_from_t(t, sclk0), FORMAT_PCM_F32LE,
+                                           np.ascontiguousarray(block, "<f4").tobytes(), block.shape[1],
+                                           int(round(audio.sample_rate_hz)), block.shape[0])
+        return
+    for frame in frame_source(run_dir, window.source, quality=quality, t_start_s=window.t_start_s,
+                              t_end_s=window.t_end_s):
+        image = np.asarray(frame.image)
+        fmt, ch, payload = encode_image(image, colour=window.colour, encoding=onboard.frame_encoding,
+                                        png_level=onboard.png_level)
+        yield float(frame.t_s), window.source, Record(window.source, int(frame.index),
+                                                       sclk_from_t(float(frame.t_s), sclk0), fmt, payload, ch,
+                                                       image.shape[1], image.shape[0])
+
+
+def _writer(run_dir, unit: str, onboard) -> StoreWriter:
+    return StoreWriter(
+        store_dir(run_dir, unit), unit_tag=UNIT_TAGS[unit], segment_bytes=onboard.segment_bytes,
+        capacity_bytes=getattr(onboard, f"{unit}_capacity_bytes"),
+        priorities={k: v.priority for k, v in onboard.capture.items()},
+        admit_fraction=tuple(onboard.admit_fraction), commit_bytes=onboard.commit_bytes,
+        commit_records=onboard.commit_records,
+    )
+
+
+def _summarise(writer: StoreWriter) -> dict:
+    scan = scan_store(writer.store_dir)
+    per = {s: {"records": n, "payload_bytes": b} for s, (n, b) in sorted(scan.per_source().items())}
+    drops: dict[str, dict] = {}
+    for d in writer.drops:
+        e = drops.setdefault(d.source, {"records": 0, "bytes": 0, "frames": []})
+        e["records"] += 1
+        e["bytes"] += d.size_bytes
+        e["frames"].append(d.frame_index)
+    for e in drops.values():
+        e["frames"] = _ranges(e["frames"])
+    return {"store": str(writer.store_dir), "segments": scan.segments, "bytes_on_disk": scan.bytes_on_disk,
+            "sources": per, "dropped": drops}
+
+
+def _ranges(indices: Iterable[int]) -> list[list[int]]:
+    """[[first, last], ...] runs of consecutive integers."""
+    out: list[list[int]] = []
+    for i in sorted(indices):
+        if out and i == out[-1][1] + 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return out
+
+
+def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_source=None, audio_source=None,
+         progress: ProgressFn | None = None, make_products: bool = True) -> FilmResult:
+    """Record a run's cameras and microphone into RUN/onboard/ and write RUN/onboard/report.json.
+
+    ``mission`` defaults to RUN/mission.toml; the sources default to the cameras stage.
+    """
+    from edlcam.mission import load_mission
+
+    run_dir = Path(run_dir)
+    if mission is None:
+        path = run_dir / "mission.toml"
+        if not path.exists():
+            raise RunFolderError(f"{path}: missing; run `edlcam simulate` for this run folder first")
+        mission = load_mission(path)
+    onboard = mission.onboard
+    events = load_events(run_dir)
+    schedule = build_schedule(mission, events, quality=quality)
+    cut_event = onboard.umbilical_cut_event
+    if cut_event not in events:
+        log.warning("events.json has no %r; the umbilical is cut at touchdown", cut_event)
+        cut_event = "touchdown"
+    if cut_event not in events:
+        raise RunFolderError(f"{run_dir / 'flight' / 'events.json'}: no 'touchdown' event; rerun `edlcam simulate`")
+    t_cut = events[cut_event]
+    frame_source = frame_source or _default_frame_source()
+    audio = None
+    if any(w.is_audio for w in schedule.windows):
+        audio = (audio_source or _default_audio_source())(run_dir)
+
+    out = run_dir / "onboard"
+    if out.exists():
+        log.info("%s exists; filming afresh", out)
+        shutil.rmtree(out)
+    total = sum(w.frames for w in schedule.windows if not w.is_audio) or 1
+    done = 0
+
+    def tick(label: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, label)
+
+    # 1. descent stage
+    ds = _writer(run_dir, "descent_stage", onboard)
+    parcels: list[Parcel] = []
+    streams = [_stream(run_dir, w, quality, frame_source, audio, onboard) for w in schedule.for_unit("descent_stage")]
+    for t, _, rec in heapq.merge(*streams, key=lambda x: (x[0], x[1])):
+        seq = ds.append(rec)
+        if rec.format != FORMAT_PCM_F32LE:
+            tick(rec.source)
+        if seq is not None:
+            parcels.append(Parcel(seq, rec.source, rec.frame_index, t, len(rec.payload) + RECORD_OVERHEAD_BYTES,
+                                  ds.priority_of(rec.source)))
+    ds.close()
+
+    # 2. umbilical
+    umb = plan_umbilical(parcels, rate_bps=onboard.umbilical_rate_bps, t_cut_s=t_cut)
+    ds_index = {r.seq: r for r in scan_store(ds.store_dir).records}
+
+    def forwarded() -> Iterator[tuple]:
+        for c in umb.crossed:
+            yield c.t_arrive_s, "~umbilical", read_record(ds.store_dir, ds_index[c.parcel.key])
+
+    # 3. rover
+    rv = _writer(run_dir, "rover", onboard)
+    streams = [_stream(run_dir, w, quality, frame_source, audio, onboard) for w in schedule.for_unit("rover")]
+    for _, tie, rec in heapq.merge(*streams, forwarded(), key=lambda x: (x[0], x[1])):
+        rv.append(Record(rec.source, rec.frame_index, rec.sclk_s, rec.format, rec.payload, rec.channels,
+                         rec.width, rec.height))
+        if tie != "~umbilical" and rec.format != FORMAT_PCM_F32LE:
+            tick(rec.source)
+    rv.close()
+
+    report = {
+        "quality": quality,
+        "frame_encoding": onboard.frame_encoding,
+        "sclk_at_entry_interface_s": onboard.sclk_at_entry_interface_s,
+        "schedule": [
+            {"source": w.source, "unit": w.unit, "priority": w.priority, "start_event": w.start_event,
+             "end_event": w.end_event, "t_start_s": w.t_start_s, "t_end_s": w.t_end_s, "rate_hz": w.rate_hz,
+             "frames": w.frames, "sensor_bytes": w.data_bytes, "sensor_rate_bytes_s": w.rate_bytes_s}
+            for w in schedule.windows
+        ],
+        "peak_sensor_rate_bytes_s": schedule.peak_rate()[0],
+        "units": {"descent_stage": _summarise(ds), "rover": _summarise(rv)},
+        "umbilical": _umbilical_report(umb, cut_event),
+    }
+    if make_products:
+        from edlcam.onboard.products import make_products as _make
+
+        report["products"] = _make(run_dir, mission, progress=progress)
+    report_path = out / "report.json"
+    report_path.write_text(json.dumps(report, indent=2) + "\n")
+    return FilmResult(schedule, umb, report, report_path)
+
+
+def _umbilical_report(umb: UmbilicalResult, cut_event: str) -> dict:
+    crossed: dict[str, dict] = {}
+    for c in umb.crossed:
+        e = crossed.setdefault(c.parcel.source, {"records": 0, "bytes": 0})
+        e["records"] += 1
+        e["bytes"] += c.parcel.size_bytes
+    lost: dict[str, dict] = {}
+    for x in umb.lost:
+        e = lost.setdefault(x.parcel.source, {"records": 0, "bytes": 0, "frames": [], "reasons": {}})
+        e["records"] += 1
+        e["bytes"] += x.parcel.size_bytes
+        e["frames"].append(x.parcel.frame_index)
+        e["reasons"][x.reason] = e["reasons"].get(x.reason, 0) + 1
+    for e in lost.values():
+        e["frames"] = _ranges(e["frames"])
+    return {"rate_bps": umb.rate_bps, "cut_event": cut_event, "t_cut_s": umb.t_cut_s,
+            "bytes_crossed": umb.bytes_crossed, "bytes_lost": umb.bytes_lost,
+            "crossed": dict(sorted(crossed.items())), "lost": dict(sorted(lost.items()))}
