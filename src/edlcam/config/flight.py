@@ -171,7 +171,7 @@ class PoweredDescentConfig(Section):
     skycrane_speed_m_s: Positive = 0.75
     bridle_length_m: Positive = 7.6
     bridle_payout_s: Positive = 6.0
-    rover_stowed_height_m: Positive = 1.2
+    rover_stowed_height_m: Positive = 1.7
     flyaway_duration_s: Positive = 20.0
     flyaway_distance_m: Positive = 650.0
 
