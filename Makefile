@@ -7,9 +7,10 @@ RUN    ?= run
 
 .PHONY: demo test test-slow bench sysdeps clean
 
-# System libraries for headless OpenGL (moderngl over EGL, Mesa llvmpipe). Installed with
-# apt-get only when missing, so a machine that has them needs no root.
-SYSDEPS := libegl1 libegl-mesa0 libgl1-mesa-dri
+# System packages: headless OpenGL for the cameras (moderngl over EGL, Mesa llvmpipe), and
+# Debian's Chromium for the web viewer's browser tests (Playwright drives it; no browser
+# download). Installed with apt-get only when missing, so a machine that has them needs no root.
+SYSDEPS := libegl1 libegl-mesa0 libgl1-mesa-dri chromium
 sysdeps:
 	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

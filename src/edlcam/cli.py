@@ -33,6 +33,7 @@ _STAGE_COMMANDS = (
     "edlcam.onboard.commands",
     "edlcam.link.commands",
     "edlcam.ground.commands",
+    "edlcam.ground.web.commands",
 )
 
 for _name in _STAGE_COMMANDS:

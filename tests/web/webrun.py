@@ -1,0 +1,199 @@
+"""A small synthetic run folder for the viewer's tests and its load benchmark.
+
+The stages before the viewer are stood in for with their documented schemas (docs/run-folder.md):
+a smooth made-up 410 s descent (not physics) with the nine EDL events at the NASA timeline's
+times (REFERENCE.md), telemetry made by the link stage's own :func:`write_telemetry` from it,
+received JPEG thumbnails with a manifest and a relay summary, and tiny films made with PyAV —
+``landing.mp4`` (H.264 + AAC) spanning the parachute deploy, and ``rdc.mp4`` — plus a
+``catalog.sqlite`` and a ``report.html`` standing in for the ground stage's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ENTRY_UTC", "EVENTS", "LANDING_T0_S", "LANDING_DURATION_S", "RDC_T0_S", "make_run", "make_film"]
+
+ENTRY_UTC = "2021-02-18T20:36:38.000Z"  # REFERENCE.md: Earth-received entry 20:48 UTC minus 682 s light time
+EVENTS = [  # REFERENCE.md, NASA landing timeline (E+ s)
+    ("entry_interface", 0.0),
+    ("peak_heating", 80.0),
+    ("peak_deceleration", 90.0),
+    ("parachute_deploy", 240.0),
+    ("heatshield_separation", 260.0),
+    ("backshell_separation", 340.0),
+    ("powered_descent_start", 341.0),
+    ("skycrane_start", 390.0),
+    ("touchdown", 410.0),
+]
+LANDING_T0_S = 232.0  # the synthetic composite film starts 8 s before parachute deploy
+LANDING_DURATION_S = 16.0
+RDC_T0_S = 262.0  # the synthetic RDC film starts at its first video product
+FPS = 10
+
+
+def _utc(t_s: float) -> str:
+    from edlcam.link.clock import utc_iso, utc_to_unix_s
+
+    return utc_iso(utc_to_unix_s(ENTRY_UTC) + t_s)
+
+
+def make_flight(run: Path, step_s: float = 0.5) -> None:
+    """flight/trajectory.parquet and flight/events.json for a made-up descent."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = np.arange(0.0, 410.0 + 1e-9, step_s)
+    alt = 125_000.0 * (1 - t / 410.0) ** 1.6
+    speed = np.interp(t, [0, 60, 90, 140, 240, 260, 340, 390, 410], [5400, 5300, 3500, 1200, 420, 160, 89, 0.75, 0.75])
+    rho = 0.02 * np.exp(-alt / 11_100.0)
+    phase = np.where(t < 240, "entry", np.where(t < 341, "parachute", np.where(t < 390, "powered", "skycrane")))
+    phase[-1] = "landed"
+    east = -600_000.0 * (1 - t / 410.0) ** 2
+    q = 0.5 * rho * speed**2
+    cols = {
+        "t_s": t, "altitude_m": alt, "height_agl_m": alt + 2500.0, "lat_deg": np.full_like(t, 18.4),
+        "lon_deg": np.full_like(t, 77.4), "east_m": east, "north_m": np.zeros_like(t), "up_m": alt,
+        "ve_m_s": speed, "vn_m_s": np.zeros_like(t), "vu_m_s": -np.gradient(alt, t), "speed_m_s": speed,
+        "flight_path_angle_deg": np.full_like(t, -15.0), "heading_deg": np.full_like(t, 78.0),
+        "mach": speed / 230.0, "dynamic_pressure_pa": q, "density_kg_m3": rho,
+        "pressure_pa": rho * 192.0 * 200.0, "temperature_k": np.full_like(t, 200.0),
+        "decel_g": q * 1.7 * 15.9 / 3440.0 / 9.80665, "mass_kg": np.full_like(t, 3440.0),
+        "bank_deg": np.zeros_like(t), "throttle": np.zeros_like(t), "range_to_target_m": -east, "phase": phase,
+        "qw": np.ones_like(t), "qx": np.zeros_like(t), "qy": np.zeros_like(t), "qz": np.zeros_like(t),
+    }  # fmt: skip
+    (run / "flight").mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(cols), run / "flight" / "trajectory.parquet")
+    events = []
+    for name, t_s in EVENTS:
+        i = int(round(t_s / step_s))
+        ev = {"name": name, "t_s": t_s, "altitude_m": float(alt[i]), "height_agl_m": float(alt[i] + 2500.0),
+              "speed_m_s": float(speed[i]), "mach": float(speed[i] / 230.0),
+              "dynamic_pressure_pa": float(q[i]), "utc": _utc(t_s)}  # fmt: skip
+        if name == "touchdown":
+            ev.update(vertical_speed_m_s=0.75, horizontal_speed_m_s=0.0, miss_distance_m=10.0)
+        events.append(ev)
+    (run / "flight" / "events.json").write_text(json.dumps({"events": events, "minor_events": []}))
+
+
+def _frame(k: int, n: int, w: int, h: int, hue: int) -> np.ndarray:
+    """A test card: a gradient, a bar whose length is the film's progress, and a hue per film."""
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.empty((h, w, 3), np.uint8)
+    img[..., 0] = (x * 255 // max(w - 1, 1)).astype(np.uint8)
+    img[..., 1] = (y * 255 // max(h - 1, 1)).astype(np.uint8)
+    img[..., 2] = hue
+    img[h - 12 : h - 4, 4 : 4 + (w - 8) * (k + 1) // n] = (255, 255, 255)
+    return img
+
+
+def make_film(path: Path, *, seconds: float, hue: int, w: int = 192, h: int = 144, audio: bool = True, t_start_tag: float | None = None) -> None:
+    """An H.264 (+ AAC) MP4 made with PyAV; faststart so a browser can play it while loading."""
+    import av
+
+    n = int(round(seconds * FPS))
+    # use_metadata_tags: the MP4 muxer keeps only its known keys otherwise
+    options = {"movflags": "+faststart+use_metadata_tags"}
+    with av.open(str(path), "w", format="mp4", options=options) as c:
+        if t_start_tag is not None:
+            c.metadata["t_start_s"] = f"{t_start_tag:.3f}"
+        vs = c.add_stream("libx264", rate=FPS)
+        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+        vs.options = {"preset": "ultrafast", "g": str(FPS)}  # a key frame per second: seeks land anywhere
+        a_s = c.add_stream("aac", rate=48_000) if audio else None
+        for k in range(n):
+            frame = av.VideoFrame.from_ndarray(_frame(k, n, w, h, hue), format="rgb24")
+            frame.pts, frame.time_base = k, Fraction(1, FPS)
+            for pkt in vs.encode(frame):
+                c.mux(pkt)
+        for pkt in vs.encode():
+            c.mux(pkt)
+        if a_s is not None:
+            sr, block = 48_000, 1024
+            t = np.arange(int(seconds * sr)) / sr
+            pcm = (0.05 * np.sin(2 * np.pi * 220.0 * t)).astype(np.float32)
+            for i in range(0, pcm.size - block + 1, block):
+                af = av.AudioFrame.from_ndarray(pcm[None, i : i + block], format="fltp", layout="mono")
+                af.sample_rate, af.pts, af.time_base = sr, i, Fraction(1, sr)
+                for pkt in a_s.encode(af):
+                    c.mux(pkt)
+            for pkt in a_s.encode():
+                c.mux(pkt)
+
+
+def _jpeg(hue: int, k: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(_frame(k, 12, 80, 64, hue)).save(buf, format="JPEG", quality=80)
+    return buf.getvalue()
+
+
+def make_products(run: Path, *, n_thumbs: int = 12, received_thumbs: int = 10) -> None:
+    """onboard/products/ (manifest + files), link/summary.json, and the received thumbnails."""
+    root = run / "onboard" / "products"
+    received = run / "ground" / "received"
+    products, got = [], []
+
+    def add(pid, kind, camera, rel, data, priority, t0, t1, deliver):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+        products.append({"id": pid, "kind": kind, "camera": camera, "path": rel, "size_bytes": len(data),
+                         "sha256": hashlib.sha256(data).hexdigest(), "priority": priority, "t_start_s": t0,
+                         "t_end_s": t1, "frame_first": 0, "frame_last": 0, "sclk_start": 0.0, "sclk_end": 0.0})  # fmt: skip
+        if deliver:
+            (received / rel).parent.mkdir(parents=True, exist_ok=True)
+            (received / rel).write_bytes(data)
+            got.append(pid)
+
+    for i in range(n_thumbs):
+        t0 = RDC_T0_S + 2.0 * i
+        add(f"rdc-thumb-{i:06d}", "thumbnail", "rdc", f"rdc/thumb/{i:06d}.jpg", _jpeg(60, i), 10, t0, t0, i < received_thumbs)
+    for i in range(3):
+        t0 = 240.0 + 2.0 * i
+        add(f"puc_a-thumb-{i:06d}", "thumbnail", "puc_a", f"puc_a/thumb/{i:06d}.jpg", _jpeg(200, i), 10, t0, t0, True)
+    add("rdc-video-000000", "video", "rdc", "rdc/video/000000.mp4", b"\x00" * 3000, 60, RDC_T0_S, RDC_T0_S + 10.0, True)
+    add("rdc-video-000001", "video", "rdc", "rdc/video/000001.mp4", b"\x01" * 3000, 60, RDC_T0_S + 10.0, RDC_T0_S + 20.0, False)
+    add("mic-audio-000000", "audio", "microphone", "microphone/audio/000000.flac", b"fLaC" + b"\x00" * 500, 40, 262.0, 410.0, True)
+    (root / "manifest.json").write_text(json.dumps({"products": products}))
+    (run / "link").mkdir(parents=True, exist_ok=True)
+    (run / "link" / "summary.json").write_text(json.dumps({"simulated_until_s": 345_600.0, "received_ids": sorted(got)}))
+
+
+def make_ground(run: Path) -> None:
+    """The ground stage's films, a catalog naming the composite's start, and a report."""
+    ground = run / "ground"
+    ground.mkdir(parents=True, exist_ok=True)
+    make_film(ground / "landing.mp4", seconds=LANDING_DURATION_S, hue=30)
+    make_film(ground / "rdc.mp4", seconds=6.0, hue=160, audio=False)
+    with sqlite3.connect(ground / "catalog.sqlite") as con:
+        con.execute("CREATE TABLE videos (name TEXT PRIMARY KEY, path TEXT, t_start_s REAL, t_end_s REAL)")
+        con.execute("INSERT INTO videos VALUES ('landing', 'ground/landing.mp4', ?, ?)", (LANDING_T0_S, LANDING_T0_S + LANDING_DURATION_S))
+    con.close()
+    (ground / "report.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>report</title></head>"
+        "<body><h1>Landing report</h1><p id='touchdown'>Touchdown at E+ 410.0 s</p></body></html>"
+    )
+
+
+def make_run(run: Path) -> Path:
+    """The whole synthetic run folder; returns ``run``."""
+    from edlcam.config.link import UhfConfig
+    from edlcam.link.telemetry import write_telemetry
+
+    run.mkdir(parents=True, exist_ok=True)
+    make_flight(run)
+    # The antenna looks straight up and MRO passes overhead: only plasma blackout drops packets.
+    open_sky = UhfConfig(orbiter_crosstrack_m=0.0, orbiter_overhead_t_s=200.0, antenna_max_off_axis_deg=180.0, orbiter_min_elevation_deg=-10.0)
+    write_telemetry(run, uhf=open_sky)
+    make_products(run)
+    make_ground(run)
+    return run
