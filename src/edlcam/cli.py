@@ -28,6 +28,7 @@ app = typer.Typer(
 # Each stage's commands module defines register(app). Order is the order of `edlcam --help`.
 _STAGE_COMMANDS = (
     "edlcam.flight.commands",
+    "edlcam.flight.mc_commands",
     "edlcam.cameras.commands",
     "edlcam.cameras.audio_commands",
     "edlcam.onboard.commands",

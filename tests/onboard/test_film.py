@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import EVENTS, MINOR, SyntheticCameras, small_mission, synthetic_audio, synthetic_image
+from onboard_fixtures import EVENTS, MINOR, SyntheticCameras, small_mission, synthetic_audio, synthetic_image
 
 from edlcam.onboard.film import encode_image, film, mosaic_rggb, store_dir
 from edlcam.onboard.products import decode_image
@@ -17,7 +17,7 @@ from edlcam.onboard.store import FORMAT_BAYER_PNG, FORMAT_BAYER_RGGB8, FORMAT_PN
 @pytest.fixture(scope="module")
 def filmed(tmp_path_factory):
     run = tmp_path_factory.mktemp("run")
-    from conftest import write_events
+    from onboard_fixtures import write_events
 
     write_events(run)
     # 200 kbit/s: the umbilical cannot keep up with the descent stage, so records are lost at the cut
@@ -39,7 +39,7 @@ def test_every_frame_of_the_schedule_is_recorded_as_the_sensor_delivers_it(filme
     v = mission.cameras.views["rdc"]
     assert rec.format == FORMAT_BAYER_RGGB8 and (rec.width, rec.height) == (v.width_px, v.height_px)
     assert rec.payload == mosaic_rggb(synthetic_image("rdc", 7, v.height_px, v.width_px, False)).tobytes()
-    assert rec.sclk_s == pytest.approx(666_952_000.0 + EVENTS["heatshield_separation"] + v.start_offset_s + 7 / v.fps,
+    assert rec.sclk_s == pytest.approx(mission.onboard.sclk_at_entry_interface_s + EVENTS["heatshield_separation"] + v.start_offset_s + 7 / v.fps,
                                        abs=1e-6)  # SCLK = SCLK(EI) + t
     lcam = rover[("lcam", 0)]
     assert lcam.format == FORMAT_RAW and lcam.channels == 1  # mono camera stored as it comes
@@ -123,7 +123,7 @@ def test_decode_of_every_stored_format_matches_the_image():
 
 
 def test_a_full_rover_store_drops_low_priorities_and_reports_it(tmp_path):
-    from conftest import write_events
+    from onboard_fixtures import write_events
 
     write_events(tmp_path)
     m = small_mission(rover_capacity_bytes=4_000_000, admit_fraction=[1.0, 0.9, 0.05])

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SyntheticCameras, small_mission, synthetic_audio, write_events
+from onboard_fixtures import SyntheticCameras, small_mission, synthetic_audio, write_events
 
 from edlcam.cli import main
 from edlcam.mission import write_mission

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from webrun import make_run
 
-CHROMIUM = Path("/usr/bin/chromium")
+from webrun import CHROMIUM  # noqa: E402
 
 
 class LiveServer:

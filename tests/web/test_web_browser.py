@@ -11,7 +11,7 @@ import tempfile
 import time
 
 import pytest
-from conftest import CHROMIUM
+from webrun import CHROMIUM
 from webrun import LANDING_T0_S, RDC_T0_S
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")

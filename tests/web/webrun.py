@@ -16,6 +16,8 @@ import sqlite3
 from fractions import Fraction
 from pathlib import Path
 
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium, installed by the Makefile
+
 import numpy as np
 
 __all__ = ["ENTRY_UTC", "EVENTS", "LANDING_T0_S", "LANDING_DURATION_S", "RDC_T0_S", "make_run", "make_film"]

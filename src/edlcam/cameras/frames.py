@@ -26,7 +26,7 @@ from typing import Iterator, Literal
 import numpy as np
 
 from edlcam.cameras.camera import Camera, ExposureState, metered_signal, next_exposure, sensor_image, settle_exposure
-from edlcam.cameras.scene import BodyTracks, SceneBuilder
+from edlcam.cameras.scene import BodyTracks, SceneBuilder, ViewCone
 from edlcam.errors import RenderError, RunFolderError
 
 __all__ = ["Frame", "FilmRun", "frames", "camera_window", "open_run", "Quality"]
@@ -34,7 +34,7 @@ __all__ = ["Frame", "FilmRun", "frames", "camera_window", "open_run", "Quality"]
 log = logging.getLogger(__name__)
 
 Quality = Literal["preview", "full"]
-PREVIEW_SCALE = 2  # preview renders at 1/2 of the native resolution
+PREVIEW_DUST_THINNING = 4  # previews blend a quarter of the dust sprites, each more opaque (measured: 43 → 11 ms a DDC frame)
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ class FilmRun:
         from edlcam.mission import load_mission
 
         self.run_dir = Path(run_dir)
+        terrain_given, models_given, sun_given, mission_given = terrain, models, sun_enu, mission
         flight = self.run_dir / "flight"
         mission_path = self.run_dir / "mission.toml"
         if mission is None:
@@ -120,6 +121,12 @@ class FilmRun:
             events=self.events, dust_particles_count=cc.dust_particles, dust_height_m=cc.dust_height_m,
         )
         self._renderers: dict[str, object] = {}
+        self._cams: dict[tuple, tuple] = {}
+        from edlcam.cameras.pool import FilmSpec
+
+        # What a render worker needs to open this same run (the seams as given; None = default).
+        self.spec = FilmSpec(str(self.run_dir), terrain=None if terrain_given is None else terrain,
+                             models=models_given, sun_enu=sun_given, mission=mission_given)
 
     # ---------------------------------------------------------------------------------- cameras
 
@@ -132,7 +139,10 @@ class FilmRun:
         views = self.mission.cameras.views
         if name not in views:
             raise RenderError(f"unknown camera {name!r}; the mission's cameras are: {', '.join(views)}")
-        return Camera(name, views[name])
+        cam = self._cams.get(name)
+        if cam is None or cam.config is not views[name]:
+            cam = self._cams[name] = Camera(name, views[name])
+        return cam
 
     def window(self, name: str) -> tuple[float, float]:
         """Active window of the named camera [s], clipped to the flight's time range."""
@@ -169,12 +179,18 @@ class FilmRun:
             self._renderers[quality] = Renderer(
                 terrain=self.terrain, msaa_samples=cc.msaa_samples if quality == "full" else 0,
                 shadow_map_px=cc.shadow_map_px if quality == "full" else cc.shadow_map_px // 2,
-                haze_distance_m=cc.haze_distance_m,
+                haze_distance_m=cc.haze_distance_m, preview=quality == "preview",
             )
         return self._renderers[quality]
 
     def _render_camera(self, cam: Camera, quality: str):
-        return cam.scaled(PREVIEW_SCALE) if quality == "preview" else cam
+        # Cached per camera and quality: a Camera caches its distortion maps (undistortPoints
+        # over every pixel, ≈ 10 ms for the LCAM), which a fresh copy per frame would redo.
+        key = (cam.name, quality, id(cam.config))
+        hit = self._cams.get(key)
+        if hit is None or hit[0] is not cam.config:
+            hit = self._cams[key] = (cam.config, cam.scaled(cam.config.preview_scale) if quality == "preview" else cam)
+        return hit[1]
 
     def radiance(self, cam: Camera, t_s: float, *, quality: str = "preview", exposure_s: float = 0.0):
         """Linear radiance (H, W, 3) seen by ``cam`` (already scaled) over an exposure starting at ``t_s``.
@@ -212,16 +228,17 @@ class FilmRun:
         half_diag = float(np.arctan(np.hypot(cam.width_px / (2 * fx), cam.height_px / (2 * fy))))
         ground = float(self.terrain.surface_up_m(position[0], position[1]))
         pixel_m = max(position[2] - ground, 0.1) / fx
-        state = self.builder.state(
-            t_s, position, footprint_half_angle_rad=half_diag, ring_samples=samples, rock_pixel_m=pixel_m,
-            max_rocks=cc.max_rocks,
-        )
-        # A camera whose whole view lies above the horizontal cannot see the ground below it.
         corners = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], float)
         rays = np.column_stack([corners[:, 0] * cam.width_px / (2 * fx), corners[:, 1] * cam.height_px / (2 * fy), np.ones(4)])
         world = rays @ R.T
-        if np.min(world[:, 2] / np.linalg.norm(world, axis=1)) > np.sin(np.radians(2.0)):
-            state = _without_ground(state)
+        # A camera whose whole view lies above the horizontal cannot see the ground below it.
+        sees_ground = bool(np.min(world[:, 2] / np.linalg.norm(world, axis=1)) <= np.sin(np.radians(2.0)))
+        state = self.builder.state(
+            t_s, position, footprint_half_angle_rad=half_diag, ring_samples=samples, rock_pixel_m=pixel_m,
+            max_rocks=cc.max_rocks if quality == "full" else cc.preview_max_rocks,
+            view=ViewCone(position, R[:, 2], half_diag), rock_box_en_m=_ground_box(position, world, ground),
+            ground=sees_ground, dust_thinning=1 if quality == "full" else PREVIEW_DUST_THINNING,
+        )
         w, h, (cx, cy), ox, oy = _canvas(cam)
         image, stats = self._renderer(quality).render(
             state, size=(w, h), intrinsics=(fx, fy, cx + ox, cy + oy), position_m=position, R_world_cam=R
@@ -243,13 +260,12 @@ class FilmRun:
         radiance, _ = self.radiance(rcam, t_s, quality=quality, exposure_s=state.exposure_s)
         return sensor_image(radiance, state, rcam.config, _frame_rng(self.mission.mission.seed, name, 0, t_s))
 
-    def frames(self, name: str, *, quality: Quality = "preview", t_start_s: float | None = None,
-               t_end_s: float | None = None) -> Iterator[Frame]:
-        """Frames of the named camera over its window (or the part within [t_start_s, t_end_s])."""
+    def frame_plan(self, name: str, *, quality: Quality = "preview", t_start_s: float | None = None,
+                   t_end_s: float | None = None) -> tuple[int, list[tuple[int, float]]]:
+        """(step, [(native frame index, exposure start t_s), ...]) of the frames ``frames`` yields."""
         if quality not in ("preview", "full"):
             raise RenderError(f"quality is {quality!r}; use 'preview' or 'full'")
         cam = self.camera(name)
-        rcam = self._render_camera(cam, quality)
         w0, w1 = camera_window(cam.config, self.events, name=name)
         f0, f1 = self.tracks.t_range_s
         lo = max(w0, f0, t_start_s if t_start_s is not None else -np.inf)
@@ -258,32 +274,76 @@ class FilmRun:
         step = cam.config.preview_rate_divisor if quality == "preview" else 1
         first = int(np.ceil((lo - w0) * fps - 1e-9))
         first = int(np.ceil(first / step) * step)
-        state: ExposureState | None = None
+        plan = []
         index = first
-        seed = self.mission.mission.seed
-        while True:
-            t = w0 + index / fps
-            if t > hi + 1e-9:
-                break
-            if state is None:
-                probe, _ = self.radiance(rcam, t, quality=quality)
-                state = settle_exposure(probe, rcam.config)
-            radiance, _ = self.radiance(rcam, t, quality=quality, exposure_s=state.exposure_s)
-            image = sensor_image(radiance, state, rcam.config, _frame_rng(seed, name, index, t))
-            yield Frame(name, index, float(t), image, state.exposure_s, state.gain)
-            # The AE reads this frame and sets the next one's exposure (one frame of latency, as in hardware).
-            state = next_exposure(state, metered_signal(radiance, state, rcam.config), rcam.config, speed=min(1.0, rcam.config.ae_speed * step))
+        while w0 + index / fps <= hi + 1e-9:
+            plan.append((index, float(w0 + index / fps)))
             index += step
+        return step, plan
+
+    def render_chunk(self, name: str, quality: str, plan: list[tuple[int, float]]) -> list[tuple[int, float, np.ndarray]]:
+        """Unblurred radiance of each planned frame: the part of a frame that needs no AE state."""
+        rcam = self._render_camera(self.camera(name), quality)
+        return [(index, t, self.radiance(rcam, t, quality=quality)[0]) for index, t in plan]
+
+    def expose_chunk(self, name: str, quality: str, step: int, rendered: list, state: ExposureState | None):
+        """Frames of a rendered chunk through blur, sensor and AE, in order; and the AE state after it.
+
+        ``state`` None settles the auto-exposure on the chunk's first frame (a window's first).
+        """
+        rcam = self._render_camera(self.camera(name), quality)
+        cfg = rcam.config
+        seed = self.mission.mission.seed
+        out = []
+        for index, t, probe in rendered:
+            if state is None:
+                state = settle_exposure(probe, cfg)
+            n = self._blur_subframes(rcam, t, state.exposure_s)
+            radiance = probe if n == 1 else self.radiance(rcam, t, quality=quality, exposure_s=state.exposure_s)[0]
+            image = sensor_image(radiance, state, cfg, _frame_rng(seed, name, index, t))
+            out.append(Frame(name, index, float(t), image, state.exposure_s, state.gain))
+            # The AE reads this frame and sets the next one's exposure (one frame of latency, as in hardware).
+            state = next_exposure(state, metered_signal(radiance, state, cfg), cfg, speed=min(1.0, cfg.ae_speed * step))
+        return out, state
+
+    def frames(self, name: str, *, quality: Quality = "preview", t_start_s: float | None = None,
+               t_end_s: float | None = None, workers: int = 0) -> Iterator[Frame]:
+        """Frames of the named camera over its window (or the part within [t_start_s, t_end_s]).
+
+        ``workers`` > 0 renders ahead in that many processes (:mod:`edlcam.cameras.pool`); the
+        frames are byte-identical to those rendered here (``workers=0``).
+        """
+        step, plan = self.frame_plan(name, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s)
+        if workers > 0:
+            from edlcam.cameras.pool import get_pool
+
+            yield from get_pool(self.spec, workers).iterate(name, quality, step, plan)
+            return
+        state: ExposureState | None = None
+        for item in plan:
+            frames, state = self.expose_chunk(name, quality, step, self.render_chunk(name, quality, [item]), state)
+            yield frames[0]
 
 
 def _frame_rng(seed: int, camera: str, index: int, t_s: float) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(camera.encode()), index])
 
 
-def _without_ground(state):
-    from dataclasses import replace
+def _ground_box(position_m: np.ndarray, corner_rays: np.ndarray, ground_up_m: float,
+                margin_m: float = 5.0) -> tuple[float, float, float, float] | None:
+    """(east_min, east_max, north_min, north_max) [m] of the ground the image corners' rays reach.
 
-    return replace(state, rings=[], rocks=None)
+    None when a corner ray misses the ground (an oblique view: the rocks then fill the finest
+    ring). The margin covers the largest boulders standing half outside.
+    """
+    down = -corner_rays[:, 2]
+    if np.any(down <= 1e-3):
+        return None
+    height = max(position_m[2] - ground_up_m, 0.1)
+    # 1.2×: a distorted lens's canvas reaches past the pinhole corners, and slopes shift the hits.
+    hits = position_m[:2] + 1.2 * corner_rays[:, :2] * (height / down)[:, None]
+    return (float(hits[:, 0].min() - margin_m), float(hits[:, 0].max() + margin_m),
+            float(hits[:, 1].min() - margin_m), float(hits[:, 1].max() + margin_m))
 
 
 def _canvas(cam: Camera) -> tuple[int, int, tuple[float, float], float, float]:
@@ -323,10 +383,14 @@ def open_run(run_dir: str | Path, **kw) -> FilmRun:
 
 
 def frames(run_dir: str | Path, camera: str, *, quality: Quality = "preview", t_start_s: float | None = None,
-           t_end_s: float | None = None) -> Iterator[Frame]:
+           t_end_s: float | None = None, workers: int | None = None) -> Iterator[Frame]:
     """Frames of one camera of a run, in time order: ``Frame(camera, index, t_s, image)``.
 
-    ``quality`` "preview" renders at half resolution and keeps every ``preview_rate_divisor``-th
-    frame; "full" renders native frames at the camera's rate. Byte-identical for a mission and seed.
+    ``quality`` "preview" renders at 1/``preview_scale`` of the resolution and keeps every
+    ``preview_rate_divisor``-th frame; "full" renders native frames at the camera's rate.
+    ``workers`` render processes (default: the mission's ``[cameras] workers``; 0 renders here).
+    Byte-identical for a mission and seed, whatever the number of workers.
     """
-    yield from open_run(run_dir).frames(camera, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s)
+    film = open_run(run_dir)
+    k = film.mission.cameras.workers if workers is None else int(workers)
+    yield from film.frames(camera, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s, workers=k)

@@ -80,16 +80,11 @@ def projection_from_intrinsics(fx, fy, cx, cy, width, height, near=NEAR_M, far=F
 
 _CV_TO_GL = np.diag([1.0, -1.0, -1.0])
 
-_COMMON = """
+_SKY_HAZE = """
 uniform vec3 u_sun;            // unit, world (ENU)
 uniform vec3 u_cam_world;      // camera position in ENU [m] (for the haze altitude)
 uniform float u_ground_up;     // ground height below the camera [m]
 uniform float u_haze_m;
-uniform float u_logc;
-uniform float u_ambient;
-uniform sampler2DShadow u_shadow;
-uniform mat4 u_light;
-uniform float u_use_shadow;
 
 vec3 sky_color(vec3 d) {
     float elev = d.z;
@@ -101,30 +96,66 @@ vec3 sky_color(vec3 d) {
     return c;
 }
 
+// Transmittance T of the path to p_rel and the air light it adds: color * T + air * (1 - T).
+void haze_terms(vec3 p_rel, out float T, out vec3 air) {
+    float d = length(p_rel);
+    float z1 = max(u_cam_world.z - u_ground_up, 0.0);
+    float z2 = max(u_cam_world.z + p_rel.z - u_ground_up, 0.0);
+    float H = 11100.0;
+    float mean_density = abs(z2 - z1) > 1.0 ? H * abs(exp(-z1 / H) - exp(-z2 / H)) / abs(z2 - z1) : exp(-z1 / H);
+    T = exp(-d * mean_density / u_haze_m);
+    vec3 dir = p_rel / max(d, 1e-6);
+    air = sky_color(normalize(vec3(dir.xy, max(dir.z, 0.02))));
+}
+"""
+
+# Preview: the haze is evaluated per vertex and interpolated (it varies over kilometres, far more
+# slowly than the vertex spacing), sparing llvmpipe two exp() and an acos() per fragment.
+_VS_HAZE = """
+#ifdef PREVIEW
+""" + _SKY_HAZE + """
+out float v_T; out vec3 v_air;
+#define HAZE_VERTEX(p) haze_terms(p, v_T, v_air)
+#else
+#define HAZE_VERTEX(p)
+#endif
+"""
+
+_COMMON = _SKY_HAZE + """
+uniform float u_logc;
+uniform float u_ambient;
+uniform sampler2DShadow u_shadow;
+uniform mat4 u_light;
+uniform float u_use_shadow;
+
 float shadow_at(vec3 p_rel) {
     if (u_use_shadow < 0.5) return 1.0;
     vec4 l = u_light * vec4(p_rel, 1.0);
     vec3 s = l.xyz * 0.5 + 0.5;
     if (any(lessThan(s, vec3(0.0))) || any(greaterThan(s, vec3(1.0)))) return 1.0;
+#ifdef PREVIEW
+    // One tap: the LINEAR compare filter still gives a 2×2 percentage-closer edge.
+    return texture(u_shadow, vec3(s.xy, s.z - 0.0015));
+#else
     float lit = 0.0;
     vec2 texel = 1.0 / vec2(textureSize(u_shadow, 0));
     for (int i = -1; i <= 1; i++)
         for (int j = -1; j <= 1; j++)
             lit += texture(u_shadow, vec3(s.xy + vec2(i, j) * texel, s.z - 0.0015));
     return lit / 9.0;
+#endif
 }
 
+#if defined(PREVIEW) && defined(HAZE_VARYINGS)
+in float v_T; in vec3 v_air;
+vec3 haze(vec3 color, vec3 p_rel) { return color * v_T + v_air * (1.0 - v_T); }
+#elif !defined(PREVIEW)
 vec3 haze(vec3 color, vec3 p_rel) {
-    float d = length(p_rel);
-    float z1 = max(u_cam_world.z - u_ground_up, 0.0);
-    float z2 = max(u_cam_world.z + p_rel.z - u_ground_up, 0.0);
-    float H = 11100.0;
-    float mean_density = abs(z2 - z1) > 1.0 ? H * abs(exp(-z1 / H) - exp(-z2 / H)) / abs(z2 - z1) : exp(-z1 / H);
-    float T = exp(-d * mean_density / u_haze_m);
-    vec3 dir = p_rel / max(d, 1e-6);
-    vec3 air = sky_color(normalize(vec3(dir.xy, max(dir.z, 0.02))));
+    float T; vec3 air;
+    haze_terms(p_rel, T, air);
     return color * T + air * (1.0 - T);
 }
+#endif
 
 vec3 lit(vec3 albedo, vec3 n, vec3 p_rel) {
     float ndl = max(dot(n, u_sun), 0.0);
@@ -134,12 +165,17 @@ vec3 lit(vec3 albedo, vec3 n, vec3 p_rel) {
 }
 
 void write_depth(float view_z) {
+#ifndef PREVIEW
+    // Preview uses the projection's own depth over a per-frame near/far range instead: writing
+    // gl_FragDepth turns off early depth rejection, which llvmpipe pays for in every fragment.
     gl_FragDepth = log2(max(1e-6, 1.0 + view_z)) * u_logc;
+#endif
 }
 """
 
 _MESH_VS = """
 #version 330
+""" + _VS_HAZE + """
 uniform mat4 u_model; uniform mat4 u_vp; uniform mat3 u_nmat;
 in vec3 in_pos; in vec3 in_normal; in vec3 in_color;
 out vec3 v_p; out vec3 v_n; out vec3 v_c; out float v_z;
@@ -148,12 +184,14 @@ void main() {
     vec4 p = u_model * vec4(in_pos, 1.0);
     v_p = p.xyz; v_n = u_nmat * in_normal; v_c = in_color;
     v_z = -(u_view * p).z;
+    HAZE_VERTEX(p.xyz);
     gl_Position = u_vp * p;
 }
 """
 
 _MESH_FS = """
 #version 330
+#define HAZE_VARYINGS
 """ + _COMMON + """
 uniform float u_emissive; uniform float u_opacity;
 in vec3 v_p; in vec3 v_n; in vec3 v_c; in float v_z;
@@ -169,18 +207,21 @@ void main() {
 
 _TERRAIN_VS = """
 #version 330
+""" + _VS_HAZE + """
 uniform mat4 u_vp; uniform mat4 u_view; uniform vec3 u_offset;
 in vec3 in_pos; in vec2 in_uv;
 out vec3 v_p; out vec2 v_uv; out float v_z;
 void main() {
     vec3 p = in_pos + u_offset;
     v_p = p; v_uv = in_uv; v_z = -(u_view * vec4(p, 1.0)).z;
+    HAZE_VERTEX(p);
     gl_Position = u_vp * vec4(p, 1.0);
 }
 """
 
 _TERRAIN_FS = """
 #version 330
+#define HAZE_VARYINGS
 """ + _COMMON + """
 uniform sampler2D u_albedo; uniform sampler2D u_normals;
 in vec3 v_p; in vec2 v_uv; in float v_z;
@@ -195,6 +236,7 @@ void main() {
 
 _ROCK_VS = """
 #version 330
+""" + _VS_HAZE + """
 uniform mat4 u_vp; uniform mat4 u_view; uniform vec3 u_offset;
 in vec3 in_pos; in vec3 in_normal; in vec3 in_at; in vec3 in_scale; in float in_yaw; in vec3 in_tint;
 out vec3 v_p; out vec3 v_n; out vec3 v_c; out float v_z;
@@ -204,6 +246,7 @@ void main() {
     vec3 p = in_at + u_offset + r * (in_pos * in_scale);
     v_p = p; v_n = r * (in_normal / in_scale); v_c = in_tint;
     v_z = -(u_view * vec4(p, 1.0)).z;
+    HAZE_VERTEX(p);
     gl_Position = u_vp * vec4(p, 1.0);
 }
 """
@@ -270,8 +313,8 @@ def _mat(m: np.ndarray) -> bytes:
     return np.asarray(m, dtype="f4").T.tobytes()
 
 
-def _icosphere(seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A lumpy unit-radius icosphere (80 faces): positions, normals, faces — the boulder template."""
+def _icosphere(seed: int = 7, *, subdivisions: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A lumpy unit-radius icosphere (20·4^subdivisions faces): positions, normals, faces — the boulder template."""
     t = (1.0 + 5**0.5) / 2.0
     v = np.array([[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t], [0, -1, -t], [0, 1, -t],
                   [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]], float)
@@ -289,10 +332,13 @@ def _icosphere(seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             cache[key] = len(verts) - 1
         return cache[key]
 
-    faces = []
-    for a, b, c in f:
-        ab, bc, ca = mid(a, b), mid(b, c), mid(c, a)
-        faces += [[a, ab, ca], [b, bc, ab], [c, ca, bc], [ab, bc, ca]]
+    faces = [list(x) for x in f]
+    for _ in range(subdivisions):
+        finer = []
+        for a, b, c in faces:
+            ab, bc, ca = mid(a, b), mid(b, c), mid(c, a)
+            finer += [[a, ab, ca], [b, bc, ab], [c, ca, bc], [ab, bc, ca]]
+        faces = finer
     p = np.array(verts)
     p *= (0.8 + 0.35 * np.random.default_rng(seed).random(len(p)))[:, None]
     p[:, 2] = np.maximum(p[:, 2], -0.3)  # a flat-ish base, as rocks sit half buried
@@ -321,8 +367,9 @@ class _TerrainRingGPU:
         self.vbo, self.vao_by_hole, self.tex_albedo, self.tex_normals, self.samples = vbo, vao_by_hole, tex_albedo, tex_normals, samples
 
     def release(self):
-        for vao, ibo in self.vao_by_hole.values():
-            vao.release()
+        for vaos, ibo in self.vao_by_hole.values():
+            for vao in vaos:
+                vao.release()
             ibo.release()
         self.vbo.release()
         self.tex_albedo.release()
@@ -337,23 +384,34 @@ class Renderer:
     """
 
     def __init__(self, *, terrain, msaa_samples: int = 0, shadow_map_px: int = 2048, haze_distance_m: float = 60_000.0,
-                 ring_cache: int = 48):
+                 ring_cache: int = 48, preview: bool = False):
         self.ctx = get_context()
         self.terrain = terrain
         self.msaa = int(msaa_samples)
         self.haze_m = float(haze_distance_m)
+        self.preview = bool(preview)
+        # Terrain texels stay at TERRAIN_TEXTURE_FACTOR per vertex spacing in previews too: the
+        # finest ring spans 3–6 footprints, so halving them visibly blurred the craters (measured).
+        self.texture_factor = TERRAIN_TEXTURE_FACTOR
         ctx = self.ctx
-        self.p_mesh = ctx.program(vertex_shader=_MESH_VS, fragment_shader=_MESH_FS)
-        self.p_terrain = ctx.program(vertex_shader=_TERRAIN_VS, fragment_shader=_TERRAIN_FS)
-        self.p_rock = ctx.program(vertex_shader=_ROCK_VS, fragment_shader=_MESH_FS)
-        self.p_sky = ctx.program(vertex_shader=_SKY_VS, fragment_shader=_SKY_FS)
-        self.p_dust = ctx.program(vertex_shader=_DUST_VS, fragment_shader=_DUST_FS)
-        self.d_mesh = ctx.program(vertex_shader=_MESH_VS, fragment_shader=_DEPTH_FS)
-        self.d_terrain = ctx.program(vertex_shader=_TERRAIN_VS, fragment_shader=_DEPTH_FS)
-        self.d_rock = ctx.program(vertex_shader=_ROCK_VS, fragment_shader=_DEPTH_FS)
+
+        def program(vs: str, fs: str, *, depth: bool = False):
+            if preview and not depth:
+                vs, fs = (x.replace("#version 330\n", "#version 330\n#define PREVIEW\n", 1) for x in (vs, fs))
+            return ctx.program(vertex_shader=vs, fragment_shader=fs)
+
+        self.p_mesh = program(_MESH_VS, _MESH_FS)
+        self.p_terrain = program(_TERRAIN_VS, _TERRAIN_FS)
+        self.p_rock = program(_ROCK_VS, _MESH_FS)
+        self.p_sky = program(_SKY_VS, _SKY_FS)
+        self.p_dust = program(_DUST_VS, _DUST_FS)
+        self.d_mesh = program(_MESH_VS, _DEPTH_FS, depth=True)
+        self.d_terrain = program(_TERRAIN_VS, _DEPTH_FS, depth=True)
+        self.d_rock = program(_ROCK_VS, _DEPTH_FS, depth=True)
         self.sky_vbo = ctx.buffer(np.array([-1, -1, 3, -1, -1, 3], dtype="f4").tobytes())
         self.sky_vao = ctx.vertex_array(self.p_sky, [(self.sky_vbo, "2f", "in_xy")])
-        p, n, f = _icosphere()
+        p, n, f = _icosphere(subdivisions=0 if preview else 1)
+        self.rock_triangles = len(f)
         self.rock_vbo = ctx.buffer(np.hstack([p, n]).astype("f4").tobytes())
         self.rock_ibo = ctx.buffer(f.astype("u4").tobytes())
         self.shadow_px = int(shadow_map_px)
@@ -365,6 +423,7 @@ class Renderer:
         self.shadow_fbo = ctx.framebuffer(depth_attachment=self.shadow_tex)
         self._fbos: dict[tuple[int, int], tuple] = {}
         self._static_meshes: dict[str, tuple] = {}
+        self._bounds_cache: dict[str, tuple] = {}
         self._rings: dict[tuple, _TerrainRingGPU] = {}
         self._ring_cache = ring_cache
         self._mgl = moderngl
@@ -401,7 +460,8 @@ class Renderer:
             self._rings[key] = self._rings.pop(key)  # most recently used last
             return gpu
         n = ring.samples
-        nt = TERRAIN_TEXTURE_FACTOR * (n - 1) + 1
+        f = self.texture_factor
+        nt = f * (n - 1) + 1
         east, north, up, rgb = self.terrain.heightmap(
             center_east_m=ring.center_en_m[0], center_north_m=ring.center_en_m[1], size_m=ring.size_m, samples=nt
         )
@@ -412,7 +472,6 @@ class Renderer:
         gn, ge = np.gradient(up, spacing)
         normals = np.stack([-ge, -gn, np.ones_like(up)], axis=-1)
         normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
-        f = TERRAIN_TEXTURE_FACTOR
         ge_, gn_, gu_ = east[::f, ::f], north[::f, ::f], up[::f, ::f].copy()
         _stitch_edges(gu_)
         uv_i = (np.arange(n) * f + 0.5) / nt
@@ -468,7 +527,8 @@ class Renderer:
         cam = np.asarray(position_m, float)
         view = np.eye(4)
         view[:3, :3] = _CV_TO_GL @ np.asarray(R_world_cam, float).T
-        proj = projection_from_intrinsics(fx, fy, cx, cy, w, h)
+        near, far = self.depth_range(state, cam, np.asarray(R_world_cam, float)) if self.preview else (NEAR_M, FAR_M)
+        proj = projection_from_intrinsics(fx, fy, cx, cy, w, h, near, far)
         vp = proj @ view
         sun = np.asarray(state.sun_enu, float)
         sun = sun / np.linalg.norm(sun)
@@ -555,6 +615,62 @@ class Renderer:
         nrocks = 0 if state.rocks is None else len(state.rocks["east_m"])
         return img, RenderStats(tri, len(state.rings), nrocks, ndust)
 
+    def depth_range(self, state, cam: np.ndarray, R_world_cam: np.ndarray) -> tuple[float, float]:
+        """Near and far planes [m] that hold everything drawn in front of the camera (preview depth).
+
+        A 24-bit depth buffer resolves ≈ z²/(near·2²⁴) at distance z, so near is kept as large as
+        the scene allows: half the distance to the nearest vertex in front of the camera, to the
+        ground below it, or to a dust puff — at least NEAR_M. Far reaches the outer terrain ring.
+        """
+        fwd = R_world_cam[:, 2]
+        near, far = np.inf, 1.0
+        for obj in state.objects:
+            mesh = obj.mesh
+            if mesh.triangle_count == 0:
+                continue
+            lo, hi = self._bounds(obj)
+            centre = np.asarray(obj.t, float) + np.asarray(obj.R, float) @ (0.5 * (lo + hi)) - cam
+            radius = 0.5 * float(np.linalg.norm(hi - lo))
+            dist = float(np.linalg.norm(centre))
+            far = max(far, dist + radius)
+            if centre @ fwd < -radius:
+                continue  # wholly behind the camera
+            if dist > 2.0 * radius:
+                near = min(near, dist - radius)
+                continue
+            if not state.rings:
+                near = min(near, NEAR_M)  # hardware alone spans < 1 km: NEAR_M resolves it to millimetres
+                continue
+            rel = mesh.positions_m @ np.asarray(obj.R, "f4").T + (np.asarray(obj.t, float) - cam).astype("f4")
+            ahead = rel[rel @ fwd.astype("f4") > 0.0]
+            if len(ahead):
+                near = min(near, float(np.sqrt(np.min(np.einsum("ij,ij->i", ahead, ahead)))))
+        if state.rings:
+            height = cam[2] - state.ground_up_m
+            tallest = 0.0 if state.rocks is None or not len(state.rocks["height_m"]) else float(np.max(state.rocks["height_m"]))
+            near = min(near, max(height - tallest, 0.0))
+            outer = state.rings[-1]
+            half = 0.5 * outer.size_m
+            reach = np.hypot(abs(outer.center_en_m[0] - cam[0]) + half, abs(outer.center_en_m[1] - cam[1]) + half)
+            far = max(far, float(np.hypot(reach, height)))
+        if state.dust is not None and len(state.dust["alpha"]):
+            d = np.linalg.norm(state.dust["position_m"] - cam, axis=1) - state.dust["size_m"]
+            near = min(near, float(np.min(d)))
+            far = max(far, float(np.max(d + 2.0 * state.dust["size_m"])))
+        near = float(np.clip(0.5 * near, NEAR_M, 0.5 * far)) if np.isfinite(near) else NEAR_M
+        return near, max(1.1 * far, 2.0 * near)
+
+    def _bounds(self, obj) -> tuple[np.ndarray, np.ndarray]:
+        """The mesh's bounding box in its own frame (cached for static meshes)."""
+        if obj.static:
+            hit = self._bounds_cache.get(obj.key)
+            if hit is not None and hit[0] is obj.mesh:
+                return hit[1]
+        box = obj.mesh.bounds_m()
+        if obj.static:
+            self._bounds_cache[obj.key] = (obj.mesh, box)
+        return box
+
     def _draw_objects(self, state, cam, *, depth_only=False, transparent=False) -> int:
         mgl = self._mgl
         tri = 0
@@ -563,7 +679,10 @@ class Renderer:
             if mesh.triangle_count == 0:
                 continue
             is_transparent = mesh.emissive or mesh.opacity < 1.0
-            if depth_only and is_transparent:
+            if depth_only and (is_transparent or (self.preview and not obj.static)):
+                # Previews cast shadows from the rigid hardware only: the canopy's and bridles'
+                # shadows fall on the sky or on thin strips, and re-binning their per-frame meshes
+                # for the shadow map cost a tenth of a PUC frame.
                 continue
             if not depth_only and is_transparent != transparent:
                 continue
@@ -647,7 +766,7 @@ class Renderer:
         vao.render(self._mgl.TRIANGLES, instances=n)
         vao.release()
         ibuf.release()
-        return 80 * n
+        return self.rock_triangles * n
 
     def _draw_dust(self, state, cam, fy) -> int:
         dust = state.dust

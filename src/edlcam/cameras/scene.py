@@ -24,6 +24,7 @@ __all__ = [
     "BodyPose",
     "BodyTracks",
     "TerrainRing",
+    "ViewCone",
     "SceneObject",
     "SceneState",
     "SceneBuilder",
@@ -161,6 +162,24 @@ def terrain_ring_plan(
 
 
 @dataclass(frozen=True)
+class ViewCone:
+    """A camera's view for culling: centre [m] (ENU), unit optical axis, half-angle to the image corner [rad]."""
+
+    position_m: np.ndarray
+    axis: np.ndarray
+    half_angle_rad: float
+
+    def sees(self, centre_m: np.ndarray, radius_m: float) -> bool:
+        """True when a sphere (ENU centre [m], radius [m]) reaches into the cone."""
+        d = np.asarray(centre_m, float) - self.position_m
+        dist = float(np.linalg.norm(d))
+        if dist <= radius_m:
+            return True
+        off_axis = np.arccos(np.clip(d @ self.axis / dist, -1.0, 1.0))
+        return bool(off_axis - np.arcsin(radius_m / dist) < self.half_angle_rad)
+
+
+@dataclass(frozen=True)
 class SceneObject:
     """A mesh to draw with rotation ``R`` (mesh frame → ENU) and translation ``t`` [m] (ENU)."""
 
@@ -197,6 +216,7 @@ def dust_particles(
     count: int,
     height_limit_m: float,
     ground_up_m: float,
+    thinning: int = 1,
 ) -> dict[str, np.ndarray] | None:
     """Dust thrown up by the engines' plumes where they hit the ground (seeded, smooth in time).
 
@@ -205,6 +225,9 @@ def dust_particles(
     rise 0.3–3 m and grow over a 2.5 s life; their opacity scales with throttle and with
     (1 − h/h_limit)², so the cloud grows as the descent stage nears the ground. A particle's
     random draws depend only on (seed, birth slot), so frames at any times agree with each other.
+
+    ``thinning`` k > 1 (previews) keeps every k-th birth slot, each puff k times as opaque
+    (1 − (1 − α)^k), so the cloud's cover stays while llvmpipe blends a k-th of the sprites.
     """
     if height_m >= height_limit_m or throttle <= 0.0 or count <= 0 or len(nozzle_points_m) == 0:
         return None
@@ -213,6 +236,8 @@ def dust_particles(
     slot_dt = 1.0 / rate
     k_last = int(np.floor(t_s / slot_dt))
     slots = np.arange(k_last - count + 1, k_last + 1)
+    if thinning > 1:
+        slots = slots[slots % thinning == 0]
     age = t_s - slots * slot_dt
     rng_table = np.random.default_rng(seed).random((8192, 6))
     r = rng_table[np.mod(slots * 2654435761, 8192)]  # Knuth multiplicative hash spreads slots over the table
@@ -225,8 +250,14 @@ def dust_particles(
     size = 0.4 + 1.6 * r[:, 3] + 1.2 * age
     strength = float(np.clip(throttle, 0.0, 1.0)) * (1.0 - height_m / height_limit_m) ** 2
     alpha = strength * 0.35 * (1.0 - age / life_s) * (0.5 + 0.5 * r[:, 4])
+    if thinning > 1:
+        alpha = 1.0 - (1.0 - alpha) ** thinning
     shade = 0.85 + 0.3 * r[:, 5]
     return {"position_m": pos, "size_m": size, "alpha": alpha, "shade": shade}
+
+
+def _as_list(meshes) -> list:
+    return list(meshes) if isinstance(meshes, (list, tuple)) else [meshes]
 
 
 class SceneBuilder:
@@ -258,6 +289,9 @@ class SceneBuilder:
         self.dust_count = dust_particles_count
         self.dust_height_m = dust_height_m
         self._static: dict[str, Any] = {}
+        self._sphere_cache: dict[str, list[tuple[np.ndarray, float]]] = {}
+        self._chute_cache: dict[tuple[float, float], Any] = {}
+        self._rock_cache: dict[tuple, dict[str, np.ndarray] | None] = {}
 
     def _static_mesh(self, key: str, make: Callable[[], Any]):
         if key not in self._static:
@@ -268,27 +302,72 @@ class SceneBuilder:
         cut = self.events.get("bridle_cut", self.events.get("touchdown"))
         return cut is None or t_s < cut
 
-    def objects(self, t_s: float, poses: dict[str, BodyPose]) -> list[SceneObject]:
-        """The posed hardware meshes at ``t_s``."""
+    def _inside_aeroshell(self, t_s: float) -> bool:
+        sep = self.events.get("backshell_separation")
+        return sep is not None and t_s < sep
+
+    def _spheres(self, key: str, make: Callable[[], list]) -> list[tuple[np.ndarray, float]]:
+        """Bounding spheres (centres in the body frame [m], radius [m]) over a body's mesh variants.
+
+        One sphere per eighth of the body's height: the parachute's lines and riser reach 30 m
+        down to the backshell, and a single sphere round it all would hold every camera there.
+        """
+        if key not in self._sphere_cache:
+            pts = np.concatenate([m.positions_m for m in make() if m.vertex_count]).astype(float)
+            edges = np.linspace(pts[:, 2].min(), pts[:, 2].max(), 9)
+            slab = np.clip(np.searchsorted(edges, pts[:, 2], side="right") - 1, 0, 7)
+            spheres = []
+            for k in range(8):
+                p = pts[slab == k]
+                if len(p):
+                    lo, hi = p.min(axis=0), p.max(axis=0)
+                    spheres.append((0.5 * (lo + hi), 0.5 * float(np.linalg.norm(hi - lo)) + 1.0))  # + flutter, breathing
+            self._sphere_cache[key] = spheres
+        return self._sphere_cache[key]
+
+    def _visible(self, view, key: str, make, pose: BodyPose) -> bool:
+        if view is None:
+            return True
+        return any(view.sees(pose.position_m + pose.R @ c, r) for c, r in self._spheres(key, make))
+
+    def _parachute(self, inflation: float, t_s: float):
+        # The three PUCs film the same canopy at the same instants: build each shape once.
+        key = (inflation, t_s)
+        mesh = self._chute_cache.get(key)
+        if mesh is None:
+            mesh = self.models.parachute_mesh(inflation, t_s=t_s)
+            self._chute_cache[key] = mesh
+            while len(self._chute_cache) > 32:
+                self._chute_cache.pop(next(iter(self._chute_cache)))
+        return mesh
+
+    def objects(self, t_s: float, poses: dict[str, BodyPose], view: ViewCone | None = None) -> list[SceneObject]:
+        """The posed hardware meshes at ``t_s``; with a ``view``, the parachute and plumes only where seen.
+
+        Until backshell separation the descent stage and the rover sit inside the aeroshell, where
+        no camera looks at them (their own cameras still fly with them), so they are not drawn:
+        their boxy meshes would poke through the backshell's cone.
+        """
         m = self.models
         objs: list[SceneObject] = []
+        stowed = self._inside_aeroshell(t_s)
         for name, pose in poses.items():
             if name == "heatshield":
                 objs.append(SceneObject("heatshield", self._static_mesh("heatshield", m.heatshield_mesh), pose.R, pose.position_m))
             elif name == "backshell":
                 objs.append(SceneObject("backshell", self._static_mesh("backshell", m.backshell_mesh), pose.R, pose.position_m))
             elif name == "parachute":
+                if not self._visible(view, "parachute", lambda: [m.parachute_mesh(0.0), m.parachute_mesh(1.0)], pose):
+                    continue
                 inflation = float(np.clip(pose.aux, 0.0, 1.0))
-                objs.append(SceneObject("parachute", m.parachute_mesh(inflation, t_s=t_s), pose.R, pose.position_m, static=False))
-            elif name == "descent_stage":
+                objs.append(SceneObject("parachute", self._parachute(inflation, t_s), pose.R, pose.position_m, static=False))
+            elif name == "descent_stage" and not stowed:
                 objs.append(SceneObject("descent_stage", self._static_mesh("descent_stage", m.descent_stage_mesh), pose.R, pose.position_m))
                 throttle = float(np.clip(pose.aux, 0.0, 1.0))
-                if throttle > 0.0:
-                    plumes = m.plume_meshes(throttle, t_s=t_s)
-                    plumes = plumes if isinstance(plumes, (list, tuple)) else [plumes]
-                    for i, pm in enumerate(plumes):
+                if throttle > 0.0 and self._visible(view, "plumes", lambda: _as_list(m.plume_meshes(1.0)), pose):
+                    for i, pm in enumerate(_as_list(m.plume_meshes(throttle, t_s=t_s))):
                         objs.append(SceneObject(f"plume{i}", pm, pose.R, pose.position_m, static=False))
-            elif name == "rover":
+            elif name == "rover" and not stowed:
                 deployed = pose.aux > 0.0 or t_s >= self.events.get("touchdown", np.inf)
                 key = f"rover_{'deployed' if deployed else 'stowed'}"
                 mesh = self._static_mesh(key, lambda d=deployed: m.rover_mesh(wheels_deployed=d))
@@ -309,17 +388,30 @@ class SceneBuilder:
         ring_samples: int,
         rock_pixel_m: float | None = None,
         max_rocks: int = 40_000,
+        view: ViewCone | None = None,
+        rock_box_en_m: tuple[float, float, float, float] | None = None,
+        ground: bool = True,
+        dust_thinning: int = 1,
     ) -> SceneState:
-        """The scene at ``t_s`` as seen from ``camera_position_m`` (ENU)."""
+        """The scene at ``t_s`` as seen from ``camera_position_m`` (ENU).
+
+        ``view`` culls the parachute and the plumes outside the camera's cone (they are rebuilt
+        every frame); ``rock_box_en_m`` (east_min, east_max, north_min, north_max) [m] limits the
+        boulders to the part of the finest ring the camera sees; ``ground=False`` leaves out the
+        terrain and rocks (a camera looking above the horizon); ``dust_thinning`` see
+        :func:`dust_particles`.
+        """
         poses = self.tracks.poses(t_s)
-        objs = self.objects(t_s, poses)
+        objs = self.objects(t_s, poses, view)
         ce, cn = float(camera_position_m[0]), float(camera_position_m[1])
-        ground = float(self.terrain.surface_up_m(ce, cn))
-        height = float(camera_position_m[2]) - ground
-        rings = terrain_ring_plan((ce, cn), height, footprint_half_angle_rad=footprint_half_angle_rad, samples=ring_samples)
+        ground_up = float(self.terrain.surface_up_m(ce, cn))
+        height = float(camera_position_m[2]) - ground_up
+        rings: list[TerrainRing] = []
         rocks = None
-        if rock_pixel_m is not None and max_rocks > 0:
-            rocks = self._rocks(rings[0], rock_pixel_m, max_rocks)
+        if ground:
+            rings = terrain_ring_plan((ce, cn), height, footprint_half_angle_rad=footprint_half_angle_rad, samples=ring_samples)
+            if rock_pixel_m is not None and max_rocks > 0:
+                rocks = self._rocks(rings[0], rock_pixel_m, max_rocks, rock_box_en_m)
         dust = None
         ds = poses.get("descent_stage")
         if ds is not None and ds.aux > 0.0:
@@ -332,7 +424,7 @@ class SceneBuilder:
                 nozzles = np.stack([ds.position_m[0] + spread * np.cos(ang), ds.position_m[1] + spread * np.sin(ang), np.full(4, ds_ground)], -1)
                 dust = dust_particles(
                     nozzles, ds.aux, ds_height, t_s, seed=self.seed, count=self.dust_count,
-                    height_limit_m=self.dust_height_m, ground_up_m=ds_ground,
+                    height_limit_m=self.dust_height_m, ground_up_m=ds_ground, thinning=dust_thinning,
                 )
         shadow_center = camera_position_m
         return SceneState(
@@ -340,33 +432,54 @@ class SceneBuilder:
             sun_enu=np.asarray(self.sun_enu(t_s), float),
             objects=objs,
             rings=rings,
-            ground_up_m=ground,
+            ground_up_m=ground_up,
             rocks=rocks,
             dust=dust,
             shadow_center_m=np.asarray(shadow_center, float),
             shadow_radius_m=45.0,
         )
 
-    def _rocks(self, ring: TerrainRing, pixel_m: float, max_rocks: int) -> dict[str, np.ndarray] | None:
-        # Only rocks at least ~2 pixels across at nadir can be seen; smaller ones are the texture's job.
+    def _rocks(self, ring: TerrainRing, pixel_m: float, max_rocks: int,
+               box_en_m: tuple[float, float, float, float] | None = None) -> dict[str, np.ndarray] | None:
+        """Boulders of the finest ring (or of ``box_en_m`` within it) at least ~2 pixels across at nadir.
+
+        Smaller ones are the texture's job. The size limit is rounded down to a step of √2 and the
+        box out to 1/16 of the ring, so consecutive frames share one query (cached).
+        """
         min_d = max(2.0 * pixel_m, 0.05)
         if min_d > 5.0:
             return None
+        min_d = float(2.0 ** (np.floor(2.0 * np.log2(min_d)) / 2.0))
         half = ring.size_m / 2.0
         ce, cn = ring.center_en_m
+        e0, e1, n0, n1 = ce - half, ce + half, cn - half, cn + half
+        if box_en_m is not None:
+            q = ring.size_m / 16.0
+            e0 = max(e0, np.floor(box_en_m[0] / q) * q)
+            e1 = min(e1, np.ceil(box_en_m[1] / q) * q)
+            n0 = max(n0, np.floor(box_en_m[2] / q) * q)
+            n1 = min(n1, np.ceil(box_en_m[3] / q) * q)
+            if e1 <= e0 or n1 <= n0:
+                return None
+        key = (float(e0), float(e1), float(n0), float(n1), min_d, max_rocks)
+        if key in self._rock_cache:
+            return self._rock_cache[key]
         while True:
             try:
-                r = self.terrain.rocks(east_min_m=ce - half, east_max_m=ce + half, north_min_m=cn - half,
-                                       north_max_m=cn + half, min_diameter_m=min_d)
+                r = self.terrain.rocks(east_min_m=e0, east_max_m=e1, north_min_m=n0, north_max_m=n1, min_diameter_m=min_d)
                 break
             except ValueError:  # the box would hold too many rocks: keep only larger ones
                 min_d *= 2.0
                 if min_d > 5.0:
-                    return None
-        n = len(r["east_m"])
-        if n == 0:
-            return None
-        if n > max_rocks:
-            keep = np.argsort(-np.asarray(r["diameter_m"]), kind="stable")[:max_rocks]
-            r = {k: np.asarray(v)[keep] for k, v in r.items()}
-        return {k: np.asarray(v, float) for k, v in r.items()}
+                    r = None
+                    break
+        out = None
+        if r is not None and len(r["east_m"]):
+            if len(r["east_m"]) > max_rocks:
+                keep = np.argsort(-np.asarray(r["diameter_m"]), kind="stable")[:max_rocks]
+                r = {k: np.asarray(v)[keep] for k, v in r.items()}
+            out = {k: np.asarray(v, float) for k, v in r.items()}
+        self._rock_cache[key] = out
+        while len(self._rock_cache) > 8:
+            self._rock_cache.pop(next(iter(self._rock_cache)))
+        return out

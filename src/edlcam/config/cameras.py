@@ -37,6 +37,7 @@ class CameraConfig(Section):
     k2: float = 0.0  # CAHVOR rho2
     fps: Annotated[float, Field(gt=0, le=1000)]
     preview_rate_divisor: Annotated[int, Field(ge=1, le=100)] = 1  # preview keeps every n-th frame
+    preview_scale: Annotated[int, Field(ge=1, le=8)] = 2  # preview renders at 1/n of the native width and height
     colour: Literal["bayer", "mono"] = "bayer"
     start_event: str
     start_offset_s: float = 0.0
@@ -80,7 +81,7 @@ def _view(**kw) -> CameraConfig:
 # ≈ 36 m above on the symmetry axis (+z); their fields (est.) frame the 21.5 m canopy (≈ 33° wide).
 _PUC = dict(
     mount="backshell", width_px=1280, height_px=1024, hfov_deg=50.0, vfov_deg=41.0, fps=75.0,
-    preview_rate_divisor=5, start_event="parachute_deploy", start_offset_s=-1.0,
+    preview_rate_divisor=7, start_event="parachute_deploy", start_offset_s=-1.0,
     end_event="backshell_separation", end_offset_s=0.0, max_exposure_s=0.012,
 )
 
@@ -90,11 +91,11 @@ DEFAULT_VIEWS: dict[str, CameraConfig] = {
     "puc_c": _view(**_PUC, position_m=[-0.35, -0.606, 2.6], look=[0.05, 0.0866, 1.0], up=[-0.5, -0.866, 0.0]),
     "rdc": _view(
         mount="rover", position_m=[0.6, 0.0, 0.55], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
-        width_px=1280, height_px=1024, hfov_deg=35.0, vfov_deg=30.0, fps=30.0, preview_rate_divisor=2,
+        width_px=1280, height_px=1024, hfov_deg=35.0, vfov_deg=30.0, fps=30.0, preview_rate_divisor=3,
         start_event="heatshield_separation", start_offset_s=-1.0, end_event="touchdown", end_offset_s=5.0,
     ),
     "ddc": _view(
-        mount="descent_stage", position_m=[0.9, 0.4, -0.4], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
+        mount="descent_stage", position_m=[0.9, 0.4, -0.03], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
         width_px=2048, height_px=1536, hfov_deg=45.0, vfov_deg=34.5, fps=30.0, preview_rate_divisor=2,
         start_event="skycrane_start", start_offset_s=-2.0, end_event="touchdown", end_offset_s=10.0,
     ),
@@ -105,7 +106,7 @@ DEFAULT_VIEWS: dict[str, CameraConfig] = {
     ),
     "lcam": _view(
         mount="rover", position_m=[0.9, -0.3, 0.55], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
-        width_px=1024, height_px=1024, hfov_deg=90.0, vfov_deg=90.0, k1=-0.05, fps=1.0,
+        width_px=1024, height_px=1024, hfov_deg=90.0, vfov_deg=90.0, k1=-0.05, fps=1.0, preview_scale=4,
         colour="mono", start_event="heatshield_separation", start_offset_s=5.0,
         end_event="touchdown", end_offset_s=0.0, max_exposure_s=0.01,
     ),
@@ -119,6 +120,8 @@ class CamerasConfig(Section):
     terrain_samples: Annotated[int, Field(ge=17, le=1025)] = 257  # vertices per side of each terrain ring
     preview_terrain_samples: Annotated[int, Field(ge=17, le=1025)] = 129
     max_rocks: Annotated[int, Field(ge=0, le=1_000_000)] = 40_000
+    preview_max_rocks: Annotated[int, Field(ge=0, le=1_000_000)] = 8_000
+    workers: Annotated[int, Field(ge=0, le=256)] = 2  # render processes (0: render in the calling process)
     dust_particles: Annotated[int, Field(ge=0, le=100_000)] = 4000
     dust_height_m: Positive = 20.0  # engines lift dust when the descent stage is below this height
     haze_distance_m: Positive = 60_000.0  # e-folding distance of the dust haze (aerial perspective)

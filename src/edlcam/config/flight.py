@@ -113,11 +113,11 @@ class GuidanceConfig(Section):
     range_control_drag_g: Positive = 0.2
     overcontrol_gain: Positive = 4.0
     heading_alignment_speed_m_s: Positive = 1100.0
-    heading_alignment_gain: Positive = 2.0
-    heading_alignment_max_bank_deg: Annotated[float, Field(gt=0, le=90)] = 45.0
+    heading_alignment_gain: Positive = 12.0
+    heading_alignment_max_bank_deg: Annotated[float, Field(gt=0, le=90)] = 60.0
     reference_end_speed_m_s: Positive = 450.0
     deadband_high_speed_km: Positive = 8.0
-    deadband_low_speed_km: Positive = 2.0
+    deadband_low_speed_km: Positive = 1.0
     deadband_reference_speed_m_s: Positive = 5000.0
     bank_rate_limit_deg_s: Positive = 20.0
     bank_acceleration_limit_deg_s2: Positive = 5.0
@@ -162,6 +162,7 @@ class PoweredDescentConfig(Section):
     engine_cant_deg: Annotated[float, Field(ge=0, le=45)] = 15.0
     specific_impulse_s: Positive = 220.0
     min_throttle: Annotated[float, Field(ge=0, lt=1)] = 0.1
+    max_divert_m: Positive = 600.0
     approach_duration_s: Positive = 40.0
     approach_max_thrust_fraction: Annotated[float, Field(gt=0, le=1)] = 0.85
     approach_end_height_m: Positive = 100.0

@@ -1,11 +1,135 @@
-"""Mission-file section of the montecarlo stage (owned by that stage; declarations only)."""
+"""Mission-file section of the Monte Carlo stage: how many dispersed landings, in what batches,
+and the distribution of every dispersed input. Defaults equal the [montecarlo] table of
+missions/mars2020.toml, where each value's source is given.
+
+Every dispersion is drawn per case from the mission seed (see :mod:`edlcam.flight.dispersions`);
+a dispersion left out of the table is not dispersed. Multipliers ("scale") apply to the mission's
+nominal value; offsets ("_m", "_kg", "_m_s") add to it.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
 from edlcam.config.base import Section
 
-__all__ = ["MontecarloConfig"]
+__all__ = ["Distribution", "EntryDelivery", "Dispersions", "MontecarloConfig", "ENTRY_DELIVERY_AXES"]
+
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+
+# Order of the entry-delivery axes in EntryDelivery.correlation.
+ENTRY_DELIVERY_AXES = ("flight_path_angle_deg", "speed_m_s", "downrange_m", "crossrange_m", "heading_deg")
+
+
+class Distribution(Section):
+    """One dispersed quantity: ``kind`` and its parameters.
+
+    normal: ``mean``, ``sigma``; uniform: ``low``, ``high``; lognormal: ``median`` and ``sigma``
+    (the standard deviation of the natural logarithm).
+    """
+
+    kind: Literal["normal", "uniform", "lognormal"]
+    mean: float = 0.0
+    sigma: NonNegative = 0.0
+    median: Positive = 1.0
+    low: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.kind == "uniform":
+            if self.low is None or self.high is None:
+                raise ValueError('a uniform distribution needs both low and high, e.g. { kind = "uniform", low = 0.9, high = 1.1 }')
+            if not self.low < self.high:
+                raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        elif self.low is not None or self.high is not None:
+            raise ValueError(f"low and high belong to uniform distributions; a {self.kind} one takes " + (
+                "mean and sigma" if self.kind == "normal" else "median and sigma"))
+        return self
+
+
+class EntryDelivery(Section):
+    """Entry-interface delivery errors: a zero-mean multivariate normal over
+    (flight-path angle, speed, downrange, crossrange, heading) with these standard deviations
+    and ``correlation`` (rows and columns in that order)."""
+
+    flight_path_angle_sigma_deg: NonNegative = 0.067
+    speed_sigma_m_s: NonNegative = 0.5
+    downrange_sigma_m: NonNegative = 1500.0
+    crossrange_sigma_m: NonNegative = 500.0
+    heading_sigma_deg: NonNegative = 0.01
+    correlation: list[list[float]] = [
+        [1.0, 0.0, 0.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0, 0.0, 0.0],
+        [0.0, 0.0, 1.0, 0.0, 0.0],
+        [0.0, 0.0, 0.0, 1.0, 0.0],
+        [0.0, 0.0, 0.0, 0.0, 1.0],
+    ]
+
+    @property
+    def sigmas(self) -> tuple[float, ...]:
+        return (
+            self.flight_path_angle_sigma_deg,
+            self.speed_sigma_m_s,
+            self.downrange_sigma_m,
+            self.crossrange_sigma_m,
+            self.heading_sigma_deg,
+        )
+
+    @model_validator(mode="after")
+    def _check(self):
+        import numpy as np
+
+        k = len(ENTRY_DELIVERY_AXES)
+        c = self.correlation
+        if len(c) != k or any(len(row) != k for row in c):
+            raise ValueError(f"correlation must be a {k}×{k} matrix over {', '.join(ENTRY_DELIVERY_AXES)}")
+        m = np.asarray(c, float)
+        if not np.allclose(np.diag(m), 1.0):
+            raise ValueError("correlation must have 1.0 on its diagonal")
+        if not np.allclose(m, m.T) or np.any(np.abs(m) > 1.0):
+            raise ValueError("correlation must be symmetric with entries between -1 and 1")
+        if np.linalg.eigvalsh(m).min() < -1e-9:
+            raise ValueError("correlation is not positive semi-definite; no joint distribution has it")
+        return self
+
+
+class Dispersions(Section):
+    """The per-case random inputs (None: not dispersed)."""
+
+    density_scale_low: Distribution | None = Distribution(kind="normal", mean=1.0, sigma=0.05)
+    density_scale_high: Distribution | None = Distribution(kind="uniform", low=0.8, high=2.6)
+    wind_east_m_s: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=10.0)
+    wind_north_m_s: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=10.0)
+    drag_scale: Distribution | None = Distribution(kind="normal", mean=1.0, sigma=0.02)
+    lift_to_drag_scale: Distribution | None = Distribution(kind="normal", mean=1.0, sigma=0.03)
+    entry_mass_offset_kg: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=5.0)
+    cg_radial_offset_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=0.002)
+    chute_drag_scale: Distribution | None = Distribution(kind="lognormal", median=1.0, sigma=0.04)
+    thrust_scale: Distribution | None = Distribution(kind="normal", mean=1.0, sigma=0.01)
+    nav_error_east_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=15.0)
+    nav_error_north_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=15.0)
+    nav_error_up_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=5.0)
 
 
 class MontecarloConfig(Section):
     """[montecarlo] table of the mission file."""
+
+    cases: Annotated[int, Field(ge=1)] = 2000
+    batch_cases: Annotated[int, Field(ge=1)] = 1000
+    ellipse_probability: Annotated[float, Field(gt=0, lt=1)] = 0.99
+    trim_cg_radial_offset_m: Positive = 0.06
+    published_ellipse_major_km: Positive = 7.7
+    published_ellipse_minor_km: Positive = 6.6
+    published_ellipse_azimuth_deg: Annotated[float, Field(ge=-360, le=360)] = 74.82
+    entry_delivery: EntryDelivery = EntryDelivery()
+    dispersions: Dispersions = Dispersions()
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.published_ellipse_minor_km > self.published_ellipse_major_km:
+            raise ValueError("published_ellipse_minor_km must not exceed published_ellipse_major_km")
+        return self

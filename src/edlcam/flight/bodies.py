@@ -221,6 +221,9 @@ def build_bodies(rec: dict, events: dict, mission, terrain, atmosphere, vehicle)
         extra_events["bridle_cut"] = t_cut
         extra_events["flyaway_start"] = t_cut + 0.5
         i0 = int(np.searchsorted(tt, t_cut + 0.5))
+        # Between touchdown and the flyaway the descent stage hovers on its engines.
+        hover = (tt >= t_td) & (np.arange(n) < i0)
+        ds_aux[hover] = float(rec["throttle"][-2]) if len(rec["throttle"]) > 1 else 0.0
         p, v = ds_p[min(i0, n - 1)].copy(), np.zeros(3)
         m = float(rec["mass_kg"][-1]) - vehicle.rover_mass_kg  # descent stage with what propellant is left
         burn = True

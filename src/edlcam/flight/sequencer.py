@@ -178,6 +178,17 @@ def _wrap_pi(x):
     return (x + np.pi) % (2.0 * np.pi) - np.pi
 
 
+def _rows_times(a, matrix):
+    """``a @ matrix`` for a batch of row vectors ``a`` (N,3), one row at a time.
+
+    A plain (N,3) @ (3,3) goes to BLAS, whose kernels round differently for one row and for many
+    (FMA and blocking depend on N), so a trajectory's result would depend on the batch it flies
+    in. The stacked form (N,1,3) @ (3,3) multiplies each row on its own, bit-identical to the
+    one-row product whatever N is (checked in tests/flight/test_montecarlo_run.py).
+    """
+    return (a[:, None, :] @ matrix)[:, 0, :]
+
+
 class _Batch:
     """Mutable state of the batch during :func:`fly` (kept private: the result is immutable data)."""
 
@@ -224,7 +235,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
     v = cases.entry_speed_m_s[:, None] * np.einsum("nij,ni->nj", loc, v_loc)
     m = veh.entry_mass_kg + cases.entry_mass_offset_kg
     wind_enu = np.stack([cases.wind_east_m_s, cases.wind_north_m_s, np.zeros(n)], axis=-1)
-    wind = wind_enu @ basis  # to planet-fixed (constant-direction approximation near the target)
+    wind = _rows_times(wind_enu, basis)  # to planet-fixed (constant-direction approximation near the target)
     nav_err = np.stack([cases.nav_error_east_m, cases.nav_error_north_m, cases.nav_error_up_m], axis=-1)
 
     phase = np.full(n, ENTRY)
@@ -239,6 +250,8 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
     t_sufr = np.full(n, np.nan)
     t_sky = np.full(n, np.nan)
     t_go = np.full(n, np.nan)
+    aim = np.zeros((n, 2))  # landing point chosen at powered-descent start (target ENU, m)
+    aim_up = np.full(n, target_up)
     thrust_acc_enu = np.zeros((n, 3))
     propellant = np.full(n, veh.propellant_mass_kg)
     status = np.array([""] * n, dtype=object)
@@ -262,8 +275,8 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
 
     def nav(r, v):
         lat, lon, alt = cartesian_to_geodetic(r, ellipsoid=ell)
-        p = (r - origin) @ basis.T
-        ve = v @ basis.T
+        p = _rows_times(r - origin, basis.T)
+        ve = _rows_times(v, basis.T)
         return lat, lon, alt, p, ve
 
     def forces(t, r, v, m, ctx):
@@ -337,7 +350,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         s = sep_states.setdefault(name, {"r": np.full((n, 3), np.nan), "v": np.full((n, 3), np.nan), "t_s": np.full(n, np.nan)})
         s["r"][mask] = r[mask]
         s["v"][mask] = v[mask]
-        s["t_s"][mask] = t
+        s["t_s"][mask] = t[mask]
 
     def step_for(phase, t, t_deploy):
         chute_fine = (phase == PARACHUTE) & ~(t - t_deploy > sim.parachute_fine_s)
@@ -360,7 +373,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         active = phase < LANDED
 
         # Sensed acceleration and heating (for events and guidance).
-        ctx = dict(phase=phase, t_deploy=t_deploy, heatshield_on=heatshield_on, bank=bank, lift_on=lift_on, thrust_acc=thrust_acc_enu @ basis)
+        ctx = dict(phase=phase, t_deploy=t_deploy, heatshield_on=heatshield_on, bank=bank, lift_on=lift_on, thrust_acc=_rows_times(thrust_acc_enu, basis))
         acc_sensed, _, _, _, _, _ = forces(t, r, v, m, ctx)
         decel = np.linalg.norm(acc_sensed, axis=-1)
         heat = SUTTON_GRAVES_MARS * np.sqrt(st.density_kg_m3 / veh.nose_radius_m) * air_speed**3
@@ -384,7 +397,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         for mask, kind, what in ((skip, "skip_out", "skipped out of the atmosphere"), (crash, "crash", "hit the ground before backshell separation")):
             for i in np.flatnonzero(mask & active):
                 status[i] = kind
-                reason[i] = f"{what} at E+{t:.1f} s ({alt[i] / 1e3:.1f} km altitude, {speed[i]:.0f} m/s)"
+                reason[i] = f"{what} at E+{t[i]:.1f} s ({alt[i] / 1e3:.1f} km altitude, {speed[i]:.0f} m/s)"
                 phase[i] = FAILED
         active = phase < LANDED
 
@@ -477,10 +490,20 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
             h_nav = pn[:, 2] - ground_up
             g_vec = np.array([0.0, 0.0, -g_surface])
             start = (phase == FREEFALL) & (t - t_phase >= pd.free_fall_s)
-            r_f = np.array([0.0, 0.0, target_up + pd.approach_end_height_m])
             v_f = np.array([0.0, 0.0, -pd.constant_velocity_m_s])
             if start.any():
                 mark("powered_descent_start", start, t, q)
+                # Terrain-relative navigation picks the landing point: the target if it lies
+                # within the divert capability of where the vehicle is, else the reachable point
+                # nearest to it (NASA: M2020's LVS could divert up to ≈ 600 m).
+                to_target = -pn[:, :2]
+                dist = np.hypot(to_target[:, 0], to_target[:, 1])
+                shrink = np.minimum(1.0, pd.max_divert_m / np.maximum(dist, 1e-9))
+                aim_new = pn[:, :2] + to_target * shrink[:, None]
+                aim = np.where(start[:, None], aim_new, aim)
+                aim_up[start] = terrain.surface_up_m(aim[start, 0], aim[start, 1])
+            r_f = np.concatenate([aim, (aim_up + pd.approach_end_height_m)[:, None]], axis=1)
+            if start.any():
                 tg = choose_time_to_go(
                     pn, ve, np.broadcast_to(r_f, pn.shape), np.broadcast_to(v_f, pn.shape),
                     gravity_m_s2=g_surface,
@@ -506,7 +529,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
 
             # Commanded acceleration for each powered sub-phase.
             a_app = e_guidance_acceleration(pn, ve, r_f, v_f, t_go)
-            hold = np.clip(-0.25 * pn[:, :2], -3.0, 3.0)  # horizontal position hold above the target
+            hold = np.clip(0.25 * (aim - pn[:, :2]), -3.0, 3.0)  # horizontal position hold above the aim point
             v_cv = np.concatenate([hold, np.full((n, 1), -pd.constant_velocity_m_s)], axis=1)
             a_dec = (pd.constant_velocity_m_s**2 - pd.skycrane_speed_m_s**2) / (
                 2.0 * (pd.deceleration_start_height_m - pd.skycrane_height_m)
@@ -515,7 +538,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
             v_dec = np.concatenate([hold, vz_dec[:, None]], axis=1)
             ts = np.nan_to_num(t - t_sky)
             payout = bridle_rate_m_s(ts, length_m=pd.bridle_length_m, payout_s=pd.bridle_payout_s)
-            hold_sky = np.clip(-0.25 * pn[:, :2], -0.3, 0.3)
+            hold_sky = np.clip(0.25 * (aim - pn[:, :2]), -0.3, 0.3)
             v_sky = np.concatenate([hold_sky, (-(pd.skycrane_speed_m_s + payout))[:, None]], axis=1)
             a_cmd = np.select(
                 [(phase == APPROACH)[:, None], (phase == CONSTANT_V)[:, None], (phase == DECEL)[:, None], (phase == SKYCRANE)[:, None]],
@@ -532,7 +555,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
             fuel_out = powered & (phase >= APPROACH) & (propellant <= 0.0) & (status == "")
             for i in np.flatnonzero(fuel_out):
                 status[i] = "fuel_out"
-                reason[i] = f"propellant exhausted at E+{t:.1f} s, {hagl[i]:.0f} m above ground"
+                reason[i] = f"propellant exhausted at E+{t[i]:.1f} s, {hagl[i]:.0f} m above ground"
             thrust_acc_enu = np.where(lit[:, None], thrust, 0.0)
             t_go = np.where(phase == APPROACH, t_go - dt, t_go)
 
@@ -580,7 +603,15 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
                 rec.setdefault(key, []).append(np.array(val, dtype=float))
 
         flying = phase < LANDED
-        if not flying.any() or t[flying].min() >= sim.max_duration_s:
+        # Each trajectory times out on its own clock, so that a case's outcome never depends on
+        # the slower cases flying beside it in the batch.
+        over = flying & (t >= sim.max_duration_s)
+        for i in np.flatnonzero(over):
+            status[i] = "timeout"
+            reason[i] = f"still flying at E+{t[i]:.0f} s ([simulation] max_duration_s); the landing never happened"
+        phase = np.where(over, FAILED, phase)
+        flying &= ~over
+        if not flying.any():
             break
         if progress is not None and t[flying].min() >= next_report:
             next_report = math.floor(t[flying].min()) + 1.0
@@ -588,7 +619,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         dt = step_for(phase, t, t_deploy)
 
         # ---------- integrate one step ----------
-        ctx = dict(phase=phase, t_deploy=t_deploy, heatshield_on=heatshield_on, bank=bank, lift_on=lift_on, thrust_acc=thrust_acc_enu @ basis)
+        ctx = dict(phase=phase, t_deploy=t_deploy, heatshield_on=heatshield_on, bank=bank, lift_on=lift_on, thrust_acc=_rows_times(thrust_acc_enu, basis))
         m_before = m
         r, v, m = rk4_step(lambda tt, rr, vv, mm: deriv(tt, rr, vv, mm, ctx), t, r, v, m, dt)
         propellant = propellant - (m_before - m)

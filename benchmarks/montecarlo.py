@@ -1,0 +1,218 @@
+"""Monte Carlo throughput: edlcam's batched entry-to-touchdown flights against AMAT's entries.
+
+Run: ``.venv/bin/python benchmarks/montecarlo.py [--cases 2000] [--amat-cases 50]``
+
+1. AMAT (PyPI ``AMAT``, Saikia et al., Purdue), installed by this script into its own venv
+   ``benchmarks/.venv-amat`` because it pins an old numpy. It flies ``--amat-cases`` dispersed
+   constant-bank entries (EI → surface or 1000 s, scipy ``odeint``, tolerance 1e-6 as in AMAT's
+   examples) through edlcam's own Mars atmosphere, written as the table AMAT loads
+   (height, temperature, pressure, density).
+2. edlcam: a full entry-to-touchdown Monte Carlo of ``--cases`` dispersed landings of the shipped
+   mission (guided entry, parachute, powered descent, sky crane), once on 1 Dask worker and once
+   on 2, one thread each.
+3. fly() profile: microseconds per trajectory-step at batch sizes 1 and ``--batch``.
+
+Prints trajectories/s for each, the per-core ratio edlcam / AMAT (goal ≥ 100× even though edlcam
+flies the whole landing and AMAT only the entry) and the speed-up from 1 to 2 workers (goal ≥ 1.7×).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+AMAT_VENV = HERE / ".venv-amat"
+AMAT_VERSION = "2.3.0"  # newest AMAT for Python 3.11 (2.4 needs ≥ 3.12); pins numpy 1.26
+
+_AMAT_SCRIPT = r"""
+import json, sys, time
+import numpy as np
+from AMAT.planet import Planet
+from AMAT.vehicle import Vehicle
+
+table, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+cfg = json.loads(sys.argv[4])
+rng = np.random.default_rng(seed)
+planet = Planet("MARS")
+planet.loadAtmosphereModel(table, 0, 1, 2, 3)
+planet.h_skip = cfg["entry_altitude_m"] + 1000.0
+planet.h_low = 0.0
+base_density = planet.ATM_density.copy()
+from scipy.interpolate import interp1d
+times, final_h = [], []
+t0 = time.perf_counter()
+for i in range(n):
+    scale = rng.uniform(0.8, 2.6)
+    planet.density_int = interp1d(planet.ATM_height, base_density * scale, kind="cubic", fill_value=0.0, bounds_error=False)
+    mass = cfg["mass_kg"] + rng.normal(0.0, 5.0)
+    lod = cfg["lod"] * rng.normal(1.0, 0.03)
+    cd = cfg["cd"] * rng.normal(1.0, 0.02)
+    beta = mass / (cd * cfg["area_m2"])
+    v = Vehicle("M2020", mass, beta, lod, cfg["area_m2"], 0.0, cfg["nose_radius_m"], planet)
+    v.setInitialState(cfg["entry_altitude_m"] / 1e3, cfg["lon_deg"], cfg["lat_deg"], cfg["speed_m_s"] / 1e3 + rng.normal(0, 0.0005),
+                      cfg["heading_deg"], cfg["fpa_deg"] + rng.normal(0.0, 0.067), 0.0, 0.0)
+    v.setSolverParams(1e-6)
+    s = time.perf_counter()
+    v.propogateEntry(1000.0, 0.1, cfg["bank_deg"])
+    times.append(time.perf_counter() - s)
+    final_h.append(float(v.h_kmc[-1]))
+wall = time.perf_counter() - t0
+print(json.dumps({"cases": n, "wall_s": wall, "per_case_s": float(np.mean(times)), "final_altitude_km_median": float(np.median(final_h))}))
+"""
+
+
+def ensure_amat() -> tuple[Path | None, str]:
+    """Python of the AMAT venv (created and installed if missing), or None and why not."""
+    py = AMAT_VENV / "bin" / "python"
+    if py.exists():
+        ok = subprocess.run([str(py), "-c", "import AMAT.vehicle"], capture_output=True, text=True)
+        if ok.returncode == 0:
+            return py, "present"
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(AMAT_VENV)], check=True, capture_output=True, text=True)
+        r = subprocess.run([str(py), "-m", "pip", "install", "-q", f"AMAT=={AMAT_VERSION}"], capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        return None, f"cannot create {AMAT_VENV}: {exc}"
+    if r.returncode != 0:
+        return None, f"pip install AMAT=={AMAT_VERSION} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}"
+    ok = subprocess.run([str(py), "-c", "import AMAT.vehicle"], capture_output=True, text=True)
+    if ok.returncode != 0:
+        return None, f"AMAT installed but does not import: {ok.stderr.strip().splitlines()[-1]}"
+    return py, "installed"
+
+
+def atmosphere_table(mission, path: Path) -> None:
+    """edlcam's Mars atmosphere as AMAT's table: height [m], T [K], p [Pa], rho [kg/m³]."""
+    from edlcam.mars.atmosphere import Atmosphere
+
+    atm = Atmosphere.from_mission(mission)
+    h = np.arange(0.0, 200_001.0, 250.0)
+    st = atm.state(h)
+    np.savetxt(path, np.column_stack([h, st.temperature_k, st.pressure_pa, st.density_kg_m3]), fmt="%.9e")
+
+
+def run_amat(py: Path, mission, n: int, seed: int) -> dict:
+    from edlcam.flight.vehicle import Vehicle
+
+    veh = Vehicle.from_mission(mission)
+    e = mission.entry
+    cfg = {
+        "entry_altitude_m": e.altitude_m, "lat_deg": e.latitude_deg, "lon_deg": e.longitude_deg, "speed_m_s": e.speed_m_s,
+        "fpa_deg": e.flight_path_angle_deg, "heading_deg": e.heading_deg, "mass_kg": veh.entry_mass_kg,
+        "area_m2": veh.reference_area_m2, "cd": float(veh.aero_cd[-1]), "lod": float(veh.aero_lod[-1]),
+        "nose_radius_m": veh.nose_radius_m, "bank_deg": mission.guidance.reference_bank_deg,
+    }  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        table = Path(tmp) / "mars_edlcam.txt"
+        atmosphere_table(mission, table)
+        script = Path(tmp) / "amat_mc.py"
+        script.write_text(_AMAT_SCRIPT)
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+        r = subprocess.run([str(py), str(script), str(table), str(n), str(seed), json.dumps(cfg)], capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise RuntimeError(f"AMAT run failed: {r.stderr.strip()[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def run_edlcam(mission, n: int, workers: int, out: Path) -> dict:
+    from edlcam.flight.montecarlo import run_montecarlo
+
+    load_before = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    o = run_montecarlo(mission, out, n=n, workers=workers, plots=False)
+    total = time.perf_counter() - t0
+    # The machine is shared: the 1-minute load average says how many cores others were using.
+    return {"cases": n, "workers": workers, "fly_wall_s": o.wall_s, "total_s": total, "status_counts": o.summary_data["status_counts"],
+            "load_average_before": load_before, "load_average_after": os.getloadavg()[0],
+            "cases_sha256": __import__("hashlib").sha256(o.cases.read_bytes()).hexdigest()}  # fmt: skip
+
+
+def profile_fly(mission, n: int) -> dict:
+    from edlcam.flight.dispersions import draw_cases
+    from edlcam.flight.guidance import build_reference
+    from edlcam.flight.sequencer import fly
+    from edlcam.mars.terrain import Terrain
+
+    terrain, ref = Terrain.from_mission(mission), build_reference(mission)
+    steps = [0]
+
+    out = {}
+    for size in (1, n):
+        cases, _ = draw_cases(mission, np.arange(size))
+        t0 = time.perf_counter()
+        res = fly(mission, cases=cases, terrain=terrain, reference=ref, record=(size == 1))
+        dt = time.perf_counter() - t0
+        if size == 1:
+            steps[0] = len(res.record["t_s"])
+        out[size] = dt
+    s = steps[0]
+    return {
+        "steps_nominal": s,
+        "batch": n,
+        "us_per_step_batch1": out[1] / s * 1e6,
+        "us_per_trajectory_step": out[n] / (s * n) * 1e6,
+        "fly_s": {str(k): v for k, v in out.items()},
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=2000)
+    ap.add_argument("--amat-cases", type=int, default=50)
+    ap.add_argument("--batch", type=int, default=1000, help="batch size for the fly() profile")
+    ap.add_argument("--skip-amat", action="store_true")
+    args = ap.parse_args()
+
+    from edlcam.mission import load_mission
+
+    mission = load_mission()
+    results: dict = {"cores": os.cpu_count()}
+
+    if not args.skip_amat:
+        py, how = ensure_amat()
+        if py is None:
+            results["amat"] = {"error": how}
+            print(f"AMAT: not run: {how}")
+        else:
+            a = run_amat(py, mission, args.amat_cases, seed=int(mission.mission.seed))
+            a["trajectories_per_s"] = a["cases"] / a["wall_s"]
+            results["amat"] = a
+            print(f"AMAT {AMAT_VERSION} ({how}): {a['cases']} dispersed entries in {a['wall_s']:.1f} s on 1 core: "
+                  f"{a['trajectories_per_s']:.2f} trajectories/s ({a['per_case_s'] * 1e3:.0f} ms each)")  # fmt: skip
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for w in (1, 2):
+            r = run_edlcam(mission, args.cases, w, Path(tmp) / f"w{w}")
+            r["trajectories_per_s"] = args.cases / r["fly_wall_s"]
+            results[f"edlcam_{w}w"] = r
+            print(f"edlcam: {args.cases} entry-to-touchdown landings on {w} worker(s): {r['fly_wall_s']:.1f} s "
+                  f"(+ {r['total_s'] - r['fly_wall_s']:.1f} s writing), {r['trajectories_per_s']:.1f} trajectories/s; "
+              f"load average {r['load_average_before']:.1f} → {r['load_average_after']:.1f} on {os.cpu_count()} cores; {r['status_counts']}")  # fmt: skip
+    one, two = results["edlcam_1w"], results["edlcam_2w"]
+    speedup = two["trajectories_per_s"] / one["trajectories_per_s"]
+    results["speedup_1_to_2_workers"] = speedup
+    results["same_cases_1_and_2_workers"] = one["cases_sha256"] == two["cases_sha256"]
+    print(f"speed-up 1 → 2 workers: {speedup:.2f}× (goal ≥ 1.7×); cases.parquet identical: {results['same_cases_1_and_2_workers']}")
+    if "trajectories_per_s" in results.get("amat", {}):
+        ratio = one["trajectories_per_s"] / results["amat"]["trajectories_per_s"]
+        results["ratio_per_core"] = ratio
+        print(f"per core: edlcam / AMAT = {ratio:.0f}× (goal ≥ 100×; edlcam flies EI → touchdown, AMAT EI → surface, unguided)")
+
+    p = profile_fly(mission, args.batch)
+    results["fly_profile"] = p
+    print(f"fly(): {p['steps_nominal']} steps per nominal landing; {p['us_per_step_batch1']:.0f} µs per step alone, "
+          f"{p['us_per_trajectory_step']:.2f} µs per trajectory-step in a batch of {p['batch']}")  # fmt: skip
+    print(json.dumps(results, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,353 @@
+"""Render-ahead workers: a camera's frames rendered in K processes, each with its own EGL context.
+
+``frames(run, camera, workers=K)`` hands chunks of consecutive frames to a pool of K spawned
+processes and yields the frames in order. A frame needs the auto-exposure state left by the frame
+before it (the AE has memory), so each chunk goes through two steps on the worker that holds it:
+
+1. ``render``: the radiance of every frame of the chunk, unblurred — the costly part, done ahead
+   and in parallel on all workers;
+2. ``expose``: sent once the previous chunk's final AE state is known; the worker runs the frames
+   through the sensor in order (re-rendering sub-frames where motion blur asks for them) exactly
+   as :meth:`FilmRun.frames` does in one process, and returns the images and the state after
+   the chunk.
+
+So the pixels do not depend on K, the chunking or the timing: byte-identical whatever K is.
+Workers prefer ``expose`` steps, which keeps the chain of AE states moving while the other
+workers render ahead. One pool serves every camera of a run in the process (the onboard ``film``
+interleaves seven ``frames`` iterators); it is started on first use and stopped at exit.
+
+Why not dask.distributed here: a task there cannot keep a chunk's radiance in its worker between
+the two steps without scattering it back through the scheduler (4 MB a frame); plain
+multiprocessing queues route each step to the worker that holds the data. DESIGN.md's Dask
+scale-out stays the way to spread whole runs (Monte Carlo) over machines.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import os
+import pickle
+import queue
+import traceback
+import sys
+import types
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+__all__ = ["RenderPool", "FilmSpec", "get_pool", "shutdown_pools"]
+
+log = logging.getLogger(__name__)
+
+_POOLS: dict[tuple, "RenderPool"] = {}
+
+
+@dataclass(frozen=True)
+class FilmSpec:
+    """What a worker needs to open the same run: the folder and the seams (picklable; None = the default)."""
+
+    run_dir: str
+    terrain: object = None
+    models: object = None  # a module is sent by name
+    sun_enu: object = None
+    mission: object = None
+
+    def portable(self) -> "FilmSpec":
+        models = self.models
+        if isinstance(models, types.ModuleType):
+            models = ("module", models.__name__)
+        return FilmSpec(self.run_dir, self.terrain, models, self.sun_enu, self.mission)
+
+    def open(self):
+        from edlcam.cameras.frames import FilmRun
+
+        models = self.models
+        if isinstance(models, tuple) and models[:1] == ("module",):
+            import importlib
+
+            models = importlib.import_module(models[1])
+        return FilmRun(self.run_dir, terrain=self.terrain, models=models, sun_enu=self.sun_enu, mission=self.mission)
+
+
+# ------------------------------------------------------------------------------------------ worker
+
+
+def _worker_main(spec_bytes: bytes, worker_id: int, threads: int, tasks, results) -> None:
+    """A worker process: open the run, then serve render / expose / drop messages until None."""
+    if threads > 0:
+        # llvmpipe rasterises on LP_NUM_THREADS threads (default: one per core); K workers share the cores.
+        os.environ["LP_NUM_THREADS"] = str(threads)
+    try:
+        film = pickle.loads(spec_bytes).open()
+    except BaseException as exc:  # report and leave: the parent raises it
+        results.put(("fatal", worker_id, _portable_exc(exc)))
+        return
+    rendered: dict[tuple, list] = {}
+    renders: deque = deque()
+    exposes: dict[tuple, tuple] = {}
+
+    def take(msg) -> None:
+        nonlocal renders
+        if msg[0] == "render":
+            renders.append(msg)
+        elif msg[0] == "expose":
+            exposes[msg[1]] = msg
+        else:  # ("drop", job): the iterator was closed
+            renders = deque(m for m in renders if m[1][0] != msg[1])
+            for store in (rendered, exposes):
+                for k in [k for k in store if k[0] == msg[1]]:
+                    del store[k]
+
+    parent = os.getppid()
+    while True:
+        if not renders and not any(k in rendered for k in exposes):
+            try:
+                msg = tasks.get(timeout=2.0)
+            except queue.Empty:
+                if os.getppid() != parent:
+                    return  # the parent died without stopping us
+                continue
+            if msg is None:
+                return
+            take(msg)
+        elif os.getppid() != parent:
+            return
+        while True:  # everything waiting, before choosing what to do next
+            try:
+                msg = tasks.get_nowait()
+            except queue.Empty:
+                break
+            if msg is None:
+                return
+            take(msg)
+        ready = sorted(k for k in exposes if k in rendered)
+        key = ready[0] if ready else (renders[0][1] if renders else None)
+        if key is None:
+            continue
+        try:
+            if ready:
+                _, _, camera, quality, step, state = exposes.pop(key)
+                frames, state = film.expose_chunk(camera, quality, step, rendered.pop(key), state)
+                results.put(("done", key, frames, state))
+            else:
+                _, _, camera, quality, plan = renders.popleft()
+                rendered[key] = film.render_chunk(camera, quality, plan)
+        except BaseException as exc:
+            results.put(("error", key, _portable_exc(exc)))
+
+
+def _portable_exc(exc: BaseException) -> BaseException:
+    try:
+        pickle.dumps(exc)
+        return exc
+    except Exception:
+        return RuntimeError("".join(traceback.format_exception(exc)))
+
+
+# ------------------------------------------------------------------------------------------ parent
+
+
+@dataclass
+class _Job:
+    camera: str
+    quality: str
+    step: int
+    chunks: list  # [(index, t_s), ...] per chunk
+    submitted: int = 0
+    yielded: int = 0
+    worker_of: dict = field(default_factory=dict)
+    done: dict = field(default_factory=dict)
+    states: dict = field(default_factory=dict)  # chunk -> AE state after it
+    exposed: set = field(default_factory=set)
+
+
+class RenderPool:
+    """K spawned render processes shared by every ``frames`` iterator of one run in this process."""
+
+    def __init__(self, spec: FilmSpec, workers: int, *, chunk_frames: int = 8):
+        import multiprocessing as mp
+
+        if workers < 1:
+            raise ValueError(f"workers is {workers}; a pool needs at least 1")
+        ctx = mp.get_context("spawn")  # fork would copy a parent's EGL and llvmpipe threads
+        self.workers = workers
+        self.chunk_frames = chunk_frames
+        self.results = ctx.Queue()
+        self.tasks = [ctx.Queue() for _ in range(workers)]
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        blob = pickle.dumps(spec.portable())
+        self.procs = [ctx.Process(target=_worker_main, args=(blob, i, threads, self.tasks[i], self.results), daemon=True,
+                                  name=f"edlcam-render-{i}") for i in range(workers)]
+        with _main_not_reimported():
+            for p in self.procs:
+                p.start()
+        self.load = [0] * workers  # chunks handed out and not yet returned
+        self.owner: dict[tuple, int] = {}  # (job, chunk) -> worker, until it returns
+        self.affinity: dict[tuple, int] = {}  # (quality, first t_s of a chunk) -> worker that got it
+        self.jobs: dict[int, _Job] = {}
+        self._next_job = 0
+        self.closed = False
+
+    # -------------------------------------------------------------------------------- protocol
+
+    def _send(self, worker: int, msg) -> None:
+        self.tasks[worker].put(msg)
+
+    def _submit(self, jid: int, job: _Job) -> None:
+        c = job.submitted
+        worker = min(range(self.workers), key=lambda w: (self.load[w], w))
+        # Cameras filming the same instants (the three PUCs) go to one worker when the load allows:
+        # it builds the parachute's mesh once for all of them (SceneBuilder keeps the last shapes).
+        when = (job.quality, job.chunks[c][0][1])
+        pref = self.affinity.get(when)
+        if pref is not None and self.load[pref] <= self.load[worker] + 1:
+            worker = pref
+        self.affinity[when] = worker
+        while len(self.affinity) > 256:
+            self.affinity.pop(next(iter(self.affinity)))
+        job.worker_of[c] = worker
+        self.owner[(jid, c)] = worker
+        self.load[worker] += 1
+        self._send(worker, ("render", (jid, c), job.camera, job.quality, job.chunks[c]))
+        job.submitted += 1
+        self._maybe_expose(jid, job, c)
+
+    def _maybe_expose(self, jid: int, job: _Job, c: int) -> None:
+        if c in job.exposed or c >= job.submitted:
+            return
+        if c == 0:
+            state = None
+        elif c - 1 in job.states:
+            state = job.states[c - 1]
+        else:
+            return
+        job.exposed.add(c)
+        self._send(job.worker_of[c], ("expose", (jid, c), job.camera, job.quality, job.step, state))
+
+    def _pump(self) -> None:
+        """Wait for one message from the workers and act on it."""
+        while True:
+            try:
+                msg = self.results.get(timeout=5.0)
+                break
+            except queue.Empty:
+                dead = [p.name for p in self.procs if not p.is_alive()]
+                if dead:
+                    self.close()
+                    from edlcam.errors import RenderError
+
+                    raise RenderError(f"render worker(s) {', '.join(dead)} died; re-run with [cameras] workers = 0 "
+                                      "to render in one process and see the error") from None
+        kind = msg[0]
+        if kind == "fatal":
+            self.close()
+            raise msg[2]
+        (jid, c) = msg[1]
+        job = self.jobs.get(jid)
+        worker = self.owner.pop((jid, c), None)
+        if worker is not None:
+            self.load[worker] -= 1
+        if kind == "error":
+            self.cancel(jid)
+            raise msg[2]
+        if job is None:
+            return  # a cancelled iterator's late chunk
+        _, _, frames, state = msg
+        job.done[c] = frames
+        job.states[c] = state
+        job.states.pop(c - 2, None)
+        self._maybe_expose(jid, job, c + 1)
+
+    def iterate(self, camera: str, quality: str, step: int, plan: list, *, ahead: int | None = None) -> Iterator:
+        """Frames of ``plan`` [(index, t_s), ...] in order, rendered ``ahead`` chunks in advance."""
+        if self.closed:
+            raise RuntimeError("this render pool is closed")
+        n = self.chunk_frames
+        job = _Job(camera, quality, step, [plan[i:i + n] for i in range(0, len(plan), n)])
+        jid = self._next_job
+        self._next_job += 1
+        self.jobs[jid] = job
+        ahead = ahead or 2 * self.workers
+        try:
+            while job.yielded < len(job.chunks):
+                while job.submitted < len(job.chunks) and job.submitted < job.yielded + ahead:
+                    self._submit(jid, job)
+                while job.yielded not in job.done:
+                    self._pump()
+                yield from job.done.pop(job.yielded)
+                job.yielded += 1
+        finally:
+            self.cancel(jid)
+
+    def cancel(self, jid: int) -> None:
+        """Forget a job; the workers drop what they hold of it."""
+        job = self.jobs.pop(jid, None)
+        if job is None or self.closed:
+            return
+        pending = [k for k in self.owner if k[0] == jid]
+        for k in pending:
+            self.load[self.owner.pop(k)] -= 1
+        if pending:
+            for w in set(job.worker_of.values()):
+                self._send(w, ("drop", jid))
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self.closed:
+            return
+        self.closed = True
+        for q in self.tasks:
+            try:
+                q.put(None)
+            except (OSError, ValueError):
+                pass
+        for p in self.procs:
+            p.join(timeout=5.0)
+            if p.is_alive():
+                p.terminate()
+        for key in [k for k, v in _POOLS.items() if v is self]:
+            del _POOLS[key]
+
+
+@contextmanager
+def _main_not_reimported():
+    """Start spawned workers without re-running the caller's script in them.
+
+    A spawned child imports the parent's ``__main__`` by path unless it has none; our workers
+    need only edlcam, and a script without an ``if __name__ == "__main__"`` guard would start its
+    whole work again in each worker.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__dict__["__spec__"] = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+            if "__spec__" not in saved:
+                main.__dict__.pop("__spec__", None)
+
+
+def get_pool(spec: FilmSpec, workers: int) -> RenderPool:
+    """The process's pool for this run and worker count (started on first use)."""
+    digest = hashlib.sha1(pickle.dumps(spec.portable())).hexdigest()
+    key = (digest, workers)
+    pool = _POOLS.get(key)
+    if pool is None or pool.closed:
+        pool = _POOLS[key] = RenderPool(spec, workers)
+    return pool
+
+
+def shutdown_pools() -> None:
+    """Stop every render pool of this process."""
+    for pool in list(_POOLS.values()):
+        pool.close()
+
+
+atexit.register(shutdown_pools)

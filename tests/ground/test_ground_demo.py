@@ -1,0 +1,25 @@
+"""`edlcam demo` end to end (slow: a real flight, synthetic cameras, the whole film at 720p)."""
+
+from __future__ import annotations
+
+import pytest
+from ground_fixtures import SyntheticCameras, small_mission, synthetic_audio
+
+from edlcam.ground.assemble import probe
+from edlcam.ground.demo import MIN_FILM_COVERAGE, run_demo
+
+
+@pytest.mark.slow
+def test_demo_runs_every_stage_and_relays_until_the_film_is_home(tmp_path):
+    mission = small_mission()
+    # 0.1 day: one MRO pass; the demo must ask for the film's frames and relay longer
+    result = run_demo(tmp_path / "run", mission=mission, days=0.1, frame_source=SyntheticCameras(mission),
+                      audio_source=synthetic_audio)
+    assert set(result.stage_s) == {"simulate", "film", "relay", "assemble", "report"}
+    assert result.coverage >= MIN_FILM_COVERAGE
+    info = probe(result.film)
+    v = next(s for s in info["streams"] if s["type"] == "video")
+    assert (v["width"], v["height"], v["fps"]) == (1280, 720, 30.0)
+    # parachute deploy − 1 s to flyaway + ≥ 5 s: NASA timeline E+240 … ≈ E+410 → ≥ 170 s of film
+    assert info["duration_s"] > 160
+    assert result.report.exists()
