@@ -50,6 +50,7 @@ from edlcam.mars.frames import (
 
 __all__ = [
     "CaseInputs",
+    "ForceModel",
     "FlightResult",
     "fly",
     "PHASE_NAMES",
@@ -100,6 +101,65 @@ _EVENT_FIELDS = (
     "vu_m_s",
     "mass_kg",
 )
+
+
+@dataclass(frozen=True)
+class ForceModel:
+    """The forces on the flying stack, for a batch: aerodynamics of each configuration (capsule
+    with trim lift, capsule or backshell under the inflating canopy, descent stage), thrust, and
+    gravity with the rotating-frame terms. ``ctx`` carries the controls held over a step:
+    ``phase``, ``t_deploy``, ``heatshield_on``, ``bank``, ``lift_on``, ``thrust_acc`` (N,3)."""
+
+    vehicle: Vehicle
+    atmosphere: Atmosphere
+    planet: Planet
+    ellipsoid: Ellipsoid
+    wind_m_s: np.ndarray  # (N,3) planet-fixed
+    drag_scale: np.ndarray
+    lift_to_drag_scale: np.ndarray
+    chute_drag_scale: np.ndarray
+
+    def aero_thrust(self, t, r, v, m, ctx):
+        """Non-gravitational acceleration (aero + thrust) [m/s²], mass rate [kg/s], and the
+        atmosphere, Mach, dynamic pressure and air speed at ``r``."""
+        veh = self.vehicle
+        lat, lon, alt = cartesian_to_geodetic(r, ellipsoid=self.ellipsoid)
+        st = self.atmosphere.state(alt)
+        v_air = v - self.wind_m_s
+        speed = np.linalg.norm(v_air, axis=-1)
+        vhat = v_air / np.maximum(speed, 1e-9)[:, None]
+        mach = speed / st.speed_of_sound_m_s
+        q = 0.5 * st.density_kg_m3 * speed * speed
+        cd_a = np.where(
+            ctx["heatshield_on"], veh.capsule_cd(mach) * veh.reference_area_m2, veh.backshell_cd * veh.reference_area_m2
+        ) * self.drag_scale
+        in_entry = ctx["phase"] == ENTRY
+        in_chute = ctx["phase"] == PARACHUTE
+        powered = (ctx["phase"] >= FREEFALL) & (ctx["phase"] <= SKYCRANE)
+        chute_cda = (
+            veh.chute_cd(mach) * veh.chute_area_m2 * self.chute_drag_scale * veh.chute_inflated_fraction(t - ctx["t_deploy"])
+        )
+        cda = np.where(in_entry, cd_a, np.where(in_chute, cd_a + np.nan_to_num(chute_cda), veh.descent_stage_cda_m2))
+        drag = (q * cda / m)[:, None] * (-vhat)
+        # Lift: the "lift-up" direction (radial, normal to v) rotated about v by the bank angle.
+        radial = unit(r)
+        up_perp = unit(radial - np.sum(radial * vhat, axis=-1, keepdims=True) * vhat)
+        right = np.cross(vhat, up_perp)
+        lift_dir = np.cos(ctx["bank"])[:, None] * up_perp + np.sin(ctx["bank"])[:, None] * right
+        lod = veh.capsule_lod(mach) * self.lift_to_drag_scale * ctx["lift_on"]
+        lift = np.where(in_entry[:, None], (q * cda / m * lod)[:, None] * lift_dir, 0.0)
+        thrust = np.where(powered[:, None], ctx["thrust_acc"], 0.0)
+        mdot = -np.linalg.norm(thrust, axis=-1) * m / veh.exhaust_speed_m_s
+        frozen = ctx["phase"] >= LANDED
+        acc = np.where(frozen[:, None], 0.0, drag + lift + thrust)
+        return acc, np.where(frozen, 0.0, mdot), st, mach, q, speed
+
+    def derivative(self, t, r, v, m, ctx):
+        """(ṙ, v̇, ṁ) of the equations of motion (:mod:`edlcam.flight.dynamics`)."""
+        acc, mdot, *_ = self.aero_thrust(t, r, v, m, ctx)
+        a = inertial_accelerations(r, v, self.planet) + acc
+        frozen = (ctx["phase"] >= LANDED)[:, None]
+        return np.where(frozen, 0.0, v), np.where(frozen, 0.0, a), mdot
 
 
 @dataclass(frozen=True)
@@ -279,44 +339,14 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         ve = _rows_times(v, basis.T)
         return lat, lon, alt, p, ve
 
-    def forces(t, r, v, m, ctx):
-        """Non-gravitational acceleration (aero + thrust) [m/s²] and mass rate [kg/s]."""
-        lat, lon, alt = cartesian_to_geodetic(r, ellipsoid=ell)
-        st = atm.state(alt)
-        v_air = v - wind
-        speed = np.linalg.norm(v_air, axis=-1)
-        vhat = v_air / np.maximum(speed, 1e-9)[:, None]
-        mach = speed / st.speed_of_sound_m_s
-        q = 0.5 * st.density_kg_m3 * speed * speed
-        cd_a = np.where(
-            ctx["heatshield_on"], veh.capsule_cd(mach) * veh.reference_area_m2, veh.backshell_cd * veh.reference_area_m2
-        ) * cases.drag_scale
-        in_entry = ctx["phase"] == ENTRY
-        in_chute = ctx["phase"] == PARACHUTE
-        powered = (ctx["phase"] >= FREEFALL) & (ctx["phase"] <= SKYCRANE)
-        chute_cda = (
-            veh.chute_cd(mach) * veh.chute_area_m2 * cases.chute_drag_scale * veh.chute_inflated_fraction(t - ctx["t_deploy"])
-        )
-        cda = np.where(in_entry, cd_a, np.where(in_chute, cd_a + np.nan_to_num(chute_cda), veh.descent_stage_cda_m2))
-        drag = (q * cda / m)[:, None] * (-vhat)
-        # Lift: the "lift-up" direction (radial, normal to v) rotated about v by the bank angle.
-        radial = unit(r)
-        up_perp = unit(radial - np.sum(radial * vhat, axis=-1, keepdims=True) * vhat)
-        right = np.cross(vhat, up_perp)
-        lift_dir = np.cos(ctx["bank"])[:, None] * up_perp + np.sin(ctx["bank"])[:, None] * right
-        lod = veh.capsule_lod(mach) * cases.lift_to_drag_scale * ctx["lift_on"]
-        lift = np.where(in_entry[:, None], (q * cda / m * lod)[:, None] * lift_dir, 0.0)
-        thrust = np.where(powered[:, None], ctx["thrust_acc"], 0.0)
-        mdot = -np.linalg.norm(thrust, axis=-1) * m / veh.exhaust_speed_m_s
-        frozen = ctx["phase"] >= LANDED
-        acc = np.where(frozen[:, None], 0.0, drag + lift + thrust)
-        return acc, np.where(frozen, 0.0, mdot), st, mach, q, speed
+    model = ForceModel(
+        vehicle=veh, atmosphere=atm, planet=planet, ellipsoid=ell, wind_m_s=wind,
+        drag_scale=cases.drag_scale, lift_to_drag_scale=cases.lift_to_drag_scale, chute_drag_scale=cases.chute_drag_scale,
+    )
+    forces = model.aero_thrust
 
     def deriv(t, r, v, m, ctx):
-        acc, mdot, *_ = forces(t, r, v, m, ctx)
-        a = inertial_accelerations(r, v, planet) + acc
-        frozen = (ctx["phase"] >= LANDED)[:, None]
-        return np.where(frozen, 0.0, v), np.where(frozen, 0.0, a), mdot
+        return model.derivative(t, r, v, m, ctx)
 
     def mark(name, mask, t, q_now):
         ev = events[name]
