@@ -8,17 +8,31 @@ Martian atmosphere", J. Acoust. Soc. Am. 109 (2001) 3069, and by Petculescu & Lu
 
       C_v(ω) = C_v∞ + C_vib / (1 + iωτ),   γ(ω) = 1 + 1/C_v(ω),   k_r = ω / sqrt(γ(ω) R T)
 
-  with C_vib the Planck–Einstein heat capacity of CO₂'s ν1, 2×ν2 and ν3 modes. As in Bass &
-  Chambers, the modes are lumped into one relaxation: fast vibration–vibration exchange keeps them
-  in equilibrium with the bending mode ν2, whose vibration–translation (V–T) rate sets τ;
+  with C_vib the Planck–Einstein heat capacity of CO₂'s ν1, 2×ν2 and ν3 modes (it reproduces the
+  NIST-JANAF c_p of CO₂ to 0.05 % from 200 to 500 K). As in Bass & Chambers, the modes are lumped
+  into one relaxation: fast vibration–vibration exchange keeps them in equilibrium with the
+  bending mode ν2, whose vibration–translation (V–T) rate sets τ;
 - classical (viscous and thermal-conduction) absorption plus rotational relaxation written as a
   bulk viscosity, which add to the imaginary part of k (Bass et al. 1995 sum them the same way).
 
-At the surface of Mars (≈ 700 Pa, ≈ 240 K) τ ≈ 1 ms, which puts the relaxation inside the
-audible band: below it sound travels at sqrt(γ₀ R T) ≈ 240 m/s, above it at sqrt(γ∞ R T), some
-7–10 m/s faster, and above it the absorption per metre stops falling with frequency. Maurice et
-al., "In situ recording of Mars soundscape", Nature 605 (2022) 653, measured both speeds with
-Perseverance's microphone (≈ 10 m/s apart, below and above ≈ 240 Hz).
+At the surface of Mars (≈ 720 Pa, ≈ 230 K) τ ≈ 1.5 ms, which puts the relaxation inside the
+audible band, centred near 120 Hz (:func:`co2_relaxation_frequency_hz`): below it sound travels
+at sqrt(γ₀ R T) ≈ 242 m/s, above it at sqrt(γ∞ R T), 6.5 m/s faster, and above it the absorption
+per metre stops growing as f² (≈ 0.73, 0.79, 0.88 dB/m at 1, 2, 3 kHz).
+
+What the measurements say (Maurice et al., "In situ recording of Mars soundscape", Nature 605
+(2022) 653; NASA release of 2022-04-01): Ingenuity's 84 Hz tone travelled at ≈ 240 m/s
+(537 mph) and the laser sparks (≥ 2 kHz) at ≈ 250 m/s (559 mph), "about 10 m/s apart below and
+above 240 Hz". Neither number is a direct measurement of the relaxation: there are no data
+between 84 Hz and 2 kHz, and "240 Hz" is a model value (the team's LPSC 2022 abstract, Chide et
+al., calls it the relaxation frequency and derives the > 10 m/s step from γ₀ = 9/7, i.e. a fully
+excited bending mode, C_vib = 2R). At 230 K the bending mode holds only 0.55 R (JANAF), which bounds the step at
+one temperature to sqrt(γ∞/γ₀) − 1 ≈ 2.7 % ≈ 6.5 m/s; the model reproduces the measured pair
+with air at 222 K for the helicopter and 233 K for the sparks, measured on different sols (sound
+speed moves 0.5 m/s per K; Jezero's daytime air near the ground spans more than that). The
+model keeps the laboratory V–T rate rather than being tuned to 240 Hz: doubling the relaxation
+frequency would need a CO₂ self-relaxation rate at 230 K above its room-temperature value,
+against the laboratory data.
 
 Earth air for comparison follows ISO 9613-1:1993 (absorption) and its sound speed formula.
 
@@ -38,6 +52,7 @@ __all__ = [
     "co2_vibrational_heat_capacity",
     "co2_vt_rate_constant_m3_s",
     "co2_relaxation_time_s",
+    "co2_relaxation_frequency_hz",
     "co2_viscosity_pa_s",
     "co2_thermal_conductivity_w_m_k",
     "mars_wavenumber",
@@ -132,10 +147,15 @@ def co2_vibrational_heat_capacity(temperature_k):
 def co2_vt_rate_constant_m3_s(temperature_k):
     """V–T rate constant [m³/s] of CO₂(010) + CO₂ → CO₂(000) + CO₂.
 
-    k = 4.2e-12 exp(−2988/T + 303930/T²) cm³/s, the fit to laboratory data used in the Mars and
-    Venus non-LTE literature (López-Puertas & Taylor, "Non-LTE radiative transfer in the
-    atmosphere", World Scientific 2001). ≈ 5.8e-15 cm³/s at 300 K, which matches the
-    ≈ 6–8 µs·atm relaxation time of pure CO₂ measured ultrasonically at room temperature.
+    k = 4.2e-12 exp(−2988/T + 303930/T²) cm³/s: the fit to laboratory data used for this process
+    ("k19", partner CO₂) in M. A. López-Valverde's non-LTE 15 µm cooling scheme for the Martian
+    upper atmosphere (IAA-CSIC, ESA contract 11369/95/NL/JG, 2000), as run in the LMD Mars GCM.
+    An earlier note attributed it to López-Puertas & Taylor (2001) from memory; that book was not
+    checked. The same scheme gives the N₂/CO partner 2.1e-12 exp(−2659/T + 223052/T²) cm³/s,
+    0.45 of the CO₂ rate at 230 K and 0.61 at 300 K (hence ``partner_efficiency`` ≈ 0.5).
+    The fit has its minimum near 203 K; the scheme holds it at 3.3e-15 cm³/s below 175 K.
+    It gives 5.8e-15 cm³/s at 300 K, i.e. p·τ = 7.3 µs·atm for pure CO₂, as measured by
+    spectrophone and ultrasonics (7.1 µs·atm; tested) — and 3.0e-15 cm³/s at 230 K.
     """
     t = np.asarray(temperature_k, dtype=float)
     return 4.2e-12 * np.exp(-2988.0 / t + 303_930.0 / t**2) * 1e-6
@@ -146,7 +166,9 @@ def co2_relaxation_time_s(pressure_pa, temperature_k, *, mixture: GasMixture = M
 
     Landau–Teller harmonic-oscillator relaxation: 1/τ = N k(T) (1 − e^(−θ₂/T)) summed over
     collision partners, N the number density. N₂ and Ar de-excite CO₂(010) less efficiently than
-    CO₂ does; ``partner_efficiency`` (est. 0.5) is their rate relative to CO₂'s.
+    CO₂ does; ``partner_efficiency`` is their rate relative to CO₂'s: 0.5, between the published
+    N₂ ratio (0.45 at 230 K, see :func:`co2_vt_rate_constant_m3_s`) and an est. for Ar. Water
+    vapour (≈ 100 ppm at Jezero) is left out: its efficiency for CO₂(010) is not pinned here.
     """
     p = np.asarray(pressure_pa, dtype=float)
     t = np.asarray(temperature_k, dtype=float)
@@ -154,6 +176,23 @@ def co2_relaxation_time_s(pressure_pa, temperature_k, *, mixture: GasMixture = M
     number_density = p / (BOLTZMANN_J_K * t)
     rate = number_density * co2_vt_rate_constant_m3_s(t) * (1.0 - np.exp(-CO2_BEND_THETA_K / t))
     return 1.0 / (rate * (x_c + partner_efficiency * (1.0 - x_c)))
+
+
+def co2_relaxation_frequency_hz(pressure_pa, temperature_k, *, mixture: GasMixture = MARS_AIR, partner_efficiency=0.5):
+    """Centre frequency [Hz] of the CO₂ relaxation: where sound switches from the slow to the fast speed.
+
+    f_r = (C_p0 / C_p∞) / (2π τ): the pole of 1/γ(ω) for the complex heat capacity of
+    :func:`mars_wavenumber` (the relaxation time seen at constant pressure is τ·C_p∞/C_p0;
+    Herzfeld & Litovitz 1959). The mid-point of the speed step and the peak of the
+    absorption per wavelength fall within a few per cent of it. ≈ 120 Hz at 720 Pa, 230 K;
+    proportional to pressure.
+    """
+    t = np.asarray(temperature_k, dtype=float)
+    x_c, _, _ = mixture.fractions()
+    c_p_inf = mixture.frozen_heat_capacity_r + 1.0
+    c_p_0 = c_p_inf + x_c * co2_vibrational_heat_capacity(t)
+    tau = co2_relaxation_time_s(pressure_pa, t, mixture=mixture, partner_efficiency=partner_efficiency)
+    return c_p_0 / c_p_inf / (2.0 * np.pi * tau)
 
 
 def co2_viscosity_pa_s(temperature_k):
