@@ -60,8 +60,8 @@ def test_frames_that_did_not_come_home_are_shown_as_thumbnails_or_labelled_gaps(
     kinds = dict(con.execute("SELECT COALESCE(best_kind, 'none'), COUNT(*) FROM frames WHERE camera = 'rdc' GROUP BY 1"))
     assert kinds == {"thumbnail": 141, "none": 10}
     rdc = open_cameras(run, con, small_mission())["rdc"]
-    n = write_camera_mp4(rdc, tmp_path / "rdc.mp4")
-    assert n == 151
+    video = write_camera_mp4(rdc, tmp_path / "rdc.mp4")
+    assert (video.frames, video.copied, video.t_start_s) == (151, False, 11.0)  # thumbnails: encoded, from E+11
     out = tmp_path / "film.mp4"
     result = assemble_film(run, width=640, height=360, fps=10, t_start_s=12.5, t_end_s=14.5, out=out)
     assert result.panel_kinds.get("thumbnail", 0) > 0 and result.panel_kinds.get("none", 0) > 0

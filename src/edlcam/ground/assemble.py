@@ -10,8 +10,11 @@ short gives way to the next; a panel with no camera recording says so.
 
 Every film frame is composed at the film's own time line (SCET): each panel shows the frame its
 camera exposed most recently (its own SCLK, :mod:`edlcam.ground.timecorr`), from the best product
-that came home (:mod:`edlcam.ground.video`); overlays are drawn with Pillow; the microphone track
-runs under it in sync (:mod:`edlcam.ground.sound`). H.264 + AAC by PyAV.
+that came home (:mod:`edlcam.ground.video`); overlays are laid out and rendered as Pillow draws
+them (:mod:`edlcam.ground.overlays`); the microphone track runs under it in sync
+(:mod:`edlcam.ground.sound`). H.264 + AAC by PyAV. Frames are composed in I420, the encoder's
+own format, and only what changed since the last frame is drawn again (:class:`_Composer`), so
+the film costs little more than encoding it (benchmarks/RESULTS-demo.md).
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from edlcam.errors import RunFolderError
+from edlcam.ground.overlays import TextItem
+from edlcam.ground.video import fit_i420, gap_card, i420_planes, rgb_to_i420
 
 __all__ = [
     "FILM_WIDTH_PX", "FILM_HEIGHT_PX", "FILM_FPS", "Panel", "Shot", "FilmResult", "edit_list", "film_span",
@@ -39,10 +44,12 @@ FILM_WIDTH_PX = 1280
 FILM_HEIGHT_PX = 720
 FILM_FPS = 30
 AUDIO_BITRATE_BPS = 128_000
+SEEK_AHEAD_S = 3.0  # snapshots: seek rather than decode when the next still is this far ahead
 # The film shows a frame from its video segment when that came home: at the film's size it looks
 # the same as the lossless PNG (both from the same preview or full frame; CRF 23) and decodes ≈ 7×
 # faster (benchmarks/demo.py), so the film keeps up with its encoder. Per-camera MP4s use the best.
 FILM_KIND_ORDER = ("video", "lossless", "browse", "thumbnail")
+BLACK_YUV = (16, 128, 128)  # RGB black in BT.601 limited range, as the encoder sees it
 KIND_NOTE = {"thumbnail": "thumbnail (upscaled)", "browse": "browse (upscaled)", "video": "", "lossless": ""}
 
 ProgressFn = Callable[[int, int], None]
@@ -106,11 +113,12 @@ def edit_list(events: dict[str, float], windows: dict[str, tuple[float, float]],
     """The film's shots between ``t_start_s`` and ``t_end_s`` for a flight's events and camera windows.
 
     Layouts: one camera large (5:4, full height) with two insets and the telemetry in a column
-    beside it; in the sky crane two cameras side by side above a telemetry strip.
+    beside it; in the sky crane two cameras side by side above a telemetry strip. Every edge is
+    on an even pixel, so panels hold whole 4:2:0 chroma samples (at 1280×720 they are anyway).
     """
-    main_w = min(width, int(round(height * 5 / 4)))
+    main_w = min(width // 2 * 2, 2 * int(round(height * 5 / 8)))
     col_w = width - main_w
-    inset_h = int(round(col_w * 4 / 5))
+    inset_h = 2 * int(round(col_w * 2 / 5))
     info_col = (main_w, min(2 * inset_h, height), width, height)
 
     def column(main: tuple[str, ...], first: tuple[str, ...], second: tuple[str, ...]) -> tuple[Panel, ...]:
@@ -120,8 +128,8 @@ def edit_list(events: dict[str, float], windows: dict[str, tuple[float, float]],
     hs = events.get("heatshield_separation", t_start_s)
     crane = [windows[c][0] for c in ("ddc", "ruc") if c in windows]
     crane_t = min(crane) if crane else events.get("skycrane_start", t_end_s) - 2.0
-    half = width // 2
-    split_h = min(height - 100, int(round(half * 4 / 5)))
+    half = width // 4 * 2
+    split_h = min(height - 100, 2 * int(round(half * 2 / 5))) // 2 * 2
     shots = [
         Shot("parachute", t_start_s, hs, column(("puc_a", "puc_b", "puc_c"), ("puc_b",), ("puc_c",)),
              info_col, main_w // 2, height),
@@ -153,25 +161,63 @@ def telemetry_at(trajectory: dict[str, np.ndarray], timeline, t_s: float):
     )
 
 
-def _fit(image: np.ndarray, w: int, h: int) -> tuple[np.ndarray, int, int]:
-    """``image`` scaled to fit in w×h keeping its aspect; (scaled, x offset, y offset)."""
-    import cv2
+def _even_rect(x0: int, y0: int, x1: int, y1: int, width: int, height: int) -> tuple[int, int, int, int]:
+    """The rectangle [x0, x1) × [y0, y1) grown to even edges (4:2:0 chroma pairs) and clipped to the frame."""
+    return max(0, x0 // 2 * 2), max(0, y0 // 2 * 2), min(width, (x1 + 1) // 2 * 2), min(height, (y1 + 1) // 2 * 2)
 
-    ih, iw = image.shape[:2]
-    s = min(w / iw, h / ih)
-    nw, nh = max(1, int(round(iw * s))), max(1, int(round(ih * s)))
-    scaled = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
-    return scaled, (w - nw) // 2, (h - nh) // 2
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+class _Canvas:
+    """The film frame as one I420 buffer (what the encoder takes), drawn into in place."""
+
+    def __init__(self, width: int, height: int):
+        self.width, self.height = width, height
+        self.buf = np.empty((height * 3 // 2, width), np.uint8)
+        self.y, self.u, self.v = i420_planes(self.buf)
+        self.fill((0, 0, width, height), BLACK_YUV)
+
+    def fill(self, rect: tuple[int, int, int, int], yuv: tuple[int, int, int]) -> None:
+        x0, y0, x1, y1 = rect
+        self.y[y0:y1, x0:x1] = yuv[0]
+        self.u[y0 // 2: y1 // 2, x0 // 2: x1 // 2] = yuv[1]
+        self.v[y0 // 2: y1 // 2, x0 // 2: x1 // 2] = yuv[2]
+
+    def blit(self, i420: np.ndarray, x: int, y: int) -> None:
+        """Copy an I420 picture with its top-left at (x, y), both even."""
+        py, pu, pv = i420_planes(i420)
+        h, w = py.shape
+        self.y[y: y + h, x: x + w] = py
+        self.u[y // 2: (y + h) // 2, x // 2: (x + w) // 2] = pu
+        self.v[y // 2: (y + h) // 2, x // 2: (x + w) // 2] = pv
 
 
 class _Composer:
-    """Composes film frames; keeps each panel's last scaled picture (cameras run slower than the film)."""
+    """Composes film frames into an I420 canvas, redrawing only what changed since the last frame.
+
+    A frame is a list of layers drawn in order — panels, their labels, the telemetry, the event
+    caption — each with a key (what it shows) and a rectangle. A layer is drawn again when its key
+    changed, when a layer beneath it was redrawn under it, or when a vanished layer uncovered it;
+    the rest of the canvas stays as the last frame left it. Cameras run at 1–15 fps against the
+    film's 30, so most frames redraw only the telemetry. Labels, captions and gap cards are
+    rendered once (Pillow) and kept as I420 patches; the telemetry's changing digits are set by
+    :class:`~edlcam.ground.overlays.TextPainter`.
+    """
 
     def __init__(self, cameras, shots, trajectory, timeline, events, width, height, sound_note):
+        from edlcam.ground.overlays import TextPainter
+
         self.cameras, self.shots, self.trajectory, self.timeline = cameras, shots, trajectory, timeline
         self.events = sorted(events.items(), key=lambda kv: kv[1])
         self.width, self.height, self.sound_note = width, height, sound_note
-        self.cache: dict[Panel, tuple] = {}
+        self.canvas = _Canvas(width, height)
+        self.painter = TextPainter()
+        self.fitted: dict[Panel, tuple] = {}  # panel → (picture key, (I420, x offset, y offset))
+        self.patches: dict[tuple, tuple] = {}  # label/caption/card key → (I420, x, y)
+        self.telemetry_state: tuple | None = None  # (rect, items, RGB picture) of the last telemetry drawn
+        self.drawn: list[tuple[tuple, tuple[int, int, int, int]]] = []  # last frame's layers (key, rect)
         self.kinds: Counter = Counter()
 
     def shot_at(self, t_s: float) -> Shot:
@@ -180,61 +226,147 @@ class _Composer:
                 return s
         return self.shots[-1]
 
-    def _panel(self, panel: Panel, t_s: float):
-        from edlcam.ground.video import gap_card
-
+    def _source(self, panel: Panel, t_s: float) -> tuple[str | None, int, str | None]:
+        """(camera, frame position, kind shown) for ``panel`` at ``t_s``; camera None: none recording."""
         for name in panel.cameras:
             frames = self.cameras.get(name)
             pos = None if frames is None else frames.position_at(t_s)
-            if pos is None:
-                continue
-            key = (name, pos)
-            cached = self.cache.get(panel)
-            if cached is not None and cached[0] == key:
-                self.kinds[cached[2] or "none"] += 1
-                return cached[1], name, cached[2]
-            kind = frames.kind_at(pos)
-            if kind is None:
-                image = gap_card(panel.w, panel.h, "not received yet")
-                placed = (image, 0, 0)
-            else:
-                placed = _fit(frames.picture(pos).image, panel.w, panel.h)
-            self.cache[panel] = (key, placed, kind)
-            self.kinds[kind or "none"] += 1
-            return placed, name, kind
-        key = ("", -1)
-        cached = self.cache.get(panel)
-        if cached is None or cached[0] != key:
-            self.cache[panel] = (key, (gap_card(panel.w, panel.h, "no camera recording"), 0, 0), None)
-        return self.cache[panel][1], None, None
+            if pos is not None:
+                return name, pos, frames.kind_at(pos)
+        return None, -1, None
 
-    def frame(self, t_s: float):
-        """The PIL image of the film at E+ ``t_s``."""
-        from PIL import Image, ImageDraw
+    def _picture(self, panel: Panel, source: tuple[str | None, int, str | None]):
+        cached = self.fitted.get(panel)
+        if cached is not None and cached[0] == source:
+            return cached[1]
+        name, pos, kind = source
+        if name is None:
+            placed = (rgb_to_i420(gap_card(panel.w, panel.h, "no camera recording")), 0, 0)
+        elif kind is None:
+            placed = (rgb_to_i420(gap_card(panel.w, panel.h, "not received yet")), 0, 0)
+        else:
+            placed = fit_i420(self.cameras[name].i420(pos), panel.w, panel.h)
+        self.fitted[panel] = (source, placed)
+        return placed
 
-        from edlcam.ground.overlays import AMBER, RED, WHITE, caption_for, draw_caption, draw_label, draw_telemetry
+    def _draw_panel(self, panel: Panel, source) -> None:
+        image, ox, oy = self._picture(panel, source)
+        rect = (panel.x, panel.y, panel.x + panel.w, panel.y + panel.h)
+        if image.shape[1] != panel.w or image.shape[0] * 2 // 3 != panel.h:
+            self.canvas.fill(rect, BLACK_YUV)  # letterbox
+        self.canvas.blit(image, panel.x + ox, panel.y + oy)
+
+    def _patch(self, key: tuple, rect: tuple[int, int, int, int], items, background) -> tuple:
+        """An overlay drawn once with Pillow on ``background`` over ``rect``, kept as I420."""
+        hit = self.patches.get(key)
+        if hit is None:
+            from PIL import Image, ImageDraw
+
+            from edlcam.ground.overlays import draw_items
+
+            x0, y0, x1, y1 = rect
+            pil = Image.new("RGB", (x1 - x0, y1 - y0), background)
+            draw_items(ImageDraw.Draw(pil), [replace(it, xy=(it.xy[0] - x0, it.xy[1] - y0)) for it in items])
+            hit = self.patches[key] = (rgb_to_i420(np.asarray(pil)), x0, y0)
+        return hit
+
+    def _telemetry(self, rect: tuple[int, int, int, int], items: tuple, full: bool) -> list[tuple]:
+        """Draw the telemetry block over ``rect``; unless ``full``, only the lines that changed.
+
+        Returns the rectangles drawn. The block's RGB picture is kept between frames: a changed
+        line is cleared to the background over its old and new ink and set again, and only that
+        strip is converted to I420 — unless it would touch another line, then all is redrawn.
+        """
+        from edlcam.ground.overlays import TELEMETRY_BG
+
+        x0, y0, x1, y1 = rect
+        last = self.telemetry_state
+        if not full and last is not None and last[0] == rect and len(last[1]) == len(items):
+            patch, before = last[2], last[1]
+            changed = [i for i, (a, b) in enumerate(zip(before, items)) if a != b]
+            inks = [self.painter.ink_rect(it) for it in items]
+            strips = []
+            for i in changed:
+                old, new = self.painter.ink_rect(before[i]), inks[i]
+                u = (min(old[0], new[0]), min(old[1], new[1]), max(old[2], new[2]), max(old[3], new[3]))
+                strip = _even_rect(u[0], u[1], u[2], u[3], self.width, self.height)
+                strip = (max(strip[0], x0), max(strip[1], y0), min(strip[2], x1), min(strip[3], y1))
+                if any(j != i and _overlaps(strip, inks[j]) for j in range(len(items))):
+                    strips = None  # lines this close are set together, as Pillow would
+                    break
+                strips.append((i, strip))
+            if strips is not None:
+                for i, (sx0, sy0, sx1, sy1) in strips:
+                    sub = patch[sy0 - y0: sy1 - y0, sx0 - x0: sx1 - x0]
+                    sub[...] = self.painter.block((sx1 - sx0, sy1 - sy0), (sx0, sy0), TELEMETRY_BG, [items[i]])
+                    if sx1 > sx0 and sy1 > sy0:
+                        self.canvas.blit(rgb_to_i420(sub), sx0, sy0)
+                self.telemetry_state = (rect, items, patch)
+                return [s for _, s in strips]
+        patch = self.painter.block((x1 - x0, y1 - y0), (x0, y0), TELEMETRY_BG, items)
+        self.canvas.blit(rgb_to_i420(patch), x0, y0)
+        self.telemetry_state = (rect, items, patch)
+        return [rect]
+
+    def compose(self, t_s: float) -> np.ndarray:
+        """The film frame at E+ ``t_s`` as an I420 array (the canvas itself: copy it to keep it)."""
+        from edlcam.ground.overlays import (AMBER, BOX, RED, WHITE, caption_box, caption_for, label_box,
+                                            telemetry_items)
 
         shot = self.shot_at(t_s)
-        canvas = np.zeros((self.height, self.width, 3), np.uint8)
-        tags = []
+        layers: list[tuple[tuple, tuple[int, int, int, int], Callable[[], None]]] = []
+        labels = []
         for panel in shot.panels:
-            (image, ox, oy), name, kind = self._panel(panel, t_s)
-            x, y = panel.x + ox, panel.y + oy
-            canvas[y: y + image.shape[0], x: x + image.shape[1]] = image
+            source = self._source(panel, t_s)
+            name, _, kind = source
+            if name is not None:
+                self.kinds[kind or "none"] += 1
+            rect = (panel.x, panel.y, panel.x + panel.w, panel.y + panel.h)
+            layers.append((("panel", panel, source), rect, lambda p=panel, s=source: self._draw_panel(p, s)))
             if name is not None:
                 note = KIND_NOTE.get(kind or "", "")
                 colour = RED if kind is None else (AMBER if note else WHITE)
                 text = name.upper().replace("_", " ") + (f" · {note}" if note else "")
-                tags.append(((panel.x + 8, panel.y + 8), text, colour))
-        pil = Image.fromarray(canvas)
-        draw = ImageDraw.Draw(pil)
-        for xy, text, colour in tags:
-            draw_label(draw, xy, text, colour=colour)
-        draw_telemetry(draw, shot.info, telemetry_at(self.trajectory, self.timeline, t_s), note=self.sound_note)
+                labels.append(((panel.x + 8, panel.y + 8), text, colour))
+        for xy, text, colour in labels:
+            bx0, by0, bx1, by1 = label_box(xy, text, 16)
+            rect = _even_rect(bx0, by0, bx1 + 1, by1 + 1, self.width, self.height)
+            key = ("label", xy, text, colour)
+            item = TextItem(xy, text, 16, colour)
+            layers.append((key, rect, lambda k=key, r=rect, it=item: self.canvas.blit(
+                *self._patch(k, r, [it], BOX))))
+        items = tuple(telemetry_items(shot.info, telemetry_at(self.trajectory, self.timeline, t_s),
+                                      note=self.sound_note))
+        box = shot.info
+        rect = _even_rect(box[0], box[1], box[2] + 1, box[3] + 1, self.width, self.height)
+        # one key for the block: its lines change every frame and are updated inside it
+        layers.append((("telemetry", box), rect, lambda full, r=rect: self._telemetry(r, items, full)))
         caption = caption_for(self.events, t_s)
         if caption:
-            draw_caption(draw, shot.caption_x, shot.caption_bottom, caption)
-        return pil
+            (cx0, cy0, cx1, cy1), item = caption_box(shot.caption_x, shot.caption_bottom, caption)
+            rect = _even_rect(cx0, cy0, cx1 + 1, cy1 + 1, self.width, self.height)
+            key = ("caption", shot.caption_x, shot.caption_bottom, caption)
+            layers.append((key, rect, lambda k=key, r=rect, it=item: self.canvas.blit(
+                *self._patch(k, r, [it], BOX))))
+
+        keys = {key for key, _, _ in layers}
+        damaged = [rect for key, rect in self.drawn if key not in keys]  # vanished or changed layers
+        covered = {rect for _, rect, _ in layers}  # every layer paints all of its rectangle
+        for rect in damaged:
+            if rect not in covered:
+                self.canvas.fill(rect, BLACK_YUV)
+        before = {key for key, _ in self.drawn}
+        for key, rect, draw in layers:
+            if key not in before or any(_overlaps(rect, d) for d in damaged):
+                if key[0] == "telemetry":
+                    draw(True)
+                else:
+                    draw()
+                damaged.append(rect)
+            elif key[0] == "telemetry":
+                damaged.extend(draw(False))  # layers above the lines it changed are drawn again
+        self.drawn = [(key, rect) for key, rect, _ in layers]
+        return self.canvas.buf
 
 
 def _event_times(events: list[dict]) -> dict[str, float]:
@@ -250,7 +382,8 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
     """Compose and encode RUN/ground/landing.mp4 from the catalog (build it first).
 
     ``t_start_s``/``t_end_s`` [E+ s] cut the film (default: :func:`film_span`). ``frame_sink``,
-    if given, receives every composed PIL frame (benchmarks time the encoder alone on them).
+    if given, receives a copy of every composed frame as I420 (``(3H/2)×W`` uint8, the encoder's
+    input; benchmarks time the encoder alone on them).
     """
     import av
 
@@ -301,10 +434,12 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
             a_done = 0
             for k in range(n_frames):
                 t = t0 + k / fps
-                pil = composer.frame(t)
+                canvas = composer.compose(t)
                 if frame_sink is not None:
-                    frame_sink(pil)
-                vf = av.VideoFrame.from_image(pil)
+                    frame_sink(canvas.copy())
+                # The encoder copies the picture as it is sent (libavcodec refs a non-refcounted frame
+                # by copying it), so the canvas can be drawn on again for the next frame.
+                vf = av.VideoFrame.from_numpy_buffer(canvas, format="yuv420p")
                 vf.pts = k
                 for packet in vstream.encode(vf):
                     container.mux(packet)
@@ -359,9 +494,10 @@ def assemble(run: str | Path, *, cameras: bool = True, progress: Callable[[str, 
                     done += 1
                     if progress:
                         progress(f"camera {name}", done, total)
-                path = run / "ground" / f"{name}.mp4"
-                per_camera[name] = {"path": path.name, "frames": write_camera_mp4(frames, path, progress=tick),
-                                    "fps": round(1 / frames.period_s, 3) if len(frames) > 1 else None}
+                video = write_camera_mp4(frames, run / "ground" / f"{name}.mp4", progress=tick)
+                per_camera[name] = {"path": video.path.name, "frames": video.frames, "fps": video.fps,
+                                    "t_start_s": None if video.t_start_s is None else round(video.t_start_s, 6),
+                                    "copied": video.copied}
         finally:
             con.close()
     film = assemble_film(run, progress=(lambda d, t: progress("film", d, t)) if progress else None, **film_options)
@@ -394,18 +530,37 @@ def probe(path: str | Path) -> dict:
 
 
 def snapshots(path: str | Path, film_times_s: list[float]) -> list[tuple[float, "np.ndarray"]]:
-    """Decoded RGB frames of an MP4 at the given times [s from its start] (PyAV), in order."""
+    """Decoded RGB frames of an MP4 at the given times [s from its start] (PyAV), in order.
+
+    Each is the first frame shown at or after its time. The decoder seeks to the keyframe before
+    a time more than a few seconds ahead instead of decoding the whole film up to it.
+    """
     import av
+
+    from edlcam.ground.video import i420_to_rgb
 
     wanted = sorted(film_times_s)
     out = []
     with av.open(str(path)) as c:
         stream = c.streams.video[0]
-        for frame in c.decode(stream):
-            t = float(frame.pts * stream.time_base)
-            while wanted and t + 1e-6 >= wanted[0]:
-                out.append((t, frame.to_ndarray(format="rgb24")))
-                wanted.pop(0)
-            if not wanted:
+        stream.codec_context.thread_count = 1
+        t_now = None  # time of the last decoded frame
+        frames = None
+        sought = None  # the time last sought to: after a seek, decode on from its keyframe
+        while wanted:
+            if frames is None or (wanted[0] != sought and wanted[0] - t_now > SEEK_AHEAD_S):
+                sought = wanted[0]
+                c.seek(max(0, int(sought / stream.time_base)), stream=stream, backward=True)
+                frames = c.decode(stream)
+            frame = next(frames, None)
+            if frame is None:
                 break
+            t_now = float(frame.pts * stream.time_base)
+            image = None
+            while wanted and t_now + 1e-6 >= wanted[0]:
+                if image is None:
+                    image = i420_to_rgb(frame.to_ndarray()) if frame.format.name == "yuv420p" else \
+                        frame.to_ndarray(format="rgb24")
+                out.append((t_now, image))
+                wanted.pop(0)
     return out
