@@ -28,9 +28,16 @@ def test_relay_brings_every_auto_product_byte_identical(product_run):
         assert sha(product_run / "ground" / "received" / p.path) == p.sha256
     assert summary["per_kind"]["thumbnail"] == {"received": 6, "missing": 0, "received_bytes": summary["per_kind"]["thumbnail"]["received_bytes"], "missing_bytes": 0}
     log = [json.loads(line) for line in (product_run / "link" / "log.jsonl").read_text().splitlines()]
-    assert {r["type"] for r in log} == {"pass", "delivery"}
+    assert {r["type"] for r in log} == {"pass", "delivery", "transfer"}
     first = [r for r in log if r["type"] == "delivery"][0]
     assert first["id"].startswith("rdc-thumb")  # thumbnails first
+    # every delivered product was started once, before its delivery line; nothing was abandoned
+    started = [r["id"] for r in log if r["type"] == "transfer" and r["event"] == "start"]
+    assert sorted(started) == sorted(summary["received_ids"])
+    for pid in summary["received_ids"]:
+        lines = [i for i, r in enumerate(log) if r.get("id") == pid]
+        assert log[lines[0]]["event"] == "start" and log[lines[-1]]["type"] == "delivery"
+    assert not [r for r in log if r["type"] == "transfer" and r["event"] == "abandon"]
 
 
 def test_requests_are_pending_until_a_later_relay(product_run):

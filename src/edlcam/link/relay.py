@@ -5,7 +5,8 @@ runs CFDP class 2 transfers pass by pass (:mod:`edlcam.link.transfer`) through s
 channels, and writes:
 
 - ``RUN/ground/received/<path>`` — each product verified by SHA-256, same relative path as onboard;
-- ``RUN/link/log.jsonl`` — one line per pass and per delivered product;
+- ``RUN/link/log.jsonl`` — one line per pass, per delivered product and per transfer start,
+  suspend (pass end), resume (pass start) and abandon (``type`` ``"transfer"``);
 - ``RUN/link/summary.json`` — received / missing per kind, bytes, per-pass volume, requests.
 
 A product not verified on the ground is reported missing, never received.
@@ -117,6 +118,7 @@ def run_relay(
         forward=forward,
         back=back,
         on_delivery=on_delivery,
+        on_event=log_lines.append,
     )
     by_id = {p.id: p for p in products}
     requests = read_requests(run_dir)

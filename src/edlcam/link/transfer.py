@@ -19,6 +19,15 @@ Model and simplifications (say what and why):
   Earth-received time.
 - Suspension: between passes no handler is stepped and the CFDP clock stops (CCSDS 727.0-B-5
   §4.6.7: timers are suspended with the transaction), so a pass boundary never burns retries.
+  A transaction open at a pass end keeps its progress and resumes where it stopped in the next
+  pass, however many passes a file needs.
+- Transaction inactivity (§4.6.8; cfdp-py 0.7.0 has none): a transaction is abandoned after
+  ``max(ack_timer_s·ack_limit, nak_timer_s·nak_limit) + 1 s`` of pass time in which it
+  neither heard a PDU nor sent file data. A class 2 sender streaming file data over a clean link
+  hears nothing until its EOF, so counting only received PDUs abandoned every file that needed
+  longer than that (251 s of pass time by default) and restarted it from zero, pass after pass.
+- Every transfer start, suspension (pass end), resumption (pass start) and abandonment is
+  reported to ``on_event`` as one JSON-ready dict (``type`` ``"transfer"``).
 - cfdp-py's timers read the wall clock. Its check timers come from an injected
   ``CheckTimerProvider``; its positive-ACK and NAK timers are built inside the handlers with
   ``Countdown.from_seconds`` (cfdp-py 0.7.0), so while this engine steps the handlers the
@@ -320,7 +329,8 @@ class _Slot:
     queued_offsets: set = field(default_factory=set)
     job: FileJob | None = None
     finished: object | None = None  # FinishedParams once the transaction closed
-    last_heard_s: float = 0.0  # CFDP time of the last PDU received for this transaction
+    last_activity_s: float = 0.0  # CFDP time of the last PDU received or file data sent
+    abandoned: bool = False  # reset by the inactivity check; its abandon event is already out
 
 
 class TransferEngine:
@@ -328,7 +338,8 @@ class TransferEngine:
 
     ``staging_dir`` holds files being received; a file verified against its SHA-256 moves to
     ``received_dir / rel_path``. ``forward`` and ``back`` are the rover → ground and ground →
-    rover channels. State (handlers, partial files) persists from pass to pass.
+    rover channels. State (handlers, partial files) persists from pass to pass. ``on_event(dict)``
+    hears each transfer start, suspend, resume and abandon (see :meth:`_event`).
     """
 
     def __init__(
@@ -340,6 +351,7 @@ class TransferEngine:
         forward: Channel,
         back: Channel,
         on_delivery: Callable[[Delivery], None] | None = None,
+        on_event: Callable[[dict], None] | None = None,
     ) -> None:
         from cfdppy import HostFilestore, RemoteEntityConfigTable, RestrictedFilestore
         from cfdppy.handler import SourceHandler
@@ -353,6 +365,7 @@ class TransferEngine:
         self.forward = forward
         self.back = back
         self.on_delivery = on_delivery
+        self.on_event = on_event
         self.clock = SimClock()  # CFDP time: runs only while a pass is open
         self._countdown = _countdown_class(self.clock)
         entity, local, remote, timers = _make_users_and_configs(cfg, self._countdown)
@@ -418,6 +431,33 @@ class TransferEngine:
         """True once the rover has been told (Finished PDU) that the product arrived complete."""
         return product_id in self._acked
 
+    # --- events -------------------------------------------------------------------------------
+
+    def _scet_s(self) -> float:
+        """Now, in seconds after touchdown (SCET), inside the open pass."""
+        if self._pass is None:
+            return self.clock.now_s
+        return self._pass.start_s + (self.clock.now_s - self._pass_clock0)
+
+    def _event(self, event: str, slot: _Slot, **extra) -> None:
+        """Report a rover transaction's start / suspend / resume / abandon to ``on_event``."""
+        assert slot.job is not None
+        row = {
+            "type": "transfer",
+            "event": event,
+            "side": "rover",
+            "id": slot.job.product_id,
+            "transaction": slot.handler.transaction_seq_num.value,
+            "pass": None if self._pass is None else self._pass.index,
+            "t_after_touchdown_s": round(self._scet_s(), 3),
+            "progress_bytes": int(slot.handler.progress),
+            "size_bytes": slot.job.size_bytes,
+            **extra,
+        }
+        _LOG.debug("transfer %s", row)
+        if self.on_event is not None:
+            self.on_event(row)
+
     # --- rover side --------------------------------------------------------------------------
 
     def _source_finished_cb(self, slot: _Slot):
@@ -446,8 +486,9 @@ class TransferEngine:
         self._attempt += 1
         slot.job = job
         slot.finished = None
-        slot.last_heard_s = self.clock.now_s
+        slot.last_activity_s = self.clock.now_s
         slot.handler.put_request(request)
+        self._event("start", slot)
         self._step_source(slot, None)
 
     def _step_source(self, slot: _Slot, pdu) -> None:
@@ -499,6 +540,10 @@ class TransferEngine:
             self._acked.add(slot.job.product_id)
         else:
             _LOG.info("transaction for %s closed without delivery; it will be sent again", slot.job.product_id)
+            if not slot.abandoned:  # an inactivity abandon was reported already
+                cond = "none" if f is None else f.condition_code.name
+                self._event("abandon", slot, reason=f"closed without delivery ({cond})")
+        slot.abandoned = False
         slot.job = None
         slot.finished = None
 
@@ -529,7 +574,7 @@ class TransferEngine:
                     ack = AckPdu(conf, DirectiveType.FINISHED_PDU, pdu.condition_code, TransactionStatus.TERMINATED)
                     self._rover_outbox_extra.append(bytes(ack.pack()))
                 continue
-            slot.last_heard_s = self.clock.now_s
+            slot.last_activity_s = self.clock.now_s
             self._step_source(slot, pdu)
 
     # --- ground side -------------------------------------------------------------------------
@@ -689,10 +734,12 @@ class TransferEngine:
         for slot in self._slots:
             if slot.job is None:
                 continue
-            if self.clock.now_s - slot.last_heard_s > limit_s:
+            if self.clock.now_s - slot.last_activity_s > limit_s:
                 # CCSDS 727.0-B-5 §4.6.8 transaction inactivity (not implemented by cfdp-py 0.7.0):
                 # abandon, and let the planner send the product again in a new transaction.
                 _LOG.info("transaction for %s inactive for %.0f s: abandoned", slot.job.product_id, limit_s)
+                self._event("abandon", slot, reason=f"inactive for {limit_s:.0f} s")
+                slot.abandoned = True
                 slot.handler.reset()
                 slot.outbox.clear()
                 slot.queued_offsets.clear()
@@ -700,6 +747,20 @@ class TransferEngine:
         for seq in list(self._dest):
             if self.clock.now_s - self._dest_heard.get(seq, self.clock.now_s) > limit_s:
                 _LOG.info("ground transaction %d inactive for %.0f s: abandoned", seq, limit_s)
+                if self.on_event is not None:
+                    meta = self._meta.get(seq, {})
+                    self.on_event(
+                        {
+                            "type": "transfer",
+                            "event": "abandon",
+                            "side": "ground",
+                            "id": meta.get("id"),  # None if its Metadata PDU never arrived
+                            "transaction": seq,
+                            "pass": None if self._pass is None else self._pass.index,
+                            "t_after_touchdown_s": round(self._scet_s(), 3),
+                            "reason": f"inactive for {limit_s:.0f} s",
+                        }
+                    )
                 self._dest.pop(seq).reset()
                 self._dest_done.add(seq)
                 continue
@@ -725,6 +786,11 @@ class TransferEngine:
                 self._rr = (self._rr + k + 1) % n
                 frame, offset = slot.outbox.popleft()
                 slot.queued_offsets.discard(offset)
+                if offset is not None:
+                    # Sending file data is activity too: a sender streaming over a clean link hears
+                    # nothing back until its EOF (module doc, "Transaction inactivity"). Repeated
+                    # EOFs are not: a sender nobody answers must still be abandoned.
+                    slot.last_activity_s = self.clock.now_s
                 return frame
         return None
 
@@ -741,6 +807,9 @@ class TransferEngine:
         poll_dt = min(self.cfg.ack_timer_s, self.cfg.nak_timer_s) / 4.0
         next_poll = self.clock.now_s
         fwd_busy = self.clock.now_s
+        for slot in self._slots:
+            if slot.job is not None:
+                self._event("resume", slot)
         with _simulated_timers(self._countdown):
             while self.clock.now_s < end_s:
                 self._deliver_due(self.clock.now_s)
@@ -783,5 +852,8 @@ class TransferEngine:
             self._ground_buffer = b""
             self._rover_buffer = b""
         self.clock.advance_to(end_s)
+        for slot in self._slots:
+            if slot.job is not None:
+                self._event("suspend", slot)
         self._report = None
         return report
