@@ -2,7 +2,7 @@
 
 Usage:
   python benchmarks/render.py RUN [--frames N]          per camera, preview and native resolution
-  python benchmarks/render.py RUN --schedule [--workers K ...] [--quality preview|full]
+  python benchmarks/render.py RUN --schedule [--workers K ...] [--quality preview|full] [--from T0 --to T1]
 
 RUN is a run folder from `edlcam simulate`. Per camera: N frames from the middle of its window
 through ``FilmRun.frames`` in this process (render + sensor); the figure is wall-clock frames
@@ -56,20 +56,21 @@ def per_camera(run: str, n_frames: int) -> None:
               f"-> {1.0 / seconds:.3f}x real time")
 
 
-def schedule(run: str, workers: int, quality: str) -> None:
+def schedule(run: str, workers: int, quality: str, t_from: float | None = None, t_to: float | None = None) -> None:
     film = open_run(run)
     groups: dict[str, list[str]] = {"descent_stage": [], "rover": []}
     planned = {}
     for name in film.camera_names:
         groups[DSU_OF_MOUNT.get(film.camera(name).config.mount, "descent_stage")].append(name)
-        planned[name] = len(film.frame_plan(name, quality=quality)[1])
-    t_lo = min(film.window(n)[0] for n in film.camera_names)
-    t_hi = max(film.window(n)[1] for n in film.camera_names)
+        planned[name] = len(film.frame_plan(name, quality=quality, t_start_s=t_from, t_end_s=t_to)[1])
+    t_lo = max(min(film.window(n)[0] for n in film.camera_names), t_from if t_from is not None else -1e9)
+    t_hi = min(max(film.window(n)[1] for n in film.camera_names), t_to if t_to is not None else 1e9)
     start = time.perf_counter()
     counts = {n: 0 for n in film.camera_names}
     busy = {n: 0.0 for n in film.camera_names}
     for unit in ("descent_stage", "rover"):
-        streams = [((f.t_s, f.camera, f) for f in frames(run, n, quality=quality, workers=workers)) for n in groups[unit]]
+        streams = [((f.t_s, f.camera, f) for f in frames(run, n, quality=quality, workers=workers, t_start_s=t_from,
+                                                         t_end_s=t_to)) for n in groups[unit]]
         for _, name, _frame in heapq.merge(*streams, key=lambda x: (x[0], x[1])):
             counts[name] += 1
             busy[name] = time.perf_counter() - start
@@ -96,10 +97,12 @@ def main() -> None:
     ap.add_argument("--schedule", action="store_true")
     ap.add_argument("--workers", type=int, nargs="+", default=[2])
     ap.add_argument("--quality", default="preview", choices=("preview", "full"))
+    ap.add_argument("--from", dest="t_from", type=float, help="schedule from this time [s after entry]")
+    ap.add_argument("--to", dest="t_to", type=float, help="schedule to this time [s after entry]")
     args = ap.parse_args()
     if args.schedule:
         for k in args.workers:
-            schedule(args.run, k, args.quality)
+            schedule(args.run, k, args.quality, args.t_from, args.t_to)
     else:
         per_camera(args.run, args.frames)
 

@@ -354,10 +354,13 @@ def decode_parachute(bits: np.ndarray) -> tuple[str, str]:
     return " ".join(words), coords
 
 
-@pytest.mark.parametrize("inflation, t_s", [(1.0, 0.0), (0.93, 2.7), (0.6, 0.0)])
-def test_parachute_gores_spell_dare_mighty_things(inflation, t_s):
-    """NASA/JPL 2021-02-22: the disk spells DARE MIGHTY THINGS, the band 34°11'58" N 118°10'31" W."""
-    bits = read_gore_bits(parachute_mesh(inflation, t_s=t_s))
+@pytest.mark.parametrize("inflation, t_s, coarse", [(1.0, 0.0, False), (0.93, 2.7, False), (0.6, 0.0, False),
+                                                     (0.93, 2.7, True)])
+def test_parachute_gores_spell_dare_mighty_things(inflation, t_s, coarse):
+    """NASA/JPL 2021-02-22: the disk spells DARE MIGHTY THINGS, the band 34°11'58" N 118°10'31" W.
+
+    The previews' coarse canopy must carry the same code."""
+    bits = read_gore_bits(parachute_mesh(inflation, t_s=t_s, coarse=coarse))
     text, coords = decode_parachute(bits)
     assert text == "DARE MIGHTY THINGS"
     assert coords == "34°11'58\" N 118°10'31\" W"

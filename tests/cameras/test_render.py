@@ -72,7 +72,7 @@ def _models():
     return SimpleNamespace(
         heatshield_mesh=heatshield_mesh,
         backshell_mesh=lambda: box([3.0, 3.0, 1.5], [0, 0, 1.8], color=(0.9, 0.9, 0.9)),
-        parachute_mesh=lambda inflation, t_s=0.0: sphere(10.0 * max(inflation, 0.1), [0, 0, 0], color=(0.9, 0.4, 0.1)),
+        parachute_mesh=lambda inflation, t_s=0.0, coarse=False: sphere(10.0 * max(inflation, 0.1), [0, 0, 0], color=(0.9, 0.4, 0.1)),
         descent_stage_mesh=lambda: box([3.0, 2.5, 1.0], [0, 0, 0.5], color=(0.7, 0.7, 0.7)),
         plume_meshes=lambda throttle, t_s=0.0: [],
         rover_mesh=lambda wheels_deployed=True: box([3.0, 2.7, 1.0], [0, 0, 1.2], color=(0.8, 0.8, 0.8)),

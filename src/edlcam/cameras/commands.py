@@ -44,6 +44,9 @@ def register(app: typer.Typer) -> None:
         run: Path = typer.Argument(..., help="run folder written by `edlcam simulate`"),
         out: Path = typer.Option(..., "-o", "--out", help="PNG file to write"),
         quality: str = typer.Option("preview", "--quality", callback=_quality, help="preview (half size) or full"),
+        cell_width: int = typer.Option(320, "--cell-width", min=64, max=2048, help="width of one image [px]"),
+        colors: int = typer.Option(0, "--colors", min=0, max=256,
+                                   help="quantise to this many colours (a smaller PNG, e.g. 256 for docs); 0 keeps full colour"),
     ) -> None:
         """Every camera at the landing's key moments, in one labelled PNG."""
         import pyarrow.parquet as pq
@@ -58,7 +61,12 @@ def register(app: typer.Typer) -> None:
         moments = key_moments(film.events, trajectory)
         with Progress(transient=True) as bar:
             task = bar.add_task("rendering contact sheet", total=len(film.camera_names) * len(moments))
-            sheet = contact_sheet(film, moments, quality=quality, progress=lambda: bar.advance(task))
+            sheet = contact_sheet(film, moments, quality=quality, progress=lambda: bar.advance(task),
+                                  cell_width_px=cell_width)
+        if colors:
+            from PIL import Image
+
+            sheet = sheet.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         out.parent.mkdir(parents=True, exist_ok=True)
-        sheet.save(out)
+        sheet.save(out, optimize=True)
         typer.echo(f"wrote {out} ({len(film.camera_names)} cameras × {len(moments)} moments)")

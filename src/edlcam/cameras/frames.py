@@ -6,9 +6,13 @@ across the exposure when the image moves by more than a pixel: motion blur), the
 the sensor with the auto-exposure state carried from the previous frame. Frame ``index`` counts
 the camera's native frames from the window start; ``t_s`` is the exposure start.
 
-Preview quality renders at half resolution without MSAA, with coarser terrain rings, and keeps
-every ``preview_rate_divisor``-th frame (e.g. PUCs 75 → 15 fps, RDC 30 → 15 fps) so that previews
-of all cameras render faster than real time on two cores.
+Preview quality renders at 1/``preview_scale`` of the resolution (half; a quarter for the LCAM)
+through the renderer's cheap path (no MSAA, no log depth, one shadow tap, per-vertex haze), with
+coarser terrain rings, a coarser canopy, 20-face small boulders and thinned dust, and keeps every
+``preview_rate_divisor``-th frame (PUCs 75 → 10.7 fps, the others 30 → 10 fps), so that the whole
+preview schedule renders in ≈ 2.5 minutes on two cores (benchmarks/RESULTS-render.md).
+``frames(..., workers=K)`` renders ahead in K processes (:mod:`edlcam.cameras.pool`) with the
+same bytes as in one.
 
 Noise is seeded by (mission seed, camera, frame index), so a frame's pixels do not depend on where
 an iteration started; the auto-exposure, which has memory, settles on the first frame yielded.
@@ -34,6 +38,10 @@ __all__ = ["Frame", "FilmRun", "frames", "camera_window", "open_run", "Quality"]
 log = logging.getLogger(__name__)
 
 Quality = Literal["preview", "full"]
+# Previews: the finest terrain ring spans 1.5–3 footprints (not 3–6) with half the texels per
+# vertex spacing — the same texels per pixel at a quarter of the heightmap work, which dominated
+# the sky-crane frames as the rings follow the height (measured: 3.7 s of 4.2 s for 21 DDC frames).
+PREVIEW_RING_COVERAGE = 1.5
 PREVIEW_DUST_THINNING = 4  # previews blend a quarter of the dust sprites, each more opaque (measured: 43 → 11 ms a DDC frame)
 
 
@@ -214,10 +222,14 @@ class FilmRun:
         t1 = min(t_s + exposure_s, self.tracks.t_range_s[1])
         p1, r1 = self.camera_pose(cam, t1)
         angle = np.arccos(np.clip((np.trace(r0.T @ r1) - 1.0) / 2.0, -1.0, 1.0))
-        height = max(p0[2] - float(self.terrain.surface_up_m(p0[0], p0[1])), 1.0)
-        # Image motion: rotation sweeps f·angle pixels; translation moves the ground f·|Δp|/h.
+        # Image motion: rotation sweeps f·angle pixels; translation moves the ground f·|Δp|/h —
+        # for a camera that sees the ground. One looking above the horizon (PUCs, RUC) films the
+        # sky and hardware riding with it, which translation hardly moves across the image.
         f = max(cam.focal_px)
-        motion_px = f * angle + f * np.linalg.norm(p1 - p0) / height
+        motion_px = f * angle
+        if _sees_ground(_corner_rays(cam, r0)):
+            height = max(p0[2] - float(self.terrain.surface_up_m(p0[0], p0[1])), 1.0)
+            motion_px += f * np.linalg.norm(p1 - p0) / height
         return int(np.clip(np.ceil(motion_px), 1, cam.config.max_blur_subframes))
 
     def _render_once(self, cam: Camera, t_s: float, quality: str):
@@ -228,17 +240,23 @@ class FilmRun:
         half_diag = float(np.arctan(np.hypot(cam.width_px / (2 * fx), cam.height_px / (2 * fy))))
         ground = float(self.terrain.surface_up_m(position[0], position[1]))
         pixel_m = max(position[2] - ground, 0.1) / fx
-        corners = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], float)
-        rays = np.column_stack([corners[:, 0] * cam.width_px / (2 * fx), corners[:, 1] * cam.height_px / (2 * fy), np.ones(4)])
-        world = rays @ R.T
-        # A camera whose whole view lies above the horizontal cannot see the ground below it.
-        sees_ground = bool(np.min(world[:, 2] / np.linalg.norm(world, axis=1)) <= np.sin(np.radians(2.0)))
+        world = _corner_rays(cam, R)
+        sees_ground = _sees_ground(world)
         state = self.builder.state(
             t_s, position, footprint_half_angle_rad=half_diag, ring_samples=samples, rock_pixel_m=pixel_m,
             max_rocks=cc.max_rocks if quality == "full" else cc.preview_max_rocks,
             view=ViewCone(position, R[:, 2], half_diag), rock_box_en_m=_ground_box(position, world, ground),
-            ground=sees_ground, dust_thinning=1 if quality == "full" else PREVIEW_DUST_THINNING,
+            ground=sees_ground, dust_thinning=1 if quality == "full" else PREVIEW_DUST_THINNING, coarse=quality != "full",
+            ring_coverage=3.0 if quality == "full" else PREVIEW_RING_COVERAGE,
         )
+        cull = _ground_box(position, world, ground, scale=2.0, margin_m=20.0)
+        if cull is not None and state.rings:
+            # Rings whose hole holds all the ground in view (a camera looking down from low) add
+            # only vertex work: leave them out. The box is twice the flat-ground footprint plus
+            # 20 m, for relief and the lens's distortion.
+            from dataclasses import replace
+
+            state = replace(state, rings=[r for r in state.rings if not _hole_holds(r, cull)])
         w, h, (cx, cy), ox, oy = _canvas(cam)
         image, stats = self._renderer(quality).render(
             state, size=(w, h), intrinsics=(fx, fy, cx + ox, cy + oy), position_m=position, R_world_cam=R
@@ -329,8 +347,29 @@ def _frame_rng(seed: int, camera: str, index: int, t_s: float) -> np.random.Gene
     return np.random.default_rng([seed, zlib.crc32(camera.encode()), index])
 
 
+def _corner_rays(cam: Camera, R_world_cam: np.ndarray) -> np.ndarray:
+    """(4, 3) world directions (not unit) through the image corners."""
+    fx, fy = cam.focal_px
+    corners = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], float)
+    rays = np.column_stack([corners[:, 0] * cam.width_px / (2 * fx), corners[:, 1] * cam.height_px / (2 * fy), np.ones(4)])
+    return rays @ R_world_cam.T
+
+
+def _sees_ground(corner_rays: np.ndarray) -> bool:
+    """False when the whole view lies above 2° elevation: the camera cannot see the ground below it."""
+    return bool(np.min(corner_rays[:, 2] / np.linalg.norm(corner_rays, axis=1)) <= np.sin(np.radians(2.0)))
+
+
+def _hole_holds(ring, box: tuple[float, float, float, float]) -> bool:
+    """True when the ring's hole (its inner ring) covers the whole (east, north) box."""
+    if ring.hole_en_m is None:
+        return False
+    e0, e1, n0, n1 = ring.hole_en_m
+    return e0 <= box[0] and box[1] <= e1 and n0 <= box[2] and box[3] <= n1
+
+
 def _ground_box(position_m: np.ndarray, corner_rays: np.ndarray, ground_up_m: float,
-                margin_m: float = 5.0) -> tuple[float, float, float, float] | None:
+                margin_m: float = 5.0, scale: float = 1.2) -> tuple[float, float, float, float] | None:
     """(east_min, east_max, north_min, north_max) [m] of the ground the image corners' rays reach.
 
     None when a corner ray misses the ground (an oblique view: the rocks then fill the finest
@@ -340,8 +379,8 @@ def _ground_box(position_m: np.ndarray, corner_rays: np.ndarray, ground_up_m: fl
     if np.any(down <= 1e-3):
         return None
     height = max(position_m[2] - ground_up_m, 0.1)
-    # 1.2×: a distorted lens's canvas reaches past the pinhole corners, and slopes shift the hits.
-    hits = position_m[:2] + 1.2 * corner_rays[:, :2] * (height / down)[:, None]
+    # scale > 1: a distorted lens's canvas reaches past the pinhole corners, and slopes shift the hits.
+    hits = position_m[:2] + scale * corner_rays[:, :2] * (height / down)[:, None]
     return (float(hits[:, 0].min() - margin_m), float(hits[:, 0].max() + margin_m),
             float(hits[:, 1].min() - margin_m), float(hits[:, 1].max() + margin_m))
 
@@ -382,6 +421,26 @@ def open_run(run_dir: str | Path, **kw) -> FilmRun:
     return FilmRun(run_dir, **kw)
 
 
+_SHARED_RUNS: dict[tuple, FilmRun] = {}
+
+
+def _shared_run(run_dir: str | Path) -> FilmRun:
+    """One opened run per folder and file versions: ``film`` calls ``frames`` once per camera."""
+    run = Path(run_dir).resolve()
+    stamp = []
+    for rel in ("mission.toml", "flight/bodies.parquet", "flight/events.json"):
+        try:
+            st = (run / rel).stat()
+            stamp.append((st.st_mtime_ns, st.st_size))
+        except FileNotFoundError:
+            stamp.append(None)
+    key = (str(run), tuple(stamp))
+    if key not in _SHARED_RUNS:
+        _SHARED_RUNS.clear()  # keep one: a run holds its terrain and renderers
+        _SHARED_RUNS[key] = open_run(run_dir)
+    return _SHARED_RUNS[key]
+
+
 def frames(run_dir: str | Path, camera: str, *, quality: Quality = "preview", t_start_s: float | None = None,
            t_end_s: float | None = None, workers: int | None = None) -> Iterator[Frame]:
     """Frames of one camera of a run, in time order: ``Frame(camera, index, t_s, image)``.
@@ -391,6 +450,6 @@ def frames(run_dir: str | Path, camera: str, *, quality: Quality = "preview", t_
     ``workers`` render processes (default: the mission's ``[cameras] workers``; 0 renders here).
     Byte-identical for a mission and seed, whatever the number of workers.
     """
-    film = open_run(run_dir)
+    film = _shared_run(run_dir)
     k = film.mission.cameras.workers if workers is None else int(workers)
     yield from film.frames(camera, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s, workers=k)

@@ -30,10 +30,9 @@ import logging
 import os
 import pickle
 import queue
-import traceback
 import sys
+import traceback
 import types
-from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -85,19 +84,17 @@ def _worker_main(spec_bytes: bytes, worker_id: int, threads: int, tasks, results
     except BaseException as exc:  # report and leave: the parent raises it
         results.put(("fatal", worker_id, _portable_exc(exc)))
         return
-    rendered: dict[tuple, list] = {}
-    renders: deque = deque()
+    rendered: dict[tuple, list] = {}  # chunk -> its frames' radiance, complete
+    renders: dict[tuple, list] = {}  # chunk -> [camera, quality, plan, radiance so far], in arrival order
     exposes: dict[tuple, tuple] = {}
 
     def take(msg) -> None:
-        nonlocal renders
         if msg[0] == "render":
-            renders.append(msg)
+            renders[msg[1]] = [msg[2], msg[3], msg[4], []]
         elif msg[0] == "expose":
             exposes[msg[1]] = msg
         else:  # ("drop", job): the iterator was closed
-            renders = deque(m for m in renders if m[1][0] != msg[1])
-            for store in (rendered, exposes):
+            for store in (rendered, renders, exposes):
                 for k in [k for k in store if k[0] == msg[1]]:
                     del store[k]
 
@@ -124,18 +121,26 @@ def _worker_main(spec_bytes: bytes, worker_id: int, threads: int, tasks, results
                 return
             take(msg)
         ready = sorted(k for k in exposes if k in rendered)
-        key = ready[0] if ready else (renders[0][1] if renders else None)
-        if key is None:
-            continue
+        key = None
         try:
             if ready:
+                key = ready[0]
                 _, _, camera, quality, step, state = exposes.pop(key)
                 frames, state = film.expose_chunk(camera, quality, step, rendered.pop(key), state)
                 results.put(("done", key, frames, state))
-            else:
-                _, _, camera, quality, plan = renders.popleft()
-                rendered[key] = film.render_chunk(camera, quality, plan)
+            elif renders:
+                # One frame at a time, then look at the queue again: an expose step (the next link
+                # of a camera's AE chain) waits at most one frame's render, not a whole chunk's.
+                # A chunk whose expose step has arrived goes first.
+                waiting = [k for k in renders if k in exposes]
+                key = waiting[0] if waiting else next(iter(renders))
+                camera, quality, plan, done = renders[key]
+                done.extend(film.render_chunk(camera, quality, plan[len(done):len(done) + 1]))
+                if len(done) == len(plan):
+                    rendered[key] = renders.pop(key)[3]
         except BaseException as exc:
+            renders.pop(key, None)
+            exposes.pop(key, None)
             results.put(("error", key, _portable_exc(exc)))
 
 

@@ -10,6 +10,11 @@ logarithmic depth (gl_FragDepth = log2(1 + z) / log2(1 + far), Kemen 2009, "Loga
 buffer", Outerra blog). Geometry is drawn camera-relative (positions minus the camera in float64
 before the float32 cast), so float32 keeps millimetres far from the ENU origin.
 
+Previews (``Renderer(preview=True)``) take a cheaper path on llvmpipe, chosen by measurement
+(benchmarks/RESULTS-render.md): the projection's own 24-bit depth over a per-frame near/far range
+(:meth:`Renderer.depth_range`) instead of the log depth, one shadow-map tap, the haze evaluated
+per vertex, shadows cast by the rigid hardware only, and 20-face boulders below ROCK_DETAIL_PX.
+
 Lighting: the Sun (direction from :mod:`edlcam.mars.sun`) with Lambert diffuse and a shadow map
 (Williams 1978, "Casting curved shadows on curved surfaces", SIGGRAPH) over the hardware around
 the camera; a dusty-sky ambient term; aerial perspective from an exponential dust haze of the
@@ -39,6 +44,7 @@ SUN_ANGULAR_RADIUS_RAD = np.radians(0.35 / 2.0)  # 0.53° from Earth at 1 AU, / 
 SCALE_HEIGHT_M = 11_100.0  # NSSDC Mars Fact Sheet
 AMBIENT = 0.22  # est.: the dusty sky's share of the ground's illumination
 TERRAIN_TEXTURE_FACTOR = 4  # colour/normal texels per terrain vertex spacing
+ROCK_DETAIL_PX = 12.0  # previews draw boulders smaller than this on screen with 20 faces instead of 80
 
 _CONTEXT = None
 
@@ -390,9 +396,9 @@ class Renderer:
         self.msaa = int(msaa_samples)
         self.haze_m = float(haze_distance_m)
         self.preview = bool(preview)
-        # Terrain texels stay at TERRAIN_TEXTURE_FACTOR per vertex spacing in previews too: the
-        # finest ring spans 3–6 footprints, so halving them visibly blurred the craters (measured).
-        self.texture_factor = TERRAIN_TEXTURE_FACTOR
+        # Previews: half the texels per vertex spacing; frames.py shrinks the finest ring to match,
+        # so the texels per pixel stay (halving them alone visibly blurred the craters).
+        self.texture_factor = TERRAIN_TEXTURE_FACTOR // 2 if preview else TERRAIN_TEXTURE_FACTOR
         ctx = self.ctx
 
         def program(vs: str, fs: str, *, depth: bool = False):
@@ -410,10 +416,14 @@ class Renderer:
         self.d_rock = program(_ROCK_VS, _DEPTH_FS, depth=True)
         self.sky_vbo = ctx.buffer(np.array([-1, -1, 3, -1, -1, 3], dtype="f4").tobytes())
         self.sky_vao = ctx.vertex_array(self.p_sky, [(self.sky_vbo, "2f", "in_xy")])
-        p, n, f = _icosphere(subdivisions=0 if preview else 1)
-        self.rock_triangles = len(f)
-        self.rock_vbo = ctx.buffer(np.hstack([p, n]).astype("f4").tobytes())
-        self.rock_ibo = ctx.buffer(f.astype("u4").tobytes())
+        # Boulder templates by the size a rock spans on screen: previews draw those under
+        # ROCK_DETAIL_PX with the 20-face template (its facets do not show at that size).
+        self.rock_templates = []
+        for subdivisions, min_px in ((0, 0.0), (1, ROCK_DETAIL_PX)) if preview else ((1, 0.0),):
+            p, n, f = _icosphere(subdivisions=subdivisions)
+            self.rock_templates.append((ctx.buffer(np.hstack([p, n]).astype("f4").tobytes()),
+                                        ctx.buffer(f.astype("u4").tobytes()), len(f), min_px))
+        self._fy = 1.0
         self.shadow_px = int(shadow_map_px)
         self.shadow_tex = ctx.depth_texture((self.shadow_px, self.shadow_px))
         self.shadow_tex.compare_func = "<="
@@ -530,6 +540,7 @@ class Renderer:
         near, far = self.depth_range(state, cam, np.asarray(R_world_cam, float)) if self.preview else (NEAR_M, FAR_M)
         proj = projection_from_intrinsics(fx, fy, cx, cy, w, h, near, far)
         vp = proj @ view
+        self._fy = float(fy)
         sun = np.asarray(state.sun_enu, float)
         sun = sun / np.linalg.norm(sun)
         logc = 1.0 / np.log2(FAR_M + 1.0)
@@ -627,6 +638,10 @@ class Renderer:
         for obj in state.objects:
             mesh = obj.mesh
             if mesh.triangle_count == 0:
+                continue
+            if not state.rings and not (obj.static and obj.key in self._bounds_cache):
+                near = min(near, NEAR_M)  # hardware alone spans < 1 km: NEAR_M resolves it to millimetres
+                far = max(far, 1000.0)
                 continue
             lo, hi = self._bounds(obj)
             centre = np.asarray(obj.t, float) + np.asarray(obj.R, float) @ (0.5 * (lo + hi)) - cam
@@ -751,22 +766,30 @@ class Renderer:
         scale = np.stack([d / 2.0, d / 2.0 * (0.7 + 0.3 * frac), hgt], -1)
         tint = np.stack([0.30 + 0.06 * frac, 0.24 + 0.04 * frac, 0.19 + 0.03 * frac], -1)
         inst = np.hstack([at, scale, 2.0 * np.pi * frac[:, None], tint]).astype("f4")
-        ibuf = self.ctx.buffer(inst.tobytes())
+        size_px = d * self._fy / np.maximum(np.linalg.norm(at, axis=1), 1e-3)
         prog = self.d_rock if depth_only else self.p_rock
         prog["u_offset"].value = (0.0, 0.0, 0.0)
         if not depth_only:
             prog["u_emissive"].value = 0.0
             prog["u_opacity"].value = 1.0
-        vao = self.ctx.vertex_array(
-            prog,
-            [(self.rock_vbo, "3f 3f", "in_pos", "in_normal"), (ibuf, "3f 3f 1f 3f/i", "in_at", "in_scale", "in_yaw", "in_tint")],
-            index_buffer=self.rock_ibo,
-            skip_errors=True,
-        )
-        vao.render(self._mgl.TRIANGLES, instances=n)
-        vao.release()
-        ibuf.release()
-        return self.rock_triangles * n
+        tri = 0
+        bounds = [t[3] for t in self.rock_templates[1:]] + [np.inf]
+        for (vbo, ibo, ntri, lo), hi in zip(self.rock_templates, bounds):
+            sel = inst[(size_px >= lo) & (size_px < hi)]
+            if not len(sel):
+                continue
+            ibuf = self.ctx.buffer(np.ascontiguousarray(sel).tobytes())
+            vao = self.ctx.vertex_array(
+                prog,
+                [(vbo, "3f 3f", "in_pos", "in_normal"), (ibuf, "3f 3f 1f 3f/i", "in_at", "in_scale", "in_yaw", "in_tint")],
+                index_buffer=ibo,
+                skip_errors=True,
+            )
+            vao.render(self._mgl.TRIANGLES, instances=len(sel))
+            vao.release()
+            ibuf.release()
+            tri += ntri * len(sel)
+        return tri
 
     def _draw_dust(self, state, cam, fy) -> int:
         dust = state.dust

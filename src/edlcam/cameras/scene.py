@@ -131,17 +131,19 @@ def terrain_ring_plan(
     samples: int,
     min_size_m: float = 16.0,
     horizon_margin_m: float = 20_000.0,
+    coverage: float = 3.0,
 ) -> list[TerrainRing]:
     """Nested rings (finest first) covering the view from ``height_m`` above the ground to the horizon.
 
-    The finest ring spans 3× the nadir footprint ``2 h tan(half angle)`` (rounded up to a power of
-    two metres); rings double until one reaches past the horizon distance sqrt(2 R h) plus a margin.
+    The finest ring spans ``coverage``× the nadir footprint ``2 h tan(half angle)`` (rounded up to
+    a power of two metres); rings double until one reaches past the horizon distance
+    sqrt(2 R h) plus a margin.
     """
     if (samples - 1) % 4:
         raise ValueError(f"terrain samples {samples} must be 4k+1 so ring edges fall on grid lines")
     h = max(height_m, 0.5)
     footprint = 2.0 * h * np.tan(min(footprint_half_angle_rad, np.radians(80.0)))
-    s0 = 2.0 ** np.ceil(np.log2(max(3.0 * footprint, min_size_m)))
+    s0 = 2.0 ** np.ceil(np.log2(max(coverage * footprint, min_size_m)))
     reach = np.sqrt(2.0 * MARS_RADIUS_M * h + h * h) + horizon_margin_m
     sizes = [s0]
     while sizes[-1] / 2.0 < reach:
@@ -149,7 +151,9 @@ def terrain_ring_plan(
     rings: list[TerrainRing] = []
     for i, size in enumerate(sizes):
         spacing = size / (samples - 1)
-        snap = 2.0 * spacing  # the next coarser ring's lattice
+        # On the next coarser ring's lattice (2 spacings) so edges meet; 4 spacings, a multiple of
+        # it, halves how often a ring moves (its heights and textures are rebuilt when it does).
+        snap = 4.0 * spacing
         ce = float(np.round(camera_en_m[0] / snap) * snap)
         cn = float(np.round(camera_en_m[1] / snap) * snap)
         hole = None
@@ -330,19 +334,23 @@ class SceneBuilder:
             return True
         return any(view.sees(pose.position_m + pose.R @ c, r) for c, r in self._spheres(key, make))
 
-    def _parachute(self, inflation: float, t_s: float):
+    def _parachute(self, inflation: float, t_s: float, coarse: bool):
         # The three PUCs film the same canopy at the same instants: build each shape once.
-        key = (inflation, t_s)
+        key = (inflation, t_s, coarse)
         mesh = self._chute_cache.get(key)
         if mesh is None:
-            mesh = self.models.parachute_mesh(inflation, t_s=t_s)
+            kw = {"coarse": True} if coarse else {}
+            mesh = self.models.parachute_mesh(inflation, t_s=t_s, **kw)
             self._chute_cache[key] = mesh
             while len(self._chute_cache) > 32:
                 self._chute_cache.pop(next(iter(self._chute_cache)))
         return mesh
 
-    def objects(self, t_s: float, poses: dict[str, BodyPose], view: ViewCone | None = None) -> list[SceneObject]:
+    def objects(self, t_s: float, poses: dict[str, BodyPose], view: ViewCone | None = None, *,
+                coarse: bool = False) -> list[SceneObject]:
         """The posed hardware meshes at ``t_s``; with a ``view``, the parachute and plumes only where seen.
+
+        ``coarse`` asks for the parachute's preview mesh (a third of the triangles).
 
         Until backshell separation the descent stage and the rover sit inside the aeroshell, where
         no camera looks at them (their own cameras still fly with them), so they are not drawn:
@@ -360,7 +368,8 @@ class SceneBuilder:
                 if not self._visible(view, "parachute", lambda: [m.parachute_mesh(0.0), m.parachute_mesh(1.0)], pose):
                     continue
                 inflation = float(np.clip(pose.aux, 0.0, 1.0))
-                objs.append(SceneObject("parachute", self._parachute(inflation, t_s), pose.R, pose.position_m, static=False))
+                objs.append(SceneObject("parachute", self._parachute(inflation, t_s, coarse), pose.R, pose.position_m,
+                                        static=False))
             elif name == "descent_stage" and not stowed:
                 objs.append(SceneObject("descent_stage", self._static_mesh("descent_stage", m.descent_stage_mesh), pose.R, pose.position_m))
                 throttle = float(np.clip(pose.aux, 0.0, 1.0))
@@ -392,6 +401,8 @@ class SceneBuilder:
         rock_box_en_m: tuple[float, float, float, float] | None = None,
         ground: bool = True,
         dust_thinning: int = 1,
+        coarse: bool = False,
+        ring_coverage: float = 3.0,
     ) -> SceneState:
         """The scene at ``t_s`` as seen from ``camera_position_m`` (ENU).
 
@@ -399,17 +410,19 @@ class SceneBuilder:
         every frame); ``rock_box_en_m`` (east_min, east_max, north_min, north_max) [m] limits the
         boulders to the part of the finest ring the camera sees; ``ground=False`` leaves out the
         terrain and rocks (a camera looking above the horizon); ``dust_thinning`` see
-        :func:`dust_particles`.
+        :func:`dust_particles`; ``coarse`` the preview meshes (see :meth:`objects`);
+        ``ring_coverage`` the finest terrain ring's size in nadir footprints.
         """
         poses = self.tracks.poses(t_s)
-        objs = self.objects(t_s, poses, view)
+        objs = self.objects(t_s, poses, view, coarse=coarse)
         ce, cn = float(camera_position_m[0]), float(camera_position_m[1])
         ground_up = float(self.terrain.surface_up_m(ce, cn))
         height = float(camera_position_m[2]) - ground_up
         rings: list[TerrainRing] = []
         rocks = None
         if ground:
-            rings = terrain_ring_plan((ce, cn), height, footprint_half_angle_rad=footprint_half_angle_rad, samples=ring_samples)
+            rings = terrain_ring_plan((ce, cn), height, footprint_half_angle_rad=footprint_half_angle_rad, samples=ring_samples,
+                                      coverage=ring_coverage)
             if rock_pixel_m is not None and max_rocks > 0:
                 rocks = self._rocks(rings[0], rock_pixel_m, max_rocks, rock_box_en_m)
         dust = None

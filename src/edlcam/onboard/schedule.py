@@ -208,10 +208,14 @@ def build_schedule(mission, events: dict[str, float], *, quality: str = "full") 
                                          start_ev, end_ev))
             continue
         fps = float(_pick(cap.fps, camera, "fps", source))
+        width, height = int(camera.width_px), int(camera.height_px)
         if quality == "preview":
             fps /= int(getattr(camera, "preview_rate_divisor", 1) or 1)
+            # Previews render at 1/preview_scale of the resolution (edlcam.cameras.Camera.scaled).
+            scale = int(getattr(camera, "preview_scale", 1) or 1)
+            width, height = width // scale, height // scale
         windows.append(CaptureWindow(
-            source, cap.unit, cap.priority, t0, t1, fps, int(camera.width_px), int(camera.height_px),
+            source, cap.unit, cap.priority, t0, t1, fps, width, height,
             str(getattr(camera, "colour", "bayer")), start_ev, end_ev,
         ))
     windows.sort(key=lambda w: (w.t_start_s, w.source))

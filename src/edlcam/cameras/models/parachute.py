@@ -102,7 +102,8 @@ def parachute_gore_bits() -> np.ndarray:
     )
 
 
-def _inflated_profile(d0_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _inflated_profile(d0_m: float, rows_per_ring: int = _DISK_ROWS_PER_RING,
+                      band_rows: int = _BAND_ROWS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Meridian of the inflated canopy, vent → skirt: (P,2) (r, z) points, and per segment its kind
     and ring (P-1 each).
 
@@ -113,7 +114,7 @@ def _inflated_profile(d0_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rho = (a * a + h * h) / (2 * h)  # sphere through the crown and the disk edge
     alpha_edge = np.arcsin(a / rho)
     alpha_vent = np.arcsin(0.5 * VENT_DIAMETER_M / rho)
-    n_disk = 3 * _DISK_ROWS_PER_RING
+    n_disk = 3 * rows_per_ring
     alpha = np.linspace(alpha_vent, alpha_edge, n_disk + 1)
     disk = np.stack([rho * np.sin(alpha), rho * np.cos(alpha)], axis=1)
     disk[:, 1] -= disk[-1, 1]  # disk edge on z = 0: the widest section
@@ -121,11 +122,11 @@ def _inflated_profile(d0_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     band = BAND_HEIGHT_D0 * d0_m
     band_top = np.array([0.99 * a, -gap])
     skirt = np.array([BAND_TAPER * 0.99 * a, -gap - band])
-    f = np.linspace(0.0, 1.0, _BAND_ROWS + 1)[:, None]
+    f = np.linspace(0.0, 1.0, band_rows + 1)[:, None]
     band_pts = band_top + f * (skirt - band_top)
     points = np.vstack([disk, band_pts])
-    kind = np.array([0] * n_disk + [1] + [2] * _BAND_ROWS)
-    ring = np.concatenate([np.arange(n_disk) // _DISK_ROWS_PER_RING, [-1], np.full(_BAND_ROWS, 3)])
+    kind = np.array([0] * n_disk + [1] + [2] * band_rows)
+    ring = np.concatenate([np.arange(n_disk) // rows_per_ring, [-1], np.full(band_rows, 3)])
     return points, kind, ring
 
 
@@ -135,6 +136,7 @@ def parachute_mesh(
     t_s: float = 0.0,
     suspension_length_m: float | None = None,
     nominal_diameter_m: float = PARACHUTE_NOMINAL_DIAMETER_M,
+    coarse: bool = False,
 ) -> Mesh:
     """The canopy (two-sided cloth, coded gores), 80 suspension lines and the riser.
 
@@ -143,7 +145,8 @@ def parachute_mesh(
     projected area is ``inflation`` × the inflated one (values are clipped to [0, 1]; the flight
     stage's breathing arrives through it). ``t_s`` [s] drives a small flutter of the band.
     ``suspension_length_m`` defaults to the mission's [parachute] suspension_length_m. About
-    24 000 triangles, ≈ 8 ms.
+    24 000 triangles, ≈ 8 ms. ``coarse`` (previews): half the rows and two quads per gore,
+    ≈ 8 000 triangles — the gore code and the silhouette stay, the cloth's bulge is coarser.
     """
     if suspension_length_m is None:
         from edlcam.config.flight import ParachuteConfig
@@ -152,7 +155,9 @@ def parachute_mesh(
     if not np.isfinite(inflation):
         raise ValueError(f"inflation is {inflation}; give a number in [0, 1]")
     f = float(np.clip(inflation, 0.0, 1.0))
-    prof, kind, ring = _inflated_profile(nominal_diameter_m)
+    sub = 2 if coarse else _SUB
+    prof, kind, ring = (_inflated_profile(nominal_diameter_m, _DISK_ROWS_PER_RING // 2, _BAND_ROWS // 2) if coarse
+                        else _inflated_profile(nominal_diameter_m))
     ds = np.linalg.norm(np.diff(prof, axis=0), axis=1)
     sigma = np.concatenate([[0.0], np.cumsum(ds)]) / ds.sum()  # 0 at the vent, 1 at the skirt
     # Partly inflated: the inflated meridian scaled radially by b, its mouth held narrower early
@@ -175,9 +180,9 @@ def parachute_mesh(
     z_skirt = z_conf + np.sqrt(line_len**2 - r[-1] ** 2)
     z = z_rel - z_rel[-1] + z_skirt
 
-    n_around = PARACHUTE_GORES * _SUB
+    n_around = PARACHUTE_GORES * sub
     phi = np.linspace(0.0, 2 * np.pi, n_around + 1)
-    frac = (np.arange(n_around + 1) % _SUB) / _SUB
+    frac = (np.arange(n_around + 1) % sub) / sub
     bulge = 1.0 + GORE_BULGE * b * np.sin(np.pi * frac)[None, :]
     rr = r[:, None] * bulge
     # band flutter: a travelling ripple growing toward the free skirt edge
@@ -191,7 +196,7 @@ def parachute_mesh(
     normals = _grid_normals(pts, r, z)
 
     bits = parachute_gore_bits()
-    gore = np.arange(n_around) // _SUB
+    gore = np.arange(n_around) // sub
     parts = []
     for rows in (np.flatnonzero(kind == 0), np.flatnonzero(kind == 2)):
         lo, hi = rows[0], rows[-1] + 1  # quad rows lo..hi-1 use point rows lo..hi
@@ -202,7 +207,7 @@ def parachute_mesh(
     canopy = Mesh.merge(parts)
 
     gap_row = int(np.flatnonzero(kind == 1)[0])
-    bound = np.arange(PARACHUTE_GORES) * _SUB  # gore boundaries: radial tapes and lines
+    bound = np.arange(PARACHUTE_GORES) * sub  # gore boundaries: radial tapes and lines
     confluence = np.array([0.0, 0.0, z_conf])
     rigging = [
         struts(pts[gap_row, bound], pts[gap_row + 1, bound], 0.025, color=_TAPE_RGB, n_sides=3, caps=False),
