@@ -12,11 +12,14 @@ product covers, divided by the product's bytes.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import hashlib
 import io
 import json
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -220,6 +223,16 @@ def make_products(run_dir: str | Path, mission, *, unit: str = "rover",
     raw_bytes = defaultdict(int)
     total = sum(len(v) for v in by_source.values()) or 1
     done = 0
+    workers = max(1, min(4, os.cpu_count() or 1))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    pending: deque = deque()
+
+    def flush_one() -> None:
+        src, n, rec, lossless, prio = pending.popleft()
+        data = lossless if isinstance(lossless, bytes) else lossless.result()
+        path = _write(root / src / "lossless" / f"{n:06d}.png", data)
+        entries.append(_entry(root, path, kind="lossless", source=src, n=n, priority=prio, records=[rec], sclk0=sclk0))
+
     for source, infos in sorted(by_source.items()):
         base = priority.get(source, len(mission.onboard.admit_fraction) - 1)
         pr = {k: v + base for k, v in kind_priority.items()}
@@ -254,21 +267,27 @@ def make_products(run_dir: str | Path, mission, *, unit: str = "rover",
                 entries.append(_entry(root, path, kind="browse", source=source, n=n, priority=pr["browse"],
                                       records=[rec], sclk0=sclk0))
                 raw_bytes["browse"] += image.size
-            # the decoded frame (demosaiced RGB for colour cameras), so the ground reads ordinary images
-            lossless = rec.payload if rec.format == FORMAT_PNG else png_bytes(image, cfg.lossless_png_level)
-            path = _write(root / source / "lossless" / f"{n:06d}.png", lossless)
-            entries.append(_entry(root, path, kind="lossless", source=source, n=n, priority=pr["lossless"],
-                                  records=[rec], sclk0=sclk0))
+            # the decoded frame (demosaiced RGB for colour cameras), so the ground reads ordinary images.
+            # PNG deflate is the costliest step and OpenCV releases the GIL while it runs, so frames
+            # are compressed on a small thread pool and written in order (same bytes as in series).
+            lossless = rec.payload if rec.format == FORMAT_PNG else pool.submit(png_bytes, image, cfg.lossless_png_level)
+            pending.append((source, n, rec, lossless, pr["lossless"]))
             raw_bytes["lossless"] += image.size
+            while len(pending) > 2 * workers:
+                flush_one()
             video.add(rec, image, t, t0)
             done += 1
             if progress:
                 progress(done, total, f"products {source}")
+        while pending:
+            flush_one()
         video.close()
         for index, path, recs, nbytes in video.done:
             entries.append(_entry(root, path, kind="video", source=source, n=index, priority=pr["video"],
                                   records=recs, sclk0=sclk0))
             raw_bytes["video"] += nbytes
+
+    pool.shutdown(wait=True)
     entries.sort(key=lambda e: (e["priority"], e["t_start_s"], e["id"]))
     (root / "manifest.json").write_text(json.dumps({"products": entries}, indent=1) + "\n")
     stats = {}
