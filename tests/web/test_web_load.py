@@ -1,6 +1,6 @@
 """A short load: 50 concurrent clients seeking the film and reading the API all succeed.
 
-The 30 s version with its latency figures is benchmarks/web_load.py (RESULTS-web.md); no test
+The 30 s version with its latency figures is benchmarks/web_load.py (RESULTS.md); no test
 asserts a time.
 """
 

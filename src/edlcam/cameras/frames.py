@@ -10,7 +10,7 @@ Preview quality renders at 1/``preview_scale`` of the resolution (half; a quarte
 through the renderer's cheap path (no MSAA, no log depth, one shadow tap, per-vertex haze), with
 coarser terrain rings, a coarser canopy, 20-face small boulders and thinned dust, and keeps every
 ``preview_rate_divisor``-th frame (PUCs 75 → 10.7 fps, the others 30 → 10 fps), so that the whole
-preview schedule renders in ≈ 2.5 minutes on two cores (benchmarks/RESULTS-render.md).
+preview schedule renders in ≈ 2.5 minutes on two cores (benchmarks/RESULTS.md).
 ``frames(..., workers=K)`` renders ahead in K processes (:mod:`edlcam.cameras.pool`) with the
 same bytes as in one.
 

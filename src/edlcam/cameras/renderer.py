@@ -11,7 +11,7 @@ buffer", Outerra blog). Geometry is drawn camera-relative (positions minus the c
 before the float32 cast), so float32 keeps millimetres far from the ENU origin.
 
 Previews (``Renderer(preview=True)``) take a cheaper path on llvmpipe, chosen by measurement
-(benchmarks/RESULTS-render.md): the projection's own 24-bit depth over a per-frame near/far range
+(benchmarks/RESULTS.md): the projection's own 24-bit depth over a per-frame near/far range
 (:meth:`Renderer.depth_range`) instead of the log depth, one shadow-map tap, the haze evaluated
 per vertex, shadows cast by the rigid hardware only, and 20-face boulders below ROCK_DETAIL_PX.
 

@@ -14,7 +14,7 @@ that came home (:mod:`edlcam.ground.video`); overlays are laid out and rendered 
 them (:mod:`edlcam.ground.overlays`); the microphone track runs under it in sync
 (:mod:`edlcam.ground.sound`). H.264 + AAC by PyAV. Frames are composed in I420, the encoder's
 own format, and only what changed since the last frame is drawn again (:class:`_Composer`), so
-the film costs little more than encoding it (benchmarks/RESULTS-demo.md).
+the film costs little more than encoding it (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations

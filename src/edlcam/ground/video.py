@@ -31,7 +31,7 @@ __all__ = ["Picture", "CameraFrames", "CameraVideo", "open_cameras", "write_came
 log = logging.getLogger(__name__)
 
 GAP_GREY = (52, 52, 56)
-# libx264 settings of every MP4 the ground encodes (benchmarks/RESULTS-demo.md compares presets):
+# libx264 settings of every MP4 the ground encodes (benchmarks/RESULTS.md compares presets):
 FILM_CRF = 20  # visually transparent for this content at 720p (x264's default is 23)
 FILM_PRESET = "veryfast"
 
@@ -93,7 +93,7 @@ def fit_i420(i420: np.ndarray, w: int, h: int) -> tuple[np.ndarray, int, int]:
 
     Bicubic when enlarging; bilinear when shrinking by less than 2× — on these smooth rendered
     frames it matches area averaging (PSNR > 70 dB against it) at a sixth of the cost
-    (benchmarks/RESULTS-demo.md); area averaging when shrinking more.
+    (benchmarks/RESULTS.md); area averaging when shrinking more.
     """
     import cv2
 
