@@ -5,7 +5,7 @@ A module of its own, free of heavy imports, so that every later stage can name t
 
 from __future__ import annotations
 
-__all__ = ["EVENT_NAMES", "MINOR_EVENT_NAMES"]
+__all__ = ["EVENT_NAMES", "MINOR_EVENT_NAMES", "EVENT_LABELS"]
 
 EVENT_NAMES = (
     "entry_interface",
@@ -28,3 +28,16 @@ MINOR_EVENT_NAMES = (
     "constant_velocity_start",
     "deceleration_start",
 )
+
+# How people read the events (film captions, mission control, the web viewer).
+EVENT_LABELS = {
+    "entry_interface": "Entry interface",
+    "peak_heating": "Peak heating",
+    "peak_deceleration": "Peak deceleration",
+    "parachute_deploy": "Parachute deploy",
+    "heatshield_separation": "Heat shield separation",
+    "backshell_separation": "Backshell separation",
+    "powered_descent_start": "Powered descent",
+    "skycrane_start": "Sky crane",
+    "touchdown": "Touchdown",
+}

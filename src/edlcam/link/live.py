@@ -17,20 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edlcam.errors import RunFolderError
+from edlcam.flight.events import EVENT_LABELS as _EVENT_LABEL
 
 __all__ = ["load_records", "render", "play"]
 
-_EVENT_LABEL = {
-    "entry_interface": "Entry interface",
-    "peak_heating": "Peak heating",
-    "peak_deceleration": "Peak deceleration",
-    "parachute_deploy": "Parachute deploy",
-    "heatshield_separation": "Heat shield separation",
-    "backshell_separation": "Backshell separation",
-    "powered_descent_start": "Powered descent",
-    "skycrane_start": "Sky crane",
-    "touchdown": "Touchdown",
-}
 
 
 def load_records(run_dir) -> list[dict]:

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from edlcam.errors import RunFolderError
+from edlcam.flight.events import EVENT_LABELS  # re-exported for the API
 
 __all__ = [
     "RunFolder",
@@ -47,17 +48,6 @@ log = logging.getLogger(__name__)
 
 # The charts' quantities (docs/run-folder.md, flight/trajectory.parquet).
 TRAJECTORY_COLUMNS = ("t_s", "altitude_m", "height_agl_m", "speed_m_s", "mach", "decel_g", "dynamic_pressure_pa")
-EVENT_LABELS = {
-    "entry_interface": "Entry interface",
-    "peak_heating": "Peak heating",
-    "peak_deceleration": "Peak deceleration",
-    "parachute_deploy": "Parachute deploy",
-    "heatshield_separation": "Heat shield separation",
-    "backshell_separation": "Backshell separation",
-    "powered_descent_start": "Powered descent",
-    "skycrane_start": "Sky crane",
-    "touchdown": "Touchdown",
-}
 _VIDEO_SUFFIXES = (".mp4", ".webm")
 _NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
