@@ -18,12 +18,14 @@ import json
 import math
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from edlcam.cameras.frames import Frame  # the real types, so the fakes honour their interface
+from edlcam.cameras.microphone import Audio
 
 ENTRY_UTC = "2021-02-18T20:36:38Z"  # REFERENCE.md: ERT 20:48:00 minus 682 s light time
 # A compressed timeline (E+ s) so the whole pipeline runs in seconds.
@@ -39,19 +41,6 @@ WIDTH, HEIGHT = 64, 48
 AUDIO_RATE_HZ = 8000
 
 
-@dataclass(frozen=True)
-class Frame:
-    camera: str
-    index: int
-    t_s: float
-    image: np.ndarray
-
-
-@dataclass(frozen=True)
-class Audio:
-    samples: np.ndarray
-    sample_rate_hz: float
-    t0_s: float
 
 
 def _utc(t_s: float) -> str:

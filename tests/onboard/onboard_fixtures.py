@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 
 import numpy as np
+
+from edlcam.cameras.frames import Frame  # the real types, so the fakes honour their interface
+from edlcam.cameras.microphone import Audio
 
 from edlcam.mission import load_mission
 
@@ -17,21 +19,6 @@ EVENTS = {
     "skycrane_start": 19.0, "touchdown": 21.0,
 }
 MINOR = {"mortar_fire": 10.0, "radar_lock": 13.0, "bridle_cut": 21.5, "flyaway_start": 22.0}
-
-
-@dataclass(frozen=True)
-class Frame:
-    camera: str
-    index: int
-    t_s: float
-    image: np.ndarray
-
-
-@dataclass(frozen=True)
-class Audio:
-    samples: np.ndarray
-    sample_rate_hz: float
-    t0_s: float
 
 
 def small_mission(fps: float = 10.0, width: int = 64, height: int = 48, **onboard):

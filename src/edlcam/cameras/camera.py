@@ -25,6 +25,7 @@ import numpy as np
 from edlcam.config.cameras import CameraConfig
 
 __all__ = [
+    "bayer_mosaic",
     "CAHVOR",
     "Camera",
     "ExposureState",
@@ -226,7 +227,7 @@ def settle_exposure(radiance: np.ndarray, cfg: CameraConfig, *, iterations: int 
     return state
 
 
-def _bayer_mosaic(rgb: np.ndarray) -> np.ndarray:
+def bayer_mosaic(rgb: np.ndarray) -> np.ndarray:
     """RGGB mosaic (H, W) of an (H, W, 3) image: each photosite keeps its filter's channel."""
     raw = np.empty(rgb.shape[:2], dtype=rgb.dtype)
     raw[0::2, 0::2] = rgb[0::2, 0::2, 0]
@@ -250,7 +251,7 @@ def sensor_image(radiance: np.ndarray, state: ExposureState, cfg: CameraConfig, 
     if cfg.colour == "mono":
         photo = radiance @ _LUMA
     else:
-        photo = _bayer_mosaic(radiance)
+        photo = bayer_mosaic(radiance)
     electrons = np.maximum(photo.astype(np.float32) * scale, 0.0)
     # Shot noise (Poisson, in its Gaussian limit: photosites hold hundreds to thousands of
     # electrons) and read noise are independent Gaussians, so one draw with the summed variance

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edlcam.cameras.camera import bayer_mosaic
 from edlcam.errors import RunFolderError, StoreError
 from edlcam.onboard.schedule import CaptureWindow, Schedule, build_schedule, load_events, sclk_from_t
 from edlcam.onboard.store import (
@@ -60,12 +61,7 @@ def store_dir(run_dir: str | Path, unit: str) -> Path:
 
 def mosaic_rggb(rgb: np.ndarray) -> np.ndarray:
     """The RGGB Bayer mosaic (H×W uint8) a colour sensor would deliver for an H×W×3 RGB image."""
-    out = np.empty(rgb.shape[:2], dtype=np.uint8)
-    out[0::2, 0::2] = rgb[0::2, 0::2, 0]
-    out[0::2, 1::2] = rgb[0::2, 1::2, 1]
-    out[1::2, 0::2] = rgb[1::2, 0::2, 1]
-    out[1::2, 1::2] = rgb[1::2, 1::2, 2]
-    return out
+    return bayer_mosaic(rgb).astype(np.uint8, copy=False)
 
 
 def encode_image(image: np.ndarray, *, colour: str, encoding: str, png_level: int = 1) -> tuple[int, int, bytes]:
