@@ -184,7 +184,6 @@ def build_reference(mission, *, dt_s: float = 0.25) -> ReferenceTrajectory:
     f2 = lams[:, 3] / (v * np.cos(gam))
     f3 = lam_us
     total = xs[-1, 0]
-    flown_before_table = xs[0, 0]
     order = np.argsort(v)
     return ReferenceTrajectory(
         speed_m_s=v[order],

@@ -22,7 +22,7 @@ Phases and what ends them::
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -231,7 +231,6 @@ class FlightResult:
     propellant_used_kg: np.ndarray
     deploy_in_box: np.ndarray
     record: dict[str, np.ndarray] | None = None  # column → (T, N) when recorded
-    separation_states: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def _wrap_pi(x):
@@ -247,10 +246,6 @@ def _rows_times(a, matrix):
     one-row product whatever N is (checked in tests/flight/test_montecarlo_run.py).
     """
     return (a[:, None, :] @ matrix)[:, 0, :]
-
-
-class _Batch:
-    """Mutable state of the batch during :func:`fly` (kept private: the result is immutable data)."""
 
 
 def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=None, record: bool = False, progress=None) -> FlightResult:
@@ -321,7 +316,6 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
     peak_decel = np.full(n, -1.0)
 
     events = {name: {f: np.full(n, np.nan) for f in _EVENT_FIELDS} for name in EVENT_NAMES + MINOR_EVENT_NAMES}
-    sep_states: dict[str, dict[str, np.ndarray]] = {}
     rec: dict[str, list] | None = {} if record else None
     td_vs = np.full(n, np.nan)
     td_hs = np.full(n, np.nan)
@@ -373,14 +367,6 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         for f in _EVENT_FIELDS:
             ev[f][new] = vals[f][new]
         return new
-
-    def keep_separation(name, mask):
-        if not mask.any():
-            return
-        s = sep_states.setdefault(name, {"r": np.full((n, 3), np.nan), "v": np.full((n, 3), np.nan), "t_s": np.full(n, np.nan)})
-        s["r"][mask] = r[mask]
-        s["v"][mask] = v[mask]
-        s["t_s"][mask] = t[mask]
 
     def step_for(phase, t, t_deploy):
         chute_fine = (phase == PARACHUTE) & ~(t - t_deploy > sim.parachute_fine_s)
@@ -492,7 +478,6 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
                 t_deploy = np.where(deploy, t, t_deploy)
                 phase = np.where(deploy, PARACHUTE, phase)
                 t_phase = np.where(deploy, t, t_phase)
-                m = np.where(deploy, m, m)
 
         # ---------- parachute ----------
         in_chute = phase == PARACHUTE
@@ -500,14 +485,12 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
             hs = in_chute & heatshield_on & (t - t_deploy >= pc.heatshield_separation_delay_s) & (mach <= pc.heatshield_separation_mach_max)
             if hs.any():
                 mark("heatshield_separation", hs, t, q)
-                keep_separation("heatshield", hs)
                 heatshield_on = np.where(hs, False, heatshield_on)
                 m = np.where(hs, m - veh.heatshield_mass_kg, m)
             mark("radar_lock", in_chute & ~heatshield_on & (hagl <= RADAR_ACQUISITION_HEIGHT_M), t, q)
             bs = in_chute & ~heatshield_on & (hagl <= pd.backshell_separation_height_m)
             if bs.any():
                 mark("backshell_separation", bs, t, q)
-                keep_separation("backshell", bs)
                 m = np.where(bs, m - veh.backshell_mass_kg, m)
                 phase = np.where(bs, FREEFALL, phase)
                 t_phase = np.where(bs, t, t_phase)
@@ -693,5 +676,4 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         propellant_used_kg=veh.propellant_mass_kg - propellant,
         deploy_in_box=deploy_in_box,
         record=result_record,
-        separation_states=sep_states,
     )
