@@ -20,18 +20,23 @@ audible band, centred near 120 Hz (:func:`co2_relaxation_frequency_hz`): below i
 at sqrt(γ₀ R T) ≈ 242 m/s, above it at sqrt(γ∞ R T), 6.5 m/s faster, and above it the absorption
 per metre stops growing as f² (≈ 0.73, 0.79, 0.88 dB/m at 1, 2, 3 kHz).
 
-What the measurements say (Maurice et al., "In situ recording of Mars soundscape", Nature 605
-(2022) 653; NASA release of 2022-04-01): Ingenuity's 84 Hz tone travelled at ≈ 240 m/s
-(537 mph) and the laser sparks (≥ 2 kHz) at ≈ 250 m/s (559 mph), "about 10 m/s apart below and
-above 240 Hz". Neither number is a direct measurement of the relaxation: there are no data
-between 84 Hz and 2 kHz, and "240 Hz" is a model value (the team's LPSC 2022 abstract, Chide et
-al., calls it the relaxation frequency and derives the > 10 m/s step from γ₀ = 9/7, i.e. a fully
-excited bending mode, C_vib = 2R). At 230 K the bending mode holds only 0.55 R (JANAF), which bounds the step at
-one temperature to sqrt(γ∞/γ₀) − 1 ≈ 2.7 % ≈ 6.5 m/s; the model reproduces the measured pair
-with air at 222 K for the helicopter and 233 K for the sparks, measured on different sols (sound
-speed moves 0.5 m/s per K; Jezero's daytime air near the ground spans more than that). The
-model keeps the laboratory V–T rate rather than being tuned to 240 Hz: doubling the relaxation
-frequency would need a CO₂ self-relaxation rate at 230 K above its room-temperature value,
+Published Mars values it is tested against: the first-principles model of Gillier et al.
+(JGR Planets, 2024), whose output for Jezero at noon (648 Pa, 236–251 K) is in the first author's
+public code (α within 15 %, c within 0.6 m/s, 84 Hz–100 kHz), and the relaxation rates of
+Bass & Chambers (2001) (τ within 15 %, 220–260 K). No measured α(f) was found in readable form.
+
+Maurice et al., "In situ recording of Mars soundscape", Nature 605 (2022) 653, measured ≈ 240 m/s
+at 84 Hz (Ingenuity) and ≈ 250 m/s at ≥ 2 kHz (laser sparks), on different sols, and put the
+change "below and above 240 Hz". That figure is not the centre of the step in any of the models,
+all with this module's definition (Bass & Chambers' 1/(2π τ_vs)): at 648 Pa, 236–251 K Gillier et
+al.'s model centres it at 120–150 Hz and this one at 110–120 Hz; at 720 Pa, 230 K Bass & Chambers'
+rates give 117 Hz and this model 120 Hz. No measurement lies between 84 Hz and 2 kHz; the team's
+2022 LPSC text calls 240 Hz the relaxation frequency with γ₀ = 9/7 (a fully excited bending mode),
+press reports of the talk say "above 400 Hz"; by 240 Hz (2 f_r) 80 % of this model's step is done.
+At one temperature the step is sqrt(γ∞/γ₀) − 1 ≈ 2.7 % ≈ 6.5 m/s (the bending mode holds 0.55 R at
+230 K, JANAF, not R), so the measured 10 m/s pair needs the sparks' air ≈ 11 K warmer than the
+helicopter's (233 and 222 K; 0.5 m/s per K), which Jezero's daytime air spans. The V–T rate is
+not tuned to 240 Hz: that would need CO₂ to self-relax faster at 230 K than at room temperature,
 against the laboratory data.
 
 Earth air for comparison follows ISO 9613-1:1993 (absorption) and its sound speed formula.
@@ -183,9 +188,9 @@ def co2_relaxation_frequency_hz(pressure_pa, temperature_k, *, mixture: GasMixtu
 
     f_r = (C_p0 / C_p∞) / (2π τ): the pole of 1/γ(ω) for the complex heat capacity of
     :func:`mars_wavenumber` (the relaxation time seen at constant pressure is τ·C_p∞/C_p0;
-    Herzfeld & Litovitz 1959). The mid-point of the speed step and the peak of the
-    absorption per wavelength fall within a few per cent of it. ≈ 120 Hz at 720 Pa, 230 K;
-    proportional to pressure.
+    Herzfeld & Litovitz 1959), the same quantity as Bass & Chambers' (2001) 1/(2π τ_vs). The
+    mid-point of the speed step and the peak of the absorption per wavelength fall within a few
+    per cent of it. ≈ 120 Hz at 720 Pa, 230 K; proportional to pressure.
     """
     t = np.asarray(temperature_k, dtype=float)
     x_c, _, _ = mixture.fractions()
