@@ -82,25 +82,40 @@ def test_rebuilding_replaces_the_catalog_and_a_reader_sees_a_whole_one(tmp_path)
     assert sqlite3.connect(run / "ground" / "catalog.sqlite").execute("SELECT COUNT(*) FROM products").fetchone()[0] == before
 
 
-def _golden(name: str, lines: list[str]) -> None:
+def _golden(name: str, lines: list[str], *, ert_tolerance_s: float = 0.0) -> None:
     path = DATA / name
     text = "\n".join(lines) + "\n"
     if REGEN:
         path.write_text(text)
     expected = path.read_text().splitlines()
     for i, (got, want) in enumerate(zip(lines, expected)):
+        if got != want and ert_tolerance_s and _same_but_ert(got, want, ert_tolerance_s):
+            continue
         assert got == want, f"{name} line {i + 1} differs (regenerate with EDLCAM_REGEN_GOLDEN=1 if intended)"
     assert len(lines) == len(expected), f"{name}: {len(lines)} lines, golden has {len(expected)}"
 
 
+def _same_but_ert(got: str, want: str, tolerance_s: float) -> bool:
+    """Lines equal but for their last field, two ERTs within ``tolerance_s``."""
+    from datetime import datetime
+
+    g, w = got.rsplit(" ", 1), want.rsplit(" ", 1)
+    if g[0] != w[0] or "*" in (g[1], w[1]) or "T" not in g[1] or "T" not in w[1]:
+        return False
+    t = [datetime.fromisoformat(x.replace("Z", "+00:00")).timestamp() for x in (g[1], w[1])]
+    return abs(t[0] - t[1]) <= tolerance_s
+
+
 def test_golden_catalog_of_the_short_seeded_run(catalog):
-    """Regenerate-and-diff (sgp4 style). H.264 bytes depend on libx264's thread count, and what is
-    sent after the video depends on its size, so video rows show no size, checksum or ERT, and
-    lossless rows (sent after the video) no ERT."""
+    """Regenerate-and-diff (sgp4 style). libx264's bytes are not repeatable here (the same frames
+    with the same settings, encoded 40 times under CPU load, gave two different files), so video
+    rows show no size, checksum or ERT, and lossless rows (sent after the video) no ERT. Products
+    in flight while a video is sent share the link with it, so their ERT may move by the time a
+    few bytes more or less take: ERTs match within 50 ms (the shifts seen were 1–2 ms)."""
     run, _ = catalog
     lines = dump_catalog(open_catalog(run), mask_kinds=("video",))
     lines = [_mask_ert(line) for line in lines]
-    _golden("ground_catalog.txt", lines)
+    _golden("ground_catalog.txt", lines, ert_tolerance_s=0.05)
 
 
 def _mask_ert(line: str) -> str:

@@ -84,6 +84,10 @@ def test_assemble_writes_every_camera_and_the_film(tmp_path):
         assert v["fps"] == pytest.approx({"puc_a": 15, "puc_b": 15, "puc_c": 15, "lcam": 1}.get(name, 10), rel=1e-3)
         assert v["frames"] == cam["frames"]
     assert (run / "ground" / "landing.mp4").exists() and (run / "ground" / "assembly.json").exists()
+    # every MP4 has its index before its media data, so a browser plays and seeks it while downloading
+    for mp4 in [run / "ground" / "landing.mp4"] + [run / "ground" / c["path"] for c in summary["cameras"].values()]:
+        head = mp4.read_bytes()
+        assert head.find(b"moov") < head.find(b"mdat"), mp4.name
 
 
 def test_compression_keeps_loud_above_quiet_but_shrinks_the_range_threefold():

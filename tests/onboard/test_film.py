@@ -11,7 +11,15 @@ from onboard_fixtures import EVENTS, MINOR, SyntheticCameras, small_mission, syn
 
 from edlcam.onboard.film import encode_image, film, mosaic_rggb, store_dir
 from edlcam.onboard.products import decode_image
-from edlcam.onboard.store import FORMAT_BAYER_PNG, FORMAT_BAYER_RGGB8, FORMAT_PNG, FORMAT_RAW, iter_records, scan_store
+from edlcam.onboard.store import (
+    FORMAT_BAYER_PNG,
+    FORMAT_BAYER_RGGB8,
+    FORMAT_PNG,
+    FORMAT_RAW,
+    iter_records,
+    read_record,
+    scan_store,
+)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +85,7 @@ def test_products_manifest_matches_the_files(filmed):
     keys = {"id", "kind", "camera", "path", "size_bytes", "sha256", "priority", "t_start_s", "t_end_s",
             "frame_first", "frame_last", "sclk_start", "sclk_end"}
     for p in products:
-        assert set(p) == keys
+        assert set(p) == (keys | {"encoding"} if p["kind"] == "lossless" else keys)
         data = (root / p["path"]).read_bytes()
         assert len(data) == p["size_bytes"] and hashlib.sha256(data).hexdigest() == p["sha256"]
     assert [p["priority"] for p in products] == sorted(p["priority"] for p in products)
@@ -94,6 +102,18 @@ def test_products_manifest_matches_the_files(filmed):
                 frames += sum(1 for _ in c.decode(video=0))
             assert p["t_end_s"] - p["t_start_s"] < mission.onboard.products.video_segment_s
     assert frames == sum(1 for r in rover if r.source == "rdc")
+    # lossless = the sensor's pixels bit for bit: a colour camera's Bayer mosaic, a mono camera's frame
+    import cv2
+
+    by_id = {(r.source, r.frame_index): r for r in rover}
+    for p in (q for q in products if q["kind"] == "lossless"):
+        rec = read_record(store_dir(run, "rover"), by_id[(p["camera"], p["frame_first"])])
+        png = cv2.imread(str(root / p["path"]), cv2.IMREAD_UNCHANGED)
+        colour = mission.cameras.views[p["camera"]].colour != "mono"
+        assert p["encoding"] == ("bayer_rggb8" if colour else "mono8")
+        assert png.shape == (rec.height, rec.width)
+        assert png.tobytes() == rec.payload
+    assert stats_ratio_of_lossless_is_per_sensor_byte(result, products, root)
     audio = next(p for p in products if p["kind"] == "audio")
     samples, rate = soundfile.read(root / audio["path"])
     mic = result.schedule.window("microphone")
@@ -102,6 +122,15 @@ def test_products_manifest_matches_the_files(filmed):
     assert np.max(np.abs(samples - ref)) < 2**-22  # 24-bit FLAC: lossless to the last bit
     stats = result.report["products"]
     assert stats["video"]["compression_ratio"] > stats["thumbnail"]["compression_ratio"] > 1
+
+
+def stats_ratio_of_lossless_is_per_sensor_byte(result, products, root) -> bool:
+    """The lossless compression ratio counts the sensor's bytes (one a pixel for a mosaic)."""
+    import cv2
+
+    sensor = sum(cv2.imread(str(root / p["path"]), cv2.IMREAD_UNCHANGED).size
+                 for p in products if p["kind"] == "lossless")
+    return result.report["products"]["lossless"]["uncompressed_bytes"] == sensor
 
 
 def test_decode_of_every_stored_format_matches_the_image():

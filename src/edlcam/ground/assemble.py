@@ -31,7 +31,7 @@ import numpy as np
 
 from edlcam.errors import RunFolderError
 from edlcam.ground.overlays import TextItem
-from edlcam.ground.video import fit_i420, gap_card, i420_planes, rgb_to_i420
+from edlcam.ground.video import FASTSTART, fit_i420, gap_card, i420_planes, rgb_to_i420
 
 __all__ = [
     "FILM_WIDTH_PX", "FILM_HEIGHT_PX", "FILM_FPS", "Panel", "Shot", "FilmResult", "edit_list", "film_span",
@@ -424,7 +424,7 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
         path = out or run / "ground" / "landing.mp4"
         path.parent.mkdir(parents=True, exist_ok=True)
         n_frames = int(np.floor((t1 - t0) * fps + 1e-9))
-        with av.open(str(path), mode="w") as container:
+        with av.open(str(path), mode="w", options=FASTSTART) as container:
             vstream = h264_stream(container, width=width, height=height, rate=Fraction(fps))
             astream = None
             if sound is not None:

@@ -40,7 +40,8 @@ CREATE TABLE products (
     scet_start TEXT NOT NULL, scet_end TEXT NOT NULL,
     size_bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, priority INTEGER NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('received', 'missing', 'requested')),
-    pass INTEGER, orbiter TEXT, sent_scet TEXT, ert TEXT, request_id INTEGER
+    pass INTEGER, orbiter TEXT, sent_scet TEXT, ert TEXT, request_id INTEGER,
+    encoding TEXT
 );
 CREATE INDEX products_camera_time ON products (camera, t_start_s);
 CREATE TABLE frames (
@@ -141,6 +142,7 @@ def build_catalog(run: str | Path) -> CatalogStats:
             p["size_bytes"], p["sha256"], p["priority"], status,
             None if d is None else int(d["pass"]), None if d is None else orbiter_of.get(int(d["pass"])),
             None if d is None else d.get("scet"), None if d is None else d.get("ert"), request_id,
+            p.get("encoding"),
         ))
 
     if corrupt:
@@ -199,7 +201,7 @@ def build_catalog(run: str | Path) -> CatalogStats:
         con.executescript(SCHEMA)
         with con:
             con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
-            con.executemany(f"INSERT INTO products VALUES ({','.join('?' * 21)})", rows)
+            con.executemany(f"INSERT INTO products VALUES ({','.join('?' * 22)})", rows)
             con.executemany("INSERT INTO frames VALUES (?, ?, ?, ?, ?, ?)", frame_rows)
             con.executemany("INSERT INTO passes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                 (int(r["pass"]), str(r["orbiter"]), str(r["start_scet"]), float(r["duration_s"]),

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 GAP_GREY = (52, 52, 56)
 # libx264 settings of every MP4 the ground encodes (benchmarks/RESULTS.md compares presets):
 FILM_CRF = 20  # visually transparent for this content at 720p (x264's default is 23)
+# MP4 index (moov) at the front, so a browser can start playing and seek before it has the whole file
+FASTSTART = {"movflags": "+faststart"}
 FILM_PRESET = "veryfast"
 
 
@@ -113,13 +115,20 @@ def fit_i420(i420: np.ndarray, w: int, h: int) -> tuple[np.ndarray, int, int]:
     return out, (w - nw) // 4 * 2, (h - nh) // 4 * 2
 
 
-def _read_image(path: Path) -> np.ndarray:
+def _read_image(path: Path, encoding: str | None = None) -> np.ndarray:
+    """RGB of a received image; ``bayer_rggb8`` (a lossless product's sensor mosaic) is demosaiced."""
     import cv2
+
+    from edlcam.onboard.products import demosaic_rggb
 
     data = np.fromfile(path, dtype=np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ValueError(f"{path} does not decode")
+    if encoding == "bayer_rggb8":
+        if image.ndim != 2:
+            raise ValueError(f"{path}: a Bayer mosaic must be a one-channel image, got shape {image.shape}")
+        return demosaic_rggb(image)
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     return _to_rgb(image)
@@ -196,8 +205,9 @@ class CameraFrames:
         self.kind = [r[2] for r in rows]
         self.period_s = float(np.median(np.diff(self.t_s))) if len(self.t_s) > 1 else 1.0
         self._paths: dict[tuple[str, int], tuple[str, int]] = {}  # (kind, frame) → (path, position in file)
-        for pid, kind, path, first, last in con.execute(
-            "SELECT id, kind, path, frame_first, frame_last FROM products "
+        self._encoding: dict[str, str | None] = {}  # path → pixel encoding of an image product
+        for pid, kind, path, first, last, encoding in con.execute(
+            "SELECT id, kind, path, frame_first, frame_last, encoding FROM products "
             "WHERE camera = ? AND status = 'received' AND kind IN ('lossless', 'video', 'browse', 'thumbnail')",
             (camera,),
         ):
@@ -205,6 +215,7 @@ class CameraFrames:
             hi = int(np.searchsorted(self.frame_index, last, side="right"))
             for pos, k in enumerate(range(lo, hi)):
                 self._paths[(kind, int(self.frame_index[k]))] = (path, pos)
+            self._encoding[path] = encoding
         if prefer is not None:  # show the first kind of ``prefer`` that came home, not the best
             self.kind = [next((k for k in prefer if (k, int(n)) in self._paths), None) for n in self.frame_index]
         self._segment: _SegmentReader | None = None
@@ -234,6 +245,10 @@ class CameraFrames:
         path, pos = self._paths[(self.kind[position], int(self.frame_index[position]))]
         return self.run / "ground" / "received" / path, pos
 
+    def _image(self, position: int) -> np.ndarray:
+        path, _ = self._paths[(self.kind[position], int(self.frame_index[position]))]
+        return _read_image(self.run / "ground" / "received" / path, self._encoding.get(path))
+
     def _decoded(self, full: Path, pos: int):
         if self._segment is None or self._segment.path != full:
             if self._segment is not None:
@@ -252,7 +267,7 @@ class CameraFrames:
         if kind == "video":
             image = i420_to_rgb(_frame_i420(self._decoded(full, pos)))
         else:
-            image = _read_image(full)
+            image = self._image(position)
         return Picture(image, kind, t, n)
 
     def i420(self, position: int) -> np.ndarray | None:
@@ -266,7 +281,7 @@ class CameraFrames:
         full, pos = self._file(position)
         if kind == "video":
             return _frame_i420(self._decoded(full, pos))
-        image = _read_image(full)
+        image = self._image(position)
         h, w = max(2, image.shape[0] // 2 * 2), max(2, image.shape[1] // 2 * 2)
         if image.shape[0] < 2 or image.shape[1] < 2:
             import cv2
@@ -360,7 +375,7 @@ def copy_camera_mp4(frames: CameraFrames, path: Path) -> int | None:
     header = None
     written, last_dts = 0, None
     try:
-        with av.open(str(path), mode="w") as out:
+        with av.open(str(path), mode="w", options=FASTSTART) as out:
             stream = None
             for seg_path, positions in segments:
                 with av.open(str(seg_path)) as src:
@@ -440,7 +455,7 @@ def write_camera_mp4(frames: CameraFrames, path: Path, *, progress: Callable[[],
     path.parent.mkdir(parents=True, exist_ok=True)
     pts_all = _presentation_frames(frames)
     written = 0
-    with av.open(str(path), mode="w") as container:
+    with av.open(str(path), mode="w", options=FASTSTART) as container:
         stream = h264_stream(container, width=w, height=h, rate=_camera_rate(frames))
         last_pts = -1
         for i in range(len(frames)):

@@ -2,12 +2,14 @@
 
 For every camera: a thumbnail of every frame (1/8 size JPEG, as Curiosity's descent imager sent
 its thumbnails first), browse JPEGs (half size, one per second), H.264 video in 10 s segments
-(PyAV, libx264) and every frame lossless (PNG); for the microphone, the audio as FLAC
+(PyAV, libx264) and every frame lossless (PNG of the sensor's pixels: a colour camera's Bayer
+mosaic, demosaiced on the ground); for the microphone, the audio as FLAC
 (soundfile). Each product gets an id, a priority (lower goes home first: the kind's priority
 plus the source's capture priority), its size and sha256, listed in
 ``RUN/onboard/products/manifest.json`` (schema in docs/run-folder.md). The compression ratio of
-each kind is reported: uncompressed 8-bit RGB (or mono) bytes, or float32 audio bytes, of what a
-product covers, divided by the product's bytes.
+each kind is reported: uncompressed 8-bit RGB (or mono) bytes — for lossless, the sensor's bytes,
+one a pixel for a mosaic — or float32 audio bytes, of what a product covers, divided by the
+product's bytes.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "decode_image",
     "decode_audio",
     "png_bytes",
+    "demosaic_rggb",
     "flac_bytes",
     "make_products",
     "source_records",
@@ -76,7 +79,7 @@ def decode_image(record: Record) -> np.ndarray:
         raise StoreError(f"record {record.seq} has format {FORMAT_NAMES.get(record.format, record.format)}, "
                          "not an image")
     if record.format in (FORMAT_BAYER_RGGB8, FORMAT_BAYER_PNG):
-        image = cv2.cvtColor(image, cv2.COLOR_BayerRGGB2RGB)
+        image = demosaic_rggb(image)
     return image
 
 
@@ -197,6 +200,31 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
+def _lossless(record: Record, image: np.ndarray, pool: ThreadPoolExecutor, level: int):
+    """(pixel encoding, PNG bytes or their future, uncompressed sensor bytes) of a frame's lossless product.
+
+    Encodings (the ``encoding`` of a lossless manifest entry): ``bayer_rggb8`` — the colour sensor's
+    RGGB mosaic as an 8-bit grey PNG, demosaiced on the ground exactly as :func:`decode_image` does;
+    ``rgb8`` / ``mono8`` — the frame as recorded.
+    """
+    if record.format == FORMAT_BAYER_PNG:  # already the mosaic's PNG
+        return "bayer_rggb8", record.payload, record.width * record.height
+    if record.format == FORMAT_BAYER_RGGB8:
+        mosaic = np.frombuffer(record.payload, dtype=np.uint8).reshape(record.height, record.width)
+        return "bayer_rggb8", pool.submit(png_bytes, mosaic, level), mosaic.size
+    encoding = "mono8" if image.ndim == 2 else "rgb8"
+    if record.format == FORMAT_PNG:
+        return encoding, record.payload, image.size
+    return encoding, pool.submit(png_bytes, image, level), image.size
+
+
+def demosaic_rggb(mosaic: np.ndarray) -> np.ndarray:
+    """RGB of an RGGB mosaic, the way the onboard decode does it (OpenCV's edge-aware bilinear)."""
+    import cv2
+
+    return cv2.cvtColor(mosaic, cv2.COLOR_BayerRGGB2RGB)
+
+
 def _frame_rate(infos: list[RecordInfo]) -> float:
     if len(infos) < 2:
         return 1.0
@@ -228,10 +256,11 @@ def make_products(run_dir: str | Path, mission, *, unit: str = "rover",
     pending: deque = deque()
 
     def flush_one() -> None:
-        src, n, rec, lossless, prio = pending.popleft()
+        src, n, rec, lossless, prio, encoding = pending.popleft()
         data = lossless if isinstance(lossless, bytes) else lossless.result()
         path = _write(root / src / "lossless" / f"{n:06d}.png", data)
-        entries.append(_entry(root, path, kind="lossless", source=src, n=n, priority=prio, records=[rec], sclk0=sclk0))
+        entry = _entry(root, path, kind="lossless", source=src, n=n, priority=prio, records=[rec], sclk0=sclk0)
+        entries.append({**entry, "encoding": encoding})
 
     for source, infos in sorted(by_source.items()):
         base = priority.get(source, len(mission.onboard.admit_fraction) - 1)
@@ -267,12 +296,13 @@ def make_products(run_dir: str | Path, mission, *, unit: str = "rover",
                 entries.append(_entry(root, path, kind="browse", source=source, n=n, priority=pr["browse"],
                                       records=[rec], sclk0=sclk0))
                 raw_bytes["browse"] += image.size
-            # the decoded frame (demosaiced RGB for colour cameras), so the ground reads ordinary images.
-            # PNG deflate is the costliest step and OpenCV releases the GIL while it runs, so frames
-            # are compressed on a small thread pool and written in order (same bytes as in series).
-            lossless = rec.payload if rec.format == FORMAT_PNG else pool.submit(png_bytes, image, cfg.lossless_png_level)
-            pending.append((source, n, rec, lossless, pr["lossless"]))
-            raw_bytes["lossless"] += image.size
+            # what the sensor delivered, bit for bit: a colour camera's Bayer mosaic (1 byte a pixel, as
+            # MSL's MARDI and Mastcam send their lossless products; the ground demosaics), a mono or
+            # RGB frame as it is. PNG deflate is the costliest step and OpenCV releases the GIL while
+            # it runs, so frames are compressed on a small thread pool and written in order.
+            encoding, lossless, sensor_bytes = _lossless(rec, image, pool, cfg.lossless_png_level)
+            pending.append((source, n, rec, lossless, pr["lossless"], encoding))
+            raw_bytes["lossless"] += sensor_bytes
             while len(pending) > 2 * workers:
                 flush_one()
             video.add(rec, image, t, t0)
