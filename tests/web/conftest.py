@@ -7,46 +7,10 @@ exactly what a browser sees: raw request paths, Host headers, byte ranges, strea
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from webrun import make_run
-
-from webrun import CHROMIUM  # noqa: E402
-
-
-class LiveServer:
-    """The viewer app under uvicorn in a background thread; ``url`` is its base URL."""
-
-    def __init__(self, app) -> None:
-        import uvicorn
-
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off", access_log=False, timeout_keep_alive=30)
-        self.server = uvicorn.Server(config)
-        self._sock = sock
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
-
-    def __enter__(self) -> "LiveServer":
-        self.thread.start()
-        deadline = time.monotonic() + 10.0
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the viewer did not start within 10 s")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10.0)
-        self._sock.close()
+from webrun import LiveServer, make_run
 
 
 @pytest.fixture(scope="session")

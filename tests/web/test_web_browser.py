@@ -7,43 +7,21 @@ No browser is downloaded (no ``playwright install``): Playwright launches /usr/b
 from __future__ import annotations
 
 import io
-import tempfile
 import time
 
 import pytest
-from webrun import CHROMIUM
+from webrun import CHROMIUM, open_page
 from webrun import LANDING_T0_S, RDC_T0_S
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 FRAME_S = 0.1  # the synthetic films run at 10 fps: a seek is exact to a frame
 
 
 @pytest.fixture(scope="module")
 def browser_page(server):
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory(prefix="edlcam-chromium-") as profile, sync_playwright() as pw:
-        # A persistent context on a new empty profile is chromium's --user-data-dir.
-        ctx = pw.chromium.launch_persistent_context(
-            profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, viewport={"width": 1400, "height": 1000}
-        )
-        page = ctx.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        # The page closes the live EventSource itself after "end" (else it would reconnect): that abort is expected.
-        page.on("requestfailed", lambda r: None if "/live?" in r.url and "ERR_ABORTED" in (r.failure or "")
-                else problems.append(f"request failed: {r.url} {r.failure}"))  # fmt: skip
-        page.goto(server.url + "/")
-        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-        page.problems = problems
+    with open_page(server.url) as page:
         yield page
-        ctx.close()
 
 
 def wait_js(page, expr: str, timeout_s: float = 10.0) -> None:
@@ -54,6 +32,32 @@ def wait_js(page, expr: str, timeout_s: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not true after {timeout_s} s: {expr}")
         time.sleep(0.03)
+
+
+def replay_live(page, *, speed: int) -> None:
+    """Open the live tab and start the telemetry replay at ``speed``× (a speed the menu may lack)."""
+    page.click("[data-tab=live]")
+    page.evaluate(f"document.getElementById('live-speed').add(new Option('{speed}×', '{speed}'))")
+    page.select_option("#live-speed", str(speed))
+    page.click("#live-start")
+
+
+def check_screenshot(page, *, film_std_min: float) -> bytes:
+    """Screenshot the page and check it is not blank; return the PNG."""
+    import numpy as np
+    from PIL import Image
+
+    png = page.screenshot(full_page=False)
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    assert img.shape == (1000, 1400, 3)
+    # a blank or single-colour page has no spread; the film, five charts and text have plenty
+    assert img.std() > 25
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 1000
+    # the film's frame is drawn: the video element's box is not the page background
+    box = page.locator("#film").bounding_box()
+    film = img[int(box["y"]) + 10 : int(box["y"] + box["height"]) - 60, int(box["x"]) + 10 : int(box["x"] + box["width"]) - 10]
+    assert film.std() > film_std_min
+    return png
 
 
 def film_time(page) -> float:
@@ -139,10 +143,7 @@ def test_report_tab_shows_the_ground_report(browser_page):
 
 def test_live_mode_calls_out_events_and_confirms_touchdown(browser_page):
     page = browser_page
-    page.click("[data-tab=live]")
-    page.evaluate("document.getElementById('live-speed').add(new Option('5000×', '5000'))")
-    page.select_option("#live-speed", "5000")
-    page.click("#live-start")
+    replay_live(page, speed=5000)
     page.wait_for_selector("#touchdown:not([hidden])", timeout=15_000)
     assert page.inner_text("#touchdown") == "TOUCHDOWN CONFIRMED"
     events = page.eval_on_selector_all("#callouts li", "els => els.map(e => e.dataset.event)")
@@ -152,19 +153,7 @@ def test_live_mode_calls_out_events_and_confirms_touchdown(browser_page):
 
 
 def test_screenshot_is_not_blank(browser_page, tmp_path):
-    import numpy as np
-    from PIL import Image
-
     page = browser_page
     page.click("[data-event=parachute_deploy]")
     wait_js(page, "Math.abs(document.getElementById('charts').layout.shapes[0].x0 - 240.0) < 0.1")
-    png = page.screenshot(full_page=False)
-    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-    assert img.shape == (1000, 1400, 3)
-    # a blank or single-colour page has no spread; the film, five charts and text have plenty
-    assert img.std() > 25
-    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 1000
-    # the film's frame is drawn: the video element's box is not the page background
-    box = page.locator("#film").bounding_box()
-    film = img[int(box["y"]) + 10 : int(box["y"] + box["height"]) - 60, int(box["x"]) + 10 : int(box["x"] + box["width"]) - 10]
-    assert film.std() > 30
+    check_screenshot(page, film_std_min=30)

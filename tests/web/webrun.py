@@ -13,14 +13,23 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import socket
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium, installed by the Makefile
-
 import numpy as np
 
-__all__ = ["ENTRY_UTC", "EVENTS", "LANDING_T0_S", "LANDING_DURATION_S", "RDC_T0_S", "make_run", "make_film"]
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium, installed by the Makefile
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "LiveServer", "open_page", "ENTRY_UTC", "EVENTS", "LANDING_T0_S", "LANDING_DURATION_S", "RDC_T0_S", "make_run", "make_film"]
 
 ENTRY_UTC = "2021-02-18T20:36:38.000Z"  # REFERENCE.md: Earth-received entry 20:48 UTC minus 682 s light time
 EVENTS = [  # REFERENCE.md, NASA landing timeline (E+ s)
@@ -199,3 +208,66 @@ def make_run(run: Path) -> Path:
     make_products(run)
     make_ground(run)
     return run
+
+
+class LiveServer:
+    """The viewer app under uvicorn in a background thread; ``url`` is its base URL."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off", access_log=False, timeout_keep_alive=30)
+        self.server = uvicorn.Server(config)
+        self._sock = sock
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
+
+    def __enter__(self) -> "LiveServer":
+        self.thread.start()
+        deadline = time.monotonic() + 10.0
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the viewer did not start within 10 s")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10.0)
+        self._sock.close()
+
+
+@contextmanager
+def open_page(url: str):
+    """A chromium page (Debian's, headless, new empty profile) on the viewer at ``url``, ready.
+
+    ``page.problems`` collects console errors and warnings, page errors, failed requests and HTTP
+    responses ≥ 400. Expected aborts are not problems: the media pipeline cancelling its own range
+    reads as it seeks, and the page closing the live EventSource itself after "end".
+    """
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="edlcam-chromium-") as profile, sync_playwright() as pw:
+        # A persistent context on a new empty profile is chromium's --user-data-dir.
+        ctx = pw.chromium.launch_persistent_context(
+            profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, viewport={"width": 1400, "height": 1000}
+        )
+        page = ctx.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: None if "ERR_ABORTED" in (r.failure or "")
+                and (r.resource_type == "media" or "/live?" in r.url)
+                else problems.append(f"request failed: {r.url} {r.failure}"))  # fmt: skip
+        page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+        page.goto(url + "/")
+        page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+        page.problems = problems
+        try:
+            yield page
+        finally:
+            ctx.close()
