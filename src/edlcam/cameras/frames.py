@@ -11,8 +11,9 @@ through the renderer's cheap path (no MSAA, no log depth, one shadow tap, per-ve
 coarser terrain rings, a coarser canopy, 20-face small boulders and thinned dust, and keeps every
 ``preview_rate_divisor``-th frame (PUCs 75 → 10.7 fps, the others 30 → 10 fps), so that the whole
 preview schedule renders in ≈ 2.5 minutes on two cores (benchmarks/RESULTS.md).
-``frames(..., workers=K)`` renders ahead in K processes (:mod:`edlcam.cameras.pool`) with the
-same bytes as in one.
+``frames(..., workers=K)`` renders ahead in K processes with the same bytes as in one: previews
+on the multiprocessing pool (:mod:`edlcam.cameras.pool`), full quality on a dask.distributed
+LocalCluster of K workers, or on an existing cluster given by ``scheduler`` (:mod:`edlcam.cameras.dask_render`).
 
 Noise is seeded by (mission seed, camera, frame index), so a frame's pixels do not depend on where
 an iteration started; the auto-exposure, which has memory, settles on the first frame yielded.
@@ -33,11 +34,12 @@ from edlcam.cameras.camera import Camera, ExposureState, metered_signal, next_ex
 from edlcam.cameras.scene import BodyTracks, SceneBuilder, ViewCone
 from edlcam.errors import RenderError, RunFolderError
 
-__all__ = ["Frame", "FilmRun", "frames", "camera_window", "open_run", "Quality"]
+__all__ = ["Frame", "FilmRun", "frames", "camera_window", "open_run", "render_backend", "Quality", "Backend"]
 
 log = logging.getLogger(__name__)
 
 Quality = Literal["preview", "full"]
+Backend = Literal["auto", "pool", "dask"]
 # Previews: the finest terrain ring spans 1.5–3 footprints (not 3–6) with half the texels per
 # vertex spacing — the same texels per pixel at a quarter of the heightmap work, which dominated
 # the sky-crane frames as the rings follow the height (measured: 3.7 s of 4.2 s for 21 DDC frames).
@@ -325,14 +327,22 @@ class FilmRun:
         return out, state
 
     def frames(self, name: str, *, quality: Quality = "preview", t_start_s: float | None = None,
-               t_end_s: float | None = None, workers: int = 0) -> Iterator[Frame]:
+               t_end_s: float | None = None, workers: int = 0, scheduler: str | None = None,
+               backend: Backend = "auto") -> Iterator[Frame]:
         """Frames of the named camera over its window (or the part within [t_start_s, t_end_s]).
 
-        ``workers`` > 0 renders ahead in that many processes (:mod:`edlcam.cameras.pool`); the
-        frames are byte-identical to those rendered here (``workers=0``).
+        ``workers`` > 0 renders ahead in that many processes, ``scheduler`` on the Dask cluster
+        there; :func:`render_backend` says which backend. The frames are byte-identical to
+        those rendered here (``workers=0``).
         """
         step, plan = self.frame_plan(name, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s)
-        if workers > 0:
+        chosen = render_backend(quality, workers, scheduler, backend)
+        if chosen == "dask":
+            from edlcam.cameras.dask_render import get_dask
+
+            yield from get_dask(scheduler, workers).iterate(self.spec, name, quality, step, plan)
+            return
+        if chosen == "pool":
             from edlcam.cameras.pool import get_pool
 
             yield from get_pool(self.spec, workers).iterate(name, quality, step, plan)
@@ -341,6 +351,29 @@ class FilmRun:
         for item in plan:
             frames, state = self.expose_chunk(name, quality, step, self.render_chunk(name, quality, [item]), state)
             yield frames[0]
+
+
+def render_backend(quality: str, workers: int, scheduler: str | None = None, backend: str = "auto") -> str:
+    """Where frames render: "here" (this process), "pool" (multiprocessing) or "dask".
+
+    ``scheduler`` given: "dask" (that cluster). ``workers`` 0: "here". Otherwise ``backend``
+    "auto" picks "dask" for full quality, which scales out to a cluster and whose per-task cost
+    is lost in a full frame's 0.2–1 s, and "pool" for previews, whose 20–100 ms frames the tuned
+    pool interleaves frame by frame with the AE chain (benchmarks/RESULTS.md, rendering).
+    """
+    if backend not in ("auto", "pool", "dask"):
+        raise RenderError(f"render backend is {backend!r}; use 'auto', 'pool' or 'dask'")
+    if workers < 0:
+        raise RenderError(f"workers is {workers}; give 0 (render in this process) or a positive number of processes")
+    if scheduler:
+        if backend == "pool":
+            raise RenderError(f"--scheduler {scheduler} needs the Dask backend; the multiprocessing pool is local")
+        return "dask"
+    if workers == 0:
+        return "here"
+    if backend == "auto":
+        return "dask" if quality == "full" else "pool"
+    return backend
 
 
 def _frame_rng(seed: int, camera: str, index: int, t_s: float) -> np.random.Generator:
@@ -442,14 +475,19 @@ def _shared_run(run_dir: str | Path) -> FilmRun:
 
 
 def frames(run_dir: str | Path, camera: str, *, quality: Quality = "preview", t_start_s: float | None = None,
-           t_end_s: float | None = None, workers: int | None = None) -> Iterator[Frame]:
+           t_end_s: float | None = None, workers: int | None = None, scheduler: str | None = None,
+           backend: Backend = "auto") -> Iterator[Frame]:
     """Frames of one camera of a run, in time order: ``Frame(camera, index, t_s, image)``.
 
     ``quality`` "preview" renders at 1/``preview_scale`` of the resolution and keeps every
     ``preview_rate_divisor``-th frame; "full" renders native frames at the camera's rate.
-    ``workers`` render processes (default: the mission's ``[cameras] workers``; 0 renders here).
-    Byte-identical for a mission and seed, whatever the number of workers.
+    ``workers`` render processes (default: the mission's ``[cameras] workers``; 0 renders here):
+    previews on the multiprocessing pool, full quality on a Dask LocalCluster of that many
+    workers. ``scheduler`` ("tcp://HOST:PORT") renders on that Dask cluster instead; ``backend``
+    overrides the choice ("pool" or "dask"; see :func:`render_backend`).
+    Byte-identical for a mission and seed, whatever the backend and number of workers.
     """
     film = _shared_run(run_dir)
     k = film.mission.cameras.workers if workers is None else int(workers)
-    yield from film.frames(camera, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s, workers=k)
+    yield from film.frames(camera, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s, workers=k,
+                           scheduler=scheduler, backend=backend)

@@ -1,4 +1,9 @@
-"""Render-ahead workers: a camera's frames rendered in K processes, each with its own EGL context.
+"""Render-ahead workers for previews: a camera's frames rendered in K processes, each with its own EGL context.
+
+Which backend renders (:func:`edlcam.cameras.frames.render_backend`): previews with ``workers=K``
+come here; full quality goes to dask.distributed (:mod:`edlcam.cameras.dask_render`), on a
+LocalCluster or on a cluster given by ``--scheduler``. Both run the same two steps per chunk and
+give the same bytes; ``backend="pool"`` / ``"dask"`` forces one.
 
 ``frames(run, camera, workers=K)`` hands chunks of consecutive frames to a pool of K spawned
 processes and yields the frames in order. A frame needs the auto-exposure state left by the frame
@@ -16,10 +21,15 @@ Workers prefer ``expose`` steps, which keeps the chain of AE states moving while
 workers render ahead. One pool serves every camera of a run in the process (the onboard ``film``
 interleaves seven ``frames`` iterators); it is started on first use and stopped at exit.
 
-Why not dask.distributed here: a task there cannot keep a chunk's radiance in its worker between
-the two steps without scattering it back through the scheduler (4 MB a frame); plain
-multiprocessing queues route each step to the worker that holds the data. DESIGN.md's Dask
-scale-out stays the way to spread whole runs (Monte Carlo) over machines.
+Why previews stay here rather than on Dask: dask.distributed could run the same chain (results
+stay in worker memory, a task goes to the worker holding most of its input bytes; that is how
+full quality runs), but a preview frame costs 20–100 ms of CPU against 0.2–1 s at full quality.
+A Dask task cannot be interrupted, so an expose step waits for the render its worker is running;
+this pool renders one frame at a time and looks at its queue in between, so an expose waits at
+most one preview frame, and it routes the three PUCs' chunks of the same instants to one worker
+so that it builds the parachute mesh once for them. The preview schedule is tuned and measured on
+it (1.54× real time on two cores, benchmarks/RESULTS.md). It runs on one machine only; full
+quality, which needs more cores than one machine has, scales out over Dask workers.
 """
 
 from __future__ import annotations

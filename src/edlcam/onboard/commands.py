@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -56,6 +57,24 @@ def export_source(path: Path, source: str, out: Path) -> list[Path]:
     return written
 
 
+def _frame_source(workers: int | None, scheduler: str | None):
+    """``edlcam.cameras.frames`` with the render options given (None: film's default source).
+
+    A ``scheduler`` is reached now, so that an unreachable one fails before anything is written.
+    """
+    if workers is None and not scheduler:
+        return None
+    import functools
+
+    from edlcam.cameras.frames import frames
+
+    if scheduler:
+        from edlcam.cameras.dask_render import get_dask
+
+        get_dask(scheduler)
+    return functools.partial(frames, workers=workers, scheduler=scheduler)
+
+
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to app."""
     store_app = typer.Typer(help="Check and read a data storage unit's store.", no_args_is_help=True)
@@ -64,6 +83,12 @@ def register(app: typer.Typer) -> None:
     def film_cmd(
         run: Path = typer.Argument(..., help="Run folder written by `edlcam simulate`."),
         quality: str = typer.Option("full", "--quality", help="preview or full."),
+        workers: Optional[int] = typer.Option(
+            None, "--workers", min=0, help="Render processes (default: the mission's cameras.workers; 0 = this process); "
+            "full quality on a Dask LocalCluster, previews on a process pool."),
+        scheduler: Optional[str] = typer.Option(
+            None, "--scheduler", help="Render on the Dask cluster whose scheduler is at tcp://HOST:PORT "
+            "(its workers need the run folder at the same path)."),
     ) -> None:
         """Record the cameras and microphone into the two DSUs' stores; make the downlink products."""
         import json
@@ -83,6 +108,7 @@ def register(app: typer.Typer) -> None:
         console = Console(highlight=False)
         mission = load_mission(run / "mission.toml")
         schedule = build_schedule(mission, load_events(run), quality=quality)
+        frame_source = _frame_source(workers, scheduler)
         console.print("[bold]capture schedule[/]")
         for line in format_schedule(schedule):
             console.print("  " + line)
@@ -96,7 +122,7 @@ def register(app: typer.Typer) -> None:
                     tasks[key] = bar.add_task(key, total=total)
                 bar.update(tasks[key], completed=done, description=f"{key}: {label.split()[-1]}")
 
-            result = film(run, quality=quality, mission=mission, progress=progress)
+            result = film(run, quality=quality, mission=mission, progress=progress, frame_source=frame_source)
         rep = result.report
         for unit, u in rep["units"].items():
             console.print(f"[bold]{unit}[/] store: {u['bytes_on_disk'] / 1e6:.1f} MB in {u['segments']} segments")
