@@ -102,3 +102,33 @@ def test_compression_keeps_loud_above_quiet_but_shrinks_the_range_threefold():
     assert loud - quiet == pytest.approx(20.0, abs=1.0)
     assert loud == pytest.approx(-16.0, abs=1.0)
     assert np.max(np.abs(y)) <= 0.89 + 1e-6 and g_max == pytest.approx(80 - 16 - 60 / 3, abs=1.0)
+
+
+def test_frames_composed_ahead_come_in_order_and_a_compose_error_reaches_the_encoder_loop():
+    import threading
+
+    import numpy as np
+
+    from edlcam.ground.assemble import _composed_ahead
+
+    class Canvas:  # draws on one buffer, as the real composer does: each frame must be copied
+        def __init__(self, fail_at=None):
+            self.buf = np.zeros((3, 2), np.uint8)
+            self.fail_at = fail_at
+
+        def compose(self, t):
+            if t == self.fail_at:
+                raise ValueError(f"no picture at {t}")
+            self.buf[...] = t
+            return self.buf
+
+    got = [int(f[0, 0]) for f in _composed_ahead(Canvas(), list(range(50)), depth=3)]
+    assert got == list(range(50))
+    before = threading.active_count()
+    with pytest.raises(ValueError, match="no picture at 7"):
+        for _ in _composed_ahead(Canvas(fail_at=7), list(range(50)), depth=3):
+            pass
+    frames = _composed_ahead(Canvas(), list(range(50)), depth=2)
+    next(frames)
+    frames.close()  # the consumer stops early: the composing thread ends too
+    assert threading.active_count() == before
