@@ -397,12 +397,23 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
     run = Path(run)
     if width % 2 or height % 2 or width < 320 or height < 180:
         raise ValueError(f"film size {width}×{height}: use even sizes of at least 320×180")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from edlcam.ground.sound import read_track
+
     mission = load_run_mission(run)
+    # Setup reads that do not depend on each other overlap (≈ 1 s in line, paid before the first frame).
+    setup = ThreadPoolExecutor(max_workers=2, thread_name_prefix="edlcam-film-setup")
+    trajectory_read = setup.submit(read_trajectory, run)
+    con = open_catalog(run)
+    audio = con.execute("SELECT path, sclk_start FROM products WHERE kind = 'audio' AND status = 'received' "
+                        "ORDER BY sclk_start LIMIT 1").fetchone()
+    track_read = None if audio is None else setup.submit(read_track, run / "ground" / "received" / audio["path"])
+    setup.shutdown(wait=False)
     timeline = TimeLine.from_mission(mission)
     events = _event_times(read_events(run))
-    trajectory = read_trajectory(run)
-    con = open_catalog(run)
     try:
+        trajectory = trajectory_read.result()
         cameras = open_cameras(run, con, mission, prefer=FILM_KIND_ORDER)
         windows = {n: c.window_s for n, c in cameras.items() if len(c)}
         if not windows:
@@ -413,10 +424,8 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
         t1 = span[1] if t_end_s is None else float(t_end_s)
         shots = edit_list(events, windows, t0, t1, width=width, height=height)
         sound = None
-        audio = con.execute("SELECT path, sclk_start FROM products WHERE kind = 'audio' AND status = 'received' "
-                            "ORDER BY sclk_start LIMIT 1").fetchone()
         if audio is not None:
-            sound = load_soundtrack(run / "ground" / "received" / audio["path"],
+            sound = load_soundtrack(run / "ground" / "received" / audio["path"], track=track_read.result(),
                                     t0_s=float(timeline.t_s(audio["sclk_start"])), t_start_s=t0, t_end_s=t1)
         else:
             log.warning("no microphone product received: the film is silent")

@@ -73,15 +73,22 @@ def compress_for_listening(samples: np.ndarray, sample_rate_hz: float) -> tuple[
     return y.astype(np.float32), float(gain_db.min()), float(gain_db.max())
 
 
-def load_soundtrack(path: Path, *, t0_s: float, t_start_s: float, t_end_s: float) -> Soundtrack:
-    """The FLAC at ``path`` (first sample at E+ ``t0_s``) cut to [t_start_s, t_end_s], compressed.
-
-    Silence (zeros) pads any part of the span the recording does not cover.
-    """
+def read_track(path: Path) -> tuple[np.ndarray, int]:
+    """(mono float32 samples, sample rate [Hz]) of the FLAC at ``path``."""
     import soundfile
 
     data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    mono = data.mean(axis=1)
+    return data.mean(axis=1), int(rate)
+
+
+def load_soundtrack(path: Path, *, t0_s: float, t_start_s: float, t_end_s: float,
+                    track: tuple[np.ndarray, int] | None = None) -> Soundtrack:
+    """The FLAC at ``path`` (first sample at E+ ``t0_s``) cut to [t_start_s, t_end_s], compressed.
+
+    Silence (zeros) pads any part of the span the recording does not cover. ``track``: the
+    file's :func:`read_track`, if already read.
+    """
+    mono, rate = track if track is not None else read_track(path)
     n = int(round((t_end_s - t_start_s) * rate))
     out = np.zeros(n, dtype=np.float32)
     i0 = int(round((t_start_s - t0_s) * rate))
