@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="edlcam-bench-web-") as tmp:
         run = args.run
         if run is None:
-            sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "web"))
+            tests = Path(__file__).resolve().parent.parent / "tests"
+            sys.path[:0] = [str(tests / "web"), str(tests)]
             from webrun import make_run
 
             run = make_run(Path(tmp) / "run")
