@@ -173,11 +173,17 @@ def _slice(cases: CaseInputs, sel) -> CaseInputs:
     return CaseInputs(**{f.name: np.asarray(getattr(cases, f.name))[sel] for f in fields(CaseInputs)})
 
 
-def _columns(result, cases: CaseInputs, cg_m, case_indices) -> dict:
+def _input_columns(cases: CaseInputs, cg_m, case_indices) -> dict:
+    """The case numbers and every input drawn: the first columns of a batch's rows."""
     cols: dict[str, object] = {"case": np.asarray(case_indices, dtype=np.int64)}
     for f in fields(CaseInputs):
         cols[f"input_{f.name}"] = np.asarray(getattr(cases, f.name), float)
     cols["input_cg_radial_offset_m"] = np.asarray(cg_m, float)
+    return cols
+
+
+def _columns(result, cases: CaseInputs, cg_m, case_indices) -> dict:
+    cols = _input_columns(cases, cg_m, case_indices)
     for name in EVENT_NAMES + MINOR_EVENT_NAMES:
         for fld in _EVENT_FIELDS:
             cols[f"{name}_{fld}"] = np.asarray(result.events[name][fld], float)
@@ -193,10 +199,7 @@ def _columns(result, cases: CaseInputs, cg_m, case_indices) -> dict:
 
 def _error_columns(cases: CaseInputs, cg_m, case_indices, exc: Exception) -> dict:
     n = len(case_indices)
-    cols: dict[str, object] = {"case": np.asarray(case_indices, dtype=np.int64)}
-    for f in fields(CaseInputs):
-        cols[f"input_{f.name}"] = np.asarray(getattr(cases, f.name), float)
-    cols["input_cg_radial_offset_m"] = np.asarray(cg_m, float)
+    cols = _input_columns(cases, cg_m, case_indices)
     for name in EVENT_NAMES + MINOR_EVENT_NAMES:
         for fld in _EVENT_FIELDS:
             cols[f"{name}_{fld}"] = np.full(n, np.nan)
