@@ -13,7 +13,6 @@ manifest's SHA-256; otherwise ``requested`` while a ground request covers it, el
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sqlite3
@@ -23,6 +22,7 @@ from pathlib import Path
 from edlcam.ground.runfolder import load_run_mission, read_events, read_jsonl, read_link, read_manifest
 from edlcam.ground.timecorr import TimeLine, frame_clocks, utc_iso
 from edlcam.ground.timeline import NOMINAL_TIMELINE
+from edlcam.link.transfer import sha256_file  # the check the link's ground side makes on arrival
 
 __all__ = ["SCHEMA", "KIND_RANK", "CatalogStats", "build_catalog", "catalog_path", "open_catalog", "dump_catalog"]
 
@@ -82,14 +82,6 @@ def catalog_path(run: str | Path) -> Path:
     return Path(run) / "ground" / "catalog.sqlite"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _covering_request(requests: list[dict], p: dict) -> int | None:
     from edlcam.link.planner import QUALITY_KINDS
 
@@ -123,7 +115,7 @@ def build_catalog(run: str | Path) -> CatalogStats:
         status, request_id = "missing", None
         if d is not None:
             f = received_dir / p["path"]
-            if f.is_file() and f.stat().st_size == p["size_bytes"] and _sha256(f) == p["sha256"]:
+            if f.is_file() and f.stat().st_size == p["size_bytes"] and sha256_file(f) == p["sha256"]:
                 status = "received"
             else:
                 corrupt += 1
