@@ -205,7 +205,7 @@ class CameraFrames:
         self.kind = [r[2] for r in rows]
         self.period_s = float(np.median(np.diff(self.t_s))) if len(self.t_s) > 1 else 1.0
         self._paths: dict[tuple[str, int], tuple[str, int]] = {}  # (kind, frame) → (path, position in file)
-        self._encoding: dict[str, str | None] = {}  # path → pixel encoding of an image product
+        self._encoding: dict[Path, str | None] = {}  # file → pixel encoding of an image product
         for pid, kind, path, first, last, encoding in con.execute(
             "SELECT id, kind, path, frame_first, frame_last, encoding FROM products "
             "WHERE camera = ? AND status = 'received' AND kind IN ('lossless', 'video', 'browse', 'thumbnail')",
@@ -215,7 +215,7 @@ class CameraFrames:
             hi = int(np.searchsorted(self.frame_index, last, side="right"))
             for pos, k in enumerate(range(lo, hi)):
                 self._paths[(kind, int(self.frame_index[k]))] = (path, pos)
-            self._encoding[path] = encoding
+            self._encoding[self.run / "ground" / "received" / path] = encoding
         if prefer is not None:  # show the first kind of ``prefer`` that came home, not the best
             self.kind = [next((k for k in prefer if (k, int(n)) in self._paths), None) for n in self.frame_index]
         self._segment: _SegmentReader | None = None
@@ -245,10 +245,6 @@ class CameraFrames:
         path, pos = self._paths[(self.kind[position], int(self.frame_index[position]))]
         return self.run / "ground" / "received" / path, pos
 
-    def _image(self, position: int) -> np.ndarray:
-        path, _ = self._paths[(self.kind[position], int(self.frame_index[position]))]
-        return _read_image(self.run / "ground" / "received" / path, self._encoding.get(path))
-
     def _decoded(self, full: Path, pos: int):
         if self._segment is None or self._segment.path != full:
             if self._segment is not None:
@@ -267,7 +263,7 @@ class CameraFrames:
         if kind == "video":
             image = i420_to_rgb(_frame_i420(self._decoded(full, pos)))
         else:
-            image = self._image(position)
+            image = _read_image(full, self._encoding.get(full))
         return Picture(image, kind, t, n)
 
     def i420(self, position: int) -> np.ndarray | None:
@@ -281,7 +277,7 @@ class CameraFrames:
         full, pos = self._file(position)
         if kind == "video":
             return _frame_i420(self._decoded(full, pos))
-        image = self._image(position)
+        image = _read_image(full, self._encoding.get(full))
         h, w = max(2, image.shape[0] // 2 * 2), max(2, image.shape[1] // 2 * 2)
         if image.shape[0] < 2 or image.shape[1] < 2:
             import cv2
