@@ -1,10 +1,10 @@
 """Flight stage speed: one nominal landing, a batch of 1,000 dispersed landings, and the same
 physics integrated by scipy's solve_ivp, all in this one run.
 
-The batched RK4 integrator (edlcam.flight.sequencer.fly) steps every trajectory of a batch
-together as arrays. The peer is scipy.integrate.solve_ivp (RK45, adaptive) on one trajectory of
-the same force model (edlcam.flight.sequencer.ForceModel: the same gravity, rotating frame,
-atmosphere and aerodynamics), replaying the nominal's bank-angle history over the guided entry,
+The flight kernel (edlcam.flight.kernel, compiled by numba) flies each trajectory with fixed RK4
+steps. The peer is scipy.integrate.solve_ivp (RK45, adaptive) on one trajectory of the same force
+model (the kernel's own compiled right-hand side: the same gravity, rotating frame, atmosphere
+and aerodynamics), replaying the nominal's bank-angle history over the guided entry,
 from entry interface to parachute deploy — the part of the flight where a general-purpose ODE
 solver is a fair peer (afterwards the flight is a chain of discrete control phases). The figure
 of merit is wall time per simulated second of one trajectory. solve_ivp's state at deploy is
@@ -24,10 +24,9 @@ from scipy.integrate import solve_ivp
 
 from edlcam.flight.dispersions import draw_cases
 from edlcam.flight.guidance import build_reference
-from edlcam.flight.sequencer import ENTRY, CaseInputs, ForceModel, fly
-from edlcam.flight.dynamics import Planet
+from edlcam.flight import kernel as K
+from edlcam.flight.sequencer import ENTRY, CaseInputs, fly, kernel_inputs
 from edlcam.flight.vehicle import Vehicle
-from edlcam.mars.atmosphere import Atmosphere
 from edlcam.mars.frames import Ellipsoid
 from edlcam.mars.terrain import Terrain
 from edlcam.mission import load_mission
@@ -59,47 +58,42 @@ def main() -> None:
     landed = int(np.sum(batch.status == "landed"))
     flown_s = float(np.nansum(np.where(np.isfinite(batch.events["touchdown"]["t_s"]), batch.events["touchdown"]["t_s"], 0.0)))
 
-    # --- scipy peer: the nominal's entry, same ForceModel, bank replayed from edlcam's record ---
+    # --- scipy peer: the nominal's entry, the kernel's force model, bank replayed from the record ---
     rec = fly(mission, terrain=terrain, reference=reference, record=True).record
     t_rec = rec["t_s"][:, 0]
     in_entry = rec["phase_code"][:, 0] == ENTRY
-    t_bank, bank_rad = t_rec[in_entry], np.radians(rec["bank_deg"][in_entry, 0])
+    t_bank, bank_rad = t_rec[in_entry], np.unwrap(np.radians(rec["bank_deg"][in_entry, 0]))
     one = CaseInputs.nominal(mission)
     veh = Vehicle.from_mission(mission)
-    planet = Planet.from_mission(mission)
-    model = ForceModel(
-        vehicle=veh, atmosphere=Atmosphere.from_mission(mission), planet=planet,
-        ellipsoid=Ellipsoid(planet.equatorial_radius_m, planet.polar_radius_m), wind_m_s=np.zeros((1, 3)),
-        drag_scale=one.drag_scale, lift_to_drag_scale=one.lift_to_drag_scale, chute_drag_scale=one.chute_drag_scale,
-    )
+    params, aero, _ref, _tables = kernel_inputs(mission, terrain, reference)
+    case = np.array([0.0, 0.0, 0.0, float(one.drag_scale[0]), float(one.lift_to_drag_scale[0]), float(one.chute_drag_scale[0]),
+                     float(one.density_scale_low[0]), float(one.density_scale_high[0])])  # wind (none), scales  # fmt: skip
     sufr_s = float(nominal.events["sufr_start"]["t_s"][0])
     from edlcam.mars.frames import enu_basis, geodetic_to_cartesian
 
+    ell = Ellipsoid(mission.planet.equatorial_radius_m, mission.planet.polar_radius_m)
     e = mission.entry
-    r0 = geodetic_to_cartesian(e.latitude_deg, e.longitude_deg, e.altitude_m, ellipsoid=model.ellipsoid)
+    r0 = geodetic_to_cartesian(e.latitude_deg, e.longitude_deg, e.altitude_m, ellipsoid=ell)
     loc = enu_basis(e.latitude_deg, e.longitude_deg)
     fpa, hdg = math.radians(e.flight_path_angle_deg), math.radians(e.heading_deg)
     v0 = e.speed_m_s * (np.array([math.cos(fpa) * math.sin(hdg), math.cos(fpa) * math.cos(hdg), math.sin(fpa)]) @ loc)
     m0 = veh.entry_mass_kg
 
     def rhs(t, y):
-        # Zero-order hold of the recorded bank, like the flight computer's guidance cycle.
-        i = max(int(np.searchsorted(t_bank, t, side="right")) - 1, 0)
+        # The recorded bank, which moves continuously (rate- and acceleration-limited).
+        bank = float(np.interp(t, t_bank, bank_rad))
         sufr = t >= sufr_s
-        ctx = dict(
-            phase=np.array([ENTRY]), t_deploy=np.array([np.nan]), heatshield_on=np.array([True]),
-            bank=np.array([bank_rad[i]]), lift_on=np.array([0.0 if sufr else 1.0]), thrust_acc=np.zeros((1, 3)),
-        )
-        m = np.array([m0 - (veh.balance_mass_kg if sufr else 0.0)])
-        dr, dv, _ = model.derivative(t, y[None, :3], y[None, 3:], m, ctx)
-        return np.concatenate([dr[0], dv[0]])
+        ctx = np.array([ENTRY, np.nan, 1.0, 0.0 if sufr else 1.0, 0.0, 0.0, 0.0])
+        m = m0 - (veh.balance_mass_kg if sufr else 0.0)
+        ax, ay, az, _mdot = K._derivative(t, y[0], y[1], y[2], y[3], y[4], y[5], m, math.cos(bank), math.sin(bank), ctx, case, params, aero)
+        return np.array([y[3], y[4], y[5], ax, ay, az])
 
     y0 = np.concatenate([r0, v0])
     t_ivp, sol = _timed(lambda: solve_ivp(rhs, (0.0, deploy_s), y0, method="RK45", rtol=1e-8, atol=1e-3), repeat=1)
     i_dep = int(np.argmin(np.abs(t_rec - deploy_s)))
     from edlcam.mars.frames import cartesian_to_geodetic
 
-    _lat, _lon, alt_ivp = cartesian_to_geodetic(sol.y[:3, -1], ellipsoid=model.ellipsoid)
+    _lat, _lon, alt_ivp = cartesian_to_geodetic(sol.y[:3, -1], ellipsoid=ell)
     speed_ivp = float(np.linalg.norm(sol.y[3:, -1]))
 
     per_sim_s_ivp = t_ivp / deploy_s

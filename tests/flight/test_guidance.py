@@ -5,7 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from edlcam.flight.guidance import EntryGuidance, build_reference, deadband_m, HEADING_ALIGNMENT, PREBANK, RANGE_CONTROL, SUFR
+from edlcam.flight.guidance import build_reference, HEADING_ALIGNMENT, PREBANK, RANGE_CONTROL, SUFR
+from edlcam.flight.kernel import etpc_bank_command, next_entry_mode
+from edlcam.flight.sequencer import kernel_inputs
+from edlcam.mars.terrain import Terrain
 from edlcam.mission import load_mission
 
 
@@ -51,35 +54,47 @@ def test_f3_predicts_the_range_of_a_perturbed_reference(mission, reference):
     assert actual == pytest.approx(predicted, rel=0.15)
 
 
-def test_deadband_is_quadratic_in_velocity():
-    db = deadband_m(np.array([0.0, 2500.0, 5000.0]), low_m=2000.0, high_m=8000.0, reference_speed_m_s=5000.0)
-    assert db.tolist() == pytest.approx([2000.0, 3500.0, 8000.0])
+@pytest.fixture(scope="module")
+def kernel(mission, reference):
+    params, _aero, ref, _tables = kernel_inputs(mission, Terrain.from_mission(mission), reference)
+    return params, ref
 
 
-def test_bank_logic_phases_and_reversal(mission, reference):
-    g = EntryGuidance.from_mission(mission, reference)
-    v = np.array([5000.0, 5000.0, 900.0, 500.0, 5000.0])
-    mode = np.array([PREBANK, RANGE_CONTROL, HEADING_ALIGNMENT, SUFR, RANGE_CONTROL])
-    rr, dd, hh, *_ = reference.at(v)
-    bank, sign = g.bank_command(
-        mode,
-        np.ones(5),
-        speed_m_s=v,
-        drag_m_s2=dd,
-        hdot_m_s=hh,
-        range_to_go_m=rr,
-        crossrange_m=np.array([0.0, 0.0, 0.0, 0.0, -20_000.0]),
-        heading_error_rad=np.array([0.0, 0.0, math.radians(2.0), 0.0, 0.0]),
-        lod=np.full(5, 0.24),
-    )
-    assert bank[0] == pytest.approx(math.radians(mission.guidance.prebank_deg))
+def _command(kernel, mode, speed, *, crossrange=0.0, heading_error=0.0, sign=1.0, off_reference_drag=0.0):
+    """The kernel's ETPC command for a vehicle exactly on the reference at ``speed`` (drag offset
+    by ``off_reference_drag``), with L/D 0.24."""
+    params, ref = kernel
+    r, d, hdot = (float(np.interp(speed, ref[0], ref[k])) for k in (1, 2, 3))
+    return etpc_bank_command(mode, sign, speed, d + off_reference_drag, hdot, r, crossrange, heading_error, 0.24, ref, params)
+
+
+def test_crossrange_deadband_is_quadratic_in_velocity(mission, kernel):
+    # Mendeck & Craig 2011: the reversal deadband grows with V²; just inside it the sign holds,
+    # just outside it reverses toward the target.
+    g = mission.guidance
+    for speed in (2500.0, 5000.0):
+        db = g.deadband_low_speed_km * 1e3 + (g.deadband_high_speed_km - g.deadband_low_speed_km) * 1e3 * (speed / g.deadband_reference_speed_m_s) ** 2
+        assert _command(kernel, RANGE_CONTROL, speed, crossrange=-0.99 * db)[1] == 1.0
+        assert _command(kernel, RANGE_CONTROL, speed, crossrange=-1.01 * db)[1] == -1.0
+        assert _command(kernel, RANGE_CONTROL, speed, crossrange=1.01 * db, sign=-1.0)[1] == 1.0
+
+
+def test_bank_logic_phases_and_reversal(mission, kernel):
+    assert _command(kernel, PREBANK, 5000.0)[0] == pytest.approx(math.radians(mission.guidance.prebank_deg))
     # On the reference, range control flies the reference bank.
-    assert bank[1] == pytest.approx(math.radians(mission.guidance.reference_bank_deg), abs=math.radians(1.0))
+    assert _command(kernel, RANGE_CONTROL, 5000.0)[0] == pytest.approx(math.radians(mission.guidance.reference_bank_deg), abs=math.radians(1.0))
+    # More drag than the reference predicts a short range: fly more lift up (a smaller bank).
+    assert _command(kernel, RANGE_CONTROL, 5000.0, off_reference_drag=2.0)[0] < _command(kernel, RANGE_CONTROL, 5000.0)[0]
     # Heading alignment banks toward the target (right, positive) in proportion to the error.
-    assert bank[2] == pytest.approx(math.radians(2.0) * mission.guidance.heading_alignment_gain)
-    assert bank[3] == 0.0  # SUFR: lift up
+    assert _command(kernel, HEADING_ALIGNMENT, 900.0, heading_error=math.radians(2.0))[0] == pytest.approx(
+        math.radians(2.0) * mission.guidance.heading_alignment_gain
+    )
+    assert _command(kernel, SUFR, 500.0)[0] == 0.0  # SUFR: lift up
     # Target 20 km to the left, beyond the deadband: reverse to a left (negative) bank.
-    assert sign[4] == -1.0 and bank[4] < 0
+    bank, sign = _command(kernel, RANGE_CONTROL, 5000.0, crossrange=-20_000.0)
+    assert sign == -1.0 and bank < 0
     # Update of the phase at 0.2 g and at the heading-alignment speed.
-    new = g.update_mode(np.array([PREBANK, PREBANK, RANGE_CONTROL]), speed_m_s=np.array([5400.0, 5400.0, 1000.0]), drag_m_s2=np.array([1.0, 2.0, 5.0]))
-    assert new.tolist() == [PREBANK, RANGE_CONTROL, HEADING_ALIGNMENT]
+    params, _ref = kernel
+    assert next_entry_mode(PREBANK, 5400.0, 1.0, params) == PREBANK
+    assert next_entry_mode(PREBANK, 5400.0, 2.0, params) == RANGE_CONTROL
+    assert next_entry_mode(RANGE_CONTROL, 1000.0, 5.0, params) == HEADING_ALIGNMENT

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edlcam.errors import FlightError
+from edlcam.flight.kernel import HEADING_ALIGNMENT, PREBANK, RANGE_CONTROL, SUFR
 from edlcam.flight.vehicle import Vehicle
 from edlcam.mars.atmosphere import Atmosphere
 
@@ -38,11 +39,10 @@ __all__ = [
     "RANGE_CONTROL",
     "HEADING_ALIGNMENT",
     "SUFR",
-    "deadband_m",
 ]
 
-# Entry guidance sub-phases (integers so that a batch carries them in one array).
-PREBANK, RANGE_CONTROL, HEADING_ALIGNMENT, SUFR = 0, 1, 2, 3
+# Entry guidance sub-phases: PREBANK, RANGE_CONTROL, HEADING_ALIGNMENT, SUFR (the kernel's codes,
+# also the trajectory's entry_mode column).
 
 
 @dataclass(frozen=True)
@@ -201,16 +201,10 @@ def build_reference(mission, *, dt_s: float = 0.25) -> ReferenceTrajectory:
     )
 
 
-def deadband_m(speed_m_s, *, low_m: float, high_m: float, reference_speed_m_s: float):
-    """Crossrange deadband [m], quadratic in velocity (Mendeck & Craig 2011): ``low`` at V = 0,
-    ``high`` at the reference speed."""
-    v = np.asarray(speed_m_s, float)
-    return low_m + (high_m - low_m) * (v / reference_speed_m_s) ** 2
-
-
 @dataclass(frozen=True)
 class EntryGuidance:
-    """ETPC bank command for a batch of vehicles; see the module docstring."""
+    """The ETPC's reference and gains from the mission; the flight kernel flies the law with
+    them (:func:`edlcam.flight.kernel.etpc_bank_command`, :func:`~edlcam.flight.kernel.next_entry_mode`)."""
 
     reference: ReferenceTrajectory
     prebank_rad: float
@@ -240,52 +234,3 @@ class EntryGuidance:
             deadband_reference_speed_m_s=g.deadband_reference_speed_m_s,
             sufr_bank_rad=math.radians(g.sufr_bank_deg),
         )
-
-    def update_mode(self, mode, *, speed_m_s, drag_m_s2):
-        """Advance the sub-phase: pre-bank → range control (0.2 g) → heading alignment (V)."""
-        mode = np.where((mode == PREBANK) & (drag_m_s2 >= self.range_control_drag_m_s2), RANGE_CONTROL, mode)
-        mode = np.where((mode == RANGE_CONTROL) & (speed_m_s < self.heading_alignment_speed_m_s), HEADING_ALIGNMENT, mode)
-        return mode
-
-    def bank_command(
-        self,
-        mode,
-        bank_sign,
-        *,
-        speed_m_s,
-        drag_m_s2,
-        hdot_m_s,
-        range_to_go_m,
-        crossrange_m,
-        heading_error_rad,
-        lod,
-    ):
-        """Commanded bank [rad, signed: + lifts to the right] and the updated reversal sign.
-
-        All inputs are arrays over the batch: ``range_to_go_m`` to the end of the reference
-        (deploy point), ``crossrange_m`` positive when the target lies to the right, the
-        heading error positive when the target's bearing is to the right, ``lod`` the vehicle's
-        current total L/D.
-        """
-        r_ref, d_ref, hdot_ref, lod_ref, f1, f2, f3 = self.reference.at(speed_m_s)
-        r_pred = r_ref + f1 * (drag_m_s2 - d_ref) + f2 * (hdot_m_s - hdot_ref)
-        f3_safe = np.where(np.abs(f3) > 1.0, f3, np.copysign(1.0, f3 + 1e-300))
-        lod_cmd = lod_ref + self.overcontrol_gain * (range_to_go_m - r_pred) / f3_safe
-        ratio = np.clip(lod_cmd / np.maximum(lod, 1e-6), -1.0, 1.0)
-        bank_mag = np.arccos(ratio)
-
-        # Reversals: leave the deadband on the wrong side → bank toward the target.
-        db = deadband_m(
-            speed_m_s, low_m=self.deadband_low_m, high_m=self.deadband_high_m, reference_speed_m_s=self.deadband_reference_speed_m_s
-        )
-        sign = np.where(crossrange_m > db, 1.0, np.where(crossrange_m < -db, -1.0, bank_sign))
-
-        heading_bank = np.clip(
-            self.heading_alignment_gain * heading_error_rad, -self.heading_alignment_max_bank_rad, self.heading_alignment_max_bank_rad
-        )
-        bank = np.select(
-            [mode == PREBANK, mode == RANGE_CONTROL, mode == HEADING_ALIGNMENT],
-            [sign * self.prebank_rad, sign * bank_mag, heading_bank],
-            default=np.full_like(bank_mag, self.sufr_bank_rad),
-        )
-        return bank, sign

@@ -35,18 +35,16 @@ def montecarlo_command(
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
-        TextColumn("{task.fields[flying]}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("montecarlo", total=max(total, 1), rate="", flying="")
+        task = bar.add_task("montecarlo", total=max(total, 1), rate="")
         start = bar.get_time()
 
-        def progress(done, _total, t_s):
+        def progress(done, _total):
             elapsed = max(bar.get_time() - start, 1e-9)
-            flying = f"flying: E+{t_s:.0f} s" if t_s is not None else ""
-            bar.update(task, completed=done, rate=f"{done / elapsed:.1f} cases/s", flying=flying)
+            bar.update(task, completed=done, rate=f"{done / elapsed:.1f} cases/s")
 
         outputs = run_montecarlo(m, out, n=n, scheduler=scheduler, workers=workers, progress=progress)
     s = outputs.summary_data

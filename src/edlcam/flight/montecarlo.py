@@ -54,7 +54,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STATUSES = ("landed", "hard_landing", "fuel_out", "deploy_out_of_box", "skip_out", "crash", "timeout", "error")
-PROGRESS_TOPIC = "edlcam-montecarlo"  # Dask event topic on which workers report simulated time
+PROGRESS_TOPIC = "edlcam-montecarlo"  # Dask event topic on which workers report the cases flown
 _EVENT_FIELDS = (
     "t_s", "altitude_m", "height_agl_m", "speed_m_s", "mach", "dynamic_pressure_pa", "lat_deg", "lon_deg",
     "east_m", "north_m", "up_m", "ve_m_s", "vn_m_s", "vu_m_s", "mass_kg",
@@ -160,11 +160,11 @@ def _context(mission):
     return _CONTEXT[key]
 
 
-def _report(batch: int, t_s: float) -> None:
+def _report(batch: int, done: int) -> None:
     try:
         from distributed import get_worker
 
-        get_worker().log_event(PROGRESS_TOPIC, {"batch": batch, "t_s": t_s})
+        get_worker().log_event(PROGRESS_TOPIC, {"batch": batch, "done": done})
     except (ImportError, ValueError):  # not on a Dask worker: nobody listens
         pass
 
@@ -229,12 +229,9 @@ def fly_batch(mission, case_indices, cases: CaseInputs, cg_m, *, batch: int = 0)
     from edlcam.flight.sequencer import fly
 
     terrain, reference = _context(mission)
-    next_t = [0.0]
 
-    def progress(t_s, _done):
-        if t_s >= next_t[0]:
-            next_t[0] = t_s + 10.0
-            _report(batch, t_s)
+    def progress(_t_s, done):
+        _report(batch, done)
 
     try:
         result = fly(mission, cases=cases, terrain=terrain, reference=reference, progress=progress)
@@ -330,7 +327,7 @@ def _connect(scheduler: str | None, workers: int | None):
                 "tcp://HOST:PORT, or leave --scheduler out to run on this machine"
             ) from None
     n = workers or os.cpu_count() or 1
-    # Processes with one thread each: the batch integrator is numpy-bound and holds the GIL.
+    # Processes with one thread each: the flight kernel holds the GIL.
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
@@ -349,8 +346,8 @@ def run_montecarlo(
     """Fly ``n`` cases (default ``[montecarlo] cases``; case 0 nominal) and write the outputs.
 
     ``workers`` = 0 flies every batch in this process (no Dask); otherwise a LocalCluster of
-    ``workers`` processes, or the cluster at ``scheduler``. ``progress(done_cases, total,
-    t_s)`` is called as batches finish and as workers report simulated time ``t_s``.
+    ``workers`` processes, or the cluster at ``scheduler``. ``progress(done_cases, total)`` is
+    called as batches finish and as workers report the cases flown in the batches they fly.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -374,22 +371,24 @@ def run_montecarlo(
     drawn = [draw_cases(mission, idx) for idx in batches]
     parts: dict[int, dict] = {}
     done = 0
-    report = progress or (lambda done, total, t_s: None)
+    report = progress or (lambda done, total: None)
     if workers == 0 and not scheduler:
         for b, (idx, (cases, cg)) in enumerate(zip(batches, drawn)):
             parts[b] = fly_batch(mission, idx, cases, cg, batch=b)
             done += len(idx)
-            report(done, n, None)
+            report(done, n)
     else:
         from distributed import as_completed
 
         client, cluster = _connect(scheduler, workers)
-        flying: dict[int, float] = {}
+        flying: dict[int, int] = {}  # batch → its cases flown so far
 
         def on_event(event):
             _, msg = event
-            flying[msg["batch"]] = msg["t_s"]
-            report(done, n, min(flying.values()))
+            if msg["batch"] in parts:  # a late report of a batch already in
+                return
+            flying[msg["batch"]] = msg["done"]
+            report(done + sum(flying.values()), n)
 
         try:
             client.subscribe_topic(PROGRESS_TOPIC, on_event)
@@ -402,7 +401,7 @@ def run_montecarlo(
                 parts[b] = fut.result()
                 flying.pop(b, None)
                 done += len(batches[b])
-                report(done, n, min(flying.values()) if flying else None)
+                report(done + sum(flying.values()), n)
         finally:
             client.unsubscribe_topic(PROGRESS_TOPIC)
             client.close()

@@ -1,8 +1,12 @@
 """The EDL sequencer: flies a batch of trajectories from entry interface to touchdown.
 
-Every trajectory of the batch steps together (fixed-step RK4, ``[simulation] step_s``); each
-carries its own phase, so one code path flies the nominal case or thousands of dispersed ones.
-Controls are held over a step (zero-order hold, as a flight computer's guidance cycle does).
+:func:`fly` hands the cases to the compiled flight kernel (:mod:`edlcam.flight.kernel`), which
+flies each on its own with fixed RK4 steps (``[simulation]``: the guidance cycle in entry, the
+control cycle in powered flight, coarser under the open canopy, finer through inflation and
+wherever an event is near), so one code path flies the nominal case or thousands of dispersed
+ones and a case's result never depends on the others. Thrust is held over a step (zero-order
+hold, as a flight computer's control cycle does); the bank angle moves through it as its
+rate- and acceleration-limited actuator drives it.
 
 Phases and what ends them::
 
@@ -11,7 +15,7 @@ Phases and what ends them::
     PARACHUTE   disk-gap-band inflating over ≈0.45 s; heat shield off after the delay (Mach < max)
                 → height above ground ≤ planned height (radar): backshell separation
     FREEFALL    descent stage and rover fall clear of the backshell, engines warming
-    APPROACH    E-guidance to a point above the target (module :mod:`edlcam.flight.powered`)
+    APPROACH    E-guidance to a point above the target (the law: :mod:`edlcam.flight.powered`)
     CONSTANT_V  constant-velocity descent
     DECEL       constant deceleration to the sky-crane speed
     SKYCRANE    rover lowered on the bridles while descending at constant speed
@@ -27,32 +31,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from edlcam.flight import guidance as G
+from edlcam.flight import kernel as K
+from edlcam.flight.dynamics import Planet
 from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
-from edlcam.flight.dynamics import Planet, inertial_accelerations, rk4_step, unit
-from edlcam.flight.powered import (
-    bridle_length_m,
-    bridle_rate_m_s,
-    choose_time_to_go,
-    e_guidance_acceleration,
-    track_velocity,
-)
+from edlcam.flight.kernel import APPROACH, CONSTANT_V, DECEL, ENTRY, FAILED, FREEFALL, LANDED, PARACHUTE, SKYCRANE
 from edlcam.flight.vehicle import Vehicle
 from edlcam.mars.atmosphere import Atmosphere
-from edlcam.mars.frames import (
-    Ellipsoid,
-    bearing_rad,
-    cartesian_to_geodetic,
-    destination_point,
-    enu_basis,
-    geodetic_to_cartesian,
-    great_circle_range_m,
-)
+from edlcam.mars.frames import Ellipsoid, enu_basis, geodetic_to_cartesian
+from edlcam.mars.terrain_kernel import max_altitude_bound_m
 
 __all__ = [
     "CaseInputs",
-    "ForceModel",
     "FlightResult",
     "fly",
+    "kernel_inputs",
     "PHASE_NAMES",
     "EVENT_NAMES",
     "MINOR_EVENT_NAMES",
@@ -67,7 +59,6 @@ __all__ = [
     "FAILED",
 ]
 
-ENTRY, PARACHUTE, FREEFALL, APPROACH, CONSTANT_V, DECEL, SKYCRANE, LANDED, FAILED = range(9)
 PHASE_NAMES = {
     ENTRY: "entry",
     PARACHUTE: "parachute",
@@ -79,87 +70,7 @@ PHASE_NAMES = {
     LANDED: "landed",
     FAILED: "failed",
 }
-
-
-EARTH_G = 9.80665  # m/s², standard gravity, for sensed deceleration in Earth g
-SUTTON_GRAVES_MARS = 1.9027e-4  # kg^0.5/m, Sutton & Graves (1971) constant for Mars CO2/N2 (SI)
-RADAR_ACQUISITION_HEIGHT_M = 6000.0  # est.: M2020 radar locks on ≈ E+290, a few km above ground
-_EVENT_FIELDS = (
-    "t_s",
-    "altitude_m",
-    "height_agl_m",
-    "speed_m_s",
-    "mach",
-    "dynamic_pressure_pa",
-    "lat_deg",
-    "lon_deg",
-    "east_m",
-    "north_m",
-    "up_m",
-    "ve_m_s",
-    "vn_m_s",
-    "vu_m_s",
-    "mass_kg",
-)
-
-
-@dataclass(frozen=True)
-class ForceModel:
-    """The forces on the flying stack, for a batch: aerodynamics of each configuration (capsule
-    with trim lift, capsule or backshell under the inflating canopy, descent stage), thrust, and
-    gravity with the rotating-frame terms. ``ctx`` carries the controls held over a step:
-    ``phase``, ``t_deploy``, ``heatshield_on``, ``bank``, ``lift_on``, ``thrust_acc`` (N,3)."""
-
-    vehicle: Vehicle
-    atmosphere: Atmosphere
-    planet: Planet
-    ellipsoid: Ellipsoid
-    wind_m_s: np.ndarray  # (N,3) planet-fixed
-    drag_scale: np.ndarray
-    lift_to_drag_scale: np.ndarray
-    chute_drag_scale: np.ndarray
-
-    def aero_thrust(self, t, r, v, m, ctx):
-        """Non-gravitational acceleration (aero + thrust) [m/s²], mass rate [kg/s], and the
-        atmosphere, Mach, dynamic pressure and air speed at ``r``."""
-        veh = self.vehicle
-        lat, lon, alt = cartesian_to_geodetic(r, ellipsoid=self.ellipsoid)
-        st = self.atmosphere.state(alt)
-        v_air = v - self.wind_m_s
-        speed = np.linalg.norm(v_air, axis=-1)
-        vhat = v_air / np.maximum(speed, 1e-9)[:, None]
-        mach = speed / st.speed_of_sound_m_s
-        q = 0.5 * st.density_kg_m3 * speed * speed
-        cd_a = np.where(
-            ctx["heatshield_on"], veh.capsule_cd(mach) * veh.reference_area_m2, veh.backshell_cd * veh.reference_area_m2
-        ) * self.drag_scale
-        in_entry = ctx["phase"] == ENTRY
-        in_chute = ctx["phase"] == PARACHUTE
-        powered = (ctx["phase"] >= FREEFALL) & (ctx["phase"] <= SKYCRANE)
-        chute_cda = (
-            veh.chute_cd(mach) * veh.chute_area_m2 * self.chute_drag_scale * veh.chute_inflated_fraction(t - ctx["t_deploy"])
-        )
-        cda = np.where(in_entry, cd_a, np.where(in_chute, cd_a + np.nan_to_num(chute_cda), veh.descent_stage_cda_m2))
-        drag = (q * cda / m)[:, None] * (-vhat)
-        # Lift: the "lift-up" direction (radial, normal to v) rotated about v by the bank angle.
-        radial = unit(r)
-        up_perp = unit(radial - np.sum(radial * vhat, axis=-1, keepdims=True) * vhat)
-        right = np.cross(vhat, up_perp)
-        lift_dir = np.cos(ctx["bank"])[:, None] * up_perp + np.sin(ctx["bank"])[:, None] * right
-        lod = veh.capsule_lod(mach) * self.lift_to_drag_scale * ctx["lift_on"]
-        lift = np.where(in_entry[:, None], (q * cda / m * lod)[:, None] * lift_dir, 0.0)
-        thrust = np.where(powered[:, None], ctx["thrust_acc"], 0.0)
-        mdot = -np.linalg.norm(thrust, axis=-1) * m / veh.exhaust_speed_m_s
-        frozen = ctx["phase"] >= LANDED
-        acc = np.where(frozen[:, None], 0.0, drag + lift + thrust)
-        return acc, np.where(frozen, 0.0, mdot), st, mach, q, speed
-
-    def derivative(self, t, r, v, m, ctx):
-        """(ṙ, v̇, ṁ) of the equations of motion (:mod:`edlcam.flight.dynamics`)."""
-        acc, mdot, *_ = self.aero_thrust(t, r, v, m, ctx)
-        a = inertial_accelerations(r, v, self.planet) + acc
-        frozen = (ctx["phase"] >= LANDED)[:, None]
-        return np.where(frozen, 0.0, v), np.where(frozen, 0.0, a), mdot
+_EVENT_FIELDS = K.EVENT_FIELDS
 
 
 @dataclass(frozen=True)
@@ -233,27 +144,70 @@ class FlightResult:
     record: dict[str, np.ndarray] | None = None  # column → (T, N) when recorded
 
 
-def _wrap_pi(x):
-    return (x + np.pi) % (2.0 * np.pi) - np.pi
-
-
-def _rows_times(a, matrix):
-    """``a @ matrix`` for a batch of row vectors ``a`` (N,3), one row at a time.
-
-    A plain (N,3) @ (3,3) goes to BLAS, whose kernels round differently for one row and for many
-    (FMA and blocking depend on N), so a trajectory's result would depend on the batch it flies
-    in. The stacked form (N,1,3) @ (3,3) multiplies each row on its own, bit-identical to the
-    one-row product whatever N is (checked in tests/flight/test_montecarlo_run.py).
-    """
-    return (a[:, None, :] @ matrix)[:, 0, :]
+def kernel_inputs(mission, terrain, reference=None):
+    """What :mod:`edlcam.flight.kernel` needs from the mission: the parameters, the vehicle's
+    aerodynamic tables, the entry guidance's reference table and the terrain's tables."""
+    planet = Planet.from_mission(mission)
+    ell = Ellipsoid(planet.equatorial_radius_m, planet.polar_radius_m)
+    veh = Vehicle.from_mission(mission)
+    guid = G.EntryGuidance.from_mission(mission, reference)
+    atm = Atmosphere.from_mission(mission)
+    pc, pd, gc, sim = mission.parachute, mission.powered_descent, mission.guidance, mission.simulation
+    tgt_lat, tgt_lon = mission.target.latitude_deg, mission.target.longitude_deg
+    basis = enu_basis(tgt_lat, tgt_lon)  # rows: east, north, up
+    origin = geodetic_to_cartesian(tgt_lat, tgt_lon, 0.0, ellipsoid=ell)
+    t_tail = float(atm.temperature_k(atm.tail_altitude_m))
+    params = K.KernelParams(
+        gm=planet.gm_m3_s2, radius_eq=planet.equatorial_radius_m, j2=planet.j2, omega=planet.rotation_rate_rad_s,
+        ell_a=ell.a, ell_b=ell.b, ell_e2=ell.e2, ell_ep2=ell.ep2, g_surface=mission.planet.surface_gravity_m_s2,
+        atm_p0=atm.surface_pressure_pa, atm_r=atm.gas_constant_j_kg_k, atm_gamma=atm.gamma, atm_tail_m=atm.tail_altitude_m,
+        atm_t_tail_k=t_tail, atm_r_tail_m=atm.planet_radius_m + atm.tail_altitude_m, atm_planet_radius_m=atm.planet_radius_m,
+        atm_tail_k=atm.gm_m3_s2 / (atm.gas_constant_j_kg_k * t_tail), atm_split_m=atm.density_split_altitude_m,
+        entry_mass=veh.entry_mass_kg, balance_mass=veh.balance_mass_kg, heatshield_mass=veh.heatshield_mass_kg,
+        backshell_mass=veh.backshell_mass_kg, propellant_mass=veh.propellant_mass_kg, ref_area=veh.reference_area_m2,
+        backshell_cd=veh.backshell_cd, ds_cda=veh.descent_stage_cda_m2, chute_area=veh.chute_area_m2,
+        chute_inflation_s=veh.chute_inflation_s, max_thrust=veh.max_thrust_n, exhaust_speed=veh.exhaust_speed_m_s,
+        min_throttle=veh.min_throttle, nose_radius=veh.nose_radius_m,
+        prebank=guid.prebank_rad, rc_drag=guid.range_control_drag_m_s2, overcontrol=guid.overcontrol_gain,
+        ha_speed=guid.heading_alignment_speed_m_s, ha_gain=guid.heading_alignment_gain,
+        ha_max_bank=guid.heading_alignment_max_bank_rad, db_low=guid.deadband_low_m, db_high=guid.deadband_high_m,
+        db_speed=guid.deadband_reference_speed_m_s, sufr_bank=guid.sufr_bank_rad,
+        bank_rate_lim=math.radians(gc.bank_rate_limit_deg_s), bank_acc_lim=math.radians(gc.bank_acceleration_limit_deg_s2),
+        sufr_lead_s=gc.sufr_lead_s, sufr_max_s=gc.sufr_max_duration_s,
+        deploy_range=pc.deploy_range_to_target_km * 1e3, mach_min=pc.deploy_mach_min, mach_max=pc.deploy_mach_max,
+        q_min=pc.deploy_dynamic_pressure_min_pa, q_max=pc.deploy_dynamic_pressure_max_pa,
+        hs_delay_s=pc.heatshield_separation_delay_s, hs_mach_max=pc.heatshield_separation_mach_max,
+        bs_height=pd.backshell_separation_height_m, free_fall_s=pd.free_fall_s, cv_speed=pd.constant_velocity_m_s,
+        max_divert=pd.max_divert_m, app_end_height=pd.approach_end_height_m, app_thrust_frac=pd.approach_max_thrust_fraction,
+        app_duration_s=pd.approach_duration_s, dec_height=pd.deceleration_start_height_m, sky_height=pd.skycrane_height_m,
+        sky_speed=pd.skycrane_speed_m_s, bridle_length=pd.bridle_length_m, bridle_payout_s=pd.bridle_payout_s,
+        tgt_lat_deg=tgt_lat, tgt_lon_deg=tgt_lon,
+        e_x=basis[0, 0], e_y=basis[0, 1], e_z=basis[0, 2], n_x=basis[1, 0], n_y=basis[1, 1], n_z=basis[1, 2],
+        u_x=basis[2, 0], u_y=basis[2, 1], u_z=basis[2, 2], o_x=origin[0], o_y=origin[1], o_z=origin[2],
+        target_up=float(terrain.surface_up_m(0.0, 0.0)), ground_max_m=max_altitude_bound_m(terrain.kernel_tables()),
+        dt_fine=sim.step_s, dt_entry=sim.entry_step_s, dt_chute=sim.parachute_step_s, dt_powered=sim.powered_step_s,
+        chute_fine_s=sim.parachute_fine_s,
+        max_duration_s=sim.max_duration_s, max_iterations=float(int(math.ceil(sim.max_duration_s / sim.step_s)) + 10),
+    )  # fmt: skip
+    params = K.KernelParams(*(float(x) for x in params))
+    aero = (
+        np.ascontiguousarray(veh.aero_mach, float), np.ascontiguousarray(veh.aero_cd, float),
+        np.ascontiguousarray(veh.aero_lod, float), np.ascontiguousarray(veh.chute_mach, float),
+        np.ascontiguousarray(veh.chute_cd_table, float),
+    )  # fmt: skip
+    r = guid.reference
+    ref = np.ascontiguousarray(
+        np.stack([r.speed_m_s, r.range_to_go_m, r.drag_m_s2, r.hdot_m_s, r.lod_vertical, r.f1, r.f2, r.f3]), dtype=float
+    )
+    return params, aero, ref, terrain.kernel_tables()
 
 
 def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=None, record: bool = False, progress=None) -> FlightResult:
     """Fly every case of ``cases`` (default: the nominal mission, N = 1) to touchdown.
 
     ``terrain`` is an :class:`edlcam.mars.terrain.Terrain` (built from the mission when None);
-    ``record`` keeps every output step (for ``edlcam simulate``; not for large batches);
-    ``progress`` is called as ``progress(t_s, n_done)`` every simulated second.
+    ``record`` keeps every step (for ``edlcam simulate``; N must be 1); ``progress`` is called as
+    ``progress(t_s, n_done)`` after each case with the simulated time it ended at.
     """
     if cases is None:
         cases = CaseInputs.nominal(mission)
@@ -262,386 +216,49 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
 
         terrain = Terrain.from_mission(mission)
     n = cases.n
-    planet = Planet.from_mission(mission)
-    ell = Ellipsoid(planet.equatorial_radius_m, planet.polar_radius_m)
-    veh = Vehicle.from_mission(mission)
-    guid = G.EntryGuidance.from_mission(mission, reference)
-    pc, pd, gc, sim = mission.parachute, mission.powered_descent, mission.guidance, mission.simulation
-    atm = Atmosphere.from_mission(
-        mission, density_scale_low=cases.density_scale_low, density_scale_high=cases.density_scale_high
-    )
-    # Integration step per trajectory, by phase: the guidance cycle in entry, fine steps through
-    # canopy inflation and powered flight (controls at 20 Hz), coarser under the open canopy.
-    fine_dt, entry_dt, chute_dt = sim.step_s, sim.entry_step_s, sim.parachute_step_s
+    if record and n != 1:
+        raise ValueError(f"fly(record=True) records one trajectory, not {n}")
+    params, aero, ref, tables = kernel_inputs(mission, terrain, reference)
+    inputs = np.ascontiguousarray(np.stack([np.asarray(getattr(cases, f), float) for f in K.CASE_FIELDS], axis=1))
+    events = np.full((n, K.N_EVENTS, K.N_EVENT_FIELDS), np.nan)
+    summary = np.zeros((n, len(K.SUMMARY_FIELDS)))
+    rec_cols = None
+    if record:
+        buf = np.zeros((int(params.max_iterations), len(K.RECORD_COLUMNS)))
+        rows = K.fly_recorded(inputs[0], params, aero, ref, tables, events[0], summary[0], buf)
+        rec_cols = {name: buf[:rows, j : j + 1].copy() for j, name in enumerate(K.RECORD_COLUMNS)}
+        if progress is not None:
+            progress(float(summary[0, K.S_T_END]), 1)
+    elif progress is None:
+        K.fly_cases(inputs, params, aero, ref, tables, events, summary)
+    else:
+        chunk = 64  # report between chunks: the kernel runs without the interpreter
+        for a in range(0, n, chunk):
+            b = min(a + chunk, n)
+            K.fly_cases(inputs[a:b], params, aero, ref, tables, events[a:b], summary[a:b])
+            progress(float(summary[a:b, K.S_T_END].max()), b)
+    return _result(mission, params, events, summary, rec_cols)
 
-    # Target frame.
-    tgt_lat, tgt_lon = mission.target.latitude_deg, mission.target.longitude_deg
-    basis = enu_basis(tgt_lat, tgt_lon)  # rows: east, north, up
-    origin = geodetic_to_cartesian(tgt_lat, tgt_lon, 0.0, ellipsoid=ell)
-    target_alt = float(terrain.target_altitude_m)
-    target_up = float(terrain.surface_up_m(0.0, 0.0))
 
-    # Initial state.
-    r = geodetic_to_cartesian(cases.entry_lat_deg, cases.entry_lon_deg, cases.entry_altitude_m, ellipsoid=ell)
-    loc = enu_basis(cases.entry_lat_deg, cases.entry_lon_deg)
-    fpa = np.radians(cases.entry_fpa_deg)
-    hdg = np.radians(cases.entry_heading_deg)
-    v_loc = np.stack([np.cos(fpa) * np.sin(hdg), np.cos(fpa) * np.cos(hdg), np.sin(fpa)], axis=-1)
-    v = cases.entry_speed_m_s[:, None] * np.einsum("nij,ni->nj", loc, v_loc)
-    m = veh.entry_mass_kg + cases.entry_mass_offset_kg
-    wind_enu = np.stack([cases.wind_east_m_s, cases.wind_north_m_s, np.zeros(n)], axis=-1)
-    wind = _rows_times(wind_enu, basis)  # to planet-fixed (constant-direction approximation near the target)
-    nav_err = np.stack([cases.nav_error_east_m, cases.nav_error_north_m, cases.nav_error_up_m], axis=-1)
-
-    phase = np.full(n, ENTRY)
-    mode = np.full(n, G.PREBANK)
-    bank = np.zeros(n)
-    bank_rate = np.zeros(n)
-    bank_sign = np.ones(n)
-    lift_on = np.ones(n)
-    heatshield_on = np.ones(n, dtype=bool)
-    t_phase = np.zeros(n)  # time the current phase began
-    t_deploy = np.full(n, np.nan)
-    t_sufr = np.full(n, np.nan)
-    t_sky = np.full(n, np.nan)
-    t_go = np.full(n, np.nan)
-    aim = np.zeros((n, 2))  # landing point chosen at powered-descent start (target ENU, m)
-    aim_up = np.full(n, target_up)
-    thrust_acc_enu = np.zeros((n, 3))
-    propellant = np.full(n, veh.propellant_mass_kg)
-    status = np.array([""] * n, dtype=object)
+def _result(mission, params, events_arr, summary, record) -> FlightResult:
+    """The kernel's arrays as a :class:`FlightResult`, with each failure's status and reason."""
+    n = summary.shape[0]
+    names = EVENT_NAMES + MINOR_EVENT_NAMES
+    events = {name: {f: events_arr[:, k, j].copy() for j, f in enumerate(_EVENT_FIELDS)} for k, name in enumerate(names)}
+    status = np.array([K.STATUS_CODES[int(c)] for c in summary[:, K.S_STATUS]], dtype=object)
     reason = [""] * n
-    deploy_in_box = np.ones(n, dtype=bool)
-    peak_heat = np.full(n, -1.0)
-    peak_decel = np.full(n, -1.0)
-
-    events = {name: {f: np.full(n, np.nan) for f in _EVENT_FIELDS} for name in EVENT_NAMES + MINOR_EVENT_NAMES}
-    rec: dict[str, list] | None = {} if record else None
-    td_vs = np.full(n, np.nan)
-    td_hs = np.full(n, np.nan)
-
-    rate_lim = math.radians(gc.bank_rate_limit_deg_s)
-    acc_lim = math.radians(gc.bank_acceleration_limit_deg_s2)
-    deploy_range = pc.deploy_range_to_target_km * 1e3
-    g_surface = mission.planet.surface_gravity_m_s2
-    max_thrust = veh.max_thrust_n * cases.thrust_scale
-    min_thrust = veh.min_throttle * max_thrust
-
-    def nav(r, v):
-        lat, lon, alt = cartesian_to_geodetic(r, ellipsoid=ell)
-        p = _rows_times(r - origin, basis.T)
-        ve = _rows_times(v, basis.T)
-        return lat, lon, alt, p, ve
-
-    model = ForceModel(
-        vehicle=veh, atmosphere=atm, planet=planet, ellipsoid=ell, wind_m_s=wind,
-        drag_scale=cases.drag_scale, lift_to_drag_scale=cases.lift_to_drag_scale, chute_drag_scale=cases.chute_drag_scale,
-    )
-    forces = model.aero_thrust
-
-    def deriv(t, r, v, m, ctx):
-        return model.derivative(t, r, v, m, ctx)
-
-    def mark(name, mask, t, q_now):
-        ev = events[name]
-        new = mask & np.isnan(ev["t_s"])
-        if not new.any():
-            return new
-        vals = dict(
-            t_s=t,
-            altitude_m=alt,
-            height_agl_m=hagl,
-            speed_m_s=speed,
-            mach=mach,
-            dynamic_pressure_pa=q_now,
-            lat_deg=lat,
-            lon_deg=lon,
-            east_m=p[:, 0],
-            north_m=p[:, 1],
-            up_m=p[:, 2],
-            ve_m_s=ve[:, 0],
-            vn_m_s=ve[:, 1],
-            vu_m_s=ve[:, 2],
-            mass_kg=m,
-        )
-        for f in _EVENT_FIELDS:
-            ev[f][new] = vals[f][new]
-        return new
-
-    def step_for(phase, t, t_deploy):
-        chute_fine = (phase == PARACHUTE) & ~(t - t_deploy > sim.parachute_fine_s)
-        return np.where(phase == ENTRY, entry_dt, np.where((phase == PARACHUTE) & ~chute_fine, chute_dt, fine_dt))
-
-    t = np.zeros(n)
-    next_report = 1.0
-    max_iterations = int(math.ceil(sim.max_duration_s / fine_dt)) + 10
-    for _iteration in range(max_iterations):
-        dt = step_for(phase, t, t_deploy)
-        lat, lon, alt, p, ve = nav(r, v)
-        ground = terrain.altitude_m(p[:, 0], p[:, 1])
-        hagl = alt - ground
-        st = atm.state(alt)
-        v_air = v - wind
-        speed = np.linalg.norm(v, axis=-1)
-        air_speed = np.linalg.norm(v_air, axis=-1)
-        mach = air_speed / st.speed_of_sound_m_s
-        q = 0.5 * st.density_kg_m3 * air_speed**2
-        active = phase < LANDED
-
-        # Sensed acceleration and heating (for events and guidance).
-        ctx = dict(phase=phase, t_deploy=t_deploy, heatshield_on=heatshield_on, bank=bank, lift_on=lift_on, thrust_acc=_rows_times(thrust_acc_enu, basis))
-        acc_sensed, _, _, _, _, _ = forces(t, r, v, m, ctx)
-        decel = np.linalg.norm(acc_sensed, axis=-1)
-        heat = SUTTON_GRAVES_MARS * np.sqrt(st.density_kg_m3 / veh.nose_radius_m) * air_speed**3
-        if _iteration == 0:
-            mark("entry_interface", t == 0.0, t, q)
-        in_entry = phase == ENTRY
-        better = in_entry & (heat > peak_heat)
-        peak_heat = np.where(better, heat, peak_heat)
-        if better.any():
-            events["peak_heating"]["t_s"][better] = np.nan
-            mark("peak_heating", better, t, q)
-        better = (phase <= PARACHUTE) & (decel > peak_decel) & (np.isnan(t_deploy))
-        peak_decel = np.where(better, decel, peak_decel)
-        if better.any():
-            events["peak_deceleration"]["t_s"][better] = np.nan
-            mark("peak_deceleration", better, t, q)
-
-        # ---------- failures ----------
-        skip = in_entry & (alt > cases.entry_altitude_m + 1000.0) & (t > 20.0)
-        crash = (phase <= PARACHUTE) & (hagl <= 0.0)
-        for mask, kind, what in ((skip, "skip_out", "skipped out of the atmosphere"), (crash, "crash", "hit the ground before backshell separation")):
-            for i in np.flatnonzero(mask & active):
-                status[i] = kind
-                reason[i] = f"{what} at E+{t[i]:.1f} s ({alt[i] / 1e3:.1f} km altitude, {speed[i]:.0f} m/s)"
-                phase[i] = FAILED
-        active = phase < LANDED
-
-        # ---------- entry guidance ----------
-        in_entry = phase == ENTRY
-        if in_entry.any():
-            lat_loc, lon_loc = lat, lon
-            rng = great_circle_range_m(lat_loc, lon_loc, tgt_lat, tgt_lon, radius_m=planet.equatorial_radius_m)
-            brg = bearing_rad(lat_loc, lon_loc, tgt_lat, tgt_lon)
-            lb = enu_basis(lat_loc, lon_loc)
-            v_loc = np.einsum("nij,nj->ni", lb, v)
-            heading = np.arctan2(v_loc[:, 0], v_loc[:, 1])
-            herr = _wrap_pi(brg - heading)
-            xr = planet.equatorial_radius_m * np.arcsin(np.sin(rng / planet.equatorial_radius_m) * np.sin(herr))
-            drag_acc = q * veh.capsule_cd(mach) * veh.reference_area_m2 * cases.drag_scale / m
-            new_mode = guid.update_mode(mode, speed_m_s=speed, drag_m_s2=drag_acc)
-            mark("range_control_start", in_entry & (new_mode == G.RANGE_CONTROL) & (mode == G.PREBANK), t, q)
-            mark("heading_alignment_start", in_entry & (new_mode == G.HEADING_ALIGNMENT) & (mode != G.HEADING_ALIGNMENT), t, q)
-            mode = np.where(in_entry, new_mode, mode)
-            # Range Trigger and SUFR (Way et al.; Nelessen et al. 2019): SUFR begins shortly before
-            # the trigger range, deploy when it is reached inside the Mach / q box.
-            start_sufr = in_entry & (mode != G.SUFR) & (rng <= deploy_range + air_speed * gc.sufr_lead_s)
-            start_sufr |= in_entry & (mode != G.SUFR) & (mach < pc.deploy_mach_min + 0.1)
-            if start_sufr.any():
-                mark("sufr_start", start_sufr, t, q)
-                mark("balance_mass_jettison", start_sufr, t, q)
-                mode = np.where(start_sufr, G.SUFR, mode)
-                t_sufr = np.where(start_sufr, t, t_sufr)
-                m = np.where(start_sufr, m - veh.balance_mass_kg, m)
-                lift_on = np.where(start_sufr, 0.0, lift_on)
-            bank_cmd, bank_sign = guid.bank_command(
-                mode,
-                bank_sign,
-                speed_m_s=speed,
-                drag_m_s2=drag_acc,
-                hdot_m_s=v_loc[:, 2],  # local vertical rate, not the target frame's up
-                range_to_go_m=rng - deploy_range,
-                crossrange_m=xr,
-                heading_error_rad=herr,
-                lod=veh.capsule_lod(mach) * cases.lift_to_drag_scale,
-            )
-            # Bank actuator: time-optimal tracking under rate and acceleration limits.
-            err = _wrap_pi(bank_cmd - bank)
-            want = np.sign(err) * np.minimum(rate_lim, np.sqrt(2.0 * acc_lim * np.abs(err)))
-            bank_rate_new = bank_rate + np.clip(want - bank_rate, -acc_lim * dt, acc_lim * dt)
-            bank = np.where(in_entry, _wrap_pi(bank + 0.5 * (bank_rate + bank_rate_new) * dt), bank)
-            bank_rate = np.where(in_entry, bank_rate_new, bank_rate)
-
-            in_box = (mach >= pc.deploy_mach_min) & (mach <= pc.deploy_mach_max) & (q >= pc.deploy_dynamic_pressure_min_pa) & (
-                q <= pc.deploy_dynamic_pressure_max_pa
-            )
-            sufr_done = np.abs(bank - gc.sufr_bank_deg * math.pi / 180.0) < math.radians(5.0)
-            trigger = in_entry & (mode == G.SUFR) & (rng <= deploy_range) & (mach <= pc.deploy_mach_max) & (
-                q <= pc.deploy_dynamic_pressure_max_pa
-            ) & sufr_done
-            late = in_entry & (mode == G.SUFR) & ((t - t_sufr >= gc.sufr_max_duration_s) | (mach < pc.deploy_mach_min))
-            deploy = trigger | late
-            if deploy.any():
-                mark("parachute_deploy", deploy, t, q)
-                mark("mortar_fire", deploy, t, q)
-                deploy_in_box = np.where(deploy, in_box, deploy_in_box)
-                t_deploy = np.where(deploy, t, t_deploy)
-                phase = np.where(deploy, PARACHUTE, phase)
-                t_phase = np.where(deploy, t, t_phase)
-
-        # ---------- parachute ----------
-        in_chute = phase == PARACHUTE
-        if in_chute.any():
-            hs = in_chute & heatshield_on & (t - t_deploy >= pc.heatshield_separation_delay_s) & (mach <= pc.heatshield_separation_mach_max)
-            if hs.any():
-                mark("heatshield_separation", hs, t, q)
-                heatshield_on = np.where(hs, False, heatshield_on)
-                m = np.where(hs, m - veh.heatshield_mass_kg, m)
-            mark("radar_lock", in_chute & ~heatshield_on & (hagl <= RADAR_ACQUISITION_HEIGHT_M), t, q)
-            bs = in_chute & ~heatshield_on & (hagl <= pd.backshell_separation_height_m)
-            if bs.any():
-                mark("backshell_separation", bs, t, q)
-                m = np.where(bs, m - veh.backshell_mass_kg, m)
-                phase = np.where(bs, FREEFALL, phase)
-                t_phase = np.where(bs, t, t_phase)
-
-        # ---------- powered descent ----------
-        powered = (phase >= FREEFALL) & (phase <= SKYCRANE)
-        if powered.any():
-            pn = p + nav_err  # navigated position
-            ground_up = terrain.surface_up_m(p[:, 0], p[:, 1])
-            h_nav = pn[:, 2] - ground_up
-            g_vec = np.array([0.0, 0.0, -g_surface])
-            start = (phase == FREEFALL) & (t - t_phase >= pd.free_fall_s)
-            v_f = np.array([0.0, 0.0, -pd.constant_velocity_m_s])
-            if start.any():
-                mark("powered_descent_start", start, t, q)
-                # Terrain-relative navigation picks the landing point: the target if it lies
-                # within the divert capability of where the vehicle is, else the reachable point
-                # nearest to it (NASA: M2020's LVS could divert up to ≈ 600 m).
-                to_target = -pn[:, :2]
-                dist = np.hypot(to_target[:, 0], to_target[:, 1])
-                shrink = np.minimum(1.0, pd.max_divert_m / np.maximum(dist, 1e-9))
-                aim_new = pn[:, :2] + to_target * shrink[:, None]
-                aim = np.where(start[:, None], aim_new, aim)
-                aim_up[start] = terrain.surface_up_m(aim[start, 0], aim[start, 1])
-            r_f = np.concatenate([aim, (aim_up + pd.approach_end_height_m)[:, None]], axis=1)
-            if start.any():
-                tg = choose_time_to_go(
-                    pn, ve, np.broadcast_to(r_f, pn.shape), np.broadcast_to(v_f, pn.shape),
-                    gravity_m_s2=g_surface,
-                    max_accel_m_s2=pd.approach_max_thrust_fraction * max_thrust / m,
-                    preferred_s=pd.approach_duration_s,
-                )
-                t_go = np.where(start, tg, t_go)
-                phase = np.where(start, APPROACH, phase)
-                t_phase = np.where(start, t, t_phase)
-            done = (phase == APPROACH) & (t_go <= 1.0)
-            if done.any():
-                mark("constant_velocity_start", done, t, q)
-                phase = np.where(done, CONSTANT_V, phase)
-            dec = (phase == CONSTANT_V) & (h_nav <= pd.deceleration_start_height_m)
-            if dec.any():
-                mark("deceleration_start", dec, t, q)
-                phase = np.where(dec, DECEL, phase)
-            sky = (phase == DECEL) & (h_nav <= pd.skycrane_height_m)
-            if sky.any():
-                mark("skycrane_start", sky, t, q)
-                phase = np.where(sky, SKYCRANE, phase)
-                t_sky = np.where(sky, t, t_sky)
-
-            # Commanded acceleration for each powered sub-phase.
-            a_app = e_guidance_acceleration(pn, ve, r_f, v_f, t_go)
-            hold = np.clip(0.25 * (aim - pn[:, :2]), -3.0, 3.0)  # horizontal position hold above the aim point
-            v_cv = np.concatenate([hold, np.full((n, 1), -pd.constant_velocity_m_s)], axis=1)
-            a_dec = (pd.constant_velocity_m_s**2 - pd.skycrane_speed_m_s**2) / (
-                2.0 * (pd.deceleration_start_height_m - pd.skycrane_height_m)
-            )
-            vz_dec = -np.sqrt(pd.skycrane_speed_m_s**2 + 2.0 * a_dec * np.maximum(h_nav - pd.skycrane_height_m, 0.0))
-            v_dec = np.concatenate([hold, vz_dec[:, None]], axis=1)
-            ts = np.nan_to_num(t - t_sky)
-            payout = bridle_rate_m_s(ts, length_m=pd.bridle_length_m, payout_s=pd.bridle_payout_s)
-            hold_sky = np.clip(0.25 * (aim - pn[:, :2]), -0.3, 0.3)
-            v_sky = np.concatenate([hold_sky, (-(pd.skycrane_speed_m_s + payout))[:, None]], axis=1)
-            a_cmd = np.select(
-                [(phase == APPROACH)[:, None], (phase == CONSTANT_V)[:, None], (phase == DECEL)[:, None], (phase == SKYCRANE)[:, None]],
-                [a_app, track_velocity(ve, v_cv), track_velocity(ve, v_dec, a_ff_m_s2=np.array([0, 0, a_dec])), track_velocity(ve, v_sky, gain_per_s=3.0)],
-                default=g_vec,  # free fall: no thrust
-            )
-            thrust = a_cmd - g_vec
-            mag = np.linalg.norm(thrust, axis=-1)
-            lim_hi = max_thrust / m
-            lim_lo = min_thrust / m
-            scale = np.clip(mag, lim_lo, lim_hi) / np.maximum(mag, 1e-9)
-            thrust = thrust * scale[:, None]
-            lit = (phase >= APPROACH) & (phase <= SKYCRANE) & (propellant > 0.0)
-            fuel_out = powered & (phase >= APPROACH) & (propellant <= 0.0) & (status == "")
-            for i in np.flatnonzero(fuel_out):
-                status[i] = "fuel_out"
-                reason[i] = f"propellant exhausted at E+{t[i]:.1f} s, {hagl[i]:.0f} m above ground"
-            thrust_acc_enu = np.where(lit[:, None], thrust, 0.0)
-            t_go = np.where(phase == APPROACH, t_go - dt, t_go)
-
-        # ---------- touchdown ----------
-        down = powered & (hagl <= 0.0)
-        if down.any():
-            mark("touchdown", down, t, q)
-            td_vs = np.where(down, -ve[:, 2], td_vs)
-            td_hs = np.where(down, np.hypot(ve[:, 0], ve[:, 1]), td_hs)
-            phase = np.where(down, LANDED, phase)
-
-        if rec is not None:
-            thr = np.linalg.norm(thrust_acc_enu, axis=-1) * m / np.maximum(max_thrust, 1e-9)
-            for key, val in (
-                ("t_s", t.copy()),
-                ("altitude_m", alt),
-                ("height_agl_m", hagl),
-                ("lat_deg", lat),
-                ("lon_deg", lon),
-                ("east_m", p[:, 0]),
-                ("north_m", p[:, 1]),
-                ("up_m", p[:, 2]),
-                ("ve_m_s", ve[:, 0]),
-                ("vn_m_s", ve[:, 1]),
-                ("vu_m_s", ve[:, 2]),
-                ("speed_m_s", speed),
-                ("mach", mach),
-                ("dynamic_pressure_pa", q),
-                ("density_kg_m3", st.density_kg_m3),
-                ("pressure_pa", st.pressure_pa),
-                ("temperature_k", st.temperature_k),
-                ("decel_g", decel / EARTH_G),
-                ("mass_kg", m),
-                ("bank_deg", np.degrees(bank) * (phase == ENTRY)),
-                ("throttle", np.where((phase >= APPROACH) & (phase <= SKYCRANE), thr, 0.0)),
-                ("range_to_target_m", great_circle_range_m(lat, lon, tgt_lat, tgt_lon, radius_m=planet.equatorial_radius_m)),
-                ("phase_code", phase.copy()),
-                ("entry_mode", mode.copy()),
-                ("thrust_e", thrust_acc_enu[:, 0] * m),
-                ("thrust_n", thrust_acc_enu[:, 1] * m),
-                ("thrust_u", thrust_acc_enu[:, 2] * m),
-                ("wind_e", wind_enu[:, 0]),
-                ("wind_n", wind_enu[:, 1]),
-            ):
-                rec.setdefault(key, []).append(np.array(val, dtype=float))
-
-        flying = phase < LANDED
-        # Each trajectory times out on its own clock, so that a case's outcome never depends on
-        # the slower cases flying beside it in the batch.
-        over = flying & (t >= sim.max_duration_s)
-        for i in np.flatnonzero(over):
-            status[i] = "timeout"
-            reason[i] = f"still flying at E+{t[i]:.0f} s ([simulation] max_duration_s); the landing never happened"
-        phase = np.where(over, FAILED, phase)
-        flying &= ~over
-        if not flying.any():
-            break
-        if progress is not None and t[flying].min() >= next_report:
-            next_report = math.floor(t[flying].min()) + 1.0
-            progress(float(t[flying].min()), int((~flying).sum()))
-        dt = step_for(phase, t, t_deploy)
-
-        # ---------- integrate one step ----------
-        ctx = dict(phase=phase, t_deploy=t_deploy, heatshield_on=heatshield_on, bank=bank, lift_on=lift_on, thrust_acc=_rows_times(thrust_acc_enu, basis))
-        m_before = m
-        r, v, m = rk4_step(lambda tt, rr, vv, mm: deriv(tt, rr, vv, mm, ctx), t, r, v, m, dt)
-        propellant = propellant - (m_before - m)
-        t = np.where(flying, t + dt, t)
-
-    for i in np.flatnonzero(phase < LANDED):
-        status[i] = "timeout"
-        reason[i] = f"still flying at E+{t[i]:.0f} s ([simulation] max_duration_s); the landing never happened"
-    # Final statuses for those that landed.
+    t_r, alt_r, spd_r, hagl_r = (summary[:, j] for j in (K.S_REASON_T, K.S_REASON_ALT, K.S_REASON_SPEED, K.S_REASON_HAGL))
+    for i in np.flatnonzero(status != ""):
+        kind = status[i]
+        if kind in ("skip_out", "crash"):
+            what = "skipped out of the atmosphere" if kind == "skip_out" else "hit the ground before backshell separation"
+            reason[i] = f"{what} at E+{t_r[i]:.1f} s ({alt_r[i] / 1e3:.1f} km altitude, {spd_r[i]:.0f} m/s)"
+        elif kind == "fuel_out":
+            reason[i] = f"propellant exhausted at E+{t_r[i]:.1f} s, {hagl_r[i]:.0f} m above ground"
+        else:
+            reason[i] = f"still flying at E+{t_r[i]:.0f} s ([simulation] max_duration_s); the landing never happened"
+    td_vs, td_hs = summary[:, K.S_TD_VS], summary[:, K.S_TD_HS]
+    deploy_in_box = summary[:, K.S_IN_BOX] > 0.5
     landed = np.isfinite(events["touchdown"]["t_s"])
     miss = np.hypot(events["touchdown"]["east_m"], events["touchdown"]["north_m"])
     for i in np.flatnonzero(landed & (status == "")):
@@ -662,18 +279,15 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
             reason[i] = f"parachute deployed at Mach {ev['mach'][i]:.2f}, {ev['dynamic_pressure_pa'][i]:.0f} Pa, outside the box"
         else:
             status[i] = "landed"
-    result_record = None
-    if rec is not None:
-        result_record = {key: np.stack(vals) for key, vals in rec.items()}
     return FlightResult(
         n=n,
         status=status.astype(str),
         reason=reason,
         events=events,
-        touchdown_vertical_speed_m_s=td_vs,
-        touchdown_horizontal_speed_m_s=td_hs,
+        touchdown_vertical_speed_m_s=td_vs.copy(),
+        touchdown_horizontal_speed_m_s=td_hs.copy(),
         miss_distance_m=np.where(landed, miss, np.nan),
-        propellant_used_kg=veh.propellant_mass_kg - propellant,
+        propellant_used_kg=params.propellant_mass - summary[:, K.S_PROPELLANT],
         deploy_in_box=deploy_in_box,
-        record=result_record,
+        record=record,
     )

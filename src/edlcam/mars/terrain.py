@@ -440,6 +440,32 @@ class Terrain:
         z = np.where(weight > 0.0, base + weight * (craters + fields[0] * rough), self.config.plain_altitude_m)
         return (z, fields) if with_fields else z
 
+    def kernel_tables(self) -> tuple:
+        """This terrain as one tuple of plain arrays and floats for the compiled point query.
+
+        For :func:`edlcam.mars.terrain_kernel.ground_altitude_m` / ``ground_up_m`` inside numba
+        code (layout: :func:`edlcam.mars.terrain_kernel.pack_tables`). Built once per terrain and
+        cached on it; the arrays are read-only views of the terrain's own (≈ 70 MB, not copied).
+        """
+        tables = self.__dict__.get("_kernel_tables")
+        if tables is None:
+            from edlcam.mars.terrain_kernel import pack_tables  # imports numba: only its users pay for it
+
+            tables = pack_tables(
+                raster=self._raster,
+                roughness=self._aux[0],
+                origin_m=self._raster_origin_m,
+                cell_m=_RASTER_CELL_M,
+                model_radius_m=self.config.model_radius_m,
+                blend_width_m=self.config.blend_width_m,
+                plain_altitude_m=self.config.plain_altitude_m,
+                curvature_radius_m=self.curvature_radius_m,
+                craters=self._craters,
+                noise=self._noise,
+            )
+            object.__setattr__(self, "_kernel_tables", tables)  # frozen dataclass: cache beside the fields
+        return tables
+
     # -- rendering ------------------------------------------------------------------------------
 
     def heightmap(self, *, center_east_m, center_north_m, size_m, samples: int):

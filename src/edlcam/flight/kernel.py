@@ -1,0 +1,853 @@
+"""The compiled flight kernel: one trajectory from entry interface to touchdown, in numba.
+
+:func:`edlcam.flight.sequencer.fly` hands every case to :func:`fly_cases`, which flies them one
+after the other, each in its own loop of fixed RK4 steps with the controls held over a step —
+the phases, guidance and events described in :mod:`edlcam.flight.sequencer`. It is written by
+hand because no library flies a guided multi-phase EDL: the models are this project's (ETPC entry
+guidance, the parachute sequence, E-guidance and the sky crane), and numpy cannot fly them fast
+enough for a Monte Carlo (an array program pays microseconds per operation and per step; a Monte
+Carlo of 2,000 landings is 7 million steps). numba compiles the same scalar code to machine code
+and caches it beside the module.
+
+A trajectory never sees another case, so its result does not depend on the batch, the number of
+workers or their order: reproducibility comes from the structure, not from care in reductions.
+
+Units are SI, angles in radians unless a name says ``_deg``; vectors are (x, y, z) tuples of
+floats in the planet-fixed frame unless a name says ENU (the target's east-north-up frame).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from edlcam.mars.terrain_kernel import curvature_drop_m, ground_altitude_m, ground_up_m
+
+__all__ = [
+    "KernelParams",
+    "next_entry_mode",
+    "etpc_bank_command",
+    "RECORD_COLUMNS",
+    "SUMMARY_FIELDS",
+    "CASE_FIELDS",
+    "STATUS_CODES",
+    "fly_cases",
+    "fly_recorded",
+]
+
+# Phases (same codes as edlcam.flight.sequencer) and entry-guidance modes (edlcam.flight.guidance).
+ENTRY, PARACHUTE, FREEFALL, APPROACH, CONSTANT_V, DECEL, SKYCRANE, LANDED, FAILED = range(9)
+PREBANK, RANGE_CONTROL, HEADING_ALIGNMENT, SUFR = 0, 1, 2, 3
+
+EARTH_G = 9.80665
+SUTTON_GRAVES_MARS = 1.9027e-4  # kg^0.5/m, Sutton & Graves (1971), Mars CO2/N2 (SI)
+RADAR_ACQUISITION_HEIGHT_M = 6000.0  # est.: M2020 radar locks on ≈ E+290, a few km above ground
+_T_EPS_S = 1e-6  # times this close count as reached (sums of steps carry rounding)
+
+# Events, in the order of edlcam.flight.events.EVENT_NAMES + MINOR_EVENT_NAMES.
+(
+    EV_ENTRY_INTERFACE, EV_PEAK_HEATING, EV_PEAK_DECELERATION, EV_PARACHUTE_DEPLOY, EV_HEATSHIELD_SEPARATION,
+    EV_BACKSHELL_SEPARATION, EV_POWERED_DESCENT_START, EV_SKYCRANE_START, EV_TOUCHDOWN,
+    EV_RANGE_CONTROL_START, EV_HEADING_ALIGNMENT_START, EV_SUFR_START, EV_BALANCE_MASS_JETTISON, EV_MORTAR_FIRE,
+    EV_RADAR_LOCK, EV_CONSTANT_VELOCITY_START, EV_DECELERATION_START,
+) = range(17)  # fmt: skip
+N_EVENTS = 17
+EVENT_FIELDS = (
+    "t_s", "altitude_m", "height_agl_m", "speed_m_s", "mach", "dynamic_pressure_pa", "lat_deg", "lon_deg",
+    "east_m", "north_m", "up_m", "ve_m_s", "vn_m_s", "vu_m_s", "mass_kg",
+)  # fmt: skip
+N_EVENT_FIELDS = len(EVENT_FIELDS)
+
+#: Per-case inputs, columns of the ``cases`` array (the CaseInputs fields, in this order).
+CASE_FIELDS = (
+    "entry_altitude_m", "entry_lat_deg", "entry_lon_deg", "entry_speed_m_s", "entry_fpa_deg", "entry_heading_deg",
+    "density_scale_low", "density_scale_high", "drag_scale", "lift_to_drag_scale", "entry_mass_offset_kg",
+    "chute_drag_scale", "thrust_scale", "wind_east_m_s", "wind_north_m_s", "nav_error_east_m", "nav_error_north_m",
+    "nav_error_up_m",
+)  # fmt: skip
+
+#: Status codes of a case before the landing is judged (edlcam.flight.sequencer names them).
+STATUS_CODES = {0: "", 1: "skip_out", 2: "crash", 3: "fuel_out", 4: "timeout"}
+ST_NONE, ST_SKIP_OUT, ST_CRASH, ST_FUEL_OUT, ST_TIMEOUT = 0, 1, 2, 3, 4
+
+#: Per-case outputs besides the events: the status and the values its reason quotes.
+SUMMARY_FIELDS = (
+    "status_code", "reason_t_s", "reason_altitude_m", "reason_speed_m_s", "reason_height_agl_m",
+    "touchdown_vertical_speed_m_s", "touchdown_horizontal_speed_m_s", "propellant_kg", "deploy_in_box", "t_end_s",
+    "phase_end", "steps",
+)  # fmt: skip
+(
+    S_STATUS, S_REASON_T, S_REASON_ALT, S_REASON_SPEED, S_REASON_HAGL, S_TD_VS, S_TD_HS, S_PROPELLANT, S_IN_BOX,
+    S_T_END, S_PHASE_END, S_STEPS,
+) = range(len(SUMMARY_FIELDS))  # fmt: skip
+
+#: Columns of the recorded trajectory (``edlcam simulate``), one row per step.
+RECORD_COLUMNS = (
+    "t_s", "altitude_m", "height_agl_m", "lat_deg", "lon_deg", "east_m", "north_m", "up_m", "ve_m_s", "vn_m_s",
+    "vu_m_s", "speed_m_s", "mach", "dynamic_pressure_pa", "density_kg_m3", "pressure_pa", "temperature_k", "decel_g",
+    "mass_kg", "bank_deg", "throttle", "range_to_target_m", "phase_code", "entry_mode", "thrust_e", "thrust_n",
+    "thrust_u", "wind_e", "wind_n",
+)  # fmt: skip
+
+#: Everything the kernel needs from the mission, as one flat tuple of floats (numba passes a
+#: named tuple of floats by value; its fields compile to constants' loads).
+KernelParams = namedtuple(
+    "KernelParams",
+    (
+        # planet and ellipsoid
+        "gm", "radius_eq", "j2", "omega", "ell_a", "ell_b", "ell_e2", "ell_ep2", "g_surface",
+        # atmosphere
+        "atm_p0", "atm_r", "atm_gamma", "atm_tail_m", "atm_t_tail_k", "atm_r_tail_m", "atm_planet_radius_m",
+        "atm_tail_k", "atm_split_m",
+        # vehicle
+        "entry_mass", "balance_mass", "heatshield_mass", "backshell_mass", "propellant_mass", "ref_area",
+        "backshell_cd", "ds_cda", "chute_area", "chute_inflation_s", "max_thrust", "exhaust_speed", "min_throttle",
+        "nose_radius",
+        # entry guidance
+        "prebank", "rc_drag", "overcontrol", "ha_speed", "ha_gain", "ha_max_bank", "db_low", "db_high", "db_speed",
+        "sufr_bank", "bank_rate_lim", "bank_acc_lim", "sufr_lead_s", "sufr_max_s",
+        # parachute
+        "deploy_range", "mach_min", "mach_max", "q_min", "q_max", "hs_delay_s", "hs_mach_max",
+        # powered descent
+        "bs_height", "free_fall_s", "cv_speed", "max_divert", "app_end_height", "app_thrust_frac", "app_duration_s",
+        "dec_height", "sky_height", "sky_speed", "bridle_length", "bridle_payout_s",
+        # target frame: ENU rows at the target, and its origin (planet-fixed)
+        "tgt_lat_deg", "tgt_lon_deg", "e_x", "e_y", "e_z", "n_x", "n_y", "n_z", "u_x", "u_y", "u_z",
+        "o_x", "o_y", "o_z", "target_up", "ground_max_m",
+        # integration
+        "dt_fine", "dt_entry", "dt_chute", "dt_powered", "chute_fine_s", "max_duration_s", "max_iterations",
+    ),
+)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------
+# Small pieces
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _bracket(x, xs):
+    """Index ``j`` and weight ``w`` such that ``ys[j] + w (ys[j+1] − ys[j])`` interpolates any
+    column ``ys`` of a table on ``xs`` at ``x`` (held at the ends, as np.interp): one search
+    for several columns."""
+    n = xs.shape[0]
+    if x <= xs[0]:
+        return 0, 0.0
+    if x >= xs[n - 1]:
+        return n - 2, 1.0
+    lo, hi = 0, n - 1
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if xs[mid] <= x:
+            lo = mid
+        else:
+            hi = mid
+    return lo, (x - xs[lo]) / (xs[hi] - xs[lo])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _at(ys, j, w):
+    return ys[j] + w * (ys[j + 1] - ys[j])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _interp(x, xs, ys):
+    """np.interp for one point: linear inside the table, held at its ends, NaN for NaN."""
+    if x != x:
+        return x
+    j, w = _bracket(x, xs)
+    return _at(ys, j, w)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _wrap_pi(x):
+    return (x + math.pi) % (2.0 * math.pi) - math.pi
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _clip(x, lo, hi):
+    return min(max(x, lo), hi)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _geodetic(x, y, z, P):
+    """Geodetic sin/cos of latitude and altitude [m] of a planet-fixed point (Bowring's closed
+    form, one step — as edlcam.mars.frames.cartesian_to_geodetic — with the trigonometry of
+    its two arctangents replaced by the ratios they stand for)."""
+    a, b, e2, ep2 = P.ell_a, P.ell_b, P.ell_e2, P.ell_ep2
+    p = math.sqrt(x * x + y * y)
+    za, pb = z * a, p * b
+    s = math.sqrt(za * za + pb * pb)
+    st, ct = za / s, pb / s
+    ny = z + ep2 * b * st * st * st
+    nx = p - e2 * a * ct * ct * ct
+    k = math.sqrt(nx * nx + ny * ny)
+    sin_lat, cos_lat = ny / k, nx / k
+    n = a / math.sqrt(1.0 - e2 * sin_lat * sin_lat)
+    if abs(cos_lat) > 1e-6:
+        h = p / cos_lat - n
+    else:
+        h = abs(z) - b
+    return sin_lat, cos_lat, h
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _atmosphere(h, scale_low, scale_high, P):
+    """Density, pressure, temperature, speed of sound at MOLA altitude ``h``
+    (edlcam.mars.atmosphere.Atmosphere.state, for one point)."""
+    if h < P.atm_tail_m:
+        t_k = (-31.0 - 0.000998 * h if h < 7000.0 else -23.4 - 0.00222 * h) + 273.1
+        p = P.atm_p0 * math.exp(-0.00009 * h)
+    else:
+        t_k = P.atm_t_tail_k
+        p = P.atm_p0 * math.exp(-0.00009 * P.atm_tail_m) * math.exp(
+            -P.atm_tail_k * (1.0 / P.atm_r_tail_m - 1.0 / (P.atm_planet_radius_m + h))
+        )
+    w = 0.5 * (1.0 + math.tanh((h - P.atm_split_m) / 5000.0))
+    p = p * ((1.0 - w) * scale_low + w * scale_high)
+    rho = p / (P.atm_r * t_k)
+    return rho, p, t_k, math.sqrt(P.atm_gamma * P.atm_r * t_k)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _to_enu(x, y, z, P):
+    return (
+        P.e_x * x + P.e_y * y + P.e_z * z,
+        P.n_x * x + P.n_y * y + P.n_z * z,
+        P.u_x * x + P.u_y * y + P.u_z * z,
+    )
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _from_enu(e, n, u, P):
+    return (
+        e * P.e_x + n * P.n_x + u * P.u_x,
+        e * P.e_y + n * P.n_y + u * P.u_y,
+        e * P.e_z + n * P.n_z + u * P.u_z,
+    )
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _target_geometry(sin_lat, cos_lat, x, y, vx, vy, vz, tgt_u, P):
+    """Where the target lies from the vehicle, on the sphere of the equatorial radius (as
+    edlcam.mars.frames.great_circle_range_m and bearing_rad): the range [m], the heading error
+    [rad, + when the target's bearing is to the right of the velocity's], the crossrange
+    [m, + when the target lies to the right] and the local vertical speed [m/s].
+
+    In vector form: with the local east, north, up unit vectors E, N, U and the target's unit
+    vector T, the range angle is atan2(|T·E, T·N|, T·U), the bearing atan2(T·E, T·N) and the
+    crossrange R·asin(sin(range angle)·sin(heading error)) — no trigonometry of the angles."""
+    p = math.sqrt(x * x + y * y)
+    c_lon, s_lon = x / p, y / p
+    t_e = -s_lon * tgt_u[0] + c_lon * tgt_u[1]
+    t_n = -sin_lat * c_lon * tgt_u[0] - sin_lat * s_lon * tgt_u[1] + cos_lat * tgt_u[2]
+    t_u = cos_lat * c_lon * tgt_u[0] + cos_lat * s_lon * tgt_u[1] + sin_lat * tgt_u[2]
+    v_e = -s_lon * vx + c_lon * vy
+    v_n = -sin_lat * c_lon * vx - sin_lat * s_lon * vy + cos_lat * vz
+    v_u = cos_lat * c_lon * vx + cos_lat * s_lon * vy + sin_lat * vz
+    rng = P.radius_eq * math.atan2(math.sqrt(t_e * t_e + t_n * t_n), t_u)
+    cross = t_e * v_n - t_n * v_e
+    herr = math.atan2(cross, t_e * v_e + t_n * v_n)
+    xr = P.radius_eq * math.asin(_clip(cross / max(math.sqrt(v_e * v_e + v_n * v_n), 1e-9), -1.0, 1.0))
+    return rng, herr, xr, v_u
+
+
+# ----------------------------------------------------------------------------------------------
+# Forces
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, case, P, aero):
+    """Aerodynamic and thrust acceleration [m/s²] and mass rate [kg/s] at altitude ``h``, with
+    the bank angle given by its cosine and sine.
+
+    ``ctx``: phase, t_deploy, heatshield_on, lift_on, thrust (planet-fixed, 3);
+    ``case``: wind (3), drag, L/D and parachute drag scales, density scales low and high;
+    ``aero``: capsule Mach, C_D, L/D; parachute Mach, C_D (the vehicle's tables)."""
+    phase = ctx[0]
+    if phase >= LANDED:
+        return 0.0, 0.0, 0.0, 0.0
+    rho, _p, _t, a_sound = _atmosphere(h, case[6], case[7], P)
+    wx, wy, wz = vx - case[0], vy - case[1], vz - case[2]
+    speed = math.sqrt(wx * wx + wy * wy + wz * wz)
+    inv = 1.0 / max(speed, 1e-9)
+    hx, hy, hz = wx * inv, wy * inv, wz * inv
+    mach = speed / a_sound
+    q = 0.5 * rho * speed * speed
+    ax = ay = az = 0.0
+    j, w = _bracket(mach, aero[0])  # the capsule's table: C_D and L/D
+    if phase <= PARACHUTE:
+        if ctx[2] > 0.5:
+            cda = _at(aero[1], j, w) * P.ref_area * case[3]
+        else:
+            cda = P.backshell_cd * P.ref_area * case[3]
+        if phase == PARACHUTE:
+            x = _clip((t - ctx[1]) / P.chute_inflation_s, 0.0, 1.0)
+            cda += _interp(mach, aero[3], aero[4]) * P.chute_area * case[5] * (x * x)
+    else:
+        cda = P.ds_cda
+    d = q * cda / m
+    ax, ay, az = -d * hx, -d * hy, -d * hz
+    if phase == ENTRY:
+        # Lift: the lift-up direction (radial, normal to v) turned about v by the bank angle.
+        rn = math.sqrt(rx * rx + ry * ry + rz * rz)
+        ux, uy, uz = rx / rn, ry / rn, rz / rn
+        dot = ux * hx + uy * hy + uz * hz
+        px, py, pz = ux - dot * hx, uy - dot * hy, uz - dot * hz
+        pn = math.sqrt(px * px + py * py + pz * pz)
+        if pn > 0.0:
+            px, py, pz = px / pn, py / pn, pz / pn
+        qx, qy, qz = hy * pz - hz * py, hz * px - hx * pz, hx * py - hy * px  # v̂ × up⊥: to the right
+        cb, sb = cos_bank, sin_bank
+        lift = d * _at(aero[2], j, w) * case[4] * ctx[3]
+        ax += lift * (cb * px + sb * qx)
+        ay += lift * (cb * py + sb * qy)
+        az += lift * (cb * pz + sb * qz)
+    mdot = 0.0
+    if phase >= FREEFALL:
+        tx, ty, tz = ctx[4], ctx[5], ctx[6]
+        ax += tx
+        ay += ty
+        az += tz
+        mdot = -math.sqrt(tx * tx + ty * ty + tz * tz) * m / P.exhaust_speed
+    return ax, ay, az, mdot
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _derivative(t, rx, ry, rz, vx, vy, vz, m, cos_bank, sin_bank, ctx, case, P, aero):
+    """(v̇, ṁ) of the equations of motion in the rotating frame (edlcam.flight.dynamics):
+    J2 gravity, Coriolis and centrifugal terms, aerodynamics and thrust."""
+    _s, _c, h = _geodetic(rx, ry, rz, P)
+    ax, ay, az, mdot = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, case, P, aero)
+    r2 = rx * rx + ry * ry + rz * rz
+    rn = math.sqrt(r2)
+    k = -P.gm / (rn * r2)
+    zz = rz * rz / r2
+    f = 1.5 * P.j2 * P.radius_eq * P.radius_eq / r2
+    w = P.omega
+    gx = k * rx * (1.0 + f * (1.0 - 5.0 * zz)) + 2.0 * w * vy + w * w * rx
+    gy = k * ry * (1.0 + f * (1.0 - 5.0 * zz)) - 2.0 * w * vx + w * w * ry
+    gz = k * rz * (1.0 + f * (3.0 - 5.0 * zz))
+    return gx + ax, gy + ay, gz + az, mdot
+
+
+# ----------------------------------------------------------------------------------------------
+# Entry guidance (edlcam.flight.guidance describes the law and builds its reference)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def next_entry_mode(mode, speed_m_s, drag_m_s2, P):
+    """Advance the entry guidance's sub-phase: pre-bank → range control once the sensed drag
+    reaches ``range_control_drag_g`` → heading alignment below ``heading_alignment_speed_m_s``."""
+    if mode == PREBANK and drag_m_s2 >= P.rc_drag:
+        mode = RANGE_CONTROL
+    if mode == RANGE_CONTROL and speed_m_s < P.ha_speed:
+        mode = HEADING_ALIGNMENT
+    return mode
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def etpc_bank_command(mode, bank_sign, speed_m_s, drag_m_s2, hdot_m_s, range_to_go_m, crossrange_m, heading_error_rad, lod, ref, P):
+    """The ETPC's commanded bank [rad, + lifts to the right] and the updated reversal sign
+    (Mendeck & Craig 2011; :mod:`edlcam.flight.guidance`).
+
+    ``range_to_go_m`` to the end of the reference (deploy), ``crossrange_m`` + when the target
+    lies to the right, ``heading_error_rad`` + when its bearing is to the right, ``lod`` the
+    vehicle's current total L/D, ``ref`` the reference table (speed, R, D, ḣ, L/D, F1, F2, F3)."""
+    # Predicted range R_p = R_ref + F1 (D − D_ref) + F2 (ḣ − ḣ_ref); vertical L/D to close the gap.
+    j, w = _bracket(speed_m_s, ref[0])
+    r_pred = _at(ref[1], j, w) + _at(ref[5], j, w) * (drag_m_s2 - _at(ref[2], j, w)) + _at(ref[6], j, w) * (
+        hdot_m_s - _at(ref[3], j, w)
+    )
+    f3 = _at(ref[7], j, w)
+    f3_safe = f3 if abs(f3) > 1.0 else math.copysign(1.0, f3 + 1e-300)
+    lod_cmd = _at(ref[4], j, w) + P.overcontrol * (range_to_go_m - r_pred) / f3_safe
+    bank_mag = math.acos(_clip(lod_cmd / max(lod, 1e-6), -1.0, 1.0))
+    # Reversals: leaving the crossrange deadband (quadratic in V) on the wrong side.
+    db = P.db_low + (P.db_high - P.db_low) * (speed_m_s / P.db_speed) ** 2
+    if crossrange_m > db:
+        bank_sign = 1.0
+    elif crossrange_m < -db:
+        bank_sign = -1.0
+    if mode == PREBANK:
+        return bank_sign * P.prebank, bank_sign
+    if mode == RANGE_CONTROL:
+        return bank_sign * bank_mag, bank_sign
+    if mode == HEADING_ALIGNMENT:
+        return _clip(P.ha_gain * heading_error_rad, -P.ha_max_bank, P.ha_max_bank), bank_sign
+    return P.sufr_bank, bank_sign  # SUFR: lift up
+
+
+# ----------------------------------------------------------------------------------------------
+# Powered-descent guidance (edlcam.flight.powered, for one vehicle)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _e_guidance(p, v, r_f, v_f, t_go):
+    """Cherry's (1964) E-guidance: acceleration to reach (r_f, v_f) in ``t_go`` (ENU)."""
+    t = max(t_go, 1e-3)
+    return (
+        6.0 * (r_f[0] - p[0]) / (t * t) - (4.0 * v[0] + 2.0 * v_f[0]) / t,
+        6.0 * (r_f[1] - p[1]) / (t * t) - (4.0 * v[1] + 2.0 * v_f[1]) / t,
+        6.0 * (r_f[2] - p[2]) / (t * t) - (4.0 * v[2] + 2.0 * v_f[2]) / t,
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _feasible(p, v, r_f, v_f, t, g, max_accel):
+    """Whether the constant-jerk profile of E-guidance with time-to-go ``t`` needs no more than
+    ``max_accel`` of thrust at its start and at its end."""
+    a0 = _e_guidance(p, v, r_f, v_f, t)
+    for end in range(2):
+        ax, ay, az = a0
+        if end == 1:  # a1 = a0 + jerk·t, jerk = 2 (v_f − v − a0 t) / t²
+            ax += 2.0 * (v_f[0] - v[0] - a0[0] * t) / t
+            ay += 2.0 * (v_f[1] - v[1] - a0[1] * t) / t
+            az += 2.0 * (v_f[2] - v[2] - a0[2] * t) / t
+        az += g
+        if math.sqrt(ax * ax + ay * ay + az * az) > max_accel:
+            return False
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def _time_to_go(p, v, r_f, v_f, g, max_accel, preferred):
+    """``preferred`` if feasible (:func:`_feasible`), else the shortest feasible whole second
+    above it, up to 119 s; 119 s (or ``preferred``) when none is."""
+    if _feasible(p, v, r_f, v_f, preferred, g, max_accel):
+        return preferred
+    last = preferred
+    c = 10.0
+    while c < 120.0:
+        if c > preferred:
+            last = c
+            if _feasible(p, v, r_f, v_f, c, g, max_accel):
+                return c
+        c += 1.0
+    return last
+
+
+# ----------------------------------------------------------------------------------------------
+# One trajectory
+
+
+@njit(cache=True, error_model="numpy")
+def _mark(events, k, snap, m):
+    """Record event ``k`` with this step's state (``snap``), once (the first time only)."""
+    if events[k, 0] != events[k, 0]:
+        for j in range(N_EVENT_FIELDS - 1):
+            events[k, j] = snap[j]
+        events[k, 6] = math.degrees(math.atan2(snap[15], snap[16]))  # latitude from its sine and cosine
+        events[k, 7] = math.degrees(math.atan2(snap[18], snap[17]))  # longitude from x, y
+        events[k, N_EVENT_FIELDS - 1] = m
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _range_gap_s(rng, mode, air_speed, speed, P):
+    """Flight time [s] to the next range trigger of entry: SUFR start, then parachute deploy."""
+    if mode != SUFR:
+        return (rng - P.deploy_range - air_speed * P.sufr_lead_s) / max(speed, 1.0)
+    return (rng - P.deploy_range) / max(speed, 1.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _whole_fine_steps(dt, P):
+    """``dt`` rounded down to whole fine steps, at least one: every step is a whole number of
+    fine steps (the mission's steps are checked to be), so every step ends on the output grid."""
+    return max(1.0, math.floor(dt / P.dt_fine)) * P.dt_fine
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _step_for(phase, t, t_deploy, heatshield_on, hagl, vu, range_gap_s, P):
+    """The integration step [s] from here: the guidance cycle in entry, fine steps through canopy
+    inflation, the powered-flight control cycle, and under the open canopy the coarse step.
+
+    Events are located to within one fine step: in entry the step shrinks as the range to the
+    next trigger (SUFR start, then parachute deploy) closes — ``range_gap_s`` is the flight time
+    to it — and under the canopy steps end on the heat-shield separation time and shrink as the
+    radar-lock and backshell-separation heights come near."""
+    if phase == ENTRY:
+        if range_gap_s > 0.0:
+            return min(P.dt_entry, _whole_fine_steps(range_gap_s, P))
+        return P.dt_entry
+    if phase != PARACHUTE:
+        return P.dt_powered
+    since = t - t_deploy
+    if since <= P.chute_fine_s:
+        return P.dt_fine
+    dt = P.dt_chute
+    if heatshield_on and since < P.hs_delay_s - _T_EPS_S:
+        dt = min(dt, _whole_fine_steps(P.hs_delay_s - since + _T_EPS_S, P))
+    if hagl > RADAR_ACQUISITION_HEIGHT_M:
+        gap = hagl - RADAR_ACQUISITION_HEIGHT_M
+    else:
+        gap = hagl - P.bs_height
+    if vu < 0.0 and gap > 0.0:
+        dt = min(dt, _whole_fine_steps(gap / -vu, P))
+    return dt
+
+
+@njit(cache=True, error_model="numpy")
+def _fly_one(case, P, aero, ref, terrain, events, summary, record):
+    """Fly one case from entry interface until it lands, fails or times out.
+
+    ``case``: the CASE_FIELDS values; ``aero``: the vehicle's tables; ``ref``: the entry
+    guidance's reference (speed, R, D, ḣ, L/D, F1, F2, F3 rows); ``terrain``: the terrain's
+    kernel tables. Writes ``events`` (N_EVENTS × N_EVENT_FIELDS, NaN where an event did not
+    happen), ``summary`` (SUMMARY_FIELDS) and, when it has rows, ``record`` (one row of
+    RECORD_COLUMNS per step). Returns the number of recorded rows.
+    """
+    deg = 180.0 / math.pi
+    rad = math.pi / 180.0
+    events[:, :] = np.nan
+    wind_e, wind_n = case[13], case[14]
+    wx, wy, wz = _from_enu(wind_e, wind_n, 0.0, P)
+    # The per-case constants the forces need: wind, drag, L/D and parachute scales, density scales.
+    cf = np.empty(8)
+    cf[0], cf[1], cf[2] = wx, wy, wz
+    cf[3], cf[4], cf[5] = case[8], case[9], case[11]
+    cf[6], cf[7] = case[6], case[7]
+    nav_e, nav_n, nav_u = case[15], case[16], case[17]
+    max_thrust = P.max_thrust * case[12]
+    min_thrust = P.min_throttle * max_thrust
+    tgt_lat, tgt_lon = P.tgt_lat_deg * rad, P.tgt_lon_deg * rad
+    tgt_u = (math.cos(tgt_lat) * math.cos(tgt_lon), math.cos(tgt_lat) * math.sin(tgt_lon), math.sin(tgt_lat))
+
+    # Initial state: geodetic position, speed along flight-path angle and heading.
+    lat0, lon0 = case[1] * rad, case[2] * rad
+    sl, cl, so, co = math.sin(lat0), math.cos(lat0), math.sin(lon0), math.cos(lon0)
+    nrad = P.ell_a / math.sqrt(1.0 - P.ell_e2 * sl * sl)
+    rx = (nrad + case[0]) * cl * co
+    ry = (nrad + case[0]) * cl * so
+    rz = (nrad * (1.0 - P.ell_e2) + case[0]) * sl
+    fpa, hdg = case[4] * rad, case[5] * rad
+    le, ln, lu = math.cos(fpa) * math.sin(hdg), math.cos(fpa) * math.cos(hdg), math.sin(fpa)
+    spd0 = case[3]
+    vx = spd0 * (le * -so + ln * -sl * co + lu * cl * co)
+    vy = spd0 * (le * co + ln * -sl * so + lu * cl * so)
+    vz = spd0 * (ln * cl + lu * sl)
+    m = P.entry_mass + case[10]
+
+    phase = ENTRY
+    mode = PREBANK
+    bank = 0.0
+    bank_rate = 0.0
+    bank_sign = 1.0
+    lift_on = 1.0
+    heatshield_on = True
+    t_phase = 0.0
+    t_deploy = np.nan
+    t_sufr = np.nan
+    t_sky = np.nan
+    t_go = np.nan
+    aim_e = aim_n = 0.0
+    aim_up = P.target_up
+    th_e = th_n = th_u = 0.0
+    propellant = P.propellant_mass
+    status = ST_NONE
+    deploy_in_box = True
+    peak_heat = -1.0
+    peak_decel = -1.0
+    td_vs = np.nan
+    td_hs = np.nan
+    ctx = np.zeros(7)
+    snap = np.empty(N_EVENT_FIELDS + 4)
+    rows = 0
+    recording = record.shape[0] > 0
+    t = 0.0
+    steps = 0
+    rate_lim, acc_lim = P.bank_rate_lim, P.bank_acc_lim
+    g_s = P.g_surface
+
+    for iteration in range(int(P.max_iterations)):
+        steps = iteration + 1
+        sin_lat, cos_lat, alt = _geodetic(rx, ry, rz, P)
+        pe, pn_, pu = _to_enu(rx - P.o_x, ry - P.o_y, rz - P.o_z, P)
+        ve, vn, vu = _to_enu(vx, vy, vz, P)
+        # The ground is read only where it can matter: below the highest ground plus the radar's
+        # range. Higher up the height above it is only known to exceed (alt − highest ground);
+        # events marked there get theirs after the flight.
+        if phase >= FREEFALL or recording or alt <= P.ground_max_m + RADAR_ACQUISITION_HEIGHT_M + 100.0:
+            hagl = alt - ground_altitude_m(terrain, pe, pn_)
+            hagl_low = hagl
+        else:
+            hagl = np.nan
+            hagl_low = alt - P.ground_max_m
+        rho, pres, temp, a_sound = _atmosphere(alt, case[6], case[7], P)
+        speed = math.sqrt(vx * vx + vy * vy + vz * vz)
+        ax_, ay_, az_ = vx - wx, vy - wy, vz - wz
+        air_speed = math.sqrt(ax_ * ax_ + ay_ * ay_ + az_ * az_)
+        mach = air_speed / a_sound
+        q = 0.5 * rho * air_speed * air_speed
+        rng = gap_s = herr = xr = vl_u = 0.0
+        if phase == ENTRY:
+            rng, herr, xr, vl_u = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)
+            gap_s = _range_gap_s(rng, mode, air_speed, speed, P)
+        dt = _step_for(phase, t, t_deploy, heatshield_on, hagl_low, vu, gap_s, P)
+        snap[0], snap[1], snap[2], snap[3], snap[4], snap[5] = t, alt, hagl, speed, mach, q
+        snap[8], snap[9], snap[10] = pe, pn_, pu
+        snap[11], snap[12], snap[13] = ve, vn, vu
+        snap[15], snap[16], snap[17], snap[18] = sin_lat, cos_lat, rx, ry  # latitude, longitude when marked
+
+        # Sensed acceleration (the controls of the step before) and heating.
+        decel = 0.0
+        if phase <= PARACHUTE or recording:
+            ctx[0], ctx[1], ctx[2], ctx[3] = phase, t_deploy, 1.0 if heatshield_on else 0.0, lift_on
+            ctx[4], ctx[5], ctx[6] = _from_enu(th_e, th_n, th_u, P)
+            cb = sb = 0.0
+            if phase == ENTRY:
+                cb, sb = math.cos(bank), math.sin(bank)
+            sx, sy, sz, _md = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, alt, cb, sb, ctx, cf, P, aero)
+            decel = math.sqrt(sx * sx + sy * sy + sz * sz)
+        heat = SUTTON_GRAVES_MARS * math.sqrt(rho / P.nose_radius) * air_speed**3
+        if iteration == 0:
+            _mark(events, EV_ENTRY_INTERFACE, snap, m)
+        if phase == ENTRY and heat > peak_heat:
+            peak_heat = heat
+            events[EV_PEAK_HEATING, 0] = np.nan
+            _mark(events, EV_PEAK_HEATING, snap, m)
+        if phase <= PARACHUTE and decel > peak_decel and t_deploy != t_deploy:
+            peak_decel = decel
+            events[EV_PEAK_DECELERATION, 0] = np.nan
+            _mark(events, EV_PEAK_DECELERATION, snap, m)
+
+        # ---------- failures ----------
+        if phase < LANDED:
+            skip = phase == ENTRY and alt > case[0] + 1000.0 and t > 20.0
+            crash = phase <= PARACHUTE and hagl <= 0.0
+            if skip or crash:
+                status = ST_CRASH if crash else ST_SKIP_OUT
+                summary[S_REASON_T], summary[S_REASON_ALT], summary[S_REASON_SPEED] = t, alt, speed
+                phase = FAILED
+
+        # ---------- entry guidance ----------
+        bank_start, rate_start, bank_acc = bank, 0.0, 0.0
+        if phase == ENTRY:
+            drag_acc = q * _interp(mach, aero[0], aero[1]) * P.ref_area * case[8] / m
+            new_mode = next_entry_mode(mode, speed, drag_acc, P)
+            if new_mode == RANGE_CONTROL and mode == PREBANK:
+                _mark(events, EV_RANGE_CONTROL_START, snap, m)
+            if new_mode == HEADING_ALIGNMENT and mode != HEADING_ALIGNMENT:
+                _mark(events, EV_HEADING_ALIGNMENT_START, snap, m)
+            mode = new_mode
+            # Range Trigger and SUFR (Way et al.; Nelessen et al. 2019): SUFR begins shortly
+            # before the trigger range, deploy when it is reached inside the Mach / q box.
+            if mode != SUFR and (rng <= P.deploy_range + air_speed * P.sufr_lead_s or mach < P.mach_min + 0.1):
+                _mark(events, EV_SUFR_START, snap, m)
+                _mark(events, EV_BALANCE_MASS_JETTISON, snap, m)
+                mode = SUFR
+                t_sufr = t
+                m = m - P.balance_mass
+                lift_on = 0.0
+            bank_cmd, bank_sign = etpc_bank_command(
+                mode, bank_sign, speed, drag_acc, vl_u, rng - P.deploy_range, xr, herr,
+                _interp(mach, aero[0], aero[2]) * case[9], ref, P,
+            )  # fmt: skip
+            # Bank actuator: time-optimal tracking under rate and acceleration limits, with a
+            # constant angular acceleration over the guidance cycle (the step).
+            dt = _step_for(ENTRY, t, t_deploy, heatshield_on, hagl, vu, _range_gap_s(rng, mode, air_speed, speed, P), P)
+            err = _wrap_pi(bank_cmd - bank)
+            want = np.sign(err) * min(rate_lim, math.sqrt(2.0 * acc_lim * abs(err)))
+            rate_new = bank_rate + _clip(want - bank_rate, -acc_lim * dt, acc_lim * dt)
+            bank_start, rate_start, bank_acc = bank, bank_rate, (rate_new - bank_rate) / dt
+            bank = _wrap_pi(bank + 0.5 * (bank_rate + rate_new) * dt)
+            bank_rate = rate_new
+
+            in_box = P.mach_min <= mach <= P.mach_max and P.q_min <= q <= P.q_max
+            sufr_done = abs(bank - P.sufr_bank) < 5.0 * rad
+            trigger = mode == SUFR and rng <= P.deploy_range and mach <= P.mach_max and q <= P.q_max and sufr_done
+            late = mode == SUFR and (t - t_sufr >= P.sufr_max_s or mach < P.mach_min)
+            if trigger or late:
+                _mark(events, EV_PARACHUTE_DEPLOY, snap, m)
+                _mark(events, EV_MORTAR_FIRE, snap, m)
+                deploy_in_box = in_box
+                t_deploy = t
+                phase = PARACHUTE
+                t_phase = t
+
+        # ---------- parachute ----------
+        if phase == PARACHUTE:
+            if heatshield_on and t - t_deploy >= P.hs_delay_s - _T_EPS_S and mach <= P.hs_mach_max:
+                _mark(events, EV_HEATSHIELD_SEPARATION, snap, m)
+                heatshield_on = False
+                m = m - P.heatshield_mass
+            if not heatshield_on and hagl <= RADAR_ACQUISITION_HEIGHT_M:
+                _mark(events, EV_RADAR_LOCK, snap, m)
+            if not heatshield_on and hagl <= P.bs_height:
+                _mark(events, EV_BACKSHELL_SEPARATION, snap, m)
+                m = m - P.backshell_mass
+                phase = FREEFALL
+                t_phase = t
+
+        # ---------- powered descent ----------
+        powered = FREEFALL <= phase <= SKYCRANE
+        if powered:
+            p_nav = (pe + nav_e, pn_ + nav_n, pu + nav_u)  # navigated position
+            h_nav = p_nav[2] - (alt - hagl - curvature_drop_m(terrain, pe, pn_))  # ground_up_m, from the ground read above
+            v_enu = (ve, vn, vu)
+            v_f = (0.0, 0.0, -P.cv_speed)
+            start = phase == FREEFALL and t - t_phase >= P.free_fall_s
+            if start:
+                _mark(events, EV_POWERED_DESCENT_START, snap, m)
+                # Terrain-relative navigation picks the landing point: the target if it lies
+                # within the divert capability, else the reachable point nearest to it (NASA:
+                # M2020's LVS could divert up to ≈ 600 m).
+                to_e, to_n = -p_nav[0], -p_nav[1]
+                shrink = min(1.0, P.max_divert / max(math.hypot(to_e, to_n), 1e-9))
+                aim_e, aim_n = p_nav[0] + to_e * shrink, p_nav[1] + to_n * shrink
+                aim_up = ground_up_m(terrain, aim_e, aim_n)
+            r_f = (aim_e, aim_n, aim_up + P.app_end_height)
+            if start:
+                t_go = _time_to_go(p_nav, v_enu, r_f, v_f, g_s, P.app_thrust_frac * max_thrust / m, P.app_duration_s)
+                phase = APPROACH
+                t_phase = t
+            if phase == APPROACH and t_go <= 1.0:
+                _mark(events, EV_CONSTANT_VELOCITY_START, snap, m)
+                phase = CONSTANT_V
+            if phase == CONSTANT_V and h_nav <= P.dec_height:
+                _mark(events, EV_DECELERATION_START, snap, m)
+                phase = DECEL
+            if phase == DECEL and h_nav <= P.sky_height:
+                _mark(events, EV_SKYCRANE_START, snap, m)
+                phase = SKYCRANE
+                t_sky = t
+
+            # Commanded acceleration of each powered sub-phase.
+            if phase == APPROACH:
+                a_e, a_n, a_u = _e_guidance(p_nav, v_enu, r_f, v_f, t_go)
+            elif phase == CONSTANT_V or phase == DECEL:
+                hold_e = _clip(0.25 * (aim_e - p_nav[0]), -3.0, 3.0)  # position hold over the aim point
+                hold_n = _clip(0.25 * (aim_n - p_nav[1]), -3.0, 3.0)
+                if phase == CONSTANT_V:
+                    a_e, a_n, a_u = 1.5 * (hold_e - ve), 1.5 * (hold_n - vn), 1.5 * (-P.cv_speed - vu)
+                else:
+                    a_dec = (P.cv_speed**2 - P.sky_speed**2) / (2.0 * (P.dec_height - P.sky_height))
+                    vz_dec = -math.sqrt(P.sky_speed**2 + 2.0 * a_dec * max(h_nav - P.sky_height, 0.0))
+                    a_e, a_n, a_u = 1.5 * (hold_e - ve), 1.5 * (hold_n - vn), a_dec + 1.5 * (vz_dec - vu)
+            elif phase == SKYCRANE:
+                ts = t - t_sky
+                payout = 0.0
+                if 0.0 <= ts <= P.bridle_payout_s:
+                    x = _clip(ts / P.bridle_payout_s, 0.0, 1.0)
+                    payout = P.bridle_length * 0.5 * math.pi / P.bridle_payout_s * math.sin(math.pi * x)
+                hold_e = _clip(0.25 * (aim_e - p_nav[0]), -0.3, 0.3)
+                hold_n = _clip(0.25 * (aim_n - p_nav[1]), -0.3, 0.3)
+                a_e, a_n, a_u = 3.0 * (hold_e - ve), 3.0 * (hold_n - vn), 3.0 * (-(P.sky_speed + payout) - vu)
+            else:  # free fall: no thrust
+                a_e, a_n, a_u = 0.0, 0.0, -g_s
+            t_e, t_n, t_u = a_e, a_n, a_u + g_s
+            mag = math.sqrt(t_e * t_e + t_n * t_n + t_u * t_u)
+            scale = _clip(mag, min_thrust / m, max_thrust / m) / max(mag, 1e-9)
+            lit = APPROACH <= phase <= SKYCRANE and propellant > 0.0
+            if phase >= APPROACH and propellant <= 0.0 and status == ST_NONE:
+                status = ST_FUEL_OUT
+                summary[S_REASON_T], summary[S_REASON_HAGL] = t, hagl
+            if lit:
+                th_e, th_n, th_u = t_e * scale, t_n * scale, t_u * scale
+            else:
+                th_e = th_n = th_u = 0.0
+            if phase == APPROACH:
+                t_go = t_go - dt
+
+            # ---------- touchdown ----------
+            if hagl <= 0.0:
+                _mark(events, EV_TOUCHDOWN, snap, m)
+                td_vs = -vu
+                td_hs = math.hypot(ve, vn)
+                phase = LANDED
+
+        if rows < record.shape[0]:
+            row = record[rows]
+            row[0], row[1], row[2] = t, alt, hagl
+            row[3], row[4] = math.atan2(sin_lat, cos_lat) * deg, math.atan2(ry, rx) * deg
+            row[5], row[6], row[7], row[8], row[9], row[10] = pe, pn_, pu, ve, vn, vu
+            row[11], row[12], row[13], row[14], row[15], row[16] = speed, mach, q, rho, pres, temp
+            row[17], row[18] = decel / EARTH_G, m
+            row[19] = bank * deg if phase == ENTRY else 0.0
+            thr = math.sqrt(th_e * th_e + th_n * th_n + th_u * th_u) * m / max(max_thrust, 1e-9)
+            row[20] = thr if APPROACH <= phase <= SKYCRANE else 0.0
+            row[21] = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)[0]
+            row[22], row[23] = phase, mode
+            row[24], row[25], row[26] = th_e * m, th_n * m, th_u * m
+            row[27], row[28] = wind_e, wind_n
+            rows += 1
+
+        if phase >= LANDED:
+            break
+        # Each trajectory times out on its own clock.
+        if t >= P.max_duration_s:
+            status = ST_TIMEOUT
+            summary[S_REASON_T] = t
+            phase = FAILED
+            break
+        if phase != ENTRY:  # (in entry: the guidance cycle chosen above)
+            dt = _step_for(phase, t, t_deploy, heatshield_on, hagl_low, vu, gap_s, P)
+
+        # ---------- integrate one step (RK4; thrust held, the bank moving as commanded) ----------
+        ctx[0], ctx[1], ctx[2], ctx[3] = phase, t_deploy, 1.0 if heatshield_on else 0.0, lift_on
+        ctx[4], ctx[5], ctx[6] = _from_enu(th_e, th_n, th_u, P)
+        h2 = 0.5 * dt
+        c0 = s0 = c1 = s1 = c2 = s2 = 0.0
+        if phase == ENTRY:  # the bank angle at the start, middle and end of the step
+            c0, s0 = math.cos(bank_start), math.sin(bank_start)
+            b1 = bank_start + h2 * (rate_start + 0.5 * bank_acc * h2)
+            b2 = bank_start + dt * (rate_start + 0.5 * bank_acc * dt)
+            c1, s1, c2, s2 = math.cos(b1), math.sin(b1), math.cos(b2), math.sin(b2)
+        k1x, k1y, k1z, k1m = _derivative(t, rx, ry, rz, vx, vy, vz, m, c0, s0, ctx, cf, P, aero)
+        k2x, k2y, k2z, k2m = _derivative(
+            t + h2, rx + h2 * vx, ry + h2 * vy, rz + h2 * vz, vx + h2 * k1x, vy + h2 * k1y, vz + h2 * k1z, m + h2 * k1m,
+            c1, s1, ctx, cf, P, aero,
+        )
+        v2x, v2y, v2z = vx + h2 * k1x, vy + h2 * k1y, vz + h2 * k1z
+        k3x, k3y, k3z, k3m = _derivative(
+            t + h2, rx + h2 * v2x, ry + h2 * v2y, rz + h2 * v2z, vx + h2 * k2x, vy + h2 * k2y, vz + h2 * k2z,
+            m + h2 * k2m, c1, s1, ctx, cf, P, aero,
+        )
+        v3x, v3y, v3z = vx + h2 * k2x, vy + h2 * k2y, vz + h2 * k2z
+        k4x, k4y, k4z, k4m = _derivative(
+            t + dt, rx + dt * v3x, ry + dt * v3y, rz + dt * v3z, vx + dt * k3x, vy + dt * k3y, vz + dt * k3z,
+            m + dt * k3m, c2, s2, ctx, cf, P, aero,
+        )
+        v4x, v4y, v4z = vx + dt * k3x, vy + dt * k3y, vz + dt * k3z
+        s6 = dt / 6.0
+        rx = rx + s6 * (vx + 2.0 * v2x + 2.0 * v3x + v4x)
+        ry = ry + s6 * (vy + 2.0 * v2y + 2.0 * v3y + v4y)
+        rz = rz + s6 * (vz + 2.0 * v2z + 2.0 * v3z + v4z)
+        vx = vx + s6 * (k1x + 2.0 * k2x + 2.0 * k3x + k4x)
+        vy = vy + s6 * (k1y + 2.0 * k2y + 2.0 * k3y + k4y)
+        vz = vz + s6 * (k1z + 2.0 * k2z + 2.0 * k3z + k4z)
+        m_new = m + s6 * (k1m + 2.0 * k2m + 2.0 * k3m + k4m)
+        propellant = propellant - (m - m_new)
+        m = m_new
+        t = t + dt
+    else:
+        status = ST_TIMEOUT
+        summary[S_REASON_T] = t
+        phase = FAILED
+
+    for k in range(N_EVENTS):  # heights above ground of the events marked high above it
+        if events[k, 0] == events[k, 0] and events[k, 2] != events[k, 2]:
+            events[k, 2] = events[k, 1] - ground_altitude_m(terrain, events[k, 8], events[k, 9])
+    summary[S_STATUS] = status
+    summary[S_TD_VS], summary[S_TD_HS] = td_vs, td_hs
+    summary[S_PROPELLANT] = propellant
+    summary[S_IN_BOX] = 1.0 if deploy_in_box else 0.0
+    summary[S_T_END], summary[S_PHASE_END], summary[S_STEPS] = t, phase, steps
+    return rows
+
+
+@njit(cache=True, error_model="numpy")
+def fly_cases(cases, P, aero, ref, terrain, events, summary):
+    """Fly every row of ``cases`` (N × CASE_FIELDS); fills ``events`` (N × N_EVENTS ×
+    N_EVENT_FIELDS) and ``summary`` (N × SUMMARY_FIELDS)."""
+    no_record = np.empty((0, len(RECORD_COLUMNS)))
+    for i in range(cases.shape[0]):
+        _fly_one(cases[i], P, aero, ref, terrain, events[i], summary[i], no_record)
+
+
+@njit(cache=True, error_model="numpy")
+def fly_recorded(case, P, aero, ref, terrain, events, summary, record):
+    """Fly one case and record every step in ``record``; returns the number of rows."""
+    return _fly_one(case, P, aero, ref, terrain, events, summary, record)
