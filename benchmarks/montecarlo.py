@@ -114,6 +114,88 @@ def run_amat(py: Path, mission, n: int, seed: int) -> dict:
         "area_m2": veh.reference_area_m2, "cd": float(veh.aero_cd[-1]), "lod": float(veh.aero_lod[-1]),
         "nose_radius_m": veh.nose_radius_m, "bank_deg": mission.guidance.reference_bank_deg,
     }  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        table = Path(tmp) / "mars_edlcam.txt"
+        atmosphere_table(mission, table)
+        script = Path(tmp) / "amat_mc.py"
+        script.write_text(_AMAT_SCRIPT)
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
+        r = subprocess.run([str(py), str(script), str(table), str(n), str(seed), json.dumps(cfg)], capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise RuntimeError(f"AMAT run failed: {r.stderr.strip()[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def run_edlcam(mission, n: int, workers: int, out: Path) -> dict:
+    from edlcam.flight.montecarlo import run_montecarlo
+
+    load_before = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    o = run_montecarlo(mission, out, n=n, workers=workers, plots=False)
+    total = time.perf_counter() - t0
+    # The machine is shared: the 1-minute load average says how many cores others were using.
+    return {"cases": n, "workers": workers, "fly_wall_s": o.wall_s, "total_s": total, "status_counts": o.summary_data["status_counts"],
+            "load_average_before": load_before, "load_average_after": os.getloadavg()[0],
+            "cases_sha256": __import__("hashlib").sha256(o.cases.read_bytes()).hexdigest()}  # fmt: skip
+
+
+def profile_fly(mission, n: int) -> dict:
+    """Landings per second of fly() in this process (one core, no Dask), the kernel compiled and
+    the terrain built beforehand: the steady rate a worker reaches."""
+    from edlcam.flight import kernel as K
+    from edlcam.flight.dispersions import draw_cases
+    from edlcam.flight.guidance import build_reference
+    from edlcam.flight.sequencer import fly, kernel_inputs
+    from edlcam.mars.terrain import Terrain
+
+    terrain, ref = Terrain.from_mission(mission), build_reference(mission)
+    cases, _ = draw_cases(mission, np.arange(n))
+    fly(mission, cases=draw_cases(mission, [0])[0], terrain=terrain, reference=ref)  # compile or load the kernel
+    t0 = time.perf_counter()
+    res = fly(mission, cases=cases, terrain=terrain, reference=ref)
+    wall = time.perf_counter() - t0
+    # Steps flown: the kernel's own count, from a second flight of the same cases.
+    params, aero, table, tables = kernel_inputs(mission, terrain, ref)
+    inputs = np.ascontiguousarray(np.stack([np.asarray(getattr(cases, f), float) for f in K.CASE_FIELDS], axis=1))
+    events = np.full((n, K.N_EVENTS, K.N_EVENT_FIELDS), np.nan)
+    summary = np.zeros((n, len(K.SUMMARY_FIELDS)))
+    K.fly_cases(inputs, params, aero, table, tables, events, summary)
+    steps = float(summary[:, K.S_STEPS].sum())
+    return {
+        "cases": n,
+        "wall_s": wall,
+        "landings_per_s": n / wall,
+        "steps_per_landing": steps / n,
+        "ns_per_step": wall / steps * 1e9,
+        "landed": int(np.sum(res.status == "landed")),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=20000, help="cases of each Dask Monte Carlo (≥ 2000)")
+    ap.add_argument("--amat-cases", type=int, default=50)
+    ap.add_argument("--batch", type=int, default=2000, help="cases of the in-process (one core, no Dask) run")
+    ap.add_argument("--skip-amat", action="store_true")
+    args = ap.parse_args()
+
+    from edlcam.mission import load_mission
+
+    mission = load_mission()
+    results: dict = {"cores": os.cpu_count()}
+
+    if not args.skip_amat:
+        py, how = ensure_amat()
+        if py is None:
+            results["amat"] = {"error": how}
+            print(f"AMAT: not run: {how}")
+        else:
+            a = run_amat(py, mission, args.amat_cases, seed=int(mission.mission.seed))
+            a["trajectories_per_s"] = a["cases"] / a["wall_s"]
+            results["amat"] = a
+            print(f"AMAT {AMAT_VERSION} ({how}): {a['cases']} dispersed entries in {a['wall_s']:.1f} s on 1 core: "
+                  f"{a['trajectories_per_s']:.2f} trajectories/s ({a['per_case_s'] * 1e3:.0f} ms each)")  # fmt: skip
+
     p = profile_fly(mission, args.batch)
     results["in_process"] = p
     print(f"edlcam in this process (1 core, no Dask): {p['cases']} entry-to-touchdown landings in {p['wall_s']:.2f} s: "

@@ -1,12 +1,12 @@
-"""Monte Carlo of dispersed landings: batches of trajectories flown as arrays, spread over Dask.
+"""Monte Carlo of dispersed landings: batches of trajectories, spread over Dask.
 
-Every case's inputs are drawn up front from the mission seed (:mod:`edlcam.flight.dispersions`,
-case 0 = the nominal mission). The cases are cut into batches of ``[montecarlo] batch_cases``
-consecutive cases; each batch is one task that flies all its trajectories together as arrays
+The cases are cut into batches of ``[montecarlo] batch_cases`` consecutive cases; each batch is
+one task that draws its cases' inputs from the mission seed (:mod:`edlcam.flight.dispersions`,
+case 0 = the nominal mission; every case has its own random streams, so a case's inputs do not
+depend on its batch) and flies them in the compiled flight kernel
 (:func:`edlcam.flight.sequencer.fly`), on a ``dask.distributed`` LocalCluster of this machine by
-default or on an existing cluster. A trajectory's result does not depend on the batch it flies in
-(the sequencer is checked to be bit-identical for a case alone and in a batch), so the output is
-the same for any number of workers.
+default or on an existing cluster. A trajectory never sees another (checked: a case flies the
+same alone, in a batch and in any order), so the output is the same for any number of workers.
 
 Outputs (docs/run-folder.md): ``DIR/cases.parquet`` (one row per case: inputs, every event's
 time and state, touchdown point, miss distance, status, reason), ``DIR/summary.json``
@@ -219,8 +219,9 @@ def _concat(parts: list[dict]) -> dict:
     return out
 
 
-def fly_batch(mission, case_indices, cases: CaseInputs, cg_m, *, batch: int = 0) -> dict:
-    """Fly one batch (its cases' inputs already drawn) and return its columns of cases.parquet.
+def fly_batch(mission, case_indices, cases: CaseInputs | None = None, cg_m=None, *, batch: int = 0) -> dict:
+    """Fly one batch and return its columns of cases.parquet; the cases' inputs are drawn here
+    (on the worker: each case has its own random streams) unless given.
 
     A case the sequencer cannot fly (an exception, not a failed landing: those are statuses) is
     isolated by flying the batch's cases one by one; it gets status ``error`` and the rest of
@@ -228,6 +229,8 @@ def fly_batch(mission, case_indices, cases: CaseInputs, cg_m, *, batch: int = 0)
     """
     from edlcam.flight.sequencer import fly
 
+    if cases is None:
+        cases, cg_m = draw_cases(mission, case_indices)
     terrain, reference = _context(mission)
 
     def progress(_t_s, done):
@@ -368,13 +371,12 @@ def run_montecarlo(
 
     t0 = time.perf_counter()
     batches = _batches(n, size)
-    drawn = [draw_cases(mission, idx) for idx in batches]
     parts: dict[int, dict] = {}
     done = 0
     report = progress or (lambda done, total: None)
     if workers == 0 and not scheduler:
-        for b, (idx, (cases, cg)) in enumerate(zip(batches, drawn)):
-            parts[b] = fly_batch(mission, idx, cases, cg, batch=b)
+        for b, idx in enumerate(batches):
+            parts[b] = fly_batch(mission, idx, batch=b)
             done += len(idx)
             report(done, n)
     else:
@@ -393,8 +395,8 @@ def run_montecarlo(
         try:
             client.subscribe_topic(PROGRESS_TOPIC, on_event)
             futures = {
-                client.submit(fly_batch, mission, idx, cases, cg, batch=b, pure=False): b
-                for b, (idx, (cases, cg)) in enumerate(zip(batches, drawn))
+                client.submit(fly_batch, mission, idx, batch=b, pure=False): b
+                for b, idx in enumerate(batches)
             }
             for fut in as_completed(futures):
                 b = futures[fut]
