@@ -69,6 +69,15 @@ CASE_FIELDS = (
     "nav_error_up_m",
 )  # fmt: skip
 
+# Column of each case input (CASE_FIELDS order).
+(
+    C_ALTITUDE, C_LAT, C_LON, C_SPEED, C_FPA, C_HEADING, C_DENSITY_LOW, C_DENSITY_HIGH, C_DRAG, C_LOD,
+    C_MASS_OFFSET, C_CHUTE_DRAG, C_THRUST, C_WIND_E, C_WIND_N, C_NAV_E, C_NAV_N, C_NAV_U,
+) = range(len(CASE_FIELDS))  # fmt: skip
+# What the forces need of a case (``forces``) and of the controls held over a step (``ctx``).
+F_WIND_X, F_WIND_Y, F_WIND_Z, F_DRAG, F_LOD, F_CHUTE_DRAG, F_DENSITY_LOW, F_DENSITY_HIGH = range(8)
+X_PHASE, X_T_DEPLOY, X_HEATSHIELD_ON, X_LIFT_ON, X_THRUST_X, X_THRUST_Y, X_THRUST_Z = range(7)
+
 #: Status codes of a case before the landing is judged (edlcam.flight.sequencer names them).
 STATUS_CODES = {0: "", 1: "skip_out", 2: "crash", 3: "fuel_out", 4: "timeout"}
 ST_NONE, ST_SKIP_OUT, ST_CRASH, ST_FUEL_OUT, ST_TIMEOUT = 0, 1, 2, 3, 4
@@ -259,18 +268,19 @@ def _target_geometry(sin_lat, cos_lat, x, y, vx, vy, vz, tgt_u, P):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, case, P, aero):
+def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, forces, P, aero):
     """Aerodynamic and thrust acceleration [m/s²] and mass rate [kg/s] at altitude ``h``, with
     the bank angle given by its cosine and sine.
 
-    ``ctx``: phase, t_deploy, heatshield_on, lift_on, thrust (planet-fixed, 3);
-    ``case``: wind (3), drag, L/D and parachute drag scales, density scales low and high;
+    ``ctx``: the controls held over the step (X_* columns: phase, deploy time, heat shield on,
+    lift on, thrust acceleration planet-fixed); ``forces``: the case's wind (planet-fixed) and
+    scales of drag, L/D, parachute drag and density (F_* columns);
     ``aero``: capsule Mach, C_D, L/D; parachute Mach, C_D (the vehicle's tables)."""
-    phase = ctx[0]
+    phase = ctx[X_PHASE]
     if phase >= LANDED:
         return 0.0, 0.0, 0.0, 0.0
-    rho, _p, _t, a_sound = _atmosphere(h, case[6], case[7], P)
-    wx, wy, wz = vx - case[0], vy - case[1], vz - case[2]
+    rho, _p, _t, a_sound = _atmosphere(h, forces[F_DENSITY_LOW], forces[F_DENSITY_HIGH], P)
+    wx, wy, wz = vx - forces[F_WIND_X], vy - forces[F_WIND_Y], vz - forces[F_WIND_Z]
     speed = math.sqrt(wx * wx + wy * wy + wz * wz)
     inv = 1.0 / max(speed, 1e-9)
     hx, hy, hz = wx * inv, wy * inv, wz * inv
@@ -279,13 +289,13 @@ def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, case,
     ax = ay = az = 0.0
     j, w = _bracket(mach, aero[0])  # the capsule's table: C_D and L/D
     if phase <= PARACHUTE:
-        if ctx[2] > 0.5:
-            cda = _at(aero[1], j, w) * P.ref_area * case[3]
+        if ctx[X_HEATSHIELD_ON] > 0.5:
+            cda = _at(aero[1], j, w) * P.ref_area * forces[F_DRAG]
         else:
-            cda = P.backshell_cd * P.ref_area * case[3]
+            cda = P.backshell_cd * P.ref_area * forces[F_DRAG]
         if phase == PARACHUTE:
-            x = _clip((t - ctx[1]) / P.chute_inflation_s, 0.0, 1.0)
-            cda += _interp(mach, aero[3], aero[4]) * P.chute_area * case[5] * (x * x)
+            x = _clip((t - ctx[X_T_DEPLOY]) / P.chute_inflation_s, 0.0, 1.0)
+            cda += _interp(mach, aero[3], aero[4]) * P.chute_area * forces[F_CHUTE_DRAG] * (x * x)
     else:
         cda = P.ds_cda
     d = q * cda / m
@@ -301,13 +311,13 @@ def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, case,
             px, py, pz = px / pn, py / pn, pz / pn
         qx, qy, qz = hy * pz - hz * py, hz * px - hx * pz, hx * py - hy * px  # v̂ × up⊥: to the right
         cb, sb = cos_bank, sin_bank
-        lift = d * _at(aero[2], j, w) * case[4] * ctx[3]
+        lift = d * _at(aero[2], j, w) * forces[F_LOD] * ctx[X_LIFT_ON]
         ax += lift * (cb * px + sb * qx)
         ay += lift * (cb * py + sb * qy)
         az += lift * (cb * pz + sb * qz)
     mdot = 0.0
     if phase >= FREEFALL:
-        tx, ty, tz = ctx[4], ctx[5], ctx[6]
+        tx, ty, tz = ctx[X_THRUST_X], ctx[X_THRUST_Y], ctx[X_THRUST_Z]
         ax += tx
         ay += ty
         az += tz
@@ -316,11 +326,18 @@ def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, case,
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _derivative(t, rx, ry, rz, vx, vy, vz, m, cos_bank, sin_bank, ctx, case, P, aero):
+def _hold_controls(ctx, phase, t_deploy, heatshield_on, lift_on, thrust_e, thrust_n, thrust_u, P):
+    """Fill ``ctx`` with the controls held over a step (thrust given in the target's ENU)."""
+    ctx[X_PHASE], ctx[X_T_DEPLOY], ctx[X_HEATSHIELD_ON], ctx[X_LIFT_ON] = phase, t_deploy, 1.0 if heatshield_on else 0.0, lift_on
+    ctx[X_THRUST_X], ctx[X_THRUST_Y], ctx[X_THRUST_Z] = _from_enu(thrust_e, thrust_n, thrust_u, P)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _derivative(t, rx, ry, rz, vx, vy, vz, m, cos_bank, sin_bank, ctx, forces, P, aero):
     """(v̇, ṁ) of the equations of motion in the rotating frame (edlcam.flight.dynamics):
     J2 gravity, Coriolis and centrifugal terms, aerodynamics and thrust."""
     _s, _c, h = _geodetic(rx, ry, rz, P)
-    ax, ay, az, mdot = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, case, P, aero)
+    ax, ay, az, mdot = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, forces, P, aero)
     r2 = rx * rx + ry * ry + rz * rz
     rn = math.sqrt(r2)
     k = -P.gm / (rn * r2)
@@ -502,33 +519,33 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
     deg = 180.0 / math.pi
     rad = math.pi / 180.0
     events[:, :] = np.nan
-    wind_e, wind_n = case[13], case[14]
+    wind_e, wind_n = case[C_WIND_E], case[C_WIND_N]
     wx, wy, wz = _from_enu(wind_e, wind_n, 0.0, P)
-    # The per-case constants the forces need: wind, drag, L/D and parachute scales, density scales.
-    cf = np.empty(8)
-    cf[0], cf[1], cf[2] = wx, wy, wz
-    cf[3], cf[4], cf[5] = case[8], case[9], case[11]
-    cf[6], cf[7] = case[6], case[7]
-    nav_e, nav_n, nav_u = case[15], case[16], case[17]
-    max_thrust = P.max_thrust * case[12]
+    cf = np.empty(8)  # what the forces need of the case
+    cf[F_WIND_X], cf[F_WIND_Y], cf[F_WIND_Z] = wx, wy, wz
+    cf[F_DRAG], cf[F_LOD], cf[F_CHUTE_DRAG] = case[C_DRAG], case[C_LOD], case[C_CHUTE_DRAG]
+    cf[F_DENSITY_LOW], cf[F_DENSITY_HIGH] = case[C_DENSITY_LOW], case[C_DENSITY_HIGH]
+    nav_e, nav_n, nav_u = case[C_NAV_E], case[C_NAV_N], case[C_NAV_U]
+    max_thrust = P.max_thrust * case[C_THRUST]
     min_thrust = P.min_throttle * max_thrust
     tgt_lat, tgt_lon = P.tgt_lat_deg * rad, P.tgt_lon_deg * rad
     tgt_u = (math.cos(tgt_lat) * math.cos(tgt_lon), math.cos(tgt_lat) * math.sin(tgt_lon), math.sin(tgt_lat))
 
     # Initial state: geodetic position, speed along flight-path angle and heading.
-    lat0, lon0 = case[1] * rad, case[2] * rad
+    lat0, lon0 = case[C_LAT] * rad, case[C_LON] * rad
     sl, cl, so, co = math.sin(lat0), math.cos(lat0), math.sin(lon0), math.cos(lon0)
     nrad = P.ell_a / math.sqrt(1.0 - P.ell_e2 * sl * sl)
-    rx = (nrad + case[0]) * cl * co
-    ry = (nrad + case[0]) * cl * so
-    rz = (nrad * (1.0 - P.ell_e2) + case[0]) * sl
-    fpa, hdg = case[4] * rad, case[5] * rad
+    h0 = case[C_ALTITUDE]
+    rx = (nrad + h0) * cl * co
+    ry = (nrad + h0) * cl * so
+    rz = (nrad * (1.0 - P.ell_e2) + h0) * sl
+    fpa, hdg = case[C_FPA] * rad, case[C_HEADING] * rad
     le, ln, lu = math.cos(fpa) * math.sin(hdg), math.cos(fpa) * math.cos(hdg), math.sin(fpa)
-    spd0 = case[3]
+    spd0 = case[C_SPEED]
     vx = spd0 * (le * -so + ln * -sl * co + lu * cl * co)
     vy = spd0 * (le * co + ln * -sl * so + lu * cl * so)
     vz = spd0 * (ln * cl + lu * sl)
-    m = P.entry_mass + case[10]
+    m = P.entry_mass + case[C_MASS_OFFSET]
 
     phase = ENTRY
     mode = PREBANK
@@ -575,7 +592,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
         else:
             hagl = np.nan
             hagl_low = alt - P.ground_max_m
-        rho, pres, temp, a_sound = _atmosphere(alt, case[6], case[7], P)
+        rho, pres, temp, a_sound = _atmosphere(alt, case[C_DENSITY_LOW], case[C_DENSITY_HIGH], P)
         speed = math.sqrt(vx * vx + vy * vy + vz * vz)
         ax_, ay_, az_ = vx - wx, vy - wy, vz - wz
         air_speed = math.sqrt(ax_ * ax_ + ay_ * ay_ + az_ * az_)
@@ -594,8 +611,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
         # Sensed acceleration (the controls of the step before) and heating.
         decel = 0.0
         if phase <= PARACHUTE or recording:
-            ctx[0], ctx[1], ctx[2], ctx[3] = phase, t_deploy, 1.0 if heatshield_on else 0.0, lift_on
-            ctx[4], ctx[5], ctx[6] = _from_enu(th_e, th_n, th_u, P)
+            _hold_controls(ctx, phase, t_deploy, heatshield_on, lift_on, th_e, th_n, th_u, P)
             cb = sb = 0.0
             if phase == ENTRY:
                 cb, sb = math.cos(bank), math.sin(bank)
@@ -615,7 +631,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
 
         # ---------- failures ----------
         if phase < LANDED:
-            skip = phase == ENTRY and alt > case[0] + 1000.0 and t > 20.0
+            skip = phase == ENTRY and alt > case[C_ALTITUDE] + 1000.0 and t > 20.0
             crash = phase <= PARACHUTE and hagl <= 0.0
             if skip or crash:
                 status = ST_CRASH if crash else ST_SKIP_OUT
@@ -625,7 +641,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
         # ---------- entry guidance ----------
         bank_start, rate_start, bank_acc = bank, 0.0, 0.0
         if phase == ENTRY:
-            drag_acc = q * _interp(mach, aero[0], aero[1]) * P.ref_area * case[8] / m
+            drag_acc = q * _interp(mach, aero[0], aero[1]) * P.ref_area * case[C_DRAG] / m
             new_mode = next_entry_mode(mode, speed, drag_acc, P)
             if new_mode == RANGE_CONTROL and mode == PREBANK:
                 _mark(events, EV_RANGE_CONTROL_START, snap, m)
@@ -643,7 +659,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
                 lift_on = 0.0
             bank_cmd, bank_sign = etpc_bank_command(
                 mode, bank_sign, speed, drag_acc, vl_u, rng - P.deploy_range, xr, herr,
-                _interp(mach, aero[0], aero[2]) * case[9], ref, P,
+                _interp(mach, aero[0], aero[2]) * case[C_LOD], ref, P,
             )  # fmt: skip
             # Bank actuator: time-optimal tracking under rate and acceleration limits, with a
             # constant angular acceleration over the guidance cycle (the step).
@@ -786,8 +802,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
             dt = _step_for(phase, t, t_deploy, heatshield_on, hagl_low, vu, gap_s, P)
 
         # ---------- integrate one step (RK4; thrust held, the bank moving as commanded) ----------
-        ctx[0], ctx[1], ctx[2], ctx[3] = phase, t_deploy, 1.0 if heatshield_on else 0.0, lift_on
-        ctx[4], ctx[5], ctx[6] = _from_enu(th_e, th_n, th_u, P)
+        _hold_controls(ctx, phase, t_deploy, heatshield_on, lift_on, th_e, th_n, th_u, P)
         h2 = 0.5 * dt
         c0 = s0 = c1 = s1 = c2 = s2 = 0.0
         if phase == ENTRY:  # the bank angle at the start, middle and end of the step
