@@ -24,7 +24,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from edlcam.mars.terrain_kernel import curvature_drop_m, ground_altitude_m, ground_up_m
+from edlcam.mars.terrain_kernel import curvature_drop_m, ground_altitude_m
 
 __all__ = [
     "KernelParams",
@@ -507,6 +507,13 @@ def _step_for(phase, t, t_deploy, heatshield_on, hagl, vu, range_gap_s, P):
 
 
 @njit(cache=True, error_model="numpy")
+def _ground_altitude_once(terrain, east_m, north_m):
+    """The ground's altitude for the rare reads (the aim point, events after the flight): a call
+    rather than one more inlined copy of the terrain's reads, which costs compile time."""
+    return ground_altitude_m(terrain, east_m, north_m)
+
+
+@njit(cache=True, error_model="numpy")
 def _fly_one(case, P, aero, ref, terrain, events, summary, record):
     """Fly one case from entry interface until it lands, fails or times out.
 
@@ -713,7 +720,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
                 to_e, to_n = -p_nav[0], -p_nav[1]
                 shrink = min(1.0, P.max_divert / max(math.hypot(to_e, to_n), 1e-9))
                 aim_e, aim_n = p_nav[0] + to_e * shrink, p_nav[1] + to_n * shrink
-                aim_up = ground_up_m(terrain, aim_e, aim_n)
+                aim_up = _ground_altitude_once(terrain, aim_e, aim_n) - curvature_drop_m(terrain, aim_e, aim_n)
             r_f = (aim_e, aim_n, aim_up + P.app_end_height)
             if start:
                 t_go = _time_to_go(p_nav, v_enu, r_f, v_f, g_s, P.app_thrust_frac * max_thrust / m, P.app_duration_s)
@@ -810,30 +817,39 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
             b1 = bank_start + h2 * (rate_start + 0.5 * bank_acc * h2)
             b2 = bank_start + dt * (rate_start + 0.5 * bank_acc * dt)
             c1, s1, c2, s2 = math.cos(b1), math.sin(b1), math.cos(b2), math.sin(b2)
-        k1x, k1y, k1z, k1m = _derivative(t, rx, ry, rz, vx, vy, vz, m, c0, s0, ctx, cf, P, aero)
-        k2x, k2y, k2z, k2m = _derivative(
-            t + h2, rx + h2 * vx, ry + h2 * vy, rz + h2 * vz, vx + h2 * k1x, vy + h2 * k1y, vz + h2 * k1z, m + h2 * k1m,
-            c1, s1, ctx, cf, P, aero,
-        )
-        v2x, v2y, v2z = vx + h2 * k1x, vy + h2 * k1y, vz + h2 * k1z
-        k3x, k3y, k3z, k3m = _derivative(
-            t + h2, rx + h2 * v2x, ry + h2 * v2y, rz + h2 * v2z, vx + h2 * k2x, vy + h2 * k2y, vz + h2 * k2z,
-            m + h2 * k2m, c1, s1, ctx, cf, P, aero,
-        )
-        v3x, v3y, v3z = vx + h2 * k2x, vy + h2 * k2y, vz + h2 * k2z
-        k4x, k4y, k4z, k4m = _derivative(
-            t + dt, rx + dt * v3x, ry + dt * v3y, rz + dt * v3z, vx + dt * k3x, vy + dt * k3y, vz + dt * k3z,
-            m + dt * k3m, c2, s2, ctx, cf, P, aero,
-        )
-        v4x, v4y, v4z = vx + dt * k3x, vy + dt * k3y, vz + dt * k3z
+        # Classical RK4 (nodes 0, ½, ½, 1; weights 1, 2, 2, 1 over 6) as a loop over its stages, so
+        # that the force model is compiled once, not four times.
+        kx = ky = kz = km = 0.0  # the previous stage's v̇, ṁ
+        ux, uy, uz = vx, vy, vz  # the previous stage's ṙ
+        sum_rx = sum_ry = sum_rz = sum_vx = sum_vy = sum_vz = sum_m = 0.0
+        for stage in range(4):
+            if stage == 0:
+                a, weight, cb, sb = 0.0, 1.0, c0, s0
+            elif stage < 3:
+                a, weight, cb, sb = h2, 2.0, c1, s1
+            else:
+                a, weight, cb, sb = dt, 1.0, c2, s2
+            qx, qy, qz = vx + a * kx, vy + a * ky, vz + a * kz
+            kx, ky, kz, km_new = _derivative(
+                t + a, rx + a * ux, ry + a * uy, rz + a * uz, qx, qy, qz, m + a * km, cb, sb, ctx, cf, P, aero
+            )
+            km = km_new
+            ux, uy, uz = qx, qy, qz
+            sum_rx += weight * qx
+            sum_ry += weight * qy
+            sum_rz += weight * qz
+            sum_vx += weight * kx
+            sum_vy += weight * ky
+            sum_vz += weight * kz
+            sum_m += weight * km
         s6 = dt / 6.0
-        rx = rx + s6 * (vx + 2.0 * v2x + 2.0 * v3x + v4x)
-        ry = ry + s6 * (vy + 2.0 * v2y + 2.0 * v3y + v4y)
-        rz = rz + s6 * (vz + 2.0 * v2z + 2.0 * v3z + v4z)
-        vx = vx + s6 * (k1x + 2.0 * k2x + 2.0 * k3x + k4x)
-        vy = vy + s6 * (k1y + 2.0 * k2y + 2.0 * k3y + k4y)
-        vz = vz + s6 * (k1z + 2.0 * k2z + 2.0 * k3z + k4z)
-        m_new = m + s6 * (k1m + 2.0 * k2m + 2.0 * k3m + k4m)
+        rx = rx + s6 * sum_rx
+        ry = ry + s6 * sum_ry
+        rz = rz + s6 * sum_rz
+        vx = vx + s6 * sum_vx
+        vy = vy + s6 * sum_vy
+        vz = vz + s6 * sum_vz
+        m_new = m + s6 * sum_m
         propellant = propellant - (m - m_new)
         m = m_new
         t = t + dt
@@ -844,7 +860,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
 
     for k in range(N_EVENTS):  # heights above ground of the events marked high above it
         if events[k, 0] == events[k, 0] and events[k, 2] != events[k, 2]:
-            events[k, 2] = events[k, 1] - ground_altitude_m(terrain, events[k, 8], events[k, 9])
+            events[k, 2] = events[k, 1] - _ground_altitude_once(terrain, events[k, 8], events[k, 9])
     summary[S_STATUS] = status
     summary[S_TD_VS], summary[S_TD_HS] = td_vs, td_hs
     summary[S_PROPELLANT] = propellant
