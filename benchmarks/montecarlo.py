@@ -142,10 +142,9 @@ def run_edlcam(mission, n: int, workers: int, out: Path) -> dict:
 def profile_fly(mission, n: int) -> dict:
     """Landings per second of fly() in this process (one core, no Dask), the kernel compiled and
     the terrain built beforehand: the steady rate a worker reaches."""
-    from edlcam.flight import kernel as K
     from edlcam.flight.dispersions import draw_cases
     from edlcam.flight.guidance import build_reference
-    from edlcam.flight.sequencer import fly, kernel_inputs
+    from edlcam.flight.sequencer import fly
     from edlcam.mars.terrain import Terrain
 
     terrain, ref = Terrain.from_mission(mission), build_reference(mission)
@@ -154,13 +153,7 @@ def profile_fly(mission, n: int) -> dict:
     t0 = time.perf_counter()
     res = fly(mission, cases=cases, terrain=terrain, reference=ref)
     wall = time.perf_counter() - t0
-    # Steps flown: the kernel's own count, from a second flight of the same cases.
-    params, aero, table, tables = kernel_inputs(mission, terrain, ref)
-    inputs = np.ascontiguousarray(np.stack([np.asarray(getattr(cases, f), float) for f in K.CASE_FIELDS], axis=1))
-    events = np.full((n, K.N_EVENTS, K.N_EVENT_FIELDS), np.nan)
-    summary = np.zeros((n, len(K.SUMMARY_FIELDS)))
-    K.fly_cases(inputs, params, aero, table, tables, events, summary)
-    steps = float(summary[:, K.S_STEPS].sum())
+    steps = float(res.steps.sum())
     return {
         "cases": n,
         "wall_s": wall,

@@ -114,3 +114,22 @@ def test_a_case_flies_the_same_alone_in_any_order(mission, terrain):
             a, b = together.events[name][field][order], again.events[name][field]
             assert np.array_equal(a, b, equal_nan=True), (name, field)
     assert together.status[order].tolist() == again.status.tolist()
+
+
+def test_kernel_atmosphere_is_the_mission_atmosphere(mission, terrain):
+    # The kernel carries its own compiled copy of edlcam.mars.atmosphere; both must give the same
+    # state through the Glenn fit, its 7 km break, the dispersion split at 40 km and the tail.
+    from edlcam.flight import kernel as K
+    from edlcam.flight.sequencer import kernel_inputs
+    from edlcam.mars.atmosphere import Atmosphere
+
+    params = kernel_inputs(mission, terrain)[0]
+    for low, high in ((1.0, 1.0), (0.9, 2.5)):
+        atm = Atmosphere.from_mission(mission, density_scale_low=low, density_scale_high=high)
+        for h in (-4000.0, 0.0, 6999.0, 7001.0, 25e3, 40e3, 44_999.0, 45_001.0, 80e3, 125e3):
+            st = atm.state(h)
+            rho, p, t_k, a = K._atmosphere(h, low, high, params)
+            assert rho == pytest.approx(float(st.density_kg_m3), rel=1e-12), (h, low)
+            assert p == pytest.approx(float(st.pressure_pa), rel=1e-12), (h, low)
+            assert t_k == pytest.approx(float(st.temperature_k), rel=1e-12), h
+            assert a == pytest.approx(float(st.speed_of_sound_m_s), rel=1e-12), h

@@ -62,15 +62,6 @@ class ReferenceTrajectory:
     total_range_m: float
     duration_s: float
 
-    def at(self, speed_m_s):
-        """Interpolate every column at ``speed_m_s``; returns (R, D, ḣ, L/D_v, F1, F2, F3)."""
-        v = np.asarray(speed_m_s, float)
-        x = self.speed_m_s
-        return tuple(
-            np.interp(v, x, col)
-            for col in (self.range_to_go_m, self.drag_m_s2, self.hdot_m_s, self.lod_vertical, self.f1, self.f2, self.f3)
-        )
-
 
 def _longitudinal_rates(x, u, *, vehicle: Vehicle, atmosphere: Atmosphere, mass_kg, gm, radius_m):
     """d/dt of [s, h, V, γ] for planar entry over a sphere (Vinh, *Hypersonic and Planetary Entry

@@ -24,6 +24,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
+from edlcam.mars.constants import EARTH_G_M_S2
 from edlcam.mars.terrain_kernel import curvature_drop_m, ground_altitude_m
 
 __all__ = [
@@ -42,19 +44,30 @@ __all__ = [
 ENTRY, PARACHUTE, FREEFALL, APPROACH, CONSTANT_V, DECEL, SKYCRANE, LANDED, FAILED = range(9)
 PREBANK, RANGE_CONTROL, HEADING_ALIGNMENT, SUFR = 0, 1, 2, 3
 
-EARTH_G = 9.80665
 SUTTON_GRAVES_MARS = 1.9027e-4  # kg^0.5/m, Sutton & Graves (1971), Mars CO2/N2 (SI)
 RADAR_ACQUISITION_HEIGHT_M = 6000.0  # est.: M2020 radar locks on ≈ E+290, a few km above ground
 _T_EPS_S = 1e-6  # times this close count as reached (sums of steps carry rounding)
 
-# Events, in the order of edlcam.flight.events.EVENT_NAMES + MINOR_EVENT_NAMES.
-(
-    EV_ENTRY_INTERFACE, EV_PEAK_HEATING, EV_PEAK_DECELERATION, EV_PARACHUTE_DEPLOY, EV_HEATSHIELD_SEPARATION,
-    EV_BACKSHELL_SEPARATION, EV_POWERED_DESCENT_START, EV_SKYCRANE_START, EV_TOUCHDOWN,
-    EV_RANGE_CONTROL_START, EV_HEADING_ALIGNMENT_START, EV_SUFR_START, EV_BALANCE_MASS_JETTISON, EV_MORTAR_FIRE,
-    EV_RADAR_LOCK, EV_CONSTANT_VELOCITY_START, EV_DECELERATION_START,
-) = range(17)  # fmt: skip
-N_EVENTS = 17
+# Rows of the events array: the events in the order of EVENT_NAMES + MINOR_EVENT_NAMES.
+_EVENTS = EVENT_NAMES + MINOR_EVENT_NAMES
+N_EVENTS = len(_EVENTS)
+EV_ENTRY_INTERFACE = _EVENTS.index("entry_interface")
+EV_PEAK_HEATING = _EVENTS.index("peak_heating")
+EV_PEAK_DECELERATION = _EVENTS.index("peak_deceleration")
+EV_PARACHUTE_DEPLOY = _EVENTS.index("parachute_deploy")
+EV_HEATSHIELD_SEPARATION = _EVENTS.index("heatshield_separation")
+EV_BACKSHELL_SEPARATION = _EVENTS.index("backshell_separation")
+EV_POWERED_DESCENT_START = _EVENTS.index("powered_descent_start")
+EV_SKYCRANE_START = _EVENTS.index("skycrane_start")
+EV_TOUCHDOWN = _EVENTS.index("touchdown")
+EV_RANGE_CONTROL_START = _EVENTS.index("range_control_start")
+EV_HEADING_ALIGNMENT_START = _EVENTS.index("heading_alignment_start")
+EV_SUFR_START = _EVENTS.index("sufr_start")
+EV_BALANCE_MASS_JETTISON = _EVENTS.index("balance_mass_jettison")
+EV_MORTAR_FIRE = _EVENTS.index("mortar_fire")
+EV_RADAR_LOCK = _EVENTS.index("radar_lock")
+EV_CONSTANT_VELOCITY_START = _EVENTS.index("constant_velocity_start")
+EV_DECELERATION_START = _EVENTS.index("deceleration_start")
 EVENT_FIELDS = (
     "t_s", "altitude_m", "height_agl_m", "speed_m_s", "mach", "dynamic_pressure_pa", "lat_deg", "lon_deg",
     "east_m", "north_m", "up_m", "ve_m_s", "vn_m_s", "vu_m_s", "mass_kg",
@@ -163,9 +176,8 @@ def _at(ys, j, w):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _interp(x, xs, ys):
-    """np.interp for one point: linear inside the table, held at its ends, NaN for NaN."""
-    if x != x:
-        return x
+    """np.interp for one point: linear inside the table, held at its ends (NaN for NaN: the
+    bracket's weight is NaN)."""
     j, w = _bracket(x, xs)
     return _at(ys, j, w)
 
@@ -286,7 +298,6 @@ def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, force
     hx, hy, hz = wx * inv, wy * inv, wz * inv
     mach = speed / a_sound
     q = 0.5 * rho * speed * speed
-    ax = ay = az = 0.0
     j, w = _bracket(mach, aero[0])  # the capsule's table: C_D and L/D
     if phase <= PARACHUTE:
         if ctx[X_HEATSHIELD_ON] > 0.5:
@@ -310,11 +321,10 @@ def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, force
         if pn > 0.0:
             px, py, pz = px / pn, py / pn, pz / pn
         qx, qy, qz = hy * pz - hz * py, hz * px - hx * pz, hx * py - hy * px  # v̂ × up⊥: to the right
-        cb, sb = cos_bank, sin_bank
         lift = d * _at(aero[2], j, w) * forces[F_LOD] * ctx[X_LIFT_ON]
-        ax += lift * (cb * px + sb * qx)
-        ay += lift * (cb * py + sb * qy)
-        az += lift * (cb * pz + sb * qz)
+        ax += lift * (cos_bank * px + sin_bank * qx)
+        ay += lift * (cos_bank * py + sin_bank * qy)
+        az += lift * (cos_bank * pz + sin_bank * qz)
     mdot = 0.0
     if phase >= FREEFALL:
         tx, ty, tz = ctx[X_THRUST_X], ctx[X_THRUST_Y], ctx[X_THRUST_Z]
@@ -583,6 +593,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
     t = 0.0
     steps = 0
     rate_lim, acc_lim = P.bank_rate_lim, P.bank_acc_lim
+    dt_entry = P.dt_entry
     g_s = P.g_surface
 
     for iteration in range(int(P.max_iterations)):
@@ -605,11 +616,6 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
         air_speed = math.sqrt(ax_ * ax_ + ay_ * ay_ + az_ * az_)
         mach = air_speed / a_sound
         q = 0.5 * rho * air_speed * air_speed
-        rng = gap_s = herr = xr = vl_u = 0.0
-        if phase == ENTRY:
-            rng, herr, xr, vl_u = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)
-            gap_s = _range_gap_s(rng, mode, air_speed, speed, P)
-        dt = _step_for(phase, t, t_deploy, heatshield_on, hagl_low, vu, gap_s, P)
         snap[0], snap[1], snap[2], snap[3], snap[4], snap[5] = t, alt, hagl, speed, mach, q
         snap[8], snap[9], snap[10] = pe, pn_, pu
         snap[11], snap[12], snap[13] = ve, vn, vu
@@ -648,6 +654,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
         # ---------- entry guidance ----------
         bank_start, rate_start, bank_acc = bank, 0.0, 0.0
         if phase == ENTRY:
+            rng, herr, xr, vl_u = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)
             drag_acc = q * _interp(mach, aero[0], aero[1]) * P.ref_area * case[C_DRAG] / m
             new_mode = next_entry_mode(mode, speed, drag_acc, P)
             if new_mode == RANGE_CONTROL and mode == PREBANK:
@@ -670,7 +677,8 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
             )  # fmt: skip
             # Bank actuator: time-optimal tracking under rate and acceleration limits, with a
             # constant angular acceleration over the guidance cycle (the step).
-            dt = _step_for(ENTRY, t, t_deploy, heatshield_on, hagl, vu, _range_gap_s(rng, mode, air_speed, speed, P), P)
+            dt_entry = _step_for(ENTRY, t, t_deploy, heatshield_on, hagl, vu, _range_gap_s(rng, mode, air_speed, speed, P), P)
+            dt = dt_entry
             err = _wrap_pi(bank_cmd - bank)
             want = np.sign(err) * min(rate_lim, math.sqrt(2.0 * acc_lim * abs(err)))
             rate_new = bank_rate + _clip(want - bank_rate, -acc_lim * dt, acc_lim * dt)
@@ -772,7 +780,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
             else:
                 th_e = th_n = th_u = 0.0
             if phase == APPROACH:
-                t_go = t_go - dt
+                t_go = t_go - P.dt_powered  # the step about to be flown
 
             # ---------- touchdown ----------
             if hagl <= 0.0:
@@ -787,7 +795,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
             row[3], row[4] = math.atan2(sin_lat, cos_lat) * deg, math.atan2(ry, rx) * deg
             row[5], row[6], row[7], row[8], row[9], row[10] = pe, pn_, pu, ve, vn, vu
             row[11], row[12], row[13], row[14], row[15], row[16] = speed, mach, q, rho, pres, temp
-            row[17], row[18] = decel / EARTH_G, m
+            row[17], row[18] = decel / EARTH_G_M_S2, m
             row[19] = bank * deg if phase == ENTRY else 0.0
             thr = math.sqrt(th_e * th_e + th_n * th_n + th_u * th_u) * m / max(max_thrust, 1e-9)
             row[20] = thr if APPROACH <= phase <= SKYCRANE else 0.0
@@ -805,8 +813,10 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
             summary[S_REASON_T] = t
             phase = FAILED
             break
-        if phase != ENTRY:  # (in entry: the guidance cycle chosen above)
-            dt = _step_for(phase, t, t_deploy, heatshield_on, hagl_low, vu, gap_s, P)
+        if phase == ENTRY:  # the guidance cycle chosen above
+            dt = dt_entry
+        else:
+            dt = _step_for(phase, t, t_deploy, heatshield_on, hagl_low, vu, 0.0, P)
 
         # ---------- integrate one step (RK4; thrust held, the bank moving as commanded) ----------
         _hold_controls(ctx, phase, t_deploy, heatshield_on, lift_on, th_e, th_n, th_u, P)

@@ -35,6 +35,7 @@ import numpy as np
 from edlcam.errors import EdlcamError, MissionError
 from edlcam.flight.dispersions import draw_cases
 from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
+from edlcam.flight.kernel import EVENT_FIELDS
 from edlcam.flight.sequencer import CaseInputs
 
 __all__ = [
@@ -55,10 +56,7 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("landed", "hard_landing", "fuel_out", "deploy_out_of_box", "skip_out", "crash", "timeout", "error")
 PROGRESS_TOPIC = "edlcam-montecarlo"  # Dask event topic on which workers report the cases flown
-_EVENT_FIELDS = (
-    "t_s", "altitude_m", "height_agl_m", "speed_m_s", "mach", "dynamic_pressure_pa", "lat_deg", "lon_deg",
-    "east_m", "north_m", "up_m", "ve_m_s", "vn_m_s", "vu_m_s", "mass_kg",
-)  # fmt: skip
+_EVENT_FIELDS = EVENT_FIELDS  # the fields of every event (cases.parquet columns <event>_<field>)
 _PERCENTILES = (1, 5, 50, 95, 99)
 _SCHEDULER_TIMEOUT_S = 10
 

@@ -142,6 +142,7 @@ class FlightResult:
     propellant_used_kg: np.ndarray
     deploy_in_box: np.ndarray
     record: dict[str, np.ndarray] | None = None  # column → (T, N) when recorded
+    steps: np.ndarray | None = None  # (N,) RK4 steps each case flew
 
 
 def kernel_inputs(mission, terrain, reference=None):
@@ -290,4 +291,5 @@ def _result(mission, params, events_arr, summary, record) -> FlightResult:
         propellant_used_kg=params.propellant_mass - summary[:, K.S_PROPELLANT],
         deploy_in_box=deploy_in_box,
         record=record,
+        steps=summary[:, K.S_STEPS].astype(np.int64),
     )
