@@ -189,7 +189,8 @@ class PoweredDescentConfig(Section):
 
 class SimulationConfig(Section):
     step_s: Annotated[float, Field(gt=0, le=0.5)] = 0.05
-    entry_step_s: Annotated[float, Field(gt=0, le=1.0)] = 0.2
+    entry_step_s: Annotated[float, Field(gt=0, le=1.0)] = 1.0
+    entry_guidance_cycle_s: Annotated[float, Field(gt=0, le=2.0)] = 1.0
     parachute_step_s: Annotated[float, Field(gt=0, le=1.0)] = 0.5
     powered_step_s: Annotated[float, Field(gt=0, le=0.5)] = 0.1
     parachute_fine_s: NonNegative = 3.0
@@ -200,7 +201,7 @@ class SimulationConfig(Section):
     def _whole_output_steps(self):
         # Every integration step is a whole number of output steps, so that every event falls
         # on the output grid (the flight kernel shortens steps in whole output steps).
-        for name in ("entry_step_s", "parachute_step_s", "powered_step_s"):
+        for name in ("entry_step_s", "entry_guidance_cycle_s", "parachute_step_s", "powered_step_s"):
             ratio = getattr(self, name) / self.step_s
             if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
                 raise ValueError(f"{name} ({getattr(self, name):g} s) must be a whole multiple of step_s ({self.step_s:g} s)")

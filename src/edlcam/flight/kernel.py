@@ -140,7 +140,7 @@ KernelParams = namedtuple(
         "tgt_lat_deg", "tgt_lon_deg", "e_x", "e_y", "e_z", "n_x", "n_y", "n_z", "u_x", "u_y", "u_z",
         "o_x", "o_y", "o_z", "target_up", "ground_max_m",
         # integration
-        "dt_fine", "dt_entry", "dt_chute", "dt_powered", "chute_fine_s", "max_duration_s", "max_iterations",
+        "dt_fine", "dt_entry", "dt_guidance", "dt_chute", "dt_powered", "chute_fine_s", "max_duration_s", "max_iterations",
     ),
 )  # fmt: skip
 
@@ -280,6 +280,23 @@ def _target_geometry(sin_lat, cos_lat, x, y, vx, vy, vz, tgt_u, P):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _drag_area(t, mach, j, w, ctx, forces, P, aero):
+    """C_D·A [m²] of what flies at Mach ``mach`` (``j``, ``w``: its bracket in the capsule's
+    table): the capsule or backshell, plus the inflating parachute, or the descent stage."""
+    phase = ctx[X_PHASE]
+    if phase > PARACHUTE:
+        return P.ds_cda
+    if ctx[X_HEATSHIELD_ON] > 0.5:
+        cda = _at(aero[1], j, w) * P.ref_area * forces[F_DRAG]
+    else:
+        cda = P.backshell_cd * P.ref_area * forces[F_DRAG]
+    if phase == PARACHUTE:
+        x = _clip((t - ctx[X_T_DEPLOY]) / P.chute_inflation_s, 0.0, 1.0)
+        cda += _interp(mach, aero[3], aero[4]) * P.chute_area * forces[F_CHUTE_DRAG] * (x * x)
+    return cda
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, forces, P, aero):
     """Aerodynamic and thrust acceleration [m/s²] and mass rate [kg/s] at altitude ``h``, with
     the bank angle given by its cosine and sine.
@@ -299,17 +316,7 @@ def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, force
     mach = speed / a_sound
     q = 0.5 * rho * speed * speed
     j, w = _bracket(mach, aero[0])  # the capsule's table: C_D and L/D
-    if phase <= PARACHUTE:
-        if ctx[X_HEATSHIELD_ON] > 0.5:
-            cda = _at(aero[1], j, w) * P.ref_area * forces[F_DRAG]
-        else:
-            cda = P.backshell_cd * P.ref_area * forces[F_DRAG]
-        if phase == PARACHUTE:
-            x = _clip((t - ctx[X_T_DEPLOY]) / P.chute_inflation_s, 0.0, 1.0)
-            cda += _interp(mach, aero[3], aero[4]) * P.chute_area * forces[F_CHUTE_DRAG] * (x * x)
-    else:
-        cda = P.ds_cda
-    d = q * cda / m
+    d = q * _drag_area(t, mach, j, w, ctx, forces, P, aero) / m
     ax, ay, az = -d * hx, -d * hy, -d * hz
     if phase == ENTRY:
         # Lift: the lift-up direction (radial, normal to v) turned about v by the bank angle.
@@ -488,7 +495,7 @@ def _whole_fine_steps(dt, P):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _step_for(phase, t, t_deploy, heatshield_on, hagl, vu, range_gap_s, P):
-    """The integration step [s] from here: the guidance cycle in entry, fine steps through canopy
+    """The integration step [s] from here: the entry step in entry, fine steps through canopy
     inflation, the powered-flight control cycle, and under the open canopy the coarse step.
 
     Events are located to within one fine step: in entry the step shrinks as the range to the
@@ -593,6 +600,8 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
     t = 0.0
     steps = 0
     rate_lim, acc_lim = P.bank_rate_lim, P.bank_acc_lim
+    t_cycle_next = 0.0  # when the entry guidance next runs
+    cycle_acc = 0.0  # the bank's angular acceleration commanded for the current guidance cycle
     dt_entry = P.dt_entry
     g_s = P.g_surface
 
@@ -622,14 +631,18 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
         snap[15], snap[16], snap[17], snap[18] = sin_lat, cos_lat, rx, ry  # latitude, longitude when marked
 
         # Sensed acceleration (the controls of the step before) and heating.
+        # Before the descent stage flies, drag and lift are all there is, and lift is normal to
+        # drag: |a| = q C_D A √(1 + (L/D)²) / m, whatever the bank.
         decel = 0.0
         if phase <= PARACHUTE or recording:
             _hold_controls(ctx, phase, t_deploy, heatshield_on, lift_on, th_e, th_n, th_u, P)
-            cb = sb = 0.0
-            if phase == ENTRY:
-                cb, sb = math.cos(bank), math.sin(bank)
-            sx, sy, sz, _md = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, alt, cb, sb, ctx, cf, P, aero)
-            decel = math.sqrt(sx * sx + sy * sy + sz * sz)
+            if phase <= PARACHUTE:
+                j, w = _bracket(mach, aero[0])
+                lod = _at(aero[2], j, w) * case[C_LOD] * lift_on if phase == ENTRY else 0.0
+                decel = q * _drag_area(t, mach, j, w, ctx, cf, P, aero) / m * math.sqrt(1.0 + lod * lod)
+            else:
+                sx, sy, sz, _md = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, alt, 0.0, 0.0, ctx, cf, P, aero)
+                decel = math.sqrt(sx * sx + sy * sy + sz * sz)
         heat = SUTTON_GRAVES_MARS * math.sqrt(rho / P.nose_radius) * air_speed**3
         if iteration == 0:
             _mark(events, EV_ENTRY_INTERFACE, snap, m)
@@ -655,15 +668,11 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
         bank_start, rate_start, bank_acc = bank, 0.0, 0.0
         if phase == ENTRY:
             rng, herr, xr, vl_u = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)
-            drag_acc = q * _interp(mach, aero[0], aero[1]) * P.ref_area * case[C_DRAG] / m
-            new_mode = next_entry_mode(mode, speed, drag_acc, P)
-            if new_mode == RANGE_CONTROL and mode == PREBANK:
-                _mark(events, EV_RANGE_CONTROL_START, snap, m)
-            if new_mode == HEADING_ALIGNMENT and mode != HEADING_ALIGNMENT:
-                _mark(events, EV_HEADING_ALIGNMENT_START, snap, m)
-            mode = new_mode
             # Range Trigger and SUFR (Way et al.; Nelessen et al. 2019): SUFR begins shortly
-            # before the trigger range, deploy when it is reached inside the Mach / q box.
+            # before the trigger range, deploy when it is reached inside the Mach / q box. The
+            # triggers are watched at every step (the steps shrink to the output step near them);
+            # the guidance itself runs once per cycle, and at once when SUFR begins.
+            cycle = t >= t_cycle_next - _T_EPS_S
             if mode != SUFR and (rng <= P.deploy_range + air_speed * P.sufr_lead_s or mach < P.mach_min + 0.1):
                 _mark(events, EV_SUFR_START, snap, m)
                 _mark(events, EV_BALANCE_MASS_JETTISON, snap, m)
@@ -671,18 +680,38 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
                 t_sufr = t
                 m = m - P.balance_mass
                 lift_on = 0.0
-            bank_cmd, bank_sign = etpc_bank_command(
-                mode, bank_sign, speed, drag_acc, vl_u, rng - P.deploy_range, xr, herr,
-                _interp(mach, aero[0], aero[2]) * case[C_LOD], ref, P,
-            )  # fmt: skip
-            # Bank actuator: time-optimal tracking under rate and acceleration limits, with a
-            # constant angular acceleration over the guidance cycle (the step).
-            dt_entry = _step_for(ENTRY, t, t_deploy, heatshield_on, hagl, vu, _range_gap_s(rng, mode, air_speed, speed, P), P)
-            dt = dt_entry
-            err = _wrap_pi(bank_cmd - bank)
-            want = np.sign(err) * min(rate_lim, math.sqrt(2.0 * acc_lim * abs(err)))
-            rate_new = bank_rate + _clip(want - bank_rate, -acc_lim * dt, acc_lim * dt)
-            bank_start, rate_start, bank_acc = bank, bank_rate, (rate_new - bank_rate) / dt
+                cycle = True
+            if cycle:
+                drag_acc = q * _interp(mach, aero[0], aero[1]) * P.ref_area * case[C_DRAG] / m
+                new_mode = next_entry_mode(mode, speed, drag_acc, P)
+                if new_mode == RANGE_CONTROL and mode == PREBANK:
+                    _mark(events, EV_RANGE_CONTROL_START, snap, m)
+                if new_mode == HEADING_ALIGNMENT and mode != HEADING_ALIGNMENT:
+                    _mark(events, EV_HEADING_ALIGNMENT_START, snap, m)
+                mode = new_mode
+                bank_cmd, bank_sign = etpc_bank_command(
+                    mode, bank_sign, speed, drag_acc, vl_u, rng - P.deploy_range, xr, herr,
+                    _interp(mach, aero[0], aero[2]) * case[C_LOD], ref, P,
+                )  # fmt: skip
+                # Bank actuator: time-optimal tracking under rate and acceleration limits, with a
+                # constant angular acceleration over the guidance cycle.
+                err = _wrap_pi(bank_cmd - bank)
+                want = np.sign(err) * min(rate_lim, math.sqrt(2.0 * acc_lim * abs(err)))
+                cycle_acc = _clip(want - bank_rate, -acc_lim * P.dt_guidance, acc_lim * P.dt_guidance) / P.dt_guidance
+                t_cycle_next = t + P.dt_guidance
+            # The step: the entry step, ending on the next guidance cycle, shorter as the next range
+            # trigger comes near, and the output step once the deploy range is reached (waiting
+            # for SUFR's roll, or for its time limit).
+            gap_s = _range_gap_s(rng, mode, air_speed, speed, P)
+            dt = _step_for(ENTRY, t, t_deploy, heatshield_on, hagl, vu, gap_s, P)
+            dt = min(dt, _whole_fine_steps(t_cycle_next - t + _T_EPS_S, P))
+            if mode == SUFR:
+                if gap_s <= 0.0:
+                    dt = P.dt_fine
+                dt = min(dt, _whole_fine_steps(t_sufr + P.sufr_max_s - t + _T_EPS_S, P))
+            dt_entry = dt
+            rate_new = bank_rate + cycle_acc * dt
+            bank_start, rate_start, bank_acc = bank, bank_rate, cycle_acc
             bank = _wrap_pi(bank + 0.5 * (bank_rate + rate_new) * dt)
             bank_rate = rate_new
 
@@ -796,7 +825,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
             row[5], row[6], row[7], row[8], row[9], row[10] = pe, pn_, pu, ve, vn, vu
             row[11], row[12], row[13], row[14], row[15], row[16] = speed, mach, q, rho, pres, temp
             row[17], row[18] = decel / EARTH_G_M_S2, m
-            row[19] = bank * deg if phase == ENTRY else 0.0
+            row[19] = bank_start * deg if phase == ENTRY else 0.0  # the bank at t (``bank`` is the step's end)
             thr = math.sqrt(th_e * th_e + th_n * th_n + th_u * th_u) * m / max(max_thrust, 1e-9)
             row[20] = thr if APPROACH <= phase <= SKYCRANE else 0.0
             row[21] = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)[0]
@@ -813,7 +842,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
             summary[S_REASON_T] = t
             phase = FAILED
             break
-        if phase == ENTRY:  # the guidance cycle chosen above
+        if phase == ENTRY:  # the step chosen with the guidance above
             dt = dt_entry
         else:
             dt = _step_for(phase, t, t_deploy, heatshield_on, hagl_low, vu, 0.0, P)

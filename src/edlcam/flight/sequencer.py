@@ -1,8 +1,8 @@
 """The EDL sequencer: flies a batch of trajectories from entry interface to touchdown.
 
 :func:`fly` hands the cases to the compiled flight kernel (:mod:`edlcam.flight.kernel`), which
-flies each on its own with fixed RK4 steps (``[simulation]``: the guidance cycle in entry, the
-control cycle in powered flight, coarser under the open canopy, finer through inflation and
+flies each on its own with fixed RK4 steps (``[simulation]``: in entry one per guidance cycle,
+the control cycle in powered flight, coarser under the open canopy, finer through inflation and
 wherever an event is near), so one code path flies the nominal case or thousands of dispersed
 ones and a case's result never depends on the others. Thrust is held over a step (zero-order
 hold, as a flight computer's control cycle does); the bank angle moves through it as its
@@ -186,7 +186,7 @@ def kernel_inputs(mission, terrain, reference=None):
         e_x=basis[0, 0], e_y=basis[0, 1], e_z=basis[0, 2], n_x=basis[1, 0], n_y=basis[1, 1], n_z=basis[1, 2],
         u_x=basis[2, 0], u_y=basis[2, 1], u_z=basis[2, 2], o_x=origin[0], o_y=origin[1], o_z=origin[2],
         target_up=float(terrain.surface_up_m(0.0, 0.0)), ground_max_m=max_altitude_bound_m(terrain.kernel_tables()),
-        dt_fine=sim.step_s, dt_entry=sim.entry_step_s, dt_chute=sim.parachute_step_s, dt_powered=sim.powered_step_s,
+        dt_fine=sim.step_s, dt_entry=sim.entry_step_s, dt_guidance=sim.entry_guidance_cycle_s, dt_chute=sim.parachute_step_s, dt_powered=sim.powered_step_s,
         chute_fine_s=sim.parachute_fine_s,
         max_duration_s=sim.max_duration_s, max_iterations=float(int(math.ceil(sim.max_duration_s / sim.step_s)) + 10),
     )  # fmt: skip
