@@ -136,6 +136,9 @@ def test_record_has_the_flight_columns_and_ends_at_touchdown(mission, terrain):
     assert t[0] == 0.0 and t[-1] == pytest.approx(res.events["touchdown"]["t_s"][0])
     assert np.all(np.diff(t) > 0)
     assert rec["height_agl_m"][-1, 0] <= 0.0 < rec["height_agl_m"][-2, 0]
+    # Every row's height above ground is the terrain's, also where the kernel only bounded it.
+    ground = terrain.altitude_m(rec["east_m"][:, 0], rec["north_m"][:, 0])
+    np.testing.assert_allclose(rec["height_agl_m"][:, 0], rec["altitude_m"][:, 0] - ground, rtol=0, atol=1e-6)
     # The steps the record shows: the guidance cycle in entry, the control cycle in powered flight.
     steps = np.round(np.diff(t), 9)
     phase = rec["phase_code"][:-1, 0]

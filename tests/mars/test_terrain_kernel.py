@@ -157,6 +157,36 @@ def test_altitude_bound_holds_everywhere(terrain, tables):
     assert bound - max(grid_max, fine_max) < 500.0
 
 
+@numba.njit(cache=True)
+def _upper_batch(tables, east_m, north_m):
+    out = np.empty(east_m.size)
+    for i in range(east_m.size):
+        out[i] = tk.ground_upper_bound_m(tables, east_m[i], north_m[i])
+    return out
+
+
+def test_tile_bound_holds_everywhere_and_is_local(terrain, tables):
+    # The flight skips the full ground read where this cheap bound says the ground is far below:
+    # it must hold at every point — in every tile, at the raster's edges and beyond, in the blend
+    # ring and outside the model — and be the plain wherever the plain is the ground.
+    sets = _point_sets(terrain)
+    axis = np.arange(-101_000.0, 101_000.0, 61.0) + 0.5  # every tile, several points each, past the raster edges
+    east, north = (g.reshape(-1).copy() for g in np.meshgrid(axis, axis))
+    sets["grid"] = (east, north)
+    for where, (e, n) in sets.items():
+        ground, upper = _batch(tables, e, n, False), _upper_batch(tables, e, n)
+        assert np.all(ground <= upper), where
+        outside = np.hypot(e, n) >= terrain.config.model_radius_m + terrain.config.blend_width_m
+        assert np.all(upper[outside] == ground[outside]), where
+    # Local, not global: over the model, the bound exceeds the ground by a few hundred metres
+    # (the detail's largest excursion, ≈ 200 m, plus the spline's local range), far less than the
+    # global bound does on the crater floor.
+    inside = np.hypot(east, north) < terrain.config.model_radius_m
+    slack = (_upper_batch(tables, east, north) - _batch(tables, east, north, False))[inside]
+    assert np.median(slack) < 400.0
+    assert np.median(tk.max_altitude_bound_m(tables) - _batch(tables, east, north, False)[inside]) > 800.0
+
+
 def test_bound_is_a_bound_of_each_term():
     # Tiny synthetic tables where each term reaches its extreme: the bound must not fall below the
     # exact maximum of base + w (C + r N) over the extremes of its parts.

@@ -26,7 +26,7 @@ from numba import njit
 
 from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
 from edlcam.mars.constants import EARTH_G_M_S2
-from edlcam.mars.terrain_kernel import curvature_drop_m, ground_altitude_m
+from edlcam.mars.terrain_kernel import curvature_drop_m, ground_altitude_m, ground_upper_bound_m
 
 __all__ = [
     "KernelParams",
@@ -46,6 +46,7 @@ PREBANK, RANGE_CONTROL, HEADING_ALIGNMENT, SUFR = 0, 1, 2, 3
 
 SUTTON_GRAVES_MARS = 1.9027e-4  # kg^0.5/m, Sutton & Graves (1971), Mars CO2/N2 (SI)
 RADAR_ACQUISITION_HEIGHT_M = 6000.0  # est.: M2020 radar locks on ≈ E+290, a few km above ground
+LAZY_GROUND_MARGIN_M = 1000.0  # under the canopy, full ground reads start this far above the next height that acts
 _T_EPS_S = 1e-6  # times this close count as reached (sums of steps carry rounding)
 
 # Rows of the events array: the events in the order of EVENT_NAMES + MINOR_EVENT_NAMES.
@@ -138,7 +139,7 @@ KernelParams = namedtuple(
         "dec_height", "sky_height", "sky_speed", "bridle_length", "bridle_payout_s",
         # target frame: ENU rows at the target, and its origin (planet-fixed)
         "tgt_lat_deg", "tgt_lon_deg", "e_x", "e_y", "e_z", "n_x", "n_y", "n_z", "u_x", "u_y", "u_z",
-        "o_x", "o_y", "o_z", "target_up", "ground_max_m",
+        "o_x", "o_y", "o_z", "target_up",
         # integration
         "dt_fine", "dt_entry", "dt_guidance", "dt_chute", "dt_powered", "chute_fine_s", "max_duration_s", "max_iterations",
     ),
@@ -610,15 +611,25 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
         sin_lat, cos_lat, alt = _geodetic(rx, ry, rz, P)
         pe, pn_, pu = _to_enu(rx - P.o_x, ry - P.o_y, rz - P.o_z, P)
         ve, vn, vu = _to_enu(vx, vy, vz, P)
-        # The ground is read only where it can matter: below the highest ground plus the radar's
-        # range. Higher up the height above it is only known to exceed (alt − highest ground);
-        # events marked there get theirs after the flight.
-        if phase >= FREEFALL or recording or alt <= P.ground_max_m + RADAR_ACQUISITION_HEIGHT_M + 100.0:
+        # The full ground read (≈ 0.5 µs) happens only where its value can matter. Under the
+        # canopy: within LAZY_GROUND_MARGIN_M of the next height that acts (radar lock, then
+        # backshell separation), so that the steps shrinking towards it see the true height. In
+        # free fall and the approach only touchdown acts, so only where the ground may be reached;
+        # from constant-velocity descent on always (it steers by the height). Elsewhere the
+        # terrain's tile bound (≈ 10 ns) proves the height above ground exceeds ``hagl_low``; rows
+        # and events marked there get their height after the flight. The choice does not depend
+        # on recording, so a recorded flight is the Monte Carlo's.
+        hagl_low = alt - ground_upper_bound_m(terrain, pe, pn_)
+        if phase <= PARACHUTE:
+            radar_locked = events[EV_RADAR_LOCK, 0] == events[EV_RADAR_LOCK, 0]
+            exact = hagl_low <= (P.bs_height if radar_locked else RADAR_ACQUISITION_HEIGHT_M) + LAZY_GROUND_MARGIN_M
+        else:
+            exact = phase > APPROACH or hagl_low <= 0.0 or (phase == APPROACH and t_go <= 1.0)
+        if exact:
             hagl = alt - ground_altitude_m(terrain, pe, pn_)
             hagl_low = hagl
         else:
             hagl = np.nan
-            hagl_low = alt - P.ground_max_m
         rho, pres, temp, a_sound = _atmosphere(alt, case[C_DENSITY_LOW], case[C_DENSITY_HIGH], P)
         speed = math.sqrt(vx * vx + vy * vy + vz * vz)
         ax_, ay_, az_ = vx - wx, vy - wy, vz - wz
@@ -803,7 +814,8 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
             lit = APPROACH <= phase <= SKYCRANE and propellant > 0.0
             if phase >= APPROACH and propellant <= 0.0 and status == ST_NONE:
                 status = ST_FUEL_OUT
-                summary[S_REASON_T], summary[S_REASON_HAGL] = t, hagl
+                summary[S_REASON_T] = t
+                summary[S_REASON_HAGL] = hagl if hagl == hagl else alt - _ground_altitude_once(terrain, pe, pn_)
             if lit:
                 th_e, th_n, th_u = t_e * scale, t_n * scale, t_u * scale
             else:
@@ -900,6 +912,9 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
     for k in range(N_EVENTS):  # heights above ground of the events marked high above it
         if events[k, 0] == events[k, 0] and events[k, 2] != events[k, 2]:
             events[k, 2] = events[k, 1] - _ground_altitude_once(terrain, events[k, 8], events[k, 9])
+    for r in range(rows):  # …and of the recorded rows
+        if record[r, 2] != record[r, 2]:
+            record[r, 2] = record[r, 1] - _ground_altitude_once(terrain, record[r, 5], record[r, 6])
     summary[S_STATUS] = status
     summary[S_TD_VS], summary[S_TD_HS] = td_vs, td_hs
     summary[S_PROPELLANT] = propellant

@@ -38,7 +38,6 @@ from edlcam.flight.kernel import APPROACH, CONSTANT_V, DECEL, ENTRY, FAILED, FRE
 from edlcam.flight.vehicle import Vehicle
 from edlcam.mars.atmosphere import Atmosphere
 from edlcam.mars.frames import Ellipsoid, enu_basis, geodetic_to_cartesian
-from edlcam.mars.terrain_kernel import max_altitude_bound_m
 
 __all__ = [
     "CaseInputs",
@@ -185,7 +184,7 @@ def kernel_inputs(mission, terrain, reference=None):
         tgt_lat_deg=tgt_lat, tgt_lon_deg=tgt_lon,
         e_x=basis[0, 0], e_y=basis[0, 1], e_z=basis[0, 2], n_x=basis[1, 0], n_y=basis[1, 1], n_z=basis[1, 2],
         u_x=basis[2, 0], u_y=basis[2, 1], u_z=basis[2, 2], o_x=origin[0], o_y=origin[1], o_z=origin[2],
-        target_up=float(terrain.surface_up_m(0.0, 0.0)), ground_max_m=max_altitude_bound_m(terrain.kernel_tables()),
+        target_up=float(terrain.surface_up_m(0.0, 0.0)),
         dt_fine=sim.step_s, dt_entry=sim.entry_step_s, dt_guidance=sim.entry_guidance_cycle_s, dt_chute=sim.parachute_step_s, dt_powered=sim.powered_step_s,
         chute_fine_s=sim.parachute_fine_s,
         max_duration_s=sim.max_duration_s, max_iterations=float(int(math.ceil(sim.max_duration_s / sim.step_s)) + 10),
