@@ -43,6 +43,10 @@ def _write(tmp_path, text):
             'extends = "mars2020"\n[vehicle]\nrover_mass_kg = 1100.0\n',
             "entry_mass_kg is 3440 but the parts (balance, heat shield, backshell, descent stage dry, propellant, rover) add up to 3515",
         ),
+        (
+            'extends = "mars2020"\n[simulation]\nentry_guidance_cycle_s = 0.33\n',
+            "entry_guidance_cycle_s (0.33 s) must be a whole multiple of step_s (0.05 s)",
+        ),
     ],
 )
 def test_bad_mission_messages(tmp_path, text, expected):

@@ -191,7 +191,7 @@ class SimulationConfig(Section):
     step_s: Annotated[float, Field(gt=0, le=0.5)] = 0.05
     entry_step_s: Annotated[float, Field(gt=0, le=1.0)] = 1.0
     entry_guidance_cycle_s: Annotated[float, Field(gt=0, le=2.0)] = 1.0
-    parachute_step_s: Annotated[float, Field(gt=0, le=1.0)] = 0.5
+    parachute_step_s: Annotated[float, Field(gt=0, le=2.0)] = 1.0
     powered_step_s: Annotated[float, Field(gt=0, le=0.5)] = 0.1
     parachute_fine_s: NonNegative = 3.0
     max_duration_s: Positive = 900.0

@@ -1,12 +1,12 @@
 """The EDL sequencer: flies a batch of trajectories from entry interface to touchdown.
 
 :func:`fly` hands the cases to the compiled flight kernel (:mod:`edlcam.flight.kernel`), which
-flies each on its own with fixed RK4 steps (``[simulation]``: in entry one per guidance cycle,
-the control cycle in powered flight, coarser under the open canopy, finer through inflation and
-wherever an event is near), so one code path flies the nominal case or thousands of dispersed
-ones and a case's result never depends on the others. Thrust is held over a step (zero-order
-hold, as a flight computer's control cycle does); the bank angle moves through it as its
-rate- and acceleration-limited actuator drives it.
+flies each on its own with fixed steps (``[simulation]``: in entry one per guidance cycle, the
+control cycle in powered flight, coarser under the open canopy, finer through inflation and
+wherever an event is near; RK4, the midpoint rule in powered flight), so one code path flies the
+nominal case or thousands of dispersed ones and a case's result never depends on the others.
+Thrust is held over a step (zero-order hold, as a flight computer's control cycle does); the bank
+angle moves through it as its rate- and acceleration-limited actuator drives it.
 
 Phases and what ends them::
 
@@ -141,7 +141,7 @@ class FlightResult:
     propellant_used_kg: np.ndarray
     deploy_in_box: np.ndarray
     record: dict[str, np.ndarray] | None = None  # column → (T, N) when recorded
-    steps: np.ndarray | None = None  # (N,) RK4 steps each case flew
+    steps: np.ndarray | None = None  # (N,) integration steps each case flew
 
 
 def kernel_inputs(mission, terrain, reference=None):
