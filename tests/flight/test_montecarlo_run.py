@@ -81,7 +81,7 @@ def test_a_case_that_raises_is_isolated_and_the_rest_of_its_batch_kept(monkeypat
         return FlightResult(n, np.array(["landed"] * n), [""] * n, ev, nan, nan, nan, nan, np.ones(n, bool))
 
     monkeypatch.setattr(S, "fly", fake_fly)
-    monkeypatch.setattr(MC, "_context", lambda mission: (None, None))
+    monkeypatch.setattr(MC, "_context", lambda mission, reference=None: (None, None))
     cols = MC.fly_batch(m, np.array([0, 1, 2]), poisoned, cg)
     assert cols["status"] == ["landed", "error", "landed"]
     assert cols["reason"][1] == "the simulation raised FloatingPointError: negative speed"

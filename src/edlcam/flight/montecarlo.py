@@ -145,16 +145,17 @@ def _mission_digest(mission) -> str:
     return hashlib.sha256(mission.model_dump_json().encode()).hexdigest()
 
 
-def _context(mission):
+def _context(mission, reference=None):
     """Terrain and entry-guidance reference of ``mission``, built once per worker process (they
-    are the same for every case: dispersions change the flight, not the map or the plan)."""
+    are the same for every case: dispersions change the flight, not the map or the plan). The
+    client's ``reference``, when given, is used rather than built again."""
     key = _mission_digest(mission)
     if key not in _CONTEXT:
         from edlcam.flight.guidance import build_reference
         from edlcam.mars.terrain import Terrain
 
         _CONTEXT.clear()
-        _CONTEXT[key] = (Terrain.from_mission(mission), build_reference(mission))
+        _CONTEXT[key] = (Terrain.from_mission(mission), reference if reference is not None else build_reference(mission))
     return _CONTEXT[key]
 
 
@@ -217,9 +218,10 @@ def _concat(parts: list[dict]) -> dict:
     return out
 
 
-def fly_batch(mission, case_indices, cases: CaseInputs | None = None, cg_m=None, *, batch: int = 0) -> dict:
+def fly_batch(mission, case_indices, cases: CaseInputs | None = None, cg_m=None, *, batch: int = 0, reference=None) -> dict:
     """Fly one batch and return its columns of cases.parquet; the cases' inputs are drawn here
-    (on the worker: each case has its own random streams) unless given.
+    (on the worker: each case has its own random streams) unless given. ``reference``: the
+    mission's entry-guidance reference, if the caller has it (else the worker builds it once).
 
     A case the sequencer cannot fly (an exception, not a failed landing: those are statuses) is
     isolated by flying the batch's cases one by one; it gets status ``error`` and the rest of
@@ -229,7 +231,7 @@ def fly_batch(mission, case_indices, cases: CaseInputs | None = None, cg_m=None,
 
     if cases is None:
         cases, cg_m = draw_cases(mission, case_indices)
-    terrain, reference = _context(mission)
+    terrain, reference = _context(mission, reference)
 
     def progress(_t_s, done):
         _report(batch, done)
@@ -241,7 +243,10 @@ def fly_batch(mission, case_indices, cases: CaseInputs | None = None, cg_m=None,
         if len(case_indices) == 1:
             log.warning("case %d raised %s: %s", int(case_indices[0]), type(exc).__name__, exc)
             return _error_columns(cases, cg_m, case_indices, exc)
-    return _concat([fly_batch(mission, case_indices[i : i + 1], _slice(cases, slice(i, i + 1)), cg_m[i : i + 1], batch=batch) for i in range(len(case_indices))])
+    return _concat([
+        fly_batch(mission, case_indices[i : i + 1], _slice(cases, slice(i, i + 1)), cg_m[i : i + 1], batch=batch, reference=reference)
+        for i in range(len(case_indices))
+    ])  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------
@@ -362,8 +367,9 @@ def run_montecarlo(
     if workers is not None and workers < 0:
         raise MissionError(f"--workers is {workers}; give 0 (fly in this process) or a positive number of Dask workers")
     size = int(batch_cases or mc.batch_cases)
-    # Fail fast on a mission whose nominal plan cannot be flown (reference trajectory errors).
-    build_reference(mission)
+    # Fail fast on a mission whose nominal plan cannot be flown (reference trajectory errors);
+    # the workers get this reference rather than building their own.
+    reference = build_reference(mission)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -374,7 +380,7 @@ def run_montecarlo(
     report = progress or (lambda done, total: None)
     if workers == 0 and not scheduler:
         for b, idx in enumerate(batches):
-            parts[b] = fly_batch(mission, idx, batch=b)
+            parts[b] = fly_batch(mission, idx, batch=b, reference=reference)
             done += len(idx)
             report(done, n)
     else:
@@ -392,8 +398,9 @@ def run_montecarlo(
 
         try:
             client.subscribe_topic(PROGRESS_TOPIC, on_event)
+            shared_reference = client.scatter(reference, broadcast=True)
             futures = {
-                client.submit(fly_batch, mission, idx, batch=b, pure=False): b
+                client.submit(fly_batch, mission, idx, batch=b, reference=shared_reference, pure=False): b
                 for b, idx in enumerate(batches)
             }
             for fut in as_completed(futures):
