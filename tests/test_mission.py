@@ -47,6 +47,10 @@ def _write(tmp_path, text):
             'extends = "mars2020"\n[simulation]\nentry_guidance_cycle_s = 0.33\n',
             "entry_guidance_cycle_s (0.33 s) must be a whole multiple of step_s (0.05 s)",
         ),
+        (
+            'extends = "mars2020"\n[simulation]\nbank_control_cycle_s = 0.03\n',
+            "step_s (0.05 s) must be a whole multiple of bank_control_cycle_s (0.03 s)",
+        ),
     ],
 )
 def test_bad_mission_messages(tmp_path, text, expected):

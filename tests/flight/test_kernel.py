@@ -31,18 +31,18 @@ def nominal(mission, terrain):
 
 def _scaled_steps(mission, factor):
     d = mission.model_dump()
-    for key in ("step_s", "entry_step_s", "parachute_step_s", "powered_step_s"):
+    for key in ("entry_step_s", "parachute_step_s", "powered_step_s"):
         d["simulation"][key] *= factor
     return mission_from_dict(d)
 
 
 def test_halving_every_step_changes_the_landing_little(mission, terrain, nominal):
-    # The shipped steps are converged: with every step halved (the powered control cycle too; the
-    # entry guidance keeps its 1 Hz cycle, a property of the flight software, not of the
-    # integration) the nominal lands at the same point, within 0.5 s, parachute deploy within
-    # 0.3 s, the backshell separates within 30 m of where it did and the propellant used within
-    # 1 kg. (Measured at 0.5×: 0.025 s, 0.025 s, 7.8 m, 0.02 kg; at 0.1×: 0.02 s, 0.045 s, 14 m,
-    # 0.23 kg.)
+    # The shipped steps are converged: with every integration step halved (the powered control
+    # cycle too; the 1 Hz entry guidance, the 20 Hz bank controller and the output step stay:
+    # they are the flight software's and the output's, not the integration's) the nominal lands
+    # at the same point, within 0.5 s, parachute deploy within 0.3 s, the backshell separates
+    # within 30 m of where it did and the propellant used within 1 kg. (Measured: 0.05 s, 0.0 s,
+    # 6.9 m, 0.18 kg.)
     fine = fly(_scaled_steps(mission, 0.5), terrain=terrain)
     assert fine.status[0] == nominal.status[0] == "landed"
     ev, ev0 = fine.events, nominal.events
@@ -63,15 +63,15 @@ def _with(mission, **simulation):
 
 
 def test_entry_step_changes_the_guided_entry_little(mission, terrain):
-    # The entry guidance runs on its own 1 Hz clock, so the entry's RK4 step is numerics only:
-    # 1 s steps (shipped) and 0.05 s steps fly the same guided entry. Measured on these 12
-    # dispersed cases: deploy ≤ 0.94 m apart, touchdown ≤ 1.6 m (median 0.07 m); on 300 cases
-    # touchdown median 0.1 m, 95th percentile 0.8 m.
+    # The entry guidance and the bank controller run on their own clocks (1 Hz, 20 Hz), so the
+    # entry's RK4 step is numerics only: 1 s steps (shipped) and 0.05 s steps fly the same guided
+    # entry. Measured on these 12 dispersed cases: deploy ≤ 12.8 m apart, touchdown ≤ 4.9 m
+    # (median 1.0 m); on 300 cases touchdown median 0.7 m, 95th percentile 6.5 m.
     cases, _cg = draw_cases(mission, np.arange(12))
     coarse = fly(mission, cases=cases, terrain=terrain)
     fine = fly(_with(mission, entry_step_s=0.05), cases=cases, terrain=terrain)
     assert coarse.status.tolist() == fine.status.tolist()
-    for name, limit_m in (("parachute_deploy", 3.0), ("touchdown", 5.0)):
+    for name, limit_m in (("parachute_deploy", 25.0), ("touchdown", 10.0)):
         a, b = coarse.events[name], fine.events[name]
         miss = np.hypot(a["east_m"] - b["east_m"], a["north_m"] - b["north_m"])
         assert np.all(miss < limit_m), (name, miss)
@@ -79,24 +79,27 @@ def test_entry_step_changes_the_guided_entry_little(mission, terrain):
 
 
 def test_entry_guidance_acts_once_per_cycle(mission, terrain):
-    # With 0.05 s steps, the guidance's mode changes and bank commands still happen once per
-    # 1 s cycle: the entry mode changes only on whole seconds, and the bank's angular
-    # acceleration (constant over a cycle) changes only there, until SUFR restarts the clock.
+    # With 0.05 s steps the guidance's mode changes still happen once per 1 s cycle (on whole
+    # seconds), and the bank — the 20 Hz attitude controller tracking the command held over a
+    # cycle — follows the same course as with the shipped 1 s steps: at every time both record,
+    # the same mode and the bank within 1° (measured: max 0.58°, median 0.02°).
     cycle = mission.simulation.entry_guidance_cycle_s
-    rec = fly(_with(mission, entry_step_s=0.05), terrain=terrain, record=True).record
-    t, mode, phase = rec["t_s"][:, 0], rec["entry_mode"][:, 0], rec["phase_code"][:, 0]
+    coarse = fly(mission, terrain=terrain, record=True).record
+    fine = fly(_with(mission, entry_step_s=0.05), terrain=terrain, record=True).record
+    t, mode, phase = fine["t_s"][:, 0], fine["entry_mode"][:, 0], fine["phase_code"][:, 0]
     entry = np.flatnonzero((phase == 0) & (mode < 3))  # before SUFR
+    assert np.allclose(np.diff(t[entry]), 0.05)
     changes = entry[1:][np.diff(mode[entry]) != 0]
     assert changes.size == 2  # pre-bank → range control → heading alignment
     assert np.allclose(t[changes] / cycle, np.round(t[changes] / cycle), atol=1e-6)
-    bank = np.unwrap(np.radians(rec["bank_deg"][entry, 0]))  # the bank at each step's start
-    assert np.allclose(np.diff(t[entry]), 0.05)
-    cyc = np.floor(t[entry] / cycle + 1e-6)
-    acc = np.diff(bank, 2) / 0.05**2  # over [t_i, t_i+2]: constant inside one cycle
-    whole = cyc[:-2] == cyc[2:]
-    both = whole[:-1] & whole[1:] & (cyc[:-3] == cyc[1:-2])
-    assert np.all(np.abs(np.diff(acc))[both] < 1e-6)
-    assert np.any(np.abs(np.diff(acc)) > 1e-3)  # it does change between cycles, or this could not fail
+    tc = coarse["t_s"][:, 0]
+    both = np.intersect1d(np.round(tc[coarse["phase_code"][:, 0] == 0], 6), np.round(t[phase == 0], 6))
+    assert both.size > 200
+    ic, jf = np.searchsorted(np.round(tc, 6), both), np.searchsorted(np.round(t, 6), both)
+    assert np.array_equal(coarse["entry_mode"][ic, 0], fine["entry_mode"][jf, 0])
+    gap = np.abs(coarse["bank_deg"][ic, 0] - fine["bank_deg"][jf, 0])
+    assert gap.max() < 1.0 and np.median(gap) < 0.1
+    assert np.ptp(fine["bank_deg"][entry, 0]) > 90.0  # the bank does move, or this could not fail
 
 
 def test_events_fall_on_the_output_grid(mission, nominal):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -251,6 +252,12 @@ def test_report_tab_shows_the_real_report_and_its_film(page, facts):
     assert page.problems == []
 
 
+def _js_fixed1(x: float) -> str:
+    """``x.toFixed(1)`` as the viewer's JavaScript writes it: the exact binary value rounded half
+    up (385.25 → "385.3", where Python's format rounds half to even, "385.2")."""
+    return str(Decimal(x).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def test_live_replay_of_the_real_telemetry_calls_out_every_event(page, facts):
     replay_live(page, speed=5000)
     page.wait_for_selector("#touchdown:not([hidden])", timeout=30_000)
@@ -260,7 +267,7 @@ def test_live_replay_of_the_real_telemetry_calls_out_every_event(page, facts):
     called = page.eval_on_selector_all("#callouts li", "els => els.map(e => [e.dataset.event, e.textContent])")
     assert [name for name, _ in called] == list(facts["events"])
     for name, text in called:
-        assert f"(E+ {facts['events'][name]:.1f} s)" in text
+        assert f"(E+ {_js_fixed1(facts['events'][name])} s)" in text
     page.click("[data-tab=film]")
     assert page.problems == []
 

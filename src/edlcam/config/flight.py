@@ -191,6 +191,7 @@ class SimulationConfig(Section):
     step_s: Annotated[float, Field(gt=0, le=0.5)] = 0.05
     entry_step_s: Annotated[float, Field(gt=0, le=1.0)] = 1.0
     entry_guidance_cycle_s: Annotated[float, Field(gt=0, le=2.0)] = 1.0
+    bank_control_cycle_s: Annotated[float, Field(gt=0, le=0.5)] = 0.05
     parachute_step_s: Annotated[float, Field(gt=0, le=2.0)] = 1.0
     powered_step_s: Annotated[float, Field(gt=0, le=0.5)] = 0.1
     parachute_fine_s: NonNegative = 3.0
@@ -205,4 +206,9 @@ class SimulationConfig(Section):
             ratio = getattr(self, name) / self.step_s
             if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
                 raise ValueError(f"{name} ({getattr(self, name):g} s) must be a whole multiple of step_s ({self.step_s:g} s)")
+        ticks = self.step_s / self.bank_control_cycle_s
+        if abs(ticks - round(ticks)) > 1e-9 or round(ticks) < 1:
+            raise ValueError(
+                f"step_s ({self.step_s:g} s) must be a whole multiple of bank_control_cycle_s ({self.bank_control_cycle_s:g} s)"
+            )
         return self

@@ -142,7 +142,7 @@ KernelParams = namedtuple(
         "tgt_lat_deg", "tgt_lon_deg", "e_x", "e_y", "e_z", "n_x", "n_y", "n_z", "u_x", "u_y", "u_z",
         "o_x", "o_y", "o_z", "target_up",
         # integration
-        "dt_fine", "dt_entry", "dt_guidance", "dt_chute", "dt_powered", "chute_fine_s", "max_duration_s", "max_iterations",
+        "dt_fine", "dt_entry", "dt_guidance", "dt_bank", "dt_chute", "dt_powered", "chute_fine_s", "max_duration_s", "max_iterations",
     ),
 )  # fmt: skip
 
@@ -185,8 +185,14 @@ def _interp(x, xs, ys):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _wrap_pi(x):
-    return (x + math.pi) % (2.0 * math.pi) - math.pi
+def _wrap_once(x):
+    """``x`` in [−π, π) for ``x`` in [−3π, 3π): a difference of two angles in [−π, π), or one
+    moved by a small step (the bank actuator wraps 40 times a second; no division needed)."""
+    if x >= math.pi:
+        return x - 2.0 * math.pi
+    if x < -math.pi:
+        return x + 2.0 * math.pi
+    return x
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -603,7 +609,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
     steps = 0
     rate_lim, acc_lim = P.bank_rate_lim, P.bank_acc_lim
     t_cycle_next = 0.0  # when the entry guidance next runs
-    cycle_acc = 0.0  # the bank's angular acceleration commanded for the current guidance cycle
+    bank_cmd = 0.0  # the entry guidance's bank command, held over its cycle
     dt_entry = P.dt_entry
     g_s = P.g_surface
 
@@ -677,7 +683,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
                 phase = FAILED
 
         # ---------- entry guidance ----------
-        bank_start, rate_start, bank_acc = bank, 0.0, 0.0
+        bank_start = bank_mid = bank
         if phase == ENTRY:
             rng, herr, xr, vl_u = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)
             # Range Trigger and SUFR (Way et al.; Nelessen et al. 2019): SUFR begins shortly
@@ -705,11 +711,6 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
                     mode, bank_sign, speed, drag_acc, vl_u, rng - P.deploy_range, xr, herr,
                     _interp(mach, aero[0], aero[2]) * case[C_LOD], ref, P,
                 )  # fmt: skip
-                # Bank actuator: time-optimal tracking under rate and acceleration limits, with a
-                # constant angular acceleration over the guidance cycle.
-                err = _wrap_pi(bank_cmd - bank)
-                want = np.sign(err) * min(rate_lim, math.sqrt(2.0 * acc_lim * abs(err)))
-                cycle_acc = _clip(want - bank_rate, -acc_lim * P.dt_guidance, acc_lim * P.dt_guidance) / P.dt_guidance
                 t_cycle_next = t + P.dt_guidance
             # The step: the entry step, ending on the next guidance cycle, shorter as the next range
             # trigger comes near, and the output step once the deploy range is reached (waiting
@@ -722,10 +723,23 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
                     dt = P.dt_fine
                 dt = min(dt, _whole_fine_steps(t_sufr + P.sufr_max_s - t + _T_EPS_S, P))
             dt_entry = dt
-            rate_new = bank_rate + cycle_acc * dt
-            bank_start, rate_start, bank_acc = bank, bank_rate, cycle_acc
-            bank = _wrap_pi(bank + 0.5 * (bank_rate + rate_new) * dt)
-            bank_rate = rate_new
+            # Bank actuator: the attitude controller tracks the held command time-optimally under
+            # rate and acceleration limits, with one constant angular acceleration per control
+            # tick (dt_bank; the ticks fall on a grid from t = 0 whatever the steps). It runs
+            # through the step here; the stages see the bank at the step's start, middle and end.
+            dtb = P.dt_bank
+            ticks = int(round(dt / dtb))
+            half = ticks // 2  # the middle of the step lies in this tick (at its start when even)
+            for k in range(ticks):
+                err = _wrap_once(bank_cmd - bank)
+                want = math.copysign(min(rate_lim, math.sqrt(2.0 * acc_lim * abs(err))), err) if err != 0.0 else 0.0
+                acc = _clip(want - bank_rate, -acc_lim * dtb, acc_lim * dtb) / dtb
+                if k == half:
+                    tau = 0.5 * dt - k * dtb
+                    bank_mid = bank + tau * (bank_rate + 0.5 * acc * tau)
+                rate_new = bank_rate + acc * dtb
+                bank = _wrap_once(bank + 0.5 * (bank_rate + rate_new) * dtb)
+                bank_rate = rate_new
 
             in_box = P.mach_min <= mach <= P.mach_max and P.q_min <= q <= P.q_max
             sufr_done = abs(bank - P.sufr_bank) < 5.0 * rad
@@ -866,9 +880,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
         c0 = s0 = c1 = s1 = c2 = s2 = 0.0
         if phase == ENTRY:  # the bank angle at the start, middle and end of the step
             c0, s0 = math.cos(bank_start), math.sin(bank_start)
-            b1 = bank_start + h2 * (rate_start + 0.5 * bank_acc * h2)
-            b2 = bank_start + dt * (rate_start + 0.5 * bank_acc * dt)
-            c1, s1, c2, s2 = math.cos(b1), math.sin(b1), math.cos(b2), math.sin(b2)
+            c1, s1, c2, s2 = math.cos(bank_mid), math.sin(bank_mid), math.cos(bank), math.sin(bank)
         # Classical RK4 (nodes 0, ½, ½, 1; weights 1, 2, 2, 1 over 6) as a loop over its stages, so
         # that the force model is compiled once, not four times. In powered flight the midpoint
         # rule (nodes 0, ½; weights 0, 6 over 6): over a 0.1 s control cycle the thrust is held and

@@ -185,7 +185,7 @@ def kernel_inputs(mission, terrain, reference=None):
         e_x=basis[0, 0], e_y=basis[0, 1], e_z=basis[0, 2], n_x=basis[1, 0], n_y=basis[1, 1], n_z=basis[1, 2],
         u_x=basis[2, 0], u_y=basis[2, 1], u_z=basis[2, 2], o_x=origin[0], o_y=origin[1], o_z=origin[2],
         target_up=float(terrain.surface_up_m(0.0, 0.0)),
-        dt_fine=sim.step_s, dt_entry=sim.entry_step_s, dt_guidance=sim.entry_guidance_cycle_s, dt_chute=sim.parachute_step_s, dt_powered=sim.powered_step_s,
+        dt_fine=sim.step_s, dt_entry=sim.entry_step_s, dt_guidance=sim.entry_guidance_cycle_s, dt_bank=sim.bank_control_cycle_s, dt_chute=sim.parachute_step_s, dt_powered=sim.powered_step_s,
         chute_fine_s=sim.parachute_fine_s,
         max_duration_s=sim.max_duration_s, max_iterations=float(int(math.ceil(sim.max_duration_s / sim.step_s)) + 10),
     )  # fmt: skip
