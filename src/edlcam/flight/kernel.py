@@ -23,7 +23,9 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import carray, njit, types
+from numba.extending import intrinsic
 
 from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
 from edlcam.mars.constants import EARTH_G_M_S2
@@ -539,21 +541,22 @@ def _ground_altitude_once(terrain, east_m, north_m):
 
 
 @njit(cache=True, error_model="numpy")
-def _fly_one(case, P, aero, ref, terrain, events, summary, record):
+def _fly_one(case, P, aero, ref, terrain, events, summary, record, work):
     """Fly one case from entry interface until it lands, fails or times out.
 
     ``case``: the CASE_FIELDS values; ``aero``: the vehicle's tables; ``ref``: the entry
     guidance's reference (speed, R, D, ḣ, L/D, F1, F2, F3 rows); ``terrain``: the terrain's
     kernel tables. Writes ``events`` (N_EVENTS × N_EVENT_FIELDS, NaN where an event did not
     happen), ``summary`` (SUMMARY_FIELDS) and, when it has rows, ``record`` (one row of
-    RECORD_COLUMNS per step). Returns the number of recorded rows.
+    RECORD_COLUMNS per step). Returns the number of recorded rows. ``work``: WORK_SIZE floats of
+    scratch (the case's force inputs, the controls held over a step, the state events copy).
     """
     deg = 180.0 / math.pi
     rad = math.pi / 180.0
     events[:, :] = np.nan
     wind_e, wind_n = case[C_WIND_E], case[C_WIND_N]
     wx, wy, wz = _from_enu(wind_e, wind_n, 0.0, P)
-    cf = np.empty(8)  # what the forces need of the case
+    cf = work[0:8]  # what the forces need of the case
     cf[F_WIND_X], cf[F_WIND_Y], cf[F_WIND_Z] = wx, wy, wz
     cf[F_DRAG], cf[F_LOD], cf[F_CHUTE_DRAG] = case[C_DRAG], case[C_LOD], case[C_CHUTE_DRAG]
     cf[F_DENSITY_LOW], cf[F_DENSITY_HIGH] = case[C_DENSITY_LOW], case[C_DENSITY_HIGH]
@@ -601,8 +604,9 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
     peak_decel = -1.0
     td_vs = np.nan
     td_hs = np.nan
-    ctx = np.zeros(7)
-    snap = np.empty(N_EVENT_FIELDS + 4)
+    ctx = work[8:15]
+    ctx[:] = 0.0
+    snap = work[15:WORK_SIZE]
     rows = 0
     recording = record.shape[0] > 0
     t = 0.0
@@ -941,16 +945,66 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record):
     return rows
 
 
+# Arrays without reference counts. numba counts references to every array it binds, with an
+# atomic increment and decrement each time, and the inlined helpers bind the kernel's arrays at
+# every call: a profile (perf) of the kernel showed about half its time in those atomics. The
+# kernel therefore flies on views that carry no reference count (numba.carray over the data
+# pointer). They are made in fly_cases / fly_recorded from arrays the caller holds for the whole
+# call, so nothing they point to can be freed while they are used. numba has no public way to say
+# "this array outlives the call"; the two intrinsics below are that.
+
+WORK_SIZE = 8 + 7 + N_EVENT_FIELDS + 4  # _fly_one's scratch: case forces, held controls, event state
+
+
+@intrinsic
+def _data_pointer(typingctx, arr):
+    """The data pointer of an array."""
+
+    def codegen(context, builder, sig, args):
+        return context.make_array(sig.args[0])(context, builder, args[0]).data
+
+    return types.CPointer(arr.dtype)(arr), codegen
+
+
+@njit(cache=True, inline="always")
+def _unrefcounted(a):
+    """A view of the C-contiguous array ``a`` without a reference count (valid while ``a`` lives)."""
+    return carray(_data_pointer(a), a.shape)
+
+
+@njit(cache=True, inline="always")
+def _unrefcounted_inputs(aero, ref, terrain):
+    t = terrain
+    tables = (
+        _unrefcounted(t[0]), _unrefcounted(t[1]), t[2], t[3], t[4], t[5], t[6], t[7], _unrefcounted(t[8]),
+        _unrefcounted(t[9]), _unrefcounted(t[10]), _unrefcounted(t[11]), _unrefcounted(t[12]), _unrefcounted(t[13]),
+        _unrefcounted(t[14]), t[15],
+    )  # fmt: skip
+    tabs = (_unrefcounted(aero[0]), _unrefcounted(aero[1]), _unrefcounted(aero[2]), _unrefcounted(aero[3]), _unrefcounted(aero[4]))
+    return tabs, _unrefcounted(ref), tables
+
+
 @njit(cache=True, error_model="numpy")
 def fly_cases(cases, P, aero, ref, terrain, events, summary):
     """Fly every row of ``cases`` (N × CASE_FIELDS); fills ``events`` (N × N_EVENTS ×
-    N_EVENT_FIELDS) and ``summary`` (N × SUMMARY_FIELDS)."""
+    N_EVENT_FIELDS) and ``summary`` (N × SUMMARY_FIELDS). Every array must be C-contiguous."""
     no_record = np.empty((0, len(RECORD_COLUMNS)))
+    work = np.empty(WORK_SIZE)
+    tabs, ref_v, tables = _unrefcounted_inputs(aero, ref, terrain)
+    record_v, work_v = _unrefcounted(no_record), _unrefcounted(work)
     for i in range(cases.shape[0]):
-        _fly_one(cases[i], P, aero, ref, terrain, events[i], summary[i], no_record)
+        _fly_one(_unrefcounted(cases[i]), P, tabs, ref_v, tables, _unrefcounted(events[i]), _unrefcounted(summary[i]), record_v, work_v)
+    work[0] = 0.0  # work and no_record live until every view of them is done
 
 
 @njit(cache=True, error_model="numpy")
 def fly_recorded(case, P, aero, ref, terrain, events, summary, record):
     """Fly one case and record every step in ``record``; returns the number of rows."""
-    return _fly_one(case, P, aero, ref, terrain, events, summary, record)
+    work = np.empty(WORK_SIZE)
+    tabs, ref_v, tables = _unrefcounted_inputs(aero, ref, terrain)
+    rows = _fly_one(
+        _unrefcounted(case), P, tabs, ref_v, tables, _unrefcounted(events), _unrefcounted(summary), _unrefcounted(record),
+        _unrefcounted(work),
+    )
+    work[0] = 0.0  # work lives until the flight is done
+    return rows
