@@ -656,12 +656,12 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record, work):
         # Before the descent stage flies, drag and lift are all there is, and lift is normal to
         # drag: |a| = q C_D A √(1 + (L/D)²) / m, whatever the bank.
         decel = 0.0
+        j_mach, w_mach = _bracket(mach, aero[0])  # the capsule's table at this Mach: drag, sensed and guided
         if phase <= PARACHUTE or recording:
             _hold_controls(ctx, phase, t_deploy, heatshield_on, lift_on, th_e, th_n, th_u, P)
             if phase <= PARACHUTE:
-                j, w = _bracket(mach, aero[0])
-                lod = _at(aero[2], j, w) * case[C_LOD] * lift_on if phase == ENTRY else 0.0
-                decel = q * _drag_area(t, mach, j, w, ctx, cf, P, aero) / m * math.sqrt(1.0 + lod * lod)
+                lod = _at(aero[2], j_mach, w_mach) * case[C_LOD] * lift_on if phase == ENTRY else 0.0
+                decel = q * _drag_area(t, mach, j_mach, w_mach, ctx, cf, P, aero) / m * math.sqrt(1.0 + lod * lod)
             else:
                 sx, sy, sz, _md = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, alt, 0.0, 0.0, ctx, cf, P, aero)
                 decel = math.sqrt(sx * sx + sy * sy + sz * sz)
@@ -704,7 +704,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record, work):
                 lift_on = 0.0
                 cycle = True
             if cycle:
-                drag_acc = q * _interp(mach, aero[0], aero[1]) * P.ref_area * case[C_DRAG] / m
+                drag_acc = q * _at(aero[1], j_mach, w_mach) * P.ref_area * case[C_DRAG] / m
                 new_mode = next_entry_mode(mode, speed, drag_acc, P)
                 if new_mode == RANGE_CONTROL and mode == PREBANK:
                     _mark(events, EV_RANGE_CONTROL_START, snap, m)
@@ -713,7 +713,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record, work):
                 mode = new_mode
                 bank_cmd, bank_sign = etpc_bank_command(
                     mode, bank_sign, speed, drag_acc, vl_u, rng - P.deploy_range, xr, herr,
-                    _interp(mach, aero[0], aero[2]) * case[C_LOD], ref, P,
+                    _at(aero[2], j_mach, w_mach) * case[C_LOD], ref, P,
                 )  # fmt: skip
                 t_cycle_next = t + P.dt_guidance
             # The step: the entry step, ending on the next guidance cycle, shorter as the next range
