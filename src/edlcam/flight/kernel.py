@@ -236,7 +236,7 @@ def _atmosphere(h, scale_low, scale_high, P):
         p = P.atm_p0 * math.exp(-0.00009 * P.atm_tail_m) * math.exp(
             -P.atm_tail_k * (1.0 / P.atm_r_tail_m - 1.0 / (P.atm_planet_radius_m + h))
         )
-    w = 0.5 * (1.0 + math.tanh((h - P.atm_split_m) / 5000.0))
+    w = 1.0 / (1.0 + math.exp((P.atm_split_m - h) / 2500.0))  # ½ (1 + tanh((h − split) / 5 km)), one exp
     p = p * ((1.0 - w) * scale_low + w * scale_high)
     rho = p / (P.atm_r * t_k)
     return rho, p, t_k, math.sqrt(P.atm_gamma * P.atm_r * t_k)
@@ -307,9 +307,9 @@ def _drag_area(t, mach, j, w, ctx, forces, P, aero):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, forces, P, aero):
-    """Aerodynamic and thrust acceleration [m/s²] and mass rate [kg/s] at altitude ``h``, with
-    the bank angle given by its cosine and sine.
+def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, rho, a_sound, cos_bank, sin_bank, ctx, forces, P, aero):
+    """Aerodynamic and thrust acceleration [m/s²] and mass rate [kg/s] in air of density ``rho``
+    and speed of sound ``a_sound``, with the bank angle given by its cosine and sine.
 
     ``ctx``: the controls held over the step (X_* columns: phase, deploy time, heat shield on,
     lift on, thrust acceleration planet-fixed); ``forces``: the case's wind (planet-fixed) and
@@ -318,7 +318,6 @@ def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, force
     phase = ctx[X_PHASE]
     if phase >= LANDED:
         return 0.0, 0.0, 0.0, 0.0
-    rho, _p, _t, a_sound = _atmosphere(h, forces[F_DENSITY_LOW], forces[F_DENSITY_HIGH], P)
     wx, wy, wz = vx - forces[F_WIND_X], vy - forces[F_WIND_Y], vz - forces[F_WIND_Z]
     speed = math.sqrt(wx * wx + wy * wy + wz * wz)
     inv = 1.0 / max(speed, 1e-9)
@@ -360,11 +359,8 @@ def _hold_controls(ctx, phase, t_deploy, heatshield_on, lift_on, thrust_e, thrus
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _derivative(t, rx, ry, rz, vx, vy, vz, m, cos_bank, sin_bank, ctx, forces, P, aero):
-    """(v̇, ṁ) of the equations of motion in the rotating frame (edlcam.flight.dynamics):
-    J2 gravity, Coriolis and centrifugal terms, aerodynamics and thrust."""
-    _s, _c, h = _geodetic(rx, ry, rz, P)
-    ax, ay, az, mdot = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, h, cos_bank, sin_bank, ctx, forces, P, aero)
+def _gravity_rotating(rx, ry, rz, vx, vy, vz, P):
+    """J2 gravity with the Coriolis and centrifugal terms of the rotating frame [m/s²]."""
     r2 = rx * rx + ry * ry + rz * rz
     rn = math.sqrt(r2)
     k = -P.gm / (rn * r2)
@@ -374,6 +370,18 @@ def _derivative(t, rx, ry, rz, vx, vy, vz, m, cos_bank, sin_bank, ctx, forces, P
     gx = k * rx * (1.0 + f * (1.0 - 5.0 * zz)) + 2.0 * w * vy + w * w * rx
     gy = k * ry * (1.0 + f * (1.0 - 5.0 * zz)) - 2.0 * w * vx + w * w * ry
     gz = k * rz * (1.0 + f * (3.0 - 5.0 * zz))
+    return gx, gy, gz
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _derivative(t, rx, ry, rz, vx, vy, vz, m, cos_bank, sin_bank, ctx, forces, P, aero):
+    """(v̇, ṁ) of the equations of motion in the rotating frame (edlcam.flight.dynamics):
+    J2 gravity, Coriolis and centrifugal terms, aerodynamics and thrust. (The kernel's steps
+    make the same calls, re-using the air they already know at a step's start.)"""
+    _s, _c, h = _geodetic(rx, ry, rz, P)
+    rho, _p, _t, a_sound = _atmosphere(h, forces[F_DENSITY_LOW], forces[F_DENSITY_HIGH], P)
+    ax, ay, az, mdot = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, rho, a_sound, cos_bank, sin_bank, ctx, forces, P, aero)
+    gx, gy, gz = _gravity_rotating(rx, ry, rz, vx, vy, vz, P)
     return gx + ax, gy + ay, gz + az, mdot
 
 
@@ -663,7 +671,7 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record, work):
                 lod = _at(aero[2], j_mach, w_mach) * case[C_LOD] * lift_on if phase == ENTRY else 0.0
                 decel = q * _drag_area(t, mach, j_mach, w_mach, ctx, cf, P, aero) / m * math.sqrt(1.0 + lod * lod)
             else:
-                sx, sy, sz, _md = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, alt, 0.0, 0.0, ctx, cf, P, aero)
+                sx, sy, sz, _md = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, rho, a_sound, 0.0, 0.0, ctx, cf, P, aero)
                 decel = math.sqrt(sx * sx + sy * sy + sz * sz)
         heat = SUTTON_GRAVES_MARS * math.sqrt(rho / P.nose_radius) * air_speed**3
         if iteration == 0:
@@ -903,10 +911,15 @@ def _fly_one(case, P, aero, ref, terrain, events, summary, record, work):
             else:
                 a, weight, cb, sb = dt, 1.0, c2, s2
             qx, qy, qz = vx + a * kx, vy + a * ky, vz + a * kz
-            kx, ky, kz, km_new = _derivative(
-                t + a, rx + a * ux, ry + a * uy, rz + a * uz, qx, qy, qz, m + a * km, cb, sb, ctx, cf, P, aero
-            )
-            km = km_new
+            sx, sy, sz, sm = rx + a * ux, ry + a * uy, rz + a * uz, m + a * km
+            if stage == 0:  # the step's start, whose air the step already knows
+                rho_s, a_s = rho, a_sound
+            else:
+                _sl, _cl, h_s = _geodetic(sx, sy, sz, P)
+                rho_s, _p, _t, a_s = _atmosphere(h_s, cf[F_DENSITY_LOW], cf[F_DENSITY_HIGH], P)
+            ax, ay, az, km = _aero_thrust(t + a, sx, sy, sz, qx, qy, qz, sm, rho_s, a_s, cb, sb, ctx, cf, P, aero)
+            gx, gy, gz = _gravity_rotating(sx, sy, sz, qx, qy, qz, P)
+            kx, ky, kz = gx + ax, gy + ay, gz + az
             ux, uy, uz = qx, qy, qz
             sum_rx += weight * qx
             sum_ry += weight * qy

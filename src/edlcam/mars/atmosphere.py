@@ -114,7 +114,8 @@ class Atmosphere:
     def density_scale(self, altitude_m):
         """The dispersion's density multiplier at ``altitude_m`` (1 for the nominal model)."""
         h = np.asarray(altitude_m, dtype=float)
-        w = 0.5 * (1.0 + np.tanh((h - self.density_split_altitude_m) / 5000.0))
+        # ½ (1 + tanh((h − split) / 5 km)) written as a logistic: the same function, one exp.
+        w = 1.0 / (1.0 + np.exp((self.density_split_altitude_m - h) / 2500.0))
         return (1.0 - w) * self.density_scale_low + w * self.density_scale_high
 
     def state(self, altitude_m) -> AtmosphereState:
