@@ -153,9 +153,11 @@ def test_record_has_the_flight_columns_and_ends_at_touchdown(mission, terrain):
 
 def test_a_case_flies_the_same_alone_in_any_order(mission, terrain):
     reference = build_reference(mission)
-    cases, _cg = draw_cases(mission, np.arange(6))
+    # 11 cases: more than the kernel's lanes, so lanes are refilled, and each case flies beside
+    # other cases (in another lane) in the two runs.
+    cases, _cg = draw_cases(mission, np.arange(11))
     together = fly(mission, cases=cases, terrain=terrain, reference=reference)
-    order = np.array([5, 3, 1, 0, 4, 2])
+    order = np.array([5, 3, 10, 1, 0, 8, 4, 2, 9, 7, 6])
     from dataclasses import fields, replace
 
     shuffled = replace(cases, **{f.name: np.asarray(getattr(cases, f.name))[order] for f in fields(cases)})
@@ -184,3 +186,21 @@ def test_kernel_atmosphere_is_the_mission_atmosphere(mission, terrain):
             assert p == pytest.approx(float(st.pressure_pa), rel=1e-12), (h, low)
             assert t_k == pytest.approx(float(st.temperature_k), rel=1e-12), h
             assert a == pytest.approx(float(st.speed_of_sound_m_s), rel=1e-12), h
+
+
+def test_the_lanes_integrate_in_vector_instructions(mission, terrain):
+    # The Monte Carlo's speed rests on LLVM compiling each stage's loop over the lanes to packed
+    # (vector) arithmetic; an opaque call or a branch in the force model would silently undo it.
+    # numba shows the machine code only of what it compiled itself, so compile a fresh copy.
+    from numba import njit
+
+    from edlcam.flight import kernel as K
+    from edlcam.flight.sequencer import kernel_inputs
+
+    params, aero = kernel_inputs(mission, terrain)[:2]
+    fresh = njit(error_model="numpy")(K._integrate.py_func)
+    fresh(np.ones(K.N_BLOCK), 4, params, aero)
+    asm = fresh.inspect_asm(fresh.signatures[0])
+    assert "sqrtpd" in asm and "divpd" in asm  # packed double square roots and divisions (SSE2 … AVX-512)
+    assert "sqrtsd" not in asm  # no scalar square root left over
+

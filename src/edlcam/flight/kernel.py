@@ -179,11 +179,93 @@ def _at(ys, j, w):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _interp(x, xs, ys):
-    """np.interp for one point: linear inside the table, held at its ends (NaN for NaN: the
-    bracket's weight is NaN)."""
-    j, w = _bracket(x, xs)
-    return _at(ys, j, w)
+def _table_pair(x, xs, ya, yb):
+    """np.interp for one point of two columns ``ya``, ``yb`` of a small table given as tuples (the
+    vehicle's Mach tables), the same arithmetic as ``_at(ys, *_bracket(x, xs))`` but without a
+    branch: the lanes of :func:`_integrate` each pick their own row (a chain of selects) and stay
+    in one vector."""
+    n = len(xs)
+    x0, x1, a0, a1, b0, b1 = xs[0], xs[1], ya[0], ya[1], yb[0], yb[1]
+    for k in range(1, n - 1):
+        up = xs[k] <= x
+        x0 = xs[k] if up else x0
+        x1 = xs[k + 1] if up else x1
+        a0 = ya[k] if up else a0
+        a1 = ya[k + 1] if up else a1
+        b0 = yb[k] if up else b0
+        b1 = yb[k + 1] if up else b1
+    w = (x - x0) / (x1 - x0)
+    w = 0.0 if x <= xs[0] else w
+    w = 1.0 if x >= xs[n - 1] else w
+    return a0 + w * (a1 - a0), b0 + w * (b1 - b0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _table_at(x, xs, ys):
+    """:func:`_table_pair` of one column."""
+    return _table_pair(x, xs, ys, ys)[0]
+
+
+# The force model runs on W lanes at once (:func:`_integrate`), and LLVM turns that loop into
+# vector instructions only if nothing in it is an opaque call. numba's math.sqrt and math.exp are
+# calls into libm (sqrt one that may set errno); these are the LLVM intrinsic for the square root
+# (IEEE, so the same bits as libm's) and an exp of this project's: Cody–Waite reduction by ln 2 and
+# a degree-13 Taylor polynomial, within an ulp or two of libm's. (numba vectorizes libm's exp only
+# through Intel's SVML with fastmath, which would change results with the CPU.)
+
+
+@intrinsic
+def _sqrt(typingctx, x):
+    """√x as the llvm.sqrt intrinsic."""
+
+    def codegen(context, builder, sig, args):
+        return builder.call(builder.module.declare_intrinsic("llvm.sqrt", [ir.DoubleType()]), [args[0]])
+
+    return types.float64(types.float64), codegen
+
+
+@intrinsic
+def _floor(typingctx, x):
+    """⌊x⌋ as the llvm.floor intrinsic."""
+
+    def codegen(context, builder, sig, args):
+        return builder.call(builder.module.declare_intrinsic("llvm.floor", [ir.DoubleType()]), [args[0]])
+
+    return types.float64(types.float64), codegen
+
+
+@intrinsic
+def _bits_as_f64(typingctx, x):
+    """The float64 whose bits are the int64 ``x``."""
+
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 in two parts: n·_LN2_HI is exact for |n| < 2^11
+_LN2_LO = 1.90821492927058770002e-10
+_E2, _E3, _E4, _E5, _E6, _E7, _E8, _E9, _E10, _E11, _E12, _E13 = (1.0 / math.factorial(k) for k in range(2, 14))
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _exp(x):
+    """e^x for x in [−708, 709] (clamped there): e^x = 2^n e^r, n = round(x / ln 2), |r| ≤ ln2 / 2,
+    e^r − 1 = r + r² Σ r^k / (k + 2)! to k = 11, summed by Estrin's scheme (short dependency chains:
+    the scalar step waits on it)."""
+    x = min(max(x, -708.0), 709.0)
+    n = _floor(x * _LOG2E + 0.5)
+    r = (x - n * _LN2_HI) - n * _LN2_LO
+    r2 = r * r
+    r4 = r2 * r2
+    b0 = (_E2 + _E3 * r) + (_E4 + _E5 * r) * r2
+    b1 = (_E6 + _E7 * r) + (_E8 + _E9 * r) * r2
+    b2 = (_E10 + _E11 * r) + (_E12 + _E13 * r) * r2
+    p = r + r2 * ((b0 + b1 * r4) + b2 * (r4 * r4))  # e^r − 1
+    scale = _bits_as_f64((np.int64(n) + 1023) << 52)  # 2^n
+    return scale + scale * p
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -208,38 +290,33 @@ def _geodetic(x, y, z, P):
     form, one step — as edlcam.mars.frames.cartesian_to_geodetic — with the trigonometry of
     its two arctangents replaced by the ratios they stand for)."""
     a, b, e2, ep2 = P.ell_a, P.ell_b, P.ell_e2, P.ell_ep2
-    p = math.sqrt(x * x + y * y)
+    p = _sqrt(x * x + y * y)
     za, pb = z * a, p * b
-    s = math.sqrt(za * za + pb * pb)
+    s = _sqrt(za * za + pb * pb)
     st, ct = za / s, pb / s
     ny = z + ep2 * b * st * st * st
     nx = p - e2 * a * ct * ct * ct
-    k = math.sqrt(nx * nx + ny * ny)
+    k = _sqrt(nx * nx + ny * ny)
     sin_lat, cos_lat = ny / k, nx / k
-    n = a / math.sqrt(1.0 - e2 * sin_lat * sin_lat)
-    if abs(cos_lat) > 1e-6:
-        h = p / cos_lat - n
-    else:
-        h = abs(z) - b
+    n = a / _sqrt(1.0 - e2 * sin_lat * sin_lat)
+    h = p / cos_lat - n if abs(cos_lat) > 1e-6 else abs(z) - b
     return sin_lat, cos_lat, h
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _atmosphere(h, scale_low, scale_high, P):
     """Density, pressure, temperature, speed of sound at MOLA altitude ``h``
-    (edlcam.mars.atmosphere.Atmosphere.state, for one point)."""
-    if h < P.atm_tail_m:
-        t_k = (-31.0 - 0.000998 * h if h < 7000.0 else -23.4 - 0.00222 * h) + 273.1
-        p = P.atm_p0 * math.exp(-0.00009 * h)
-    else:
-        t_k = P.atm_t_tail_k
-        p = P.atm_p0 * math.exp(-0.00009 * P.atm_tail_m) * math.exp(
-            -P.atm_tail_k * (1.0 / P.atm_r_tail_m - 1.0 / (P.atm_planet_radius_m + h))
-        )
-    w = 1.0 / (1.0 + math.exp((P.atm_split_m - h) / 2500.0))  # ½ (1 + tanh((h − split) / 5 km)), one exp
+    (edlcam.mars.atmosphere.Atmosphere.state, for one point; without branches, see _integrate)."""
+    low = h < P.atm_tail_m
+    t_k = (-31.0 - 0.000998 * h if h < 7000.0 else -23.4 - 0.00222 * h) + 273.1
+    t_k = t_k if low else P.atm_t_tail_k
+    # ln(p / p0): the fit below the tail, the isothermal hydrostatic tail above it.
+    tail = -0.00009 * P.atm_tail_m - P.atm_tail_k * (1.0 / P.atm_r_tail_m - 1.0 / (P.atm_planet_radius_m + h))
+    p = P.atm_p0 * _exp(-0.00009 * h if low else tail)
+    w = 1.0 / (1.0 + _exp((P.atm_split_m - h) / 2500.0))  # ½ (1 + tanh((h − split) / 5 km)), one exp
     p = p * ((1.0 - w) * scale_low + w * scale_high)
     rho = p / (P.atm_r * t_k)
-    return rho, p, t_k, math.sqrt(P.atm_gamma * P.atm_r * t_k)
+    return rho, p, t_k, _sqrt(P.atm_gamma * P.atm_r * t_k)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -290,79 +367,65 @@ def _target_geometry(sin_lat, cos_lat, x, y, vx, vy, vz, tgt_u, P):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _drag_area(t, mach, j, w, ctx, forces, P, aero):
-    """C_D·A [m²] of what flies at Mach ``mach`` (``j``, ``w``: its bracket in the capsule's
-    table): the capsule or backshell, plus the inflating parachute, or the descent stage."""
-    phase = ctx[X_PHASE]
-    if phase > PARACHUTE:
-        return P.ds_cda
-    if ctx[X_HEATSHIELD_ON] > 0.5:
-        cda = _at(aero[1], j, w) * P.ref_area * forces[F_DRAG]
-    else:
-        cda = P.backshell_cd * P.ref_area * forces[F_DRAG]
-    if phase == PARACHUTE:
-        x = _clip((t - ctx[X_T_DEPLOY]) / P.chute_inflation_s, 0.0, 1.0)
-        cda += _interp(mach, aero[3], aero[4]) * P.chute_area * forces[F_CHUTE_DRAG] * (x * x)
-    return cda
+def _drag_area(t, mach, capsule_cd, phase, t_deploy, heatshield_on, drag_scale, chute_scale, P, aero):
+    """C_D·A [m²] of what flies at Mach ``mach`` (``capsule_cd``: the capsule's C_D there): the
+    capsule or backshell, plus the inflating parachute, or the descent stage."""
+    cda = (capsule_cd if heatshield_on > 0.5 else P.backshell_cd) * P.ref_area * drag_scale
+    x = _clip((t - t_deploy) / P.chute_inflation_s, 0.0, 1.0)
+    chute = _table_at(mach, aero[3], aero[4]) * P.chute_area * chute_scale * (x * x)
+    cda = cda + chute if phase == PARACHUTE else cda
+    return P.ds_cda if phase > PARACHUTE else cda
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, rho, a_sound, cos_bank, sin_bank, ctx, forces, P, aero):
+def _aero_thrust(
+    t, rx, ry, rz, vx, vy, vz, m, rho, a_sound, cos_bank, sin_bank, phase, t_deploy, heatshield_on, lift_on,
+    tx, ty, tz, wind_x, wind_y, wind_z, drag_scale, lod_scale, chute_scale, P, aero,
+):  # fmt: skip
     """Aerodynamic and thrust acceleration [m/s²] and mass rate [kg/s] in air of density ``rho``
     and speed of sound ``a_sound``, with the bank angle given by its cosine and sine.
 
-    ``ctx``: the controls held over the step (X_* columns: phase, deploy time, heat shield on,
-    lift on, thrust acceleration planet-fixed); ``forces``: the case's wind (planet-fixed) and
-    scales of drag, L/D, parachute drag and density (F_* columns);
-    ``aero``: capsule Mach, C_D, L/D; parachute Mach, C_D (the vehicle's tables)."""
-    phase = ctx[X_PHASE]
-    if phase >= LANDED:
-        return 0.0, 0.0, 0.0, 0.0
-    wx, wy, wz = vx - forces[F_WIND_X], vy - forces[F_WIND_Y], vz - forces[F_WIND_Z]
-    speed = math.sqrt(wx * wx + wy * wy + wz * wz)
+    The controls held over the step: ``phase``, deploy time, heat shield on (1/0), lift on
+    (1/0), thrust acceleration (planet-fixed); the case's wind (planet-fixed) and scales of drag,
+    L/D and parachute drag; ``aero``: capsule Mach, C_D, L/D; parachute Mach, C_D (tuples).
+    Every phase's terms are computed and the phase selects among them: no branches, so that
+    :func:`_integrate` runs it on all its lanes at once."""
+    wx, wy, wz = vx - wind_x, vy - wind_y, vz - wind_z
+    speed = _sqrt(wx * wx + wy * wy + wz * wz)
     inv = 1.0 / max(speed, 1e-9)
     hx, hy, hz = wx * inv, wy * inv, wz * inv
     mach = speed / a_sound
     q = 0.5 * rho * speed * speed
-    j, w = _bracket(mach, aero[0])  # the capsule's table: C_D and L/D
-    d = q * _drag_area(t, mach, j, w, ctx, forces, P, aero) / m
+    cd, lod = _table_pair(mach, aero[0], aero[1], aero[2])
+    d = q * _drag_area(t, mach, cd, phase, t_deploy, heatshield_on, drag_scale, chute_scale, P, aero) / m
     ax, ay, az = -d * hx, -d * hy, -d * hz
-    if phase == ENTRY:
-        # Lift: the lift-up direction (radial, normal to v) turned about v by the bank angle.
-        rn = math.sqrt(rx * rx + ry * ry + rz * rz)
-        ux, uy, uz = rx / rn, ry / rn, rz / rn
-        dot = ux * hx + uy * hy + uz * hz
-        px, py, pz = ux - dot * hx, uy - dot * hy, uz - dot * hz
-        pn = math.sqrt(px * px + py * py + pz * pz)
-        if pn > 0.0:
-            px, py, pz = px / pn, py / pn, pz / pn
-        qx, qy, qz = hy * pz - hz * py, hz * px - hx * pz, hx * py - hy * px  # v̂ × up⊥: to the right
-        lift = d * _at(aero[2], j, w) * forces[F_LOD] * ctx[X_LIFT_ON]
-        ax += lift * (cos_bank * px + sin_bank * qx)
-        ay += lift * (cos_bank * py + sin_bank * qy)
-        az += lift * (cos_bank * pz + sin_bank * qz)
-    mdot = 0.0
-    if phase >= FREEFALL:
-        tx, ty, tz = ctx[X_THRUST_X], ctx[X_THRUST_Y], ctx[X_THRUST_Z]
-        ax += tx
-        ay += ty
-        az += tz
-        mdot = -math.sqrt(tx * tx + ty * ty + tz * tz) * m / P.exhaust_speed
-    return ax, ay, az, mdot
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _hold_controls(ctx, phase, t_deploy, heatshield_on, lift_on, thrust_e, thrust_n, thrust_u, P):
-    """Fill ``ctx`` with the controls held over a step (thrust given in the target's ENU)."""
-    ctx[X_PHASE], ctx[X_T_DEPLOY], ctx[X_HEATSHIELD_ON], ctx[X_LIFT_ON] = phase, t_deploy, 1.0 if heatshield_on else 0.0, lift_on
-    ctx[X_THRUST_X], ctx[X_THRUST_Y], ctx[X_THRUST_Z] = _from_enu(thrust_e, thrust_n, thrust_u, P)
+    # Lift in entry: the lift-up direction (radial, normal to v) turned about v by the bank angle.
+    rn = _sqrt(rx * rx + ry * ry + rz * rz)
+    ux, uy, uz = rx / rn, ry / rn, rz / rn
+    dot = ux * hx + uy * hy + uz * hz
+    px, py, pz = ux - dot * hx, uy - dot * hy, uz - dot * hz
+    pn = _sqrt(px * px + py * py + pz * pz)
+    px, py, pz = (px / pn, py / pn, pz / pn) if pn > 0.0 else (px, py, pz)
+    qx, qy, qz = hy * pz - hz * py, hz * px - hx * pz, hx * py - hy * px  # v̂ × up⊥: to the right
+    lift = d * lod * lod_scale * lift_on
+    entry = phase == ENTRY
+    ax = ax + lift * (cos_bank * px + sin_bank * qx) if entry else ax
+    ay = ay + lift * (cos_bank * py + sin_bank * qy) if entry else ay
+    az = az + lift * (cos_bank * pz + sin_bank * qz) if entry else az
+    powered = phase >= FREEFALL
+    ax = ax + tx if powered else ax
+    ay = ay + ty if powered else ay
+    az = az + tz if powered else az
+    mdot = -_sqrt(tx * tx + ty * ty + tz * tz) * m / P.exhaust_speed if powered else 0.0
+    flying = phase < LANDED
+    return (ax if flying else 0.0), (ay if flying else 0.0), (az if flying else 0.0), (mdot if flying else 0.0)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _gravity_rotating(rx, ry, rz, vx, vy, vz, P):
     """J2 gravity with the Coriolis and centrifugal terms of the rotating frame [m/s²]."""
     r2 = rx * rx + ry * ry + rz * rz
-    rn = math.sqrt(r2)
+    rn = _sqrt(r2)
     k = -P.gm / (rn * r2)
     zz = rz * rz / r2
     f = 1.5 * P.j2 * P.radius_eq * P.radius_eq / r2
@@ -380,7 +443,11 @@ def _derivative(t, rx, ry, rz, vx, vy, vz, m, cos_bank, sin_bank, ctx, forces, P
     make the same calls, re-using the air they already know at a step's start.)"""
     _s, _c, h = _geodetic(rx, ry, rz, P)
     rho, _p, _t, a_sound = _atmosphere(h, forces[F_DENSITY_LOW], forces[F_DENSITY_HIGH], P)
-    ax, ay, az, mdot = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, rho, a_sound, cos_bank, sin_bank, ctx, forces, P, aero)
+    ax, ay, az, mdot = _aero_thrust(
+        t, rx, ry, rz, vx, vy, vz, m, rho, a_sound, cos_bank, sin_bank, ctx[X_PHASE], ctx[X_T_DEPLOY],
+        ctx[X_HEATSHIELD_ON], ctx[X_LIFT_ON], ctx[X_THRUST_X], ctx[X_THRUST_Y], ctx[X_THRUST_Z],
+        forces[F_WIND_X], forces[F_WIND_Y], forces[F_WIND_Z], forces[F_DRAG], forces[F_LOD], forces[F_CHUTE_DRAG], P, aero,
+    )  # fmt: skip
     gx, gy, gz = _gravity_rotating(rx, ry, rz, vx, vy, vz, P)
     return gx + ax, gy + ay, gz + az, mdot
 
@@ -548,425 +615,545 @@ def _ground_altitude_once(terrain, east_m, north_m):
     return ground_altitude_m(terrain, east_m, north_m)
 
 
-@njit(cache=True, error_model="numpy")
-def _fly_one(case, P, aero, ref, terrain, events, summary, record, work):
-    """Fly one case from entry interface until it lands, fails or times out.
+# ----------------------------------------------------------------------------------------------
+# Trajectories in lanes
+#
+# The kernel flies W cases at once, one per lane. Each lane runs its own flight logic (guidance,
+# events, the choice of its step) in scalar code, then the force model integrates all lanes'
+# steps together: the same instructions on W values at a time (AVX-512 holds 8 doubles). Lanes
+# never mix: a lane's arithmetic is the same whatever the others hold, so a case's result does
+# not depend on the batch, the lane it flew in or what flew beside it, and ``edlcam simulate``
+# (one case, one lane) gives the Monte Carlo's nominal bit for bit.
 
-    ``case``: the CASE_FIELDS values; ``aero``: the vehicle's tables; ``ref``: the entry
-    guidance's reference (speed, R, D, ḣ, L/D, F1, F2, F3 rows); ``terrain``: the terrain's
-    kernel tables. Writes ``events`` (N_EVENTS × N_EVENT_FIELDS, NaN where an event did not
-    happen), ``summary`` (SUMMARY_FIELDS) and, when it has rows, ``record`` (one row of
-    RECORD_COLUMNS per step). Returns the number of recorded rows. ``work``: WORK_SIZE floats of
-    scratch (the case's force inputs, the controls held over a step, the state events copy).
-    """
-    deg = 180.0 / math.pi
+W = 8  # lanes
+
+#: What a lane carries from one step to the next (columns of a row of the ``lanes`` array).
+LANE_FIELDS = (
+    "rx", "ry", "rz", "vx", "vy", "vz", "m", "t", "iteration", "phase", "mode", "bank", "bank_rate", "bank_sign",
+    "lift_on", "heatshield_on", "t_phase", "t_deploy", "t_sufr", "t_sky", "t_go", "aim_e", "aim_n", "aim_up", "th_e",
+    "th_n", "th_u", "propellant", "status", "deploy_in_box", "peak_heat", "peak_decel", "td_vs", "td_hs",
+    "t_cycle_next", "bank_cmd", "rows", "wind_x", "wind_y", "wind_z",
+)  # fmt: skip
+(
+    L_RX, L_RY, L_RZ, L_VX, L_VY, L_VZ, L_M, L_T, L_ITERATION, L_PHASE, L_MODE, L_BANK, L_BANK_RATE, L_BANK_SIGN,
+    L_LIFT_ON, L_HEATSHIELD_ON, L_T_PHASE, L_T_DEPLOY, L_T_SUFR, L_T_SKY, L_T_GO, L_AIM_E, L_AIM_N, L_AIM_UP, L_TH_E,
+    L_TH_N, L_TH_U, L_PROPELLANT, L_STATUS, L_DEPLOY_IN_BOX, L_PEAK_HEAT, L_PEAK_DECEL, L_TD_VS, L_TD_HS,
+    L_T_CYCLE_NEXT, L_BANK_CMD, L_ROWS, L_WIND_X, L_WIND_Y, L_WIND_Z,
+) = range(len(LANE_FIELDS))  # fmt: skip
+
+#: Rows of the block that :func:`_integrate` works on: row ``k`` holds the W lanes' values at
+#: ``k * W … k * W + W − 1``. One flat array, so that LLVM sees that the rows cannot overlap and
+#: vectorizes the lane loops without run-time checks. The step's start, its length and the bank's
+#: cosine and sine at its start, middle and end, the air at its start, the controls held over it
+#: and the case's forces; then the stages' scratch; then the step's end.
+BLOCK_ROWS = (
+    "rx", "ry", "rz", "vx", "vy", "vz", "m", "t", "dt", "c0", "s0", "c1", "s1", "c2", "s2", "rho", "a_sound",
+    "phase", "t_deploy", "heatshield_on", "lift_on", "tx", "ty", "tz", "wind_x", "wind_y", "wind_z", "drag", "lod",
+    "chute", "density_low", "density_high",
+    "kx", "ky", "kz", "km", "ux", "uy", "uz", "sum_rx", "sum_ry", "sum_rz", "sum_vx", "sum_vy", "sum_vz", "sum_m",
+    "end_rx", "end_ry", "end_rz", "end_vx", "end_vy", "end_vz", "end_m",
+)  # fmt: skip
+(
+    B_RX, B_RY, B_RZ, B_VX, B_VY, B_VZ, B_M, B_T, B_DT, B_C0, B_S0, B_C1, B_S1, B_C2, B_S2, B_RHO, B_A_SOUND,
+    B_PHASE, B_T_DEPLOY, B_HEATSHIELD_ON, B_LIFT_ON, B_TX, B_TY, B_TZ, B_WIND_X, B_WIND_Y, B_WIND_Z, B_DRAG, B_LOD,
+    B_CHUTE, B_DENSITY_LOW, B_DENSITY_HIGH,
+    B_KX, B_KY, B_KZ, B_KM, B_UX, B_UY, B_UZ, B_SUM_RX, B_SUM_RY, B_SUM_RZ, B_SUM_VX, B_SUM_VY, B_SUM_VZ, B_SUM_M,
+    B_END_RX, B_END_RY, B_END_RZ, B_END_VX, B_END_VY, B_END_VZ, B_END_M,
+) = range(len(BLOCK_ROWS))  # fmt: skip
+N_BLOCK = len(BLOCK_ROWS) * W
+
+
+@njit(cache=True, error_model="numpy")
+def _start(case, P, events, lane):
+    """A lane's state at entry interface for ``case`` (the CASE_FIELDS values): geodetic
+    position, speed along flight-path angle and heading; no event yet."""
     rad = math.pi / 180.0
     events[:, :] = np.nan
-    wind_e, wind_n = case[C_WIND_E], case[C_WIND_N]
-    wx, wy, wz = _from_enu(wind_e, wind_n, 0.0, P)
-    cf = work[0:8]  # what the forces need of the case
-    cf[F_WIND_X], cf[F_WIND_Y], cf[F_WIND_Z] = wx, wy, wz
-    cf[F_DRAG], cf[F_LOD], cf[F_CHUTE_DRAG] = case[C_DRAG], case[C_LOD], case[C_CHUTE_DRAG]
-    cf[F_DENSITY_LOW], cf[F_DENSITY_HIGH] = case[C_DENSITY_LOW], case[C_DENSITY_HIGH]
-    nav_e, nav_n, nav_u = case[C_NAV_E], case[C_NAV_N], case[C_NAV_U]
-    max_thrust = P.max_thrust * case[C_THRUST]
-    min_thrust = P.min_throttle * max_thrust
-    tgt_lat, tgt_lon = P.tgt_lat_deg * rad, P.tgt_lon_deg * rad
-    tgt_u = (math.cos(tgt_lat) * math.cos(tgt_lon), math.cos(tgt_lat) * math.sin(tgt_lon), math.sin(tgt_lat))
-
-    # Initial state: geodetic position, speed along flight-path angle and heading.
+    lane[L_WIND_X], lane[L_WIND_Y], lane[L_WIND_Z] = _from_enu(case[C_WIND_E], case[C_WIND_N], 0.0, P)
     lat0, lon0 = case[C_LAT] * rad, case[C_LON] * rad
     sl, cl, so, co = math.sin(lat0), math.cos(lat0), math.sin(lon0), math.cos(lon0)
     nrad = P.ell_a / math.sqrt(1.0 - P.ell_e2 * sl * sl)
     h0 = case[C_ALTITUDE]
-    rx = (nrad + h0) * cl * co
-    ry = (nrad + h0) * cl * so
-    rz = (nrad * (1.0 - P.ell_e2) + h0) * sl
+    lane[L_RX] = (nrad + h0) * cl * co
+    lane[L_RY] = (nrad + h0) * cl * so
+    lane[L_RZ] = (nrad * (1.0 - P.ell_e2) + h0) * sl
     fpa, hdg = case[C_FPA] * rad, case[C_HEADING] * rad
     le, ln, lu = math.cos(fpa) * math.sin(hdg), math.cos(fpa) * math.cos(hdg), math.sin(fpa)
     spd0 = case[C_SPEED]
-    vx = spd0 * (le * -so + ln * -sl * co + lu * cl * co)
-    vy = spd0 * (le * co + ln * -sl * so + lu * cl * so)
-    vz = spd0 * (ln * cl + lu * sl)
-    m = P.entry_mass + case[C_MASS_OFFSET]
+    lane[L_VX] = spd0 * (le * -so + ln * -sl * co + lu * cl * co)
+    lane[L_VY] = spd0 * (le * co + ln * -sl * so + lu * cl * so)
+    lane[L_VZ] = spd0 * (ln * cl + lu * sl)
+    lane[L_M] = P.entry_mass + case[C_MASS_OFFSET]
+    lane[L_T] = lane[L_ITERATION] = 0.0
+    lane[L_PHASE], lane[L_MODE] = ENTRY, PREBANK
+    lane[L_BANK] = lane[L_BANK_RATE] = 0.0
+    lane[L_BANK_SIGN] = lane[L_LIFT_ON] = lane[L_HEATSHIELD_ON] = 1.0
+    lane[L_T_PHASE] = 0.0
+    lane[L_T_DEPLOY] = lane[L_T_SUFR] = lane[L_T_SKY] = lane[L_T_GO] = np.nan
+    lane[L_AIM_E] = lane[L_AIM_N] = 0.0
+    lane[L_AIM_UP] = P.target_up
+    lane[L_TH_E] = lane[L_TH_N] = lane[L_TH_U] = 0.0
+    lane[L_PROPELLANT] = P.propellant_mass
+    lane[L_STATUS] = ST_NONE
+    lane[L_DEPLOY_IN_BOX] = 1.0
+    lane[L_PEAK_HEAT] = lane[L_PEAK_DECEL] = -1.0
+    lane[L_TD_VS] = lane[L_TD_HS] = np.nan
+    lane[L_T_CYCLE_NEXT] = 0.0  # when the entry guidance next runs
+    lane[L_BANK_CMD] = 0.0  # the entry guidance's bank command, held over its cycle
+    lane[L_ROWS] = 0.0
 
-    phase = ENTRY
-    mode = PREBANK
-    bank = 0.0
-    bank_rate = 0.0
-    bank_sign = 1.0
-    lift_on = 1.0
-    heatshield_on = True
-    t_phase = 0.0
-    t_deploy = np.nan
-    t_sufr = np.nan
-    t_sky = np.nan
-    t_go = np.nan
-    aim_e = aim_n = 0.0
-    aim_up = P.target_up
-    th_e = th_n = th_u = 0.0
-    propellant = P.propellant_mass
-    status = ST_NONE
-    deploy_in_box = True
-    peak_heat = -1.0
-    peak_decel = -1.0
-    td_vs = np.nan
-    td_hs = np.nan
-    ctx = work[8:15]
-    ctx[:] = 0.0
-    snap = work[15:WORK_SIZE]
-    rows = 0
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lane, X, i):
+    """One step of a lane's flight up to its integration: navigation, events, guidance and
+    control, the step's length. Returns 1 when the flight has ended (landed, failed or timed
+    out), else 0 after writing the step into lane ``i`` of the block ``X``.
+
+    ``case``: the CASE_FIELDS values; ``aero``: the vehicle's tables (tuples); ``ref``: the entry
+    guidance's reference (speed, R, D, ḣ, L/D, F1, F2, F3 rows); ``terrain``: the terrain's
+    kernel tables; ``tgt_u``: the target's unit vector (planet-fixed). Marks ``events``
+    (N_EVENTS × N_EVENT_FIELDS), writes a failure's reason into ``summary`` and, while it has
+    rows, one row of RECORD_COLUMNS per step into ``record``; ``snap``: N_EVENT_FIELDS + 4
+    floats of scratch (the state events copy); ``lane``: the lane's LANE_FIELDS.
+    """
+    deg = 180.0 / math.pi
+    rad = math.pi / 180.0
+    wind_e, wind_n = case[C_WIND_E], case[C_WIND_N]
+    wx, wy, wz = lane[L_WIND_X], lane[L_WIND_Y], lane[L_WIND_Z]
+    nav_e, nav_n, nav_u = case[C_NAV_E], case[C_NAV_N], case[C_NAV_U]
+    max_thrust = P.max_thrust * case[C_THRUST]
+    min_thrust = P.min_throttle * max_thrust
     recording = record.shape[0] > 0
-    t = 0.0
-    steps = 0
     rate_lim, acc_lim = P.bank_rate_lim, P.bank_acc_lim
-    t_cycle_next = 0.0  # when the entry guidance next runs
-    bank_cmd = 0.0  # the entry guidance's bank command, held over its cycle
-    dt_entry = P.dt_entry
     g_s = P.g_surface
+    dt_entry = P.dt_entry
 
-    for iteration in range(int(P.max_iterations)):
-        steps = iteration + 1
-        sin_lat, cos_lat, alt = _geodetic(rx, ry, rz, P)
-        pe, pn_, pu = _to_enu(rx - P.o_x, ry - P.o_y, rz - P.o_z, P)
-        ve, vn, vu = _to_enu(vx, vy, vz, P)
-        # The full ground read (≈ 0.5 µs) happens only where its value can matter. Under the
-        # canopy: within LAZY_GROUND_MARGIN_M of the next height that acts (radar lock, then
-        # backshell separation), so that the steps shrinking towards it see the true height. In
-        # free fall and the approach only touchdown acts, so only where the ground may be reached;
-        # from constant-velocity descent on always (it steers by the height). Elsewhere the
-        # terrain's tile bound (≈ 10 ns) proves the height above ground exceeds ``hagl_low``; rows
-        # and events marked there get their height after the flight. The choice does not depend
-        # on recording, so a recorded flight is the Monte Carlo's.
-        hagl_low = alt - ground_upper_bound_m(terrain, pe, pn_)
-        if phase <= PARACHUTE:
-            radar_locked = events[EV_RADAR_LOCK, 0] == events[EV_RADAR_LOCK, 0]
-            exact = hagl_low <= (P.bs_height if radar_locked else RADAR_ACQUISITION_HEIGHT_M) + LAZY_GROUND_MARGIN_M
-        else:
-            exact = phase > APPROACH or hagl_low <= 0.0 or (phase == APPROACH and t_go <= 1.0)
-        if exact:
-            hagl = alt - ground_altitude_m(terrain, pe, pn_)
-            hagl_low = hagl
-        else:
-            hagl = np.nan
-        rho, pres, temp, a_sound = _atmosphere(alt, case[C_DENSITY_LOW], case[C_DENSITY_HIGH], P)
-        speed = math.sqrt(vx * vx + vy * vy + vz * vz)
-        ax_, ay_, az_ = vx - wx, vy - wy, vz - wz
-        air_speed = math.sqrt(ax_ * ax_ + ay_ * ay_ + az_ * az_)
-        mach = air_speed / a_sound
-        q = 0.5 * rho * air_speed * air_speed
-        snap[0], snap[1], snap[2], snap[3], snap[4], snap[5] = t, alt, hagl, speed, mach, q
-        snap[8], snap[9], snap[10] = pe, pn_, pu
-        snap[11], snap[12], snap[13] = ve, vn, vu
-        snap[15], snap[16], snap[17], snap[18] = sin_lat, cos_lat, rx, ry  # latitude, longitude when marked
+    rx, ry, rz, vx, vy, vz, m = lane[L_RX], lane[L_RY], lane[L_RZ], lane[L_VX], lane[L_VY], lane[L_VZ], lane[L_M]
+    t = lane[L_T]
+    iteration = int(lane[L_ITERATION])
+    phase, mode = int(lane[L_PHASE]), int(lane[L_MODE])
+    bank, bank_rate, bank_sign, lift_on = lane[L_BANK], lane[L_BANK_RATE], lane[L_BANK_SIGN], lane[L_LIFT_ON]
+    heatshield_on = lane[L_HEATSHIELD_ON] > 0.5
+    t_phase, t_deploy, t_sufr, t_sky, t_go = lane[L_T_PHASE], lane[L_T_DEPLOY], lane[L_T_SUFR], lane[L_T_SKY], lane[L_T_GO]
+    aim_e, aim_n, aim_up = lane[L_AIM_E], lane[L_AIM_N], lane[L_AIM_UP]
+    th_e, th_n, th_u = lane[L_TH_E], lane[L_TH_N], lane[L_TH_U]
+    propellant = lane[L_PROPELLANT]
+    status = int(lane[L_STATUS])
+    deploy_in_box = lane[L_DEPLOY_IN_BOX] > 0.5
+    peak_heat, peak_decel = lane[L_PEAK_HEAT], lane[L_PEAK_DECEL]
+    td_vs, td_hs = lane[L_TD_VS], lane[L_TD_HS]
+    t_cycle_next, bank_cmd = lane[L_T_CYCLE_NEXT], lane[L_BANK_CMD]
+    rows = int(lane[L_ROWS])
 
-        # Sensed acceleration (the controls of the step before) and heating.
-        # Before the descent stage flies, drag and lift are all there is, and lift is normal to
-        # drag: |a| = q C_D A √(1 + (L/D)²) / m, whatever the bank.
-        decel = 0.0
-        j_mach, w_mach = _bracket(mach, aero[0])  # the capsule's table at this Mach: drag, sensed and guided
-        if phase <= PARACHUTE or recording:
-            _hold_controls(ctx, phase, t_deploy, heatshield_on, lift_on, th_e, th_n, th_u, P)
-            if phase <= PARACHUTE:
-                lod = _at(aero[2], j_mach, w_mach) * case[C_LOD] * lift_on if phase == ENTRY else 0.0
-                decel = q * _drag_area(t, mach, j_mach, w_mach, ctx, cf, P, aero) / m * math.sqrt(1.0 + lod * lod)
-            else:
-                sx, sy, sz, _md = _aero_thrust(t, rx, ry, rz, vx, vy, vz, m, rho, a_sound, 0.0, 0.0, ctx, cf, P, aero)
-                decel = math.sqrt(sx * sx + sy * sy + sz * sz)
-        heat = SUTTON_GRAVES_MARS * math.sqrt(rho / P.nose_radius) * air_speed**3
-        if iteration == 0:
-            _mark(events, EV_ENTRY_INTERFACE, snap, m)
-        if phase == ENTRY and heat > peak_heat:
-            peak_heat = heat
-            events[EV_PEAK_HEATING, 0] = np.nan
-            _mark(events, EV_PEAK_HEATING, snap, m)
-        if phase <= PARACHUTE and decel > peak_decel and t_deploy != t_deploy:
-            peak_decel = decel
-            events[EV_PEAK_DECELERATION, 0] = np.nan
-            _mark(events, EV_PEAK_DECELERATION, snap, m)
+    steps = iteration + 1
+    sin_lat, cos_lat, alt = _geodetic(rx, ry, rz, P)
+    pe, pn_, pu = _to_enu(rx - P.o_x, ry - P.o_y, rz - P.o_z, P)
+    ve, vn, vu = _to_enu(vx, vy, vz, P)
+    # The full ground read (≈ 0.5 µs) happens only where its value can matter. Under the
+    # canopy: within LAZY_GROUND_MARGIN_M of the next height that acts (radar lock, then
+    # backshell separation), so that the steps shrinking towards it see the true height. In
+    # free fall and the approach only touchdown acts, so only where the ground may be reached;
+    # from constant-velocity descent on always (it steers by the height). Elsewhere the
+    # terrain's tile bound (≈ 10 ns) proves the height above ground exceeds ``hagl_low``; rows
+    # and events marked there get their height after the flight. The choice does not depend
+    # on recording, so a recorded flight is the Monte Carlo's.
+    hagl_low = alt - ground_upper_bound_m(terrain, pe, pn_)
+    if phase <= PARACHUTE:
+        radar_locked = events[EV_RADAR_LOCK, 0] == events[EV_RADAR_LOCK, 0]
+        exact = hagl_low <= (P.bs_height if radar_locked else RADAR_ACQUISITION_HEIGHT_M) + LAZY_GROUND_MARGIN_M
+    else:
+        exact = phase > APPROACH or hagl_low <= 0.0 or (phase == APPROACH and t_go <= 1.0)
+    if exact:
+        hagl = alt - ground_altitude_m(terrain, pe, pn_)
+        hagl_low = hagl
+    else:
+        hagl = np.nan
+    rho, pres, temp, a_sound = _atmosphere(alt, case[C_DENSITY_LOW], case[C_DENSITY_HIGH], P)
+    speed = math.sqrt(vx * vx + vy * vy + vz * vz)
+    ax_, ay_, az_ = vx - wx, vy - wy, vz - wz
+    air_speed = math.sqrt(ax_ * ax_ + ay_ * ay_ + az_ * az_)
+    mach = air_speed / a_sound
+    q = 0.5 * rho * air_speed * air_speed
+    snap[0], snap[1], snap[2], snap[3], snap[4], snap[5] = t, alt, hagl, speed, mach, q
+    snap[8], snap[9], snap[10] = pe, pn_, pu
+    snap[11], snap[12], snap[13] = ve, vn, vu
+    snap[15], snap[16], snap[17], snap[18] = sin_lat, cos_lat, rx, ry  # latitude, longitude when marked
 
-        # ---------- failures ----------
-        if phase < LANDED:
-            skip = phase == ENTRY and alt > case[C_ALTITUDE] + 1000.0 and t > 20.0
-            crash = phase <= PARACHUTE and hagl <= 0.0
-            if skip or crash:
-                status = ST_CRASH if crash else ST_SKIP_OUT
-                summary[S_REASON_T], summary[S_REASON_ALT], summary[S_REASON_SPEED] = t, alt, speed
-                phase = FAILED
+    # Sensed acceleration (the controls of the step before) and heating.
+    # Before the descent stage flies, drag and lift are all there is, and lift is normal to
+    # drag: |a| = q C_D A √(1 + (L/D)²) / m, whatever the bank.
+    decel = 0.0
+    cd_mach, lod_mach = _table_pair(mach, aero[0], aero[1], aero[2])  # the capsule at this Mach: sensed and guided
+    hs = 1.0 if heatshield_on else 0.0
+    if phase <= PARACHUTE:
+        lod = lod_mach * case[C_LOD] * lift_on if phase == ENTRY else 0.0
+        cda = _drag_area(t, mach, cd_mach, phase, t_deploy, hs, case[C_DRAG], case[C_CHUTE_DRAG], P, aero)
+        decel = q * cda / m * math.sqrt(1.0 + lod * lod)
+    elif recording:
+        tx, ty, tz = _from_enu(th_e, th_n, th_u, P)
+        sx, sy, sz, _md = _aero_thrust(
+            t, rx, ry, rz, vx, vy, vz, m, rho, a_sound, 0.0, 0.0, phase, t_deploy, hs, lift_on, tx, ty, tz,
+            wx, wy, wz, case[C_DRAG], case[C_LOD], case[C_CHUTE_DRAG], P, aero,
+        )  # fmt: skip
+        decel = math.sqrt(sx * sx + sy * sy + sz * sz)
+    heat = SUTTON_GRAVES_MARS * math.sqrt(rho / P.nose_radius) * air_speed**3
+    if iteration == 0:
+        _mark(events, EV_ENTRY_INTERFACE, snap, m)
+    if phase == ENTRY and heat > peak_heat:
+        peak_heat = heat
+        events[EV_PEAK_HEATING, 0] = np.nan
+        _mark(events, EV_PEAK_HEATING, snap, m)
+    if phase <= PARACHUTE and decel > peak_decel and t_deploy != t_deploy:
+        peak_decel = decel
+        events[EV_PEAK_DECELERATION, 0] = np.nan
+        _mark(events, EV_PEAK_DECELERATION, snap, m)
 
-        # ---------- entry guidance ----------
-        bank_start = bank_mid = bank
-        if phase == ENTRY:
-            rng, herr, xr, vl_u = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)
-            # Range Trigger and SUFR (Way et al.; Nelessen et al. 2019): SUFR begins shortly
-            # before the trigger range, deploy when it is reached inside the Mach / q box. The
-            # triggers are watched at every step (the steps shrink to the output step near them);
-            # the guidance itself runs once per cycle, and at once when SUFR begins.
-            cycle = t >= t_cycle_next - _T_EPS_S
-            if mode != SUFR and (rng <= P.deploy_range + air_speed * P.sufr_lead_s or mach < P.mach_min + 0.1):
-                _mark(events, EV_SUFR_START, snap, m)
-                _mark(events, EV_BALANCE_MASS_JETTISON, snap, m)
-                mode = SUFR
-                t_sufr = t
-                m = m - P.balance_mass
-                lift_on = 0.0
-                cycle = True
-            if cycle:
-                drag_acc = q * _at(aero[1], j_mach, w_mach) * P.ref_area * case[C_DRAG] / m
-                new_mode = next_entry_mode(mode, speed, drag_acc, P)
-                if new_mode == RANGE_CONTROL and mode == PREBANK:
-                    _mark(events, EV_RANGE_CONTROL_START, snap, m)
-                if new_mode == HEADING_ALIGNMENT and mode != HEADING_ALIGNMENT:
-                    _mark(events, EV_HEADING_ALIGNMENT_START, snap, m)
-                mode = new_mode
-                bank_cmd, bank_sign = etpc_bank_command(
-                    mode, bank_sign, speed, drag_acc, vl_u, rng - P.deploy_range, xr, herr,
-                    _at(aero[2], j_mach, w_mach) * case[C_LOD], ref, P,
-                )  # fmt: skip
-                t_cycle_next = t + P.dt_guidance
-            # The step: the entry step, ending on the next guidance cycle, shorter as the next range
-            # trigger comes near, and the output step once the deploy range is reached (waiting
-            # for SUFR's roll, or for its time limit).
-            gap_s = _range_gap_s(rng, mode, air_speed, speed, P)
-            dt = _step_for(ENTRY, t, t_deploy, heatshield_on, hagl, vu, gap_s, P)
-            dt = min(dt, _whole_fine_steps(t_cycle_next - t + _T_EPS_S, P))
-            if mode == SUFR:
-                if gap_s <= 0.0:
-                    dt = P.dt_fine
-                dt = min(dt, _whole_fine_steps(t_sufr + P.sufr_max_s - t + _T_EPS_S, P))
-            dt_entry = dt
-            # Bank actuator: the attitude controller tracks the held command time-optimally under
-            # rate and acceleration limits, with one constant angular acceleration per control
-            # tick (dt_bank; the ticks fall on a grid from t = 0 whatever the steps). It runs
-            # through the step here; the stages see the bank at the step's start, middle and end.
-            dtb = P.dt_bank
-            ticks = int(round(dt / dtb))
-            half = ticks // 2  # the middle of the step lies in this tick (at its start when even)
-            for k in range(ticks):
-                err = _wrap_once(bank_cmd - bank)
-                want = math.copysign(min(rate_lim, math.sqrt(2.0 * acc_lim * abs(err))), err) if err != 0.0 else 0.0
-                acc = _clip(want - bank_rate, -acc_lim * dtb, acc_lim * dtb) / dtb
-                if k == half:
-                    tau = 0.5 * dt - k * dtb
-                    bank_mid = bank + tau * (bank_rate + 0.5 * acc * tau)
-                rate_new = bank_rate + acc * dtb
-                bank = _wrap_once(bank + 0.5 * (bank_rate + rate_new) * dtb)
-                bank_rate = rate_new
-
-            in_box = P.mach_min <= mach <= P.mach_max and P.q_min <= q <= P.q_max
-            sufr_done = abs(bank - P.sufr_bank) < 5.0 * rad
-            trigger = mode == SUFR and rng <= P.deploy_range and mach <= P.mach_max and q <= P.q_max and sufr_done
-            late = mode == SUFR and (t - t_sufr >= P.sufr_max_s or mach < P.mach_min)
-            if trigger or late:
-                _mark(events, EV_PARACHUTE_DEPLOY, snap, m)
-                _mark(events, EV_MORTAR_FIRE, snap, m)
-                deploy_in_box = in_box
-                t_deploy = t
-                phase = PARACHUTE
-                t_phase = t
-
-        # ---------- parachute ----------
-        if phase == PARACHUTE:
-            if heatshield_on and t - t_deploy >= P.hs_delay_s - _T_EPS_S and mach <= P.hs_mach_max:
-                _mark(events, EV_HEATSHIELD_SEPARATION, snap, m)
-                heatshield_on = False
-                m = m - P.heatshield_mass
-            if not heatshield_on and hagl <= RADAR_ACQUISITION_HEIGHT_M:
-                _mark(events, EV_RADAR_LOCK, snap, m)
-            if not heatshield_on and hagl <= P.bs_height:
-                _mark(events, EV_BACKSHELL_SEPARATION, snap, m)
-                m = m - P.backshell_mass
-                phase = FREEFALL
-                t_phase = t
-
-        # ---------- powered descent ----------
-        powered = FREEFALL <= phase <= SKYCRANE
-        if powered:
-            p_nav = (pe + nav_e, pn_ + nav_n, pu + nav_u)  # navigated position
-            h_nav = p_nav[2] - (alt - hagl - curvature_drop_m(terrain, pe, pn_))  # ground_up_m, from the ground read above
-            v_enu = (ve, vn, vu)
-            v_f = (0.0, 0.0, -P.cv_speed)
-            start = phase == FREEFALL and t - t_phase >= P.free_fall_s
-            if start:
-                _mark(events, EV_POWERED_DESCENT_START, snap, m)
-                # Terrain-relative navigation picks the landing point: the target if it lies
-                # within the divert capability, else the reachable point nearest to it (NASA:
-                # M2020's LVS could divert up to ≈ 600 m).
-                to_e, to_n = -p_nav[0], -p_nav[1]
-                shrink = min(1.0, P.max_divert / max(math.hypot(to_e, to_n), 1e-9))
-                aim_e, aim_n = p_nav[0] + to_e * shrink, p_nav[1] + to_n * shrink
-                aim_up = _ground_altitude_once(terrain, aim_e, aim_n) - curvature_drop_m(terrain, aim_e, aim_n)
-            r_f = (aim_e, aim_n, aim_up + P.app_end_height)
-            if start:
-                t_go = _time_to_go(p_nav, v_enu, r_f, v_f, g_s, P.app_thrust_frac * max_thrust / m, P.app_duration_s)
-                phase = APPROACH
-                t_phase = t
-            if phase == APPROACH and t_go <= 1.0:
-                _mark(events, EV_CONSTANT_VELOCITY_START, snap, m)
-                phase = CONSTANT_V
-            if phase == CONSTANT_V and h_nav <= P.dec_height:
-                _mark(events, EV_DECELERATION_START, snap, m)
-                phase = DECEL
-            if phase == DECEL and h_nav <= P.sky_height:
-                _mark(events, EV_SKYCRANE_START, snap, m)
-                phase = SKYCRANE
-                t_sky = t
-
-            # Commanded acceleration of each powered sub-phase.
-            if phase == APPROACH:
-                a_e, a_n, a_u = _e_guidance(p_nav, v_enu, r_f, v_f, t_go)
-            elif phase == CONSTANT_V or phase == DECEL:
-                hold_e = _clip(0.25 * (aim_e - p_nav[0]), -3.0, 3.0)  # position hold over the aim point
-                hold_n = _clip(0.25 * (aim_n - p_nav[1]), -3.0, 3.0)
-                if phase == CONSTANT_V:
-                    a_e, a_n, a_u = 1.5 * (hold_e - ve), 1.5 * (hold_n - vn), 1.5 * (-P.cv_speed - vu)
-                else:
-                    a_dec = (P.cv_speed**2 - P.sky_speed**2) / (2.0 * (P.dec_height - P.sky_height))
-                    vz_dec = -math.sqrt(P.sky_speed**2 + 2.0 * a_dec * max(h_nav - P.sky_height, 0.0))
-                    a_e, a_n, a_u = 1.5 * (hold_e - ve), 1.5 * (hold_n - vn), a_dec + 1.5 * (vz_dec - vu)
-            elif phase == SKYCRANE:
-                ts = t - t_sky
-                payout = 0.0
-                if 0.0 <= ts <= P.bridle_payout_s:
-                    x = _clip(ts / P.bridle_payout_s, 0.0, 1.0)
-                    payout = P.bridle_length * 0.5 * math.pi / P.bridle_payout_s * math.sin(math.pi * x)
-                hold_e = _clip(0.25 * (aim_e - p_nav[0]), -0.3, 0.3)
-                hold_n = _clip(0.25 * (aim_n - p_nav[1]), -0.3, 0.3)
-                a_e, a_n, a_u = 3.0 * (hold_e - ve), 3.0 * (hold_n - vn), 3.0 * (-(P.sky_speed + payout) - vu)
-            else:  # free fall: no thrust
-                a_e, a_n, a_u = 0.0, 0.0, -g_s
-            t_e, t_n, t_u = a_e, a_n, a_u + g_s
-            mag = math.sqrt(t_e * t_e + t_n * t_n + t_u * t_u)
-            scale = _clip(mag, min_thrust / m, max_thrust / m) / max(mag, 1e-9)
-            lit = APPROACH <= phase <= SKYCRANE and propellant > 0.0
-            if phase >= APPROACH and propellant <= 0.0 and status == ST_NONE:
-                status = ST_FUEL_OUT
-                summary[S_REASON_T] = t
-                summary[S_REASON_HAGL] = hagl if hagl == hagl else alt - _ground_altitude_once(terrain, pe, pn_)
-            if lit:
-                th_e, th_n, th_u = t_e * scale, t_n * scale, t_u * scale
-            else:
-                th_e = th_n = th_u = 0.0
-            if phase == APPROACH:
-                t_go = t_go - P.dt_powered  # the step about to be flown
-
-            # ---------- touchdown ----------
-            if hagl <= 0.0:
-                _mark(events, EV_TOUCHDOWN, snap, m)
-                td_vs = -vu
-                td_hs = math.hypot(ve, vn)
-                phase = LANDED
-
-        if rows < record.shape[0]:
-            row = record[rows]
-            row[0], row[1], row[2] = t, alt, hagl
-            row[3], row[4] = math.atan2(sin_lat, cos_lat) * deg, math.atan2(ry, rx) * deg
-            row[5], row[6], row[7], row[8], row[9], row[10] = pe, pn_, pu, ve, vn, vu
-            row[11], row[12], row[13], row[14], row[15], row[16] = speed, mach, q, rho, pres, temp
-            row[17], row[18] = decel / EARTH_G_M_S2, m
-            row[19] = bank_start * deg if phase == ENTRY else 0.0  # the bank at t (``bank`` is the step's end)
-            thr = math.sqrt(th_e * th_e + th_n * th_n + th_u * th_u) * m / max(max_thrust, 1e-9)
-            row[20] = thr if APPROACH <= phase <= SKYCRANE else 0.0
-            row[21] = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)[0]
-            row[22], row[23] = phase, mode
-            row[24], row[25], row[26] = th_e * m, th_n * m, th_u * m
-            row[27], row[28] = wind_e, wind_n
-            rows += 1
-
-        if phase >= LANDED:
-            break
-        # Each trajectory times out on its own clock.
-        if t >= P.max_duration_s:
-            status = ST_TIMEOUT
-            summary[S_REASON_T] = t
+    # ---------- failures ----------
+    if phase < LANDED:
+        skip = phase == ENTRY and alt > case[C_ALTITUDE] + 1000.0 and t > 20.0
+        crash = phase <= PARACHUTE and hagl <= 0.0
+        if skip or crash:
+            status = ST_CRASH if crash else ST_SKIP_OUT
+            summary[S_REASON_T], summary[S_REASON_ALT], summary[S_REASON_SPEED] = t, alt, speed
             phase = FAILED
-            break
+
+    # ---------- entry guidance ----------
+    bank_start = bank_mid = bank
+    if phase == ENTRY:
+        rng, herr, xr, vl_u = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)
+        # Range Trigger and SUFR (Way et al.; Nelessen et al. 2019): SUFR begins shortly
+        # before the trigger range, deploy when it is reached inside the Mach / q box. The
+        # triggers are watched at every step (the steps shrink to the output step near them);
+        # the guidance itself runs once per cycle, and at once when SUFR begins.
+        cycle = t >= t_cycle_next - _T_EPS_S
+        if mode != SUFR and (rng <= P.deploy_range + air_speed * P.sufr_lead_s or mach < P.mach_min + 0.1):
+            _mark(events, EV_SUFR_START, snap, m)
+            _mark(events, EV_BALANCE_MASS_JETTISON, snap, m)
+            mode = SUFR
+            t_sufr = t
+            m = m - P.balance_mass
+            lift_on = 0.0
+            cycle = True
+        if cycle:
+            drag_acc = q * cd_mach * P.ref_area * case[C_DRAG] / m
+            new_mode = next_entry_mode(mode, speed, drag_acc, P)
+            if new_mode == RANGE_CONTROL and mode == PREBANK:
+                _mark(events, EV_RANGE_CONTROL_START, snap, m)
+            if new_mode == HEADING_ALIGNMENT and mode != HEADING_ALIGNMENT:
+                _mark(events, EV_HEADING_ALIGNMENT_START, snap, m)
+            mode = new_mode
+            bank_cmd, bank_sign = etpc_bank_command(
+                mode, bank_sign, speed, drag_acc, vl_u, rng - P.deploy_range, xr, herr,
+                lod_mach * case[C_LOD], ref, P,
+            )  # fmt: skip
+            t_cycle_next = t + P.dt_guidance
+        # The step: the entry step, ending on the next guidance cycle, shorter as the next range
+        # trigger comes near, and the output step once the deploy range is reached (waiting
+        # for SUFR's roll, or for its time limit).
+        gap_s = _range_gap_s(rng, mode, air_speed, speed, P)
+        dt = _step_for(ENTRY, t, t_deploy, heatshield_on, hagl, vu, gap_s, P)
+        dt = min(dt, _whole_fine_steps(t_cycle_next - t + _T_EPS_S, P))
+        if mode == SUFR:
+            if gap_s <= 0.0:
+                dt = P.dt_fine
+            dt = min(dt, _whole_fine_steps(t_sufr + P.sufr_max_s - t + _T_EPS_S, P))
+        dt_entry = dt
+        # Bank actuator: the attitude controller tracks the held command time-optimally under
+        # rate and acceleration limits, with one constant angular acceleration per control
+        # tick (dt_bank; the ticks fall on a grid from t = 0 whatever the steps). It runs
+        # through the step here; the stages see the bank at the step's start, middle and end.
+        dtb = P.dt_bank
+        ticks = int(round(dt / dtb))
+        half = ticks // 2  # the middle of the step lies in this tick (at its start when even)
+        for k in range(ticks):
+            err = _wrap_once(bank_cmd - bank)
+            want = math.copysign(min(rate_lim, math.sqrt(2.0 * acc_lim * abs(err))), err) if err != 0.0 else 0.0
+            acc = _clip(want - bank_rate, -acc_lim * dtb, acc_lim * dtb) / dtb
+            if k == half:
+                tau = 0.5 * dt - k * dtb
+                bank_mid = bank + tau * (bank_rate + 0.5 * acc * tau)
+            rate_new = bank_rate + acc * dtb
+            bank = _wrap_once(bank + 0.5 * (bank_rate + rate_new) * dtb)
+            bank_rate = rate_new
+
+        in_box = P.mach_min <= mach <= P.mach_max and P.q_min <= q <= P.q_max
+        sufr_done = abs(bank - P.sufr_bank) < 5.0 * rad
+        trigger = mode == SUFR and rng <= P.deploy_range and mach <= P.mach_max and q <= P.q_max and sufr_done
+        late = mode == SUFR and (t - t_sufr >= P.sufr_max_s or mach < P.mach_min)
+        if trigger or late:
+            _mark(events, EV_PARACHUTE_DEPLOY, snap, m)
+            _mark(events, EV_MORTAR_FIRE, snap, m)
+            deploy_in_box = in_box
+            t_deploy = t
+            phase = PARACHUTE
+            t_phase = t
+
+    # ---------- parachute ----------
+    if phase == PARACHUTE:
+        if heatshield_on and t - t_deploy >= P.hs_delay_s - _T_EPS_S and mach <= P.hs_mach_max:
+            _mark(events, EV_HEATSHIELD_SEPARATION, snap, m)
+            heatshield_on = False
+            m = m - P.heatshield_mass
+        if not heatshield_on and hagl <= RADAR_ACQUISITION_HEIGHT_M:
+            _mark(events, EV_RADAR_LOCK, snap, m)
+        if not heatshield_on and hagl <= P.bs_height:
+            _mark(events, EV_BACKSHELL_SEPARATION, snap, m)
+            m = m - P.backshell_mass
+            phase = FREEFALL
+            t_phase = t
+
+    # ---------- powered descent ----------
+    powered = FREEFALL <= phase <= SKYCRANE
+    if powered:
+        p_nav = (pe + nav_e, pn_ + nav_n, pu + nav_u)  # navigated position
+        h_nav = p_nav[2] - (alt - hagl - curvature_drop_m(terrain, pe, pn_))  # ground_up_m, from the ground read above
+        v_enu = (ve, vn, vu)
+        v_f = (0.0, 0.0, -P.cv_speed)
+        start = phase == FREEFALL and t - t_phase >= P.free_fall_s
+        if start:
+            _mark(events, EV_POWERED_DESCENT_START, snap, m)
+            # Terrain-relative navigation picks the landing point: the target if it lies
+            # within the divert capability, else the reachable point nearest to it (NASA:
+            # M2020's LVS could divert up to ≈ 600 m).
+            to_e, to_n = -p_nav[0], -p_nav[1]
+            shrink = min(1.0, P.max_divert / max(math.hypot(to_e, to_n), 1e-9))
+            aim_e, aim_n = p_nav[0] + to_e * shrink, p_nav[1] + to_n * shrink
+            aim_up = _ground_altitude_once(terrain, aim_e, aim_n) - curvature_drop_m(terrain, aim_e, aim_n)
+        r_f = (aim_e, aim_n, aim_up + P.app_end_height)
+        if start:
+            t_go = _time_to_go(p_nav, v_enu, r_f, v_f, g_s, P.app_thrust_frac * max_thrust / m, P.app_duration_s)
+            phase = APPROACH
+            t_phase = t
+        if phase == APPROACH and t_go <= 1.0:
+            _mark(events, EV_CONSTANT_VELOCITY_START, snap, m)
+            phase = CONSTANT_V
+        if phase == CONSTANT_V and h_nav <= P.dec_height:
+            _mark(events, EV_DECELERATION_START, snap, m)
+            phase = DECEL
+        if phase == DECEL and h_nav <= P.sky_height:
+            _mark(events, EV_SKYCRANE_START, snap, m)
+            phase = SKYCRANE
+            t_sky = t
+
+        # Commanded acceleration of each powered sub-phase.
+        if phase == APPROACH:
+            a_e, a_n, a_u = _e_guidance(p_nav, v_enu, r_f, v_f, t_go)
+        elif phase == CONSTANT_V or phase == DECEL:
+            hold_e = _clip(0.25 * (aim_e - p_nav[0]), -3.0, 3.0)  # position hold over the aim point
+            hold_n = _clip(0.25 * (aim_n - p_nav[1]), -3.0, 3.0)
+            if phase == CONSTANT_V:
+                a_e, a_n, a_u = 1.5 * (hold_e - ve), 1.5 * (hold_n - vn), 1.5 * (-P.cv_speed - vu)
+            else:
+                a_dec = (P.cv_speed**2 - P.sky_speed**2) / (2.0 * (P.dec_height - P.sky_height))
+                vz_dec = -math.sqrt(P.sky_speed**2 + 2.0 * a_dec * max(h_nav - P.sky_height, 0.0))
+                a_e, a_n, a_u = 1.5 * (hold_e - ve), 1.5 * (hold_n - vn), a_dec + 1.5 * (vz_dec - vu)
+        elif phase == SKYCRANE:
+            ts = t - t_sky
+            payout = 0.0
+            if 0.0 <= ts <= P.bridle_payout_s:
+                x = _clip(ts / P.bridle_payout_s, 0.0, 1.0)
+                payout = P.bridle_length * 0.5 * math.pi / P.bridle_payout_s * math.sin(math.pi * x)
+            hold_e = _clip(0.25 * (aim_e - p_nav[0]), -0.3, 0.3)
+            hold_n = _clip(0.25 * (aim_n - p_nav[1]), -0.3, 0.3)
+            a_e, a_n, a_u = 3.0 * (hold_e - ve), 3.0 * (hold_n - vn), 3.0 * (-(P.sky_speed + payout) - vu)
+        else:  # free fall: no thrust
+            a_e, a_n, a_u = 0.0, 0.0, -g_s
+        t_e, t_n, t_u = a_e, a_n, a_u + g_s
+        mag = math.sqrt(t_e * t_e + t_n * t_n + t_u * t_u)
+        scale = _clip(mag, min_thrust / m, max_thrust / m) / max(mag, 1e-9)
+        lit = APPROACH <= phase <= SKYCRANE and propellant > 0.0
+        if phase >= APPROACH and propellant <= 0.0 and status == ST_NONE:
+            status = ST_FUEL_OUT
+            summary[S_REASON_T] = t
+            summary[S_REASON_HAGL] = hagl if hagl == hagl else alt - _ground_altitude_once(terrain, pe, pn_)
+        if lit:
+            th_e, th_n, th_u = t_e * scale, t_n * scale, t_u * scale
+        else:
+            th_e = th_n = th_u = 0.0
+        if phase == APPROACH:
+            t_go = t_go - P.dt_powered  # the step about to be flown
+
+        # ---------- touchdown ----------
+        if hagl <= 0.0:
+            _mark(events, EV_TOUCHDOWN, snap, m)
+            td_vs = -vu
+            td_hs = math.hypot(ve, vn)
+            phase = LANDED
+
+    if rows < record.shape[0]:
+        row = record[rows]
+        row[0], row[1], row[2] = t, alt, hagl
+        row[3], row[4] = math.atan2(sin_lat, cos_lat) * deg, math.atan2(ry, rx) * deg
+        row[5], row[6], row[7], row[8], row[9], row[10] = pe, pn_, pu, ve, vn, vu
+        row[11], row[12], row[13], row[14], row[15], row[16] = speed, mach, q, rho, pres, temp
+        row[17], row[18] = decel / EARTH_G_M_S2, m
+        row[19] = bank_start * deg if phase == ENTRY else 0.0  # the bank at t (``bank`` is the step's end)
+        thr = math.sqrt(th_e * th_e + th_n * th_n + th_u * th_u) * m / max(max_thrust, 1e-9)
+        row[20] = thr if APPROACH <= phase <= SKYCRANE else 0.0
+        row[21] = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)[0]
+        row[22], row[23] = phase, mode
+        row[24], row[25], row[26] = th_e * m, th_n * m, th_u * m
+        row[27], row[28] = wind_e, wind_n
+        rows += 1
+
+    done = phase >= LANDED
+    dt = 0.0
+    if not done and t >= P.max_duration_s:  # each trajectory times out on its own clock
+        status = ST_TIMEOUT
+        summary[S_REASON_T] = t
+        phase = FAILED
+        done = True
+    if not done:
         if phase == ENTRY:  # the step chosen with the guidance above
             dt = dt_entry
         else:
             dt = _step_for(phase, t, t_deploy, heatshield_on, hagl_low, vu, 0.0, P)
 
-        # ---------- integrate one step (thrust held, the bank moving as commanded) ----------
-        _hold_controls(ctx, phase, t_deploy, heatshield_on, lift_on, th_e, th_n, th_u, P)
-        h2 = 0.5 * dt
-        c0 = s0 = c1 = s1 = c2 = s2 = 0.0
-        if phase == ENTRY:  # the bank angle at the start, middle and end of the step
-            c0, s0 = math.cos(bank_start), math.sin(bank_start)
-            c1, s1, c2, s2 = math.cos(bank_mid), math.sin(bank_mid), math.cos(bank), math.sin(bank)
-        # Classical RK4 (nodes 0, ½, ½, 1; weights 1, 2, 2, 1 over 6) as a loop over its stages, so
-        # that the force model is compiled once, not four times. In powered flight the midpoint
-        # rule (nodes 0, ½; weights 0, 6 over 6): over a 0.1 s control cycle the thrust is held and
-        # gravity and the little drag left barely change, so its h³ error is below a millimetre.
-        kx = ky = kz = km = 0.0  # the previous stage's v̇, ṁ
-        ux, uy, uz = vx, vy, vz  # the previous stage's ṙ
-        sum_rx = sum_ry = sum_rz = sum_vx = sum_vy = sum_vz = sum_m = 0.0
-        midpoint = phase >= FREEFALL
-        for stage in range(2 if midpoint else 4):
+    lane[L_M] = m
+    lane[L_ITERATION] = steps
+    lane[L_PHASE], lane[L_MODE] = phase, mode
+    lane[L_BANK], lane[L_BANK_RATE], lane[L_BANK_SIGN], lane[L_LIFT_ON] = bank, bank_rate, bank_sign, lift_on
+    lane[L_HEATSHIELD_ON] = 1.0 if heatshield_on else 0.0
+    lane[L_T_PHASE], lane[L_T_DEPLOY], lane[L_T_SUFR], lane[L_T_SKY], lane[L_T_GO] = t_phase, t_deploy, t_sufr, t_sky, t_go
+    lane[L_AIM_E], lane[L_AIM_N], lane[L_AIM_UP] = aim_e, aim_n, aim_up
+    lane[L_TH_E], lane[L_TH_N], lane[L_TH_U] = th_e, th_n, th_u
+    lane[L_STATUS] = status
+    lane[L_DEPLOY_IN_BOX] = 1.0 if deploy_in_box else 0.0
+    lane[L_PEAK_HEAT], lane[L_PEAK_DECEL] = peak_heat, peak_decel
+    lane[L_TD_VS], lane[L_TD_HS] = td_vs, td_hs
+    lane[L_T_CYCLE_NEXT], lane[L_BANK_CMD] = t_cycle_next, bank_cmd
+    lane[L_ROWS] = rows
+    if done:
+        return 1
+
+    # The step for the integration: thrust held, the bank moving as commanded.
+    c0 = s0 = c1 = s1 = c2 = s2 = 0.0
+    if phase == ENTRY:  # the bank angle at the start, middle and end of the step
+        c0, s0 = math.cos(bank_start), math.sin(bank_start)
+        c1, s1, c2, s2 = math.cos(bank_mid), math.sin(bank_mid), math.cos(bank), math.sin(bank)
+    tx, ty, tz = _from_enu(th_e, th_n, th_u, P)
+    X[B_RX * W + i], X[B_RY * W + i], X[B_RZ * W + i] = rx, ry, rz
+    X[B_VX * W + i], X[B_VY * W + i], X[B_VZ * W + i] = vx, vy, vz
+    X[B_M * W + i], X[B_T * W + i], X[B_DT * W + i] = m, t, dt
+    X[B_C0 * W + i], X[B_S0 * W + i], X[B_C1 * W + i], X[B_S1 * W + i], X[B_C2 * W + i], X[B_S2 * W + i] = c0, s0, c1, s1, c2, s2
+    X[B_RHO * W + i], X[B_A_SOUND * W + i] = rho, a_sound
+    X[B_PHASE * W + i], X[B_T_DEPLOY * W + i] = phase, t_deploy
+    X[B_HEATSHIELD_ON * W + i], X[B_LIFT_ON * W + i] = 1.0 if heatshield_on else 0.0, lift_on
+    X[B_TX * W + i], X[B_TY * W + i], X[B_TZ * W + i] = tx, ty, tz
+    X[B_WIND_X * W + i], X[B_WIND_Y * W + i], X[B_WIND_Z * W + i] = wx, wy, wz
+    X[B_DRAG * W + i], X[B_LOD * W + i], X[B_CHUTE * W + i] = case[C_DRAG], case[C_LOD], case[C_CHUTE_DRAG]
+    X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i] = case[C_DENSITY_LOW], case[C_DENSITY_HIGH]
+    return 0
+
+
+@njit(cache=True, error_model="numpy")
+def _integrate(X, n_stages, P, aero):
+    """One step of every lane of the block ``X``: classical RK4 (nodes 0, ½, ½, 1; weights 1, 2, 2,
+    1 over 6), or in powered flight the midpoint rule (nodes 0, ½; weights 0, 6 over 6): over a
+    0.1 s control cycle the thrust is held and gravity and the little drag left barely change, so
+    its h³ error is below a millimetre. ``n_stages`` is 4 when any lane flies RK4, else 2; a
+    midpoint lane ignores stages 2 and 3. The first stage is the step's start, whose air the lane
+    already computed.
+
+    Each stage is one loop over the lanes with no branch and no call, which LLVM compiles to
+    vector instructions (checked by a test)."""
+    for i in range(W):
+        X[B_KX * W + i] = X[B_KY * W + i] = X[B_KZ * W + i] = X[B_KM * W + i] = 0.0  # the previous stage's v̇, ṁ
+        X[B_UX * W + i], X[B_UY * W + i], X[B_UZ * W + i] = X[B_VX * W + i], X[B_VY * W + i], X[B_VZ * W + i]  # its ṙ
+        X[B_SUM_RX * W + i] = X[B_SUM_RY * W + i] = X[B_SUM_RZ * W + i] = 0.0
+        X[B_SUM_VX * W + i] = X[B_SUM_VY * W + i] = X[B_SUM_VZ * W + i] = X[B_SUM_M * W + i] = 0.0
+    for stage in range(n_stages):
+        rk_weight = 2.0 if stage == 1 or stage == 2 else 1.0
+        rc = B_C0 if stage == 0 else (B_C1 if stage < 3 else B_C2)
+        rs = B_S0 if stage == 0 else (B_S1 if stage < 3 else B_S2)
+        for i in range(W):
+            dt = X[B_DT * W + i]
+            phase = X[B_PHASE * W + i]
+            midpoint = phase >= FREEFALL
+            a = 0.0 if stage == 0 else (dt if stage == 3 else 0.5 * dt)
+            weight = (6.0 if stage == 1 else 0.0) if midpoint else rk_weight
+            kx, ky, kz, km = X[B_KX * W + i], X[B_KY * W + i], X[B_KZ * W + i], X[B_KM * W + i]
+            qx, qy, qz = X[B_VX * W + i] + a * kx, X[B_VY * W + i] + a * ky, X[B_VZ * W + i] + a * kz
+            sx = X[B_RX * W + i] + a * X[B_UX * W + i]
+            sy = X[B_RY * W + i] + a * X[B_UY * W + i]
+            sz = X[B_RZ * W + i] + a * X[B_UZ * W + i]
+            sm = X[B_M * W + i] + a * km
+            _sl, _cl, h = _geodetic(sx, sy, sz, P)
+            rho, _p, _t, a_sound = _atmosphere(h, X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i], P)
             if stage == 0:
-                a, weight, cb, sb = 0.0, 0.0 if midpoint else 1.0, c0, s0
-            elif midpoint:
-                a, weight, cb, sb = h2, 6.0, c1, s1
-            elif stage < 3:
-                a, weight, cb, sb = h2, 2.0, c1, s1
-            else:
-                a, weight, cb, sb = dt, 1.0, c2, s2
-            qx, qy, qz = vx + a * kx, vy + a * ky, vz + a * kz
-            sx, sy, sz, sm = rx + a * ux, ry + a * uy, rz + a * uz, m + a * km
-            if stage == 0:  # the step's start, whose air the step already knows
-                rho_s, a_s = rho, a_sound
-            else:
-                _sl, _cl, h_s = _geodetic(sx, sy, sz, P)
-                rho_s, _p, _t, a_s = _atmosphere(h_s, cf[F_DENSITY_LOW], cf[F_DENSITY_HIGH], P)
-            ax, ay, az, km = _aero_thrust(t + a, sx, sy, sz, qx, qy, qz, sm, rho_s, a_s, cb, sb, ctx, cf, P, aero)
+                rho, a_sound = X[B_RHO * W + i], X[B_A_SOUND * W + i]
+            ax, ay, az, km = _aero_thrust(
+                X[B_T * W + i] + a, sx, sy, sz, qx, qy, qz, sm, rho, a_sound, X[rc * W + i], X[rs * W + i], phase,
+                X[B_T_DEPLOY * W + i], X[B_HEATSHIELD_ON * W + i], X[B_LIFT_ON * W + i],
+                X[B_TX * W + i], X[B_TY * W + i], X[B_TZ * W + i], X[B_WIND_X * W + i], X[B_WIND_Y * W + i],
+                X[B_WIND_Z * W + i], X[B_DRAG * W + i], X[B_LOD * W + i], X[B_CHUTE * W + i], P, aero,
+            )  # fmt: skip
             gx, gy, gz = _gravity_rotating(sx, sy, sz, qx, qy, qz, P)
             kx, ky, kz = gx + ax, gy + ay, gz + az
-            ux, uy, uz = qx, qy, qz
-            sum_rx += weight * qx
-            sum_ry += weight * qy
-            sum_rz += weight * qz
-            sum_vx += weight * kx
-            sum_vy += weight * ky
-            sum_vz += weight * kz
-            sum_m += weight * km
-        s6 = dt / 6.0
-        rx = rx + s6 * sum_rx
-        ry = ry + s6 * sum_ry
-        rz = rz + s6 * sum_rz
-        vx = vx + s6 * sum_vx
-        vy = vy + s6 * sum_vy
-        vz = vz + s6 * sum_vz
-        m_new = m + s6 * sum_m
-        propellant = propellant - (m - m_new)
-        m = m_new
-        t = t + dt
-    else:
-        status = ST_TIMEOUT
-        summary[S_REASON_T] = t
-        phase = FAILED
+            X[B_KX * W + i], X[B_KY * W + i], X[B_KZ * W + i], X[B_KM * W + i] = kx, ky, kz, km
+            X[B_UX * W + i], X[B_UY * W + i], X[B_UZ * W + i] = qx, qy, qz
+            counts = weight != 0.0
+            X[B_SUM_RX * W + i] += weight * qx if counts else 0.0
+            X[B_SUM_RY * W + i] += weight * qy if counts else 0.0
+            X[B_SUM_RZ * W + i] += weight * qz if counts else 0.0
+            X[B_SUM_VX * W + i] += weight * kx if counts else 0.0
+            X[B_SUM_VY * W + i] += weight * ky if counts else 0.0
+            X[B_SUM_VZ * W + i] += weight * kz if counts else 0.0
+            X[B_SUM_M * W + i] += weight * km if counts else 0.0
+    for i in range(W):
+        s6 = X[B_DT * W + i] / 6.0
+        X[B_END_RX * W + i] = X[B_RX * W + i] + s6 * X[B_SUM_RX * W + i]
+        X[B_END_RY * W + i] = X[B_RY * W + i] + s6 * X[B_SUM_RY * W + i]
+        X[B_END_RZ * W + i] = X[B_RZ * W + i] + s6 * X[B_SUM_RZ * W + i]
+        X[B_END_VX * W + i] = X[B_VX * W + i] + s6 * X[B_SUM_VX * W + i]
+        X[B_END_VY * W + i] = X[B_VY * W + i] + s6 * X[B_SUM_VY * W + i]
+        X[B_END_VZ * W + i] = X[B_VZ * W + i] + s6 * X[B_SUM_VZ * W + i]
+        X[B_END_M * W + i] = X[B_M * W + i] + s6 * X[B_SUM_M * W + i]
 
-    for k in range(N_EVENTS):  # heights above ground of the events marked high above it
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _advance(P, summary, lane, X, i):
+    """Take lane ``i``'s integrated step into its state. Returns 1 when the lane has used up its
+    iterations (it times out), else 0."""
+    m, m_end = lane[L_M], X[B_END_M * W + i]
+    lane[L_RX], lane[L_RY], lane[L_RZ] = X[B_END_RX * W + i], X[B_END_RY * W + i], X[B_END_RZ * W + i]
+    lane[L_VX], lane[L_VY], lane[L_VZ] = X[B_END_VX * W + i], X[B_END_VY * W + i], X[B_END_VZ * W + i]
+    lane[L_PROPELLANT] = lane[L_PROPELLANT] - (m - m_end)
+    lane[L_M] = m_end
+    lane[L_T] = lane[L_T] + X[B_DT * W + i]
+    if lane[L_ITERATION] >= P.max_iterations:
+        lane[L_STATUS] = ST_TIMEOUT
+        summary[S_REASON_T] = lane[L_T]
+        lane[L_PHASE] = FAILED
+        return 1
+    return 0
+
+
+@njit(cache=True, error_model="numpy")
+def _finish(terrain, events, summary, record, lane):
+    """A lane's flight is over: heights above ground of the events and recorded rows marked high
+    above it, and the summary. Returns the number of recorded rows."""
+    for k in range(N_EVENTS):
         if events[k, 0] == events[k, 0] and events[k, 2] != events[k, 2]:
             events[k, 2] = events[k, 1] - _ground_altitude_once(terrain, events[k, 8], events[k, 9])
-    for r in range(rows):  # …and of the recorded rows
+    for r in range(int(lane[L_ROWS])):
         if record[r, 2] != record[r, 2]:
             record[r, 2] = record[r, 1] - _ground_altitude_once(terrain, record[r, 5], record[r, 6])
-    summary[S_STATUS] = status
-    summary[S_TD_VS], summary[S_TD_HS] = td_vs, td_hs
-    summary[S_PROPELLANT] = propellant
-    summary[S_IN_BOX] = 1.0 if deploy_in_box else 0.0
-    summary[S_T_END], summary[S_PHASE_END], summary[S_STEPS] = t, phase, steps
-    return rows
+    summary[S_STATUS] = lane[L_STATUS]
+    summary[S_TD_VS], summary[S_TD_HS] = lane[L_TD_VS], lane[L_TD_HS]
+    summary[S_PROPELLANT] = lane[L_PROPELLANT]
+    summary[S_IN_BOX] = lane[L_DEPLOY_IN_BOX]
+    summary[S_T_END], summary[S_PHASE_END], summary[S_STEPS] = lane[L_T], lane[L_PHASE], lane[L_ITERATION]
+    return int(lane[L_ROWS])
 
 
 # Arrays without reference counts. numba counts references to every array it binds, with an
 # atomic increment and decrement each time, and the inlined helpers bind the kernel's arrays at
 # every call: a profile (perf) of the kernel showed about half its time in those atomics. The
 # kernel therefore flies on views that carry no reference count (numba.carray over the data
-# pointer). They are made in fly_cases / fly_recorded from arrays the caller holds for the whole
-# call, so nothing they point to can be freed while they are used. numba has no public way to say
-# "this array outlives the call"; the two intrinsics below are that.
-
-WORK_SIZE = 8 + 7 + N_EVENT_FIELDS + 4  # _fly_one's scratch: case forces, held controls, event state
+# pointer). They are made in _fly_lanes from arrays the caller holds for the whole call, so
+# nothing they point to can be freed while they are used. numba has no public way to say "this
+# array outlives the call"; the two intrinsics below are that.
 
 
 @intrinsic
@@ -986,38 +1173,86 @@ def _unrefcounted(a):
 
 
 @njit(cache=True, inline="always")
-def _unrefcounted_inputs(aero, ref, terrain):
-    t = terrain
-    tables = (
+def _unrefcounted_terrain(t):
+    """The terrain's kernel tables (terrain_kernel.pack_tables) with their arrays unrefcounted."""
+    return (
         _unrefcounted(t[0]), _unrefcounted(t[1]), t[2], t[3], t[4], t[5], t[6], t[7], _unrefcounted(t[8]),
         _unrefcounted(t[9]), _unrefcounted(t[10]), _unrefcounted(t[11]), _unrefcounted(t[12]), _unrefcounted(t[13]),
         _unrefcounted(t[14]), t[15],
     )  # fmt: skip
-    tabs = (_unrefcounted(aero[0]), _unrefcounted(aero[1]), _unrefcounted(aero[2]), _unrefcounted(aero[3]), _unrefcounted(aero[4]))
-    return tabs, _unrefcounted(ref), tables
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _take_next_case(cases, next_case, P, events, lane, lane_case, i):
+    """Start case ``next_case`` in lane ``i`` if there is one left (else the lane idles);
+    returns the next case to start."""
+    lane_case[i] = -1
+    if next_case >= cases.shape[0]:
+        return next_case
+    lane_case[i] = next_case
+    _start(_unrefcounted(cases[next_case]), P, _unrefcounted(events[next_case]), lane)
+    return next_case + 1
+
+
+@njit(cache=True, error_model="numpy")
+def _fly_lanes(cases, P, aero, ref, terrain, events, summary, record):
+    """Fly every row of ``cases`` in W lanes; a lane whose flight ends takes the next case.
+    ``record`` (rows of RECORD_COLUMNS) records case 0's steps while it has rows; returns their number."""
+    rad = math.pi / 180.0
+    tgt_lat, tgt_lon = P.tgt_lat_deg * rad, P.tgt_lon_deg * rad
+    tgt_u = (math.cos(tgt_lat) * math.cos(tgt_lon), math.cos(tgt_lat) * math.sin(tgt_lon), math.sin(tgt_lat))
+    n = cases.shape[0]
+    block = np.ones(N_BLOCK)  # lanes without a case integrate harmless numbers
+    lanes = np.zeros((W, len(LANE_FIELDS)))
+    snap = np.empty(N_EVENT_FIELDS + 4)
+    no_record = np.empty((0, len(RECORD_COLUMNS)))
+    for i in range(W):  # a parked lane: at rest 100 km above the equator, landed
+        block[B_RX * W + i], block[B_VY * W + i], block[B_PHASE * W + i] = P.ell_a + 1e5, 0.0, LANDED
+    X, snap_v, ref_v, tables = _unrefcounted(block), _unrefcounted(snap), _unrefcounted(ref), _unrefcounted_terrain(terrain)
+    rec_v, none_v = _unrefcounted(record), _unrefcounted(no_record)
+    lane_case = np.full(W, -1, dtype=np.int64)
+    next_case = 0
+    rows = 0
+    for i in range(W):
+        next_case = _take_next_case(cases, next_case, P, events, _unrefcounted(lanes[i]), lane_case, i)
+    while True:
+        active, rk4 = 0, False
+        for i in range(W):
+            while lane_case[i] >= 0:
+                c = lane_case[i]
+                lane, ev, sm = _unrefcounted(lanes[i]), _unrefcounted(events[c]), _unrefcounted(summary[c])
+                rec = rec_v if c == 0 else none_v
+                if _step(_unrefcounted(cases[c]), P, aero, ref_v, tables, tgt_u, ev, sm, rec, snap_v, lane, X, i) == 0:
+                    active += 1
+                    rk4 = rk4 or X[B_PHASE * W + i] < FREEFALL
+                    break
+                rows = max(rows, _finish(tables, ev, sm, rec, lane))
+                next_case = _take_next_case(cases, next_case, P, events, lane, lane_case, i)
+        if active == 0:
+            break
+        _integrate(X, 4 if rk4 else 2, P, aero)
+        for i in range(W):
+            c = lane_case[i]
+            if c >= 0:
+                lane, sm = _unrefcounted(lanes[i]), _unrefcounted(summary[c])
+                if _advance(P, sm, lane, X, i) == 1:
+                    rows = max(rows, _finish(tables, _unrefcounted(events[c]), sm, rec_v if c == 0 else none_v, lane))
+                    next_case = _take_next_case(cases, next_case, P, events, lane, lane_case, i)
+    block[0] = snap[0] = no_record.size  # the arrays behind the views live until here
+    return rows
 
 
 @njit(cache=True, error_model="numpy")
 def fly_cases(cases, P, aero, ref, terrain, events, summary):
     """Fly every row of ``cases`` (N × CASE_FIELDS); fills ``events`` (N × N_EVENTS ×
     N_EVENT_FIELDS) and ``summary`` (N × SUMMARY_FIELDS). Every array must be C-contiguous."""
-    no_record = np.empty((0, len(RECORD_COLUMNS)))
-    work = np.empty(WORK_SIZE)
-    tabs, ref_v, tables = _unrefcounted_inputs(aero, ref, terrain)
-    record_v, work_v = _unrefcounted(no_record), _unrefcounted(work)
-    for i in range(cases.shape[0]):
-        _fly_one(_unrefcounted(cases[i]), P, tabs, ref_v, tables, _unrefcounted(events[i]), _unrefcounted(summary[i]), record_v, work_v)
-    work[0] = 0.0  # work and no_record live until every view of them is done
+    _fly_lanes(cases, P, aero, ref, terrain, events, summary, np.empty((0, len(RECORD_COLUMNS))))
 
 
 @njit(cache=True, error_model="numpy")
 def fly_recorded(case, P, aero, ref, terrain, events, summary, record):
     """Fly one case and record every step in ``record``; returns the number of rows."""
-    work = np.empty(WORK_SIZE)
-    tabs, ref_v, tables = _unrefcounted_inputs(aero, ref, terrain)
-    rows = _fly_one(
-        _unrefcounted(case), P, tabs, ref_v, tables, _unrefcounted(events), _unrefcounted(summary), _unrefcounted(record),
-        _unrefcounted(work),
+    return _fly_lanes(
+        case.reshape((1, case.shape[0])), P, aero, ref, terrain, events.reshape((1, events.shape[0], events.shape[1])),
+        summary.reshape((1, summary.shape[0])), record,
     )
-    work[0] = 0.0  # work lives until the flight is done
-    return rows

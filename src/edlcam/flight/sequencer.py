@@ -190,11 +190,11 @@ def kernel_inputs(mission, terrain, reference=None):
         max_duration_s=sim.max_duration_s, max_iterations=float(int(math.ceil(sim.max_duration_s / sim.step_s)) + 10),
     )  # fmt: skip
     params = K.KernelParams(*(float(x) for x in params))
-    aero = (
-        np.ascontiguousarray(veh.aero_mach, float), np.ascontiguousarray(veh.aero_cd, float),
-        np.ascontiguousarray(veh.aero_lod, float), np.ascontiguousarray(veh.chute_mach, float),
-        np.ascontiguousarray(veh.chute_cd_table, float),
-    )  # fmt: skip
+    # The Mach tables as tuples: values, not memory, so the kernel's lane loops can select from them.
+    aero = tuple(
+        tuple(float(x) for x in np.asarray(col, float))
+        for col in (veh.aero_mach, veh.aero_cd, veh.aero_lod, veh.chute_mach, veh.chute_cd_table)
+    )
     r = guid.reference
     ref = np.ascontiguousarray(
         np.stack([r.speed_m_s, r.range_to_go_m, r.drag_m_s2, r.hdot_m_s, r.lod_vertical, r.f1, r.f2, r.f3]), dtype=float
