@@ -204,3 +204,27 @@ def test_the_lanes_integrate_in_vector_instructions(mission, terrain):
     assert "sqrtpd" in asm and "divpd" in asm  # packed double square roots and divisions (SSE2 … AVX-512)
     assert "sqrtsd" not in asm  # no scalar square root left over
 
+
+
+def test_kernel_exp_and_cos_sin_within_an_ulp_or_two_of_libm():
+    # The kernel's own exp and cos/sin (vectorizable; see kernel._exp) against numpy's libm.
+    from numba import njit
+
+    from edlcam.flight import kernel as K
+
+    @njit
+    def both(xs):
+        e, c, s = np.empty_like(xs), np.empty_like(xs), np.empty_like(xs)
+        for i in range(xs.size):
+            e[i] = K._exp(xs[i])
+            c[i], s[i] = K._cos_sin(xs[i])
+        return e, c, s
+
+    rng = np.random.default_rng(3)
+    xs = np.concatenate([rng.uniform(-700.0, 700.0, 100_000), rng.uniform(-1.0, 1.0, 100_000)])
+    e = both(xs)[0]
+    assert np.max(np.abs(e - np.exp(xs)) / np.spacing(np.exp(xs))) <= 1.0
+    angles = rng.uniform(-3.0 * math.pi, 3.0 * math.pi, 200_000)
+    _e, c, s = both(angles)
+    assert np.max(np.abs(c - np.cos(angles))) <= 2.0 * np.spacing(1.0)
+    assert np.max(np.abs(s - np.sin(angles))) <= 2.0 * np.spacing(1.0)

@@ -1,17 +1,18 @@
-"""The compiled flight kernel: one trajectory from entry interface to touchdown, in numba.
+"""The compiled flight kernel: trajectories from entry interface to touchdown, in numba.
 
-:func:`edlcam.flight.sequencer.fly` hands every case to :func:`fly_cases`, which flies them one
-after the other, each in its own loop of fixed steps (RK4; the midpoint rule in powered flight)
-with the controls held over a step — the phases, guidance and events described in
-:mod:`edlcam.flight.sequencer`. It is written by hand because no library flies a guided
-multi-phase EDL: the models are this project's (ETPC entry guidance, the parachute sequence,
-E-guidance and the sky crane), and numpy cannot fly them fast enough for a Monte Carlo (an array
-program pays microseconds per operation and per step; a Monte Carlo of 2,000 landings is 2 million
-steps). numba compiles the same scalar code to machine code
-and caches it beside the module.
+:func:`edlcam.flight.sequencer.fly` hands every case to :func:`fly_cases`, which flies them in
+W = 8 lanes: each lane steps its own case (fixed steps: RK4, the midpoint rule in powered flight,
+the controls held over a step — the phases, guidance and events described in
+:mod:`edlcam.flight.sequencer`), and the lanes' steps are integrated together, the force model
+running on all of them in vector instructions. It is written by hand because no library flies a
+guided multi-phase EDL: the models are this project's (ETPC entry guidance, the parachute
+sequence, E-guidance and the sky crane), and numpy cannot fly them fast enough for a Monte Carlo
+(an array program pays microseconds per operation and per step; a Monte Carlo of 2,000 landings
+is 2 million steps). numba compiles it to machine code and caches it beside the module.
 
-A trajectory never sees another case, so its result does not depend on the batch, the number of
-workers or their order: reproducibility comes from the structure, not from care in reductions.
+A trajectory never sees another case: a lane's arithmetic does not depend on the other lanes, so
+its result does not depend on the batch, its lane, the number of workers or their order:
+reproducibility comes from the structure, not from care in reductions.
 
 Units are SI, angles in radians unless a name says ``_deg``; vectors are (x, y, z) tuples of
 floats in the planet-fixed frame unless a name says ENU (the target's east-north-up frame).
@@ -268,15 +269,36 @@ def _exp(x):
     return scale + scale * p
 
 
+_2_OVER_PI = 2.0 / math.pi
+_PIO2_HI = 1.57079632673412561417e00  # π/2 in two parts (fdlibm's pio2_1, pio2_1t): n·_PIO2_HI is exact
+_PIO2_LO = 6.07710050650619224932e-11
+_S1, _S2, _S3, _S4, _S5, _S6, _S7, _S8 = ((-1.0) ** k / math.factorial(2 * k + 1) for k in range(1, 9))  # r^3 … r^17
+_C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8 = ((-1.0) ** k / math.factorial(2 * k) for k in range(1, 9))  # r^2 … r^16
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _cos_sin(x):
+    """(cos x, sin x) for |x| < 10^5 (bank angles), within an ulp or two of libm's: x = n π/2 + r,
+    |r| ≤ π/4, Taylor polynomials of r to degree 16 and 17, the quadrant n mod 4 by selects."""
+    n = _floor(x * _2_OVER_PI + 0.5)
+    r = (x - n * _PIO2_HI) - n * _PIO2_LO
+    r2 = r * r
+    sp = _S1 + r2 * (_S2 + r2 * (_S3 + r2 * (_S4 + r2 * (_S5 + r2 * (_S6 + r2 * (_S7 + r2 * _S8))))))
+    cp = _C1 + r2 * (_C2 + r2 * (_C3 + r2 * (_C4 + r2 * (_C5 + r2 * (_C6 + r2 * (_C7 + r2 * _C8))))))
+    s = r + r * r2 * sp
+    c = 1.0 + r2 * cp
+    q = np.int64(n) & 3
+    sin_x = s if q == 0 else (c if q == 1 else (-s if q == 2 else -c))
+    cos_x = c if q == 0 else (-s if q == 1 else (-c if q == 2 else s))
+    return cos_x, sin_x
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def _wrap_once(x):
     """``x`` in [−π, π) for ``x`` in [−3π, 3π): a difference of two angles in [−π, π), or one
     moved by a small step (the bank actuator wraps 40 times a second; no division needed)."""
-    if x >= math.pi:
-        return x - 2.0 * math.pi
-    if x < -math.pi:
-        return x + 2.0 * math.pi
-    return x
+    x = x - 2.0 * math.pi if x >= math.pi else x
+    return x + 2.0 * math.pi if x < -math.pi else x
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -625,7 +647,7 @@ def _ground_altitude_once(terrain, east_m, north_m):
 # not depend on the batch, the lane it flew in or what flew beside it, and ``edlcam simulate``
 # (one case, one lane) gives the Monte Carlo's nominal bit for bit.
 
-W = 8  # lanes
+W = 32  # lanes
 
 #: What a lane carries from one step to the next (columns of a row of the ``lanes`` array).
 LANE_FIELDS = (
@@ -643,22 +665,24 @@ LANE_FIELDS = (
 
 #: Rows of the block that :func:`_integrate` works on: row ``k`` holds the W lanes' values at
 #: ``k * W … k * W + W − 1``. One flat array, so that LLVM sees that the rows cannot overlap and
-#: vectorizes the lane loops without run-time checks. The step's start, its length and the bank's
-#: cosine and sine at its start, middle and end, the air at its start, the controls held over it
-#: and the case's forces; then the stages' scratch; then the step's end.
+#: vectorizes the lane loops without run-time checks. The step's start, its length, the bank, its
+#: rate and command and the bank controller's ticks in the step, the air at the start, the controls
+#: held over the step and the case's forces; then scratch; then the step's end.
 BLOCK_ROWS = (
-    "rx", "ry", "rz", "vx", "vy", "vz", "m", "t", "dt", "c0", "s0", "c1", "s1", "c2", "s2", "rho", "a_sound",
+    "rx", "ry", "rz", "vx", "vy", "vz", "m", "t", "dt", "bank", "bank_rate", "bank_cmd", "ticks", "rho", "a_sound",
     "phase", "t_deploy", "heatshield_on", "lift_on", "tx", "ty", "tz", "wind_x", "wind_y", "wind_z", "drag", "lod",
     "chute", "density_low", "density_high",
+    "bank_mid", "c0", "s0", "c1", "s1", "c2", "s2",
     "kx", "ky", "kz", "km", "ux", "uy", "uz", "sum_rx", "sum_ry", "sum_rz", "sum_vx", "sum_vy", "sum_vz", "sum_m",
-    "end_rx", "end_ry", "end_rz", "end_vx", "end_vy", "end_vz", "end_m",
+    "end_rx", "end_ry", "end_rz", "end_vx", "end_vy", "end_vz", "end_m", "end_bank", "end_bank_rate",
 )  # fmt: skip
 (
-    B_RX, B_RY, B_RZ, B_VX, B_VY, B_VZ, B_M, B_T, B_DT, B_C0, B_S0, B_C1, B_S1, B_C2, B_S2, B_RHO, B_A_SOUND,
+    B_RX, B_RY, B_RZ, B_VX, B_VY, B_VZ, B_M, B_T, B_DT, B_BANK, B_BANK_RATE, B_BANK_CMD, B_TICKS, B_RHO, B_A_SOUND,
     B_PHASE, B_T_DEPLOY, B_HEATSHIELD_ON, B_LIFT_ON, B_TX, B_TY, B_TZ, B_WIND_X, B_WIND_Y, B_WIND_Z, B_DRAG, B_LOD,
     B_CHUTE, B_DENSITY_LOW, B_DENSITY_HIGH,
+    B_BANK_MID, B_C0, B_S0, B_C1, B_S1, B_C2, B_S2,
     B_KX, B_KY, B_KZ, B_KM, B_UX, B_UY, B_UZ, B_SUM_RX, B_SUM_RY, B_SUM_RZ, B_SUM_VX, B_SUM_VY, B_SUM_VZ, B_SUM_M,
-    B_END_RX, B_END_RY, B_END_RZ, B_END_VX, B_END_VY, B_END_VZ, B_END_M,
+    B_END_RX, B_END_RY, B_END_RZ, B_END_VX, B_END_VY, B_END_VZ, B_END_M, B_END_BANK, B_END_BANK_RATE,
 ) = range(len(BLOCK_ROWS))  # fmt: skip
 N_BLOCK = len(BLOCK_ROWS) * W
 
@@ -724,7 +748,6 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     max_thrust = P.max_thrust * case[C_THRUST]
     min_thrust = P.min_throttle * max_thrust
     recording = record.shape[0] > 0
-    rate_lim, acc_lim = P.bank_rate_lim, P.bank_acc_lim
     g_s = P.g_surface
     dt_entry = P.dt_entry
 
@@ -818,7 +841,7 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
             phase = FAILED
 
     # ---------- entry guidance ----------
-    bank_start = bank_mid = bank
+    bank_start = bank
     if phase == ENTRY:
         rng, herr, xr, vl_u = _target_geometry(sin_lat, cos_lat, rx, ry, vx, vy, vz, tgt_u, P)
         # Range Trigger and SUFR (Way et al.; Nelessen et al. 2019): SUFR begins shortly
@@ -858,26 +881,8 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
                 dt = P.dt_fine
             dt = min(dt, _whole_fine_steps(t_sufr + P.sufr_max_s - t + _T_EPS_S, P))
         dt_entry = dt
-        # Bank actuator: the attitude controller tracks the held command time-optimally under
-        # rate and acceleration limits, with one constant angular acceleration per control
-        # tick (dt_bank; the ticks fall on a grid from t = 0 whatever the steps). It runs
-        # through the step here; the stages see the bank at the step's start, middle and end.
-        dtb = P.dt_bank
-        ticks = int(round(dt / dtb))
-        half = ticks // 2  # the middle of the step lies in this tick (at its start when even)
-        for k in range(ticks):
-            err = _wrap_once(bank_cmd - bank)
-            want = math.copysign(min(rate_lim, math.sqrt(2.0 * acc_lim * abs(err))), err) if err != 0.0 else 0.0
-            acc = _clip(want - bank_rate, -acc_lim * dtb, acc_lim * dtb) / dtb
-            if k == half:
-                tau = 0.5 * dt - k * dtb
-                bank_mid = bank + tau * (bank_rate + 0.5 * acc * tau)
-            rate_new = bank_rate + acc * dtb
-            bank = _wrap_once(bank + 0.5 * (bank_rate + rate_new) * dtb)
-            bank_rate = rate_new
-
         in_box = P.mach_min <= mach <= P.mach_max and P.q_min <= q <= P.q_max
-        sufr_done = abs(bank - P.sufr_bank) < 5.0 * rad
+        sufr_done = abs(bank - P.sufr_bank) < 5.0 * rad  # SUFR's roll done (the bank now; the controller moves it in the step)
         trigger = mode == SUFR and rng <= P.deploy_range and mach <= P.mach_max and q <= P.q_max and sufr_done
         late = mode == SUFR and (t - t_sufr >= P.sufr_max_s or mach < P.mach_min)
         if trigger or late:
@@ -1026,16 +1031,13 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     if done:
         return 1
 
-    # The step for the integration: thrust held, the bank moving as commanded.
-    c0 = s0 = c1 = s1 = c2 = s2 = 0.0
-    if phase == ENTRY:  # the bank angle at the start, middle and end of the step
-        c0, s0 = math.cos(bank_start), math.sin(bank_start)
-        c1, s1, c2, s2 = math.cos(bank_mid), math.sin(bank_mid), math.cos(bank), math.sin(bank)
+    # The step for the integration: thrust held, the bank moving as commanded in entry.
     tx, ty, tz = _from_enu(th_e, th_n, th_u, P)
     X[B_RX * W + i], X[B_RY * W + i], X[B_RZ * W + i] = rx, ry, rz
     X[B_VX * W + i], X[B_VY * W + i], X[B_VZ * W + i] = vx, vy, vz
     X[B_M * W + i], X[B_T * W + i], X[B_DT * W + i] = m, t, dt
-    X[B_C0 * W + i], X[B_S0 * W + i], X[B_C1 * W + i], X[B_S1 * W + i], X[B_C2 * W + i], X[B_S2 * W + i] = c0, s0, c1, s1, c2, s2
+    X[B_BANK * W + i], X[B_BANK_RATE * W + i], X[B_BANK_CMD * W + i] = bank, bank_rate, bank_cmd
+    X[B_TICKS * W + i] = round(dt / P.dt_bank) if phase == ENTRY else 0.0
     X[B_RHO * W + i], X[B_A_SOUND * W + i] = rho, a_sound
     X[B_PHASE * W + i], X[B_T_DEPLOY * W + i] = phase, t_deploy
     X[B_HEATSHIELD_ON * W + i], X[B_LIFT_ON * W + i] = 1.0 if heatshield_on else 0.0, lift_on
@@ -1044,6 +1046,41 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     X[B_DRAG * W + i], X[B_LOD * W + i], X[B_CHUTE * W + i] = case[C_DRAG], case[C_LOD], case[C_CHUTE_DRAG]
     X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i] = case[C_DENSITY_LOW], case[C_DENSITY_HIGH]
     return 0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _bank_control(X, P):
+    """The attitude controller of every lane in entry: it tracks the held command time-optimally
+    under rate and acceleration limits, with one constant angular acceleration per control tick
+    (dt_bank; the ticks fall on a grid from t = 0 whatever the steps), ``ticks`` of them through
+    the step. Writes the bank at the step's middle and end, its rate at the end, and the cosine
+    and sine of the bank at the start, middle and end. All lanes tick together (a lane with fewer
+    ticks holds still), so this too runs as vector instructions."""
+    rate_lim, acc_lim, dtb = P.bank_rate_lim, P.bank_acc_lim, P.dt_bank
+    most = 0.0
+    for i in range(W):
+        X[B_BANK_MID * W + i] = X[B_END_BANK * W + i] = X[B_BANK * W + i]
+        X[B_END_BANK_RATE * W + i] = X[B_BANK_RATE * W + i]
+        most = max(most, X[B_TICKS * W + i])
+    for k in range(int(most)):
+        for i in range(W):
+            bank, rate, ticks = X[B_END_BANK * W + i], X[B_END_BANK_RATE * W + i], X[B_TICKS * W + i]
+            err = _wrap_once(X[B_BANK_CMD * W + i] - bank)
+            speed = min(rate_lim, _sqrt(2.0 * acc_lim * abs(err)))
+            want = speed if err > 0.0 else (-speed if err < 0.0 else 0.0)
+            acc = _clip(want - rate, -acc_lim * dtb, acc_lim * dtb) / dtb
+            # The middle of the step lies in tick ⌊ticks / 2⌋ (at its start when ticks is even).
+            tau = 0.5 * X[B_DT * W + i] - k * dtb
+            moving = k < ticks
+            mid = moving and k == _floor(0.5 * ticks)
+            X[B_BANK_MID * W + i] = bank + tau * (rate + 0.5 * acc * tau) if mid else X[B_BANK_MID * W + i]
+            rate_new = rate + acc * dtb
+            X[B_END_BANK * W + i] = _wrap_once(bank + 0.5 * (rate + rate_new) * dtb) if moving else bank
+            X[B_END_BANK_RATE * W + i] = rate_new if moving else rate
+    for i in range(W):
+        X[B_C0 * W + i], X[B_S0 * W + i] = _cos_sin(X[B_BANK * W + i])
+        X[B_C1 * W + i], X[B_S1 * W + i] = _cos_sin(X[B_BANK_MID * W + i])
+        X[B_C2 * W + i], X[B_S2 * W + i] = _cos_sin(X[B_END_BANK * W + i])
 
 
 @njit(cache=True, error_model="numpy")
@@ -1055,8 +1092,12 @@ def _integrate(X, n_stages, P, aero):
     midpoint lane ignores stages 2 and 3. The first stage is the step's start, whose air the lane
     already computed.
 
+    In entry the bank moves through the step under the attitude controller (:func:`_bank_control`);
+    the stages see it at the step's start, middle and end.
+
     Each stage is one loop over the lanes with no branch and no call, which LLVM compiles to
     vector instructions (checked by a test)."""
+    _bank_control(X, P)
     for i in range(W):
         X[B_KX * W + i] = X[B_KY * W + i] = X[B_KZ * W + i] = X[B_KM * W + i] = 0.0  # the previous stage's v̇, ṁ
         X[B_UX * W + i], X[B_UY * W + i], X[B_UZ * W + i] = X[B_VX * W + i], X[B_VY * W + i], X[B_VZ * W + i]  # its ṙ
@@ -1121,6 +1162,7 @@ def _advance(P, summary, lane, X, i):
     lane[L_PROPELLANT] = lane[L_PROPELLANT] - (m - m_end)
     lane[L_M] = m_end
     lane[L_T] = lane[L_T] + X[B_DT * W + i]
+    lane[L_BANK], lane[L_BANK_RATE] = X[B_END_BANK * W + i], X[B_END_BANK_RATE * W + i]
     if lane[L_ITERATION] >= P.max_iterations:
         lane[L_STATUS] = ST_TIMEOUT
         summary[S_REASON_T] = lane[L_T]
