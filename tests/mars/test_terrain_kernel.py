@@ -213,3 +213,24 @@ def test_tables_are_cached_read_only_and_leave_the_terrain_writable(terrain):
     assert first[0].dtype == np.float64 and first[8].dtype == np.float32 and first[9].dtype == np.int64
     assert np.shares_memory(first[0], terrain._raster)  # a view, not a copy (≈ 70 MB in all)
     assert terrain._raster.flags.writeable
+
+
+def test_slope_bound_holds_between_nearby_and_distant_points(terrain, tables):
+    # Under the sky crane the flight re-reads the ground only where this bound from its last full
+    # read allows touchdown: |g(p) − g(q)| ≤ L |p − q| + ε must hold for any two points of the model,
+    # at the finest noise texel (0.24 mm) and up to kilometres apart.
+    slope, slack = tk.ground_slope_bound(tables)
+    assert (slope, slack) == tuple(tables[16:18])
+    assert slope < 100.0 and slack < 0.05  # useful: a few cm of drift cost a metre at most
+    rng = np.random.default_rng(11)
+    radius = terrain.config.model_radius_m + terrain.config.blend_width_m
+    for near_m, far_m, count in ((0.0, 5_000.0, 20_000), (0.0, radius, 20_000)):
+        e, n = _disc(rng, near_m, far_m, count)
+        for step_m in (1e-4, 3e-3, 0.05, 1.0, 30.0, 2_000.0):
+            az = rng.uniform(0.0, 2.0 * np.pi, count)
+            e2, n2 = e + step_m * np.sin(az), n + step_m * np.cos(az)
+            keep = np.hypot(e2, n2) < radius
+            g1 = _batch(tables, e[keep], n[keep], False)
+            g2 = _batch(tables, e2[keep], n2[keep], False)
+            dist = np.hypot(e2 - e, n2 - n)[keep]
+            assert np.all(np.abs(g1 - g2) <= slope * dist + slack), (far_m, step_m)

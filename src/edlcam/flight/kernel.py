@@ -654,13 +654,13 @@ LANE_FIELDS = (
     "rx", "ry", "rz", "vx", "vy", "vz", "m", "t", "iteration", "phase", "mode", "bank", "bank_rate", "bank_sign",
     "lift_on", "heatshield_on", "t_phase", "t_deploy", "t_sufr", "t_sky", "t_go", "aim_e", "aim_n", "aim_up", "th_e",
     "th_n", "th_u", "propellant", "status", "deploy_in_box", "peak_heat", "peak_decel", "td_vs", "td_hs",
-    "t_cycle_next", "bank_cmd", "rows", "wind_x", "wind_y", "wind_z",
+    "t_cycle_next", "bank_cmd", "rows", "wind_x", "wind_y", "wind_z", "read_e", "read_n", "read_ground",
 )  # fmt: skip
 (
     L_RX, L_RY, L_RZ, L_VX, L_VY, L_VZ, L_M, L_T, L_ITERATION, L_PHASE, L_MODE, L_BANK, L_BANK_RATE, L_BANK_SIGN,
     L_LIFT_ON, L_HEATSHIELD_ON, L_T_PHASE, L_T_DEPLOY, L_T_SUFR, L_T_SKY, L_T_GO, L_AIM_E, L_AIM_N, L_AIM_UP, L_TH_E,
     L_TH_N, L_TH_U, L_PROPELLANT, L_STATUS, L_DEPLOY_IN_BOX, L_PEAK_HEAT, L_PEAK_DECEL, L_TD_VS, L_TD_HS,
-    L_T_CYCLE_NEXT, L_BANK_CMD, L_ROWS, L_WIND_X, L_WIND_Y, L_WIND_Z,
+    L_T_CYCLE_NEXT, L_BANK_CMD, L_ROWS, L_WIND_X, L_WIND_Y, L_WIND_Z, L_READ_E, L_READ_N, L_READ_GROUND,
 ) = range(len(LANE_FIELDS))  # fmt: skip
 
 #: Rows of the block that :func:`_integrate` works on: row ``k`` holds the W lanes' values at
@@ -725,6 +725,7 @@ def _start(case, P, events, lane):
     lane[L_T_CYCLE_NEXT] = 0.0  # when the entry guidance next runs
     lane[L_BANK_CMD] = 0.0  # the entry guidance's bank command, held over its cycle
     lane[L_ROWS] = 0.0
+    lane[L_READ_E] = lane[L_READ_N] = lane[L_READ_GROUND] = np.nan  # the last full read of the ground: none yet
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -772,22 +773,32 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     sin_lat, cos_lat, alt = _geodetic(rx, ry, rz, P)
     pe, pn_, pu = _to_enu(rx - P.o_x, ry - P.o_y, rz - P.o_z, P)
     ve, vn, vu = _to_enu(vx, vy, vz, P)
-    # The full ground read (≈ 0.5 µs) happens only where its value can matter. Under the
+    # The full ground read (≈ 0.3 µs) happens only where its value can matter. Under the
     # canopy: within LAZY_GROUND_MARGIN_M of the next height that acts (radar lock, then
     # backshell separation), so that the steps shrinking towards it see the true height. In
-    # free fall and the approach only touchdown acts, so only where the ground may be reached;
-    # from constant-velocity descent on always (it steers by the height). Elsewhere the
-    # terrain's tile bound (≈ 10 ns) proves the height above ground exceeds ``hagl_low``; rows
-    # and events marked there get their height after the flight. The choice does not depend
-    # on recording, so a recorded flight is the Monte Carlo's.
+    # free fall, the approach and under the sky crane only touchdown acts, so only where the
+    # ground may be reached; in constant-velocity descent and deceleration always (they steer by
+    # the height). Elsewhere a bound proves the height above ground exceeds ``hagl_low``: the
+    # terrain's tile bound (≈ 10 ns), and under the sky crane, which barely moves sideways, the
+    # ground's slope bound from the last full read (terrain_kernel.ground_slope_bound); rows and
+    # events marked there get their height after the flight. The choice does not depend on
+    # recording, so a recorded flight is the Monte Carlo's.
     hagl_low = alt - ground_upper_bound_m(terrain, pe, pn_)
     if phase <= PARACHUTE:
         radar_locked = events[EV_RADAR_LOCK, 0] == events[EV_RADAR_LOCK, 0]
         exact = hagl_low <= (P.bs_height if radar_locked else RADAR_ACQUISITION_HEIGHT_M) + LAZY_GROUND_MARGIN_M
+    elif phase == SKYCRANE:
+        slope, slack = terrain[16], terrain[17]
+        near = alt - (lane[L_READ_GROUND] + slope * math.hypot(pe - lane[L_READ_E], pn_ - lane[L_READ_N]) + slack)
+        if near > 0.0 and math.hypot(pe, pn_) < terrain[4]:  # the bound holds inside the model's radius
+            hagl_low = max(hagl_low, near)
+        exact = not hagl_low > 0.0
     else:
         exact = phase > APPROACH or hagl_low <= 0.0 or (phase == APPROACH and t_go <= 1.0)
     if exact:
-        hagl = alt - ground_altitude_m(terrain, pe, pn_)
+        ground = ground_altitude_m(terrain, pe, pn_)
+        lane[L_READ_E], lane[L_READ_N], lane[L_READ_GROUND] = pe, pn_, ground
+        hagl = alt - ground
         hagl_low = hagl
     else:
         hagl = np.nan
@@ -1220,7 +1231,7 @@ def _unrefcounted_terrain(t):
     return (
         _unrefcounted(t[0]), _unrefcounted(t[1]), t[2], t[3], t[4], t[5], t[6], t[7], _unrefcounted(t[8]),
         _unrefcounted(t[9]), _unrefcounted(t[10]), _unrefcounted(t[11]), _unrefcounted(t[12]), _unrefcounted(t[13]),
-        _unrefcounted(t[14]), t[15],
+        _unrefcounted(t[14]), t[15], t[16], t[17],
     )  # fmt: skip
 
 

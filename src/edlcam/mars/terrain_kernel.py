@@ -81,7 +81,8 @@ def pack_tables(*, raster, roughness, origin_m, cell_m, model_radius_m, blend_wi
     [m], raster cell [m], model radius [m], blend width [m], plain altitude [m], curvature radius
     [m], crater textures float32 (T, S, S), crater layer texture index int64 (L,), crater layer
     parameters float64 (L, 6), noise textures, noise layer index, noise layer parameters, the
-    upper-bound map of the ground (:func:`ground_bound_tiles`) and its tile size [cells]). The
+    upper-bound map of the ground (:func:`ground_bound_tiles`) and its tile size [cells], the
+    ground's slope bound and its rounding margin [m] (:func:`ground_slope_bound`)). The
     layer parameters are 1/cell [1/m], cos and sin of the rotation, x and y offsets [cells] and the
     amplitude (× the level-of-detail weight, 1 at full detail). ``craters`` and ``noise`` are
     Terrain's ``_Layers``. The arrays are read-only views, not copies, where dtype and layout allow.
@@ -105,7 +106,7 @@ def pack_tables(*, raster, roughness, origin_m, cell_m, model_radius_m, blend_wi
         noise_params,
     )
     tiles = ground_bound_tiles(tables[0], _detail_max_m(tables))
-    return (*tables, _read_only(tiles, np.float64), BOUND_TILE_CELLS)
+    return (*tables, _read_only(tiles, np.float64), BOUND_TILE_CELLS, *ground_slope_bound(tables))
 
 
 @numba.njit(cache=True, inline="always")
@@ -326,3 +327,62 @@ def ground_upper_bound_m(tables, east_m, north_m):
     col = min(max(math.floor((east_m - origin_m) / cell_m), 0.0), nx - 1.0)
     row = min(max(math.floor((north_m - origin_m) / cell_m), 0.0), ny - 1.0)
     return tiles[int(row) // tile_cells, int(col) // tile_cells]
+
+
+def _max_step(values, axis, periodic=False) -> float:
+    """The largest |difference| of neighbours along ``axis`` (wrapping round when ``periodic``)."""
+    v = np.asarray(values, dtype=np.float64)
+    d = np.abs(np.diff(v, axis=axis)).max()
+    if periodic:
+        first = np.take(v, [0], axis=axis)
+        last = np.take(v, [-1], axis=axis)
+        d = max(d, np.abs(first - last).max())
+    return float(d)
+
+
+def _layers_slope(textures, index, params) -> float:
+    """A bound of |∇ Σ_l amplitude_l · texture_l| [per m]: a quadratic B-spline read changes along
+    a texture axis by at most the largest step between neighbouring texels per texel, and each
+    layer's texel is 1/inv_cell metres, turned (a rotation keeps the gradient's length)."""
+    steps = {}
+    total = 0.0
+    for k in range(index.shape[0]):
+        t = int(index[k])
+        if t not in steps:
+            tex = textures[t]
+            steps[t] = math.hypot(_max_step(tex, -1, periodic=True), _max_step(tex, -2, periodic=True))
+        total += abs(float(params[k, _AMPLITUDE])) * float(params[k, _INV_CELL]) * steps[t]
+    return total
+
+
+def ground_slope_bound(tables) -> tuple[float, float]:
+    """(L, ε): within the model disk (radius model_radius_m + blend_width_m) the ground satisfies
+    |g(p) − g(q)| ≤ L |p − q| + ε, so that one full read bounds the ground near it
+    (:func:`edlcam.flight.kernel` reads the ground again only where touchdown may be near).
+
+    Why. The ground is base + w (C + r N) (:func:`max_altitude_bound_m`). The derivative of a cubic
+    B-spline read along an axis is a convex combination of neighbouring coefficient differences
+    over the cell, and likewise for the bilinear roughness factor r; each layer of C and N is
+    :func:`_layers_slope`; the model weight w = 1 − smoothstep over the blend width changes by at
+    most 1.5 / width per metre. So |∇g| ≤ |∇base| + |∇w| max|C + r N| + |∇C| + |∇r| max|N| +
+    max|r| |∇N| (w ≤ 1), widened by 1e-6 relative. ε covers the float32 arithmetic of the layer
+    reads at both points (2 × 1e-5 of each layer's largest |value|, as the range bounds)."""
+    (raster, roughness, _origin, cell_m, _radius, blend_width_m, _plain, _curv,
+     crater_tex, crater_index, crater_params, noise_tex, noise_index, noise_params) = tables[:14]  # fmt: skip
+    base_slope = math.hypot(_max_step(raster, 1), _max_step(raster, 0)) / cell_m
+    rough_slope = math.hypot(_max_step(roughness, 1), _max_step(roughness, 0)) / cell_m
+    r_max = float(np.abs(roughness).max())
+    c_lo, c_hi = _layers_range(crater_tex, crater_index, crater_params)
+    n_lo, n_hi = _layers_range(noise_tex, noise_index, noise_params)
+    c_max, n_max = max(abs(c_lo), abs(c_hi)), max(abs(n_lo), abs(n_hi))
+    craters_slope = _layers_slope(crater_tex, crater_index, crater_params)
+    noise_slope = _layers_slope(noise_tex, noise_index, noise_params)
+    slope = (
+        base_slope + 1.5 / blend_width_m * (c_max + r_max * n_max) + craters_slope + rough_slope * n_max
+        + r_max * noise_slope
+    )  # fmt: skip
+    slack = 0.0
+    for tex, idx, par, scale in ((crater_tex, crater_index, crater_params, 1.0), (noise_tex, noise_index, noise_params, r_max)):
+        for k in range(idx.shape[0]):
+            slack += 2.0 * _BOUND_SLACK * scale * abs(float(par[k, _AMPLITUDE])) * float(np.abs(tex[idx[k]]).max())
+    return slope * (1.0 + 1e-6), slack + 1e-9 * float(np.abs(raster).max())
