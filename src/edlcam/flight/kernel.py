@@ -776,25 +776,26 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     # The full ground read (≈ 0.3 µs) happens only where its value can matter. Under the
     # canopy: within LAZY_GROUND_MARGIN_M of the next height that acts (radar lock, then
     # backshell separation), so that the steps shrinking towards it see the true height. In
-    # free fall, the approach and under the sky crane only touchdown acts, so only where the
-    # ground may be reached; in constant-velocity descent and deceleration always (they steer by
-    # the height). Elsewhere a bound proves the height above ground exceeds ``hagl_low``: the
-    # terrain's tile bound (≈ 10 ns), and under the sky crane, which barely moves sideways, the
-    # ground's slope bound from the last full read (terrain_kernel.ground_slope_bound); rows and
-    # events marked there get their height after the flight. The choice does not depend on
-    # recording, so a recorded flight is the Monte Carlo's.
+    # free fall, the approach (until its last second) and under the sky crane only touchdown
+    # acts, so only where the ground may be reached; in constant-velocity descent and
+    # deceleration always (they steer by the height). Elsewhere a bound proves the height above
+    # ground exceeds ``hagl_low``: the terrain's tile bound (≈ 10 ns), and in those phases also
+    # the ground's slope bound from the lane's last full read (terrain_kernel.ground_slope_bound;
+    # the tile bound is hundreds of metres loose, this one grows by L = 35 m per metre moved);
+    # rows and events marked there get their height after the flight. The choice does not
+    # depend on recording, so a recorded flight is the Monte Carlo's.
     hagl_low = alt - ground_upper_bound_m(terrain, pe, pn_)
     if phase <= PARACHUTE:
         radar_locked = events[EV_RADAR_LOCK, 0] == events[EV_RADAR_LOCK, 0]
         exact = hagl_low <= (P.bs_height if radar_locked else RADAR_ACQUISITION_HEIGHT_M) + LAZY_GROUND_MARGIN_M
-    elif phase == SKYCRANE:
+    elif phase == SKYCRANE or phase == FREEFALL or (phase == APPROACH and not t_go <= 1.0):
         slope, slack = terrain[16], terrain[17]
         near = alt - (lane[L_READ_GROUND] + slope * math.hypot(pe - lane[L_READ_E], pn_ - lane[L_READ_N]) + slack)
         if near > 0.0 and math.hypot(pe, pn_) < terrain[4]:  # the bound holds inside the model's radius
             hagl_low = max(hagl_low, near)
         exact = not hagl_low > 0.0
     else:
-        exact = phase > APPROACH or hagl_low <= 0.0 or (phase == APPROACH and t_go <= 1.0)
+        exact = True
     if exact:
         ground = ground_altitude_m(terrain, pe, pn_)
         lane[L_READ_E], lane[L_READ_N], lane[L_READ_GROUND] = pe, pn_, ground
