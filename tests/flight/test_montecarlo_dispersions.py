@@ -8,7 +8,7 @@ import pytest
 
 from edlcam.cli import main
 from edlcam.config.montecarlo import Distribution
-from edlcam.flight.dispersions import draw_cases, sample, stream_id
+from edlcam.flight.dispersions import draw_cases, philox4x64, sample, stream_id, uniforms
 from edlcam.flight.mc_commands import register
 from edlcam.flight.sequencer import CaseInputs
 from edlcam.mars.frames import great_circle_range_m
@@ -35,11 +35,32 @@ def _cli():
     ],
 )
 def test_distributions_have_their_moments(dist, mean, std):
-    x = sample(dist, np.random.default_rng(1), N)
+    x = sample(dist, uniforms(1, "test", np.arange(1, N + 1))[:, 0])
     assert x.mean() == pytest.approx(mean, abs=5 * std / math.sqrt(N))  # 5σ of the sample mean
     assert x.std() == pytest.approx(std, rel=0.01)  # sampling error of σ ≈ 1/√(2N) = 0.16 %
     if dist.kind == "uniform":
         assert x.min() >= 0.8 and x.max() < 2.6
+
+
+def test_philox_words_are_numpys_philox():
+    # The vectorized Philox4x64-10 of the draws against numpy's: numpy.random.Philox steps its
+    # counter before it generates, so its first four words are those at counter + 1.
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        counter = rng.integers(0, 2**63, 4, dtype=np.uint64)
+        key = rng.integers(0, 2**63, 2, dtype=np.uint64)
+        ours = philox4x64((counter[:1] + np.uint64(1), counter[1:2], counter[2:3], counter[3:4]), key)
+        theirs = np.random.Philox(counter=counter, key=key).random_raw(4)
+        assert [int(w[0]) for w in ours] == theirs.tolist()
+
+
+def test_uniforms_are_uniform_in_the_open_interval_and_independent_across_blocks():
+    u = uniforms(7, "x", np.arange(1, N + 1), 6)  # six per case: words of two counter blocks
+    assert u.min() > 0.0 and u.max() < 1.0
+    assert u.mean(axis=0) == pytest.approx(np.full(6, 0.5), abs=5 * math.sqrt(1 / 12 / N))
+    c = np.corrcoef(u.T)[np.triu_indices(6, 1)]
+    assert np.all(np.abs(c) < 5 / math.sqrt(N))  # no correlation between a case's words (5σ)
+    assert not np.array_equal(uniforms(7, "y", [1]), uniforms(7, "x", [1]))  # another quantity, another stream
 
 
 def test_case_zero_is_the_nominal_mission():
