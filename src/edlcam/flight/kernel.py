@@ -654,17 +654,18 @@ LANE_FIELDS = (
     "rx", "ry", "rz", "vx", "vy", "vz", "m", "t", "iteration", "phase", "mode", "bank", "bank_rate", "bank_sign",
     "lift_on", "heatshield_on", "t_phase", "t_deploy", "t_sufr", "t_sky", "t_go", "aim_e", "aim_n", "aim_up", "th_e",
     "th_n", "th_u", "propellant", "status", "deploy_in_box", "peak_heat", "peak_decel", "td_vs", "td_hs",
-    "t_cycle_next", "bank_cmd", "rows", "wind_x", "wind_y", "wind_z", "read_e", "read_n", "read_ground",
+    "t_cycle_next", "bank_cmd", "rows", "wind_x", "wind_y", "wind_z", "read_e", "read_n", "read_ground", "column",
 )  # fmt: skip
 (
     L_RX, L_RY, L_RZ, L_VX, L_VY, L_VZ, L_M, L_T, L_ITERATION, L_PHASE, L_MODE, L_BANK, L_BANK_RATE, L_BANK_SIGN,
     L_LIFT_ON, L_HEATSHIELD_ON, L_T_PHASE, L_T_DEPLOY, L_T_SUFR, L_T_SKY, L_T_GO, L_AIM_E, L_AIM_N, L_AIM_UP, L_TH_E,
     L_TH_N, L_TH_U, L_PROPELLANT, L_STATUS, L_DEPLOY_IN_BOX, L_PEAK_HEAT, L_PEAK_DECEL, L_TD_VS, L_TD_HS,
-    L_T_CYCLE_NEXT, L_BANK_CMD, L_ROWS, L_WIND_X, L_WIND_Y, L_WIND_Z, L_READ_E, L_READ_N, L_READ_GROUND,
+    L_T_CYCLE_NEXT, L_BANK_CMD, L_ROWS, L_WIND_X, L_WIND_Y, L_WIND_Z, L_READ_E, L_READ_N, L_READ_GROUND, L_COLUMN,
 ) = range(len(LANE_FIELDS))  # fmt: skip
 
-#: Rows of the block that :func:`_integrate` works on: row ``k`` holds the W lanes' values at
-#: ``k * W … k * W + W − 1``. One flat array, so that LLVM sees that the rows cannot overlap and
+#: Rows of the block that :func:`_integrate` works on: row ``k`` holds W columns at
+#: ``k * W … k * W + W − 1``, one per lane stepping (RK4 lanes from the front, midpoint lanes from
+#: the back, so that RK4's last two stages run over the front columns only). One flat array, so that LLVM sees that the rows cannot overlap and
 #: vectorizes the lane loops without run-time checks. The step's start, its length, the bank, its
 #: rate and command and the bank controller's ticks in the step, the air at the start, the controls
 #: held over the step and the case's forces; then scratch; then the step's end.
@@ -729,10 +730,11 @@ def _start(case, P, events, lane):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lane, X, i):
+def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lane, X, columns):
     """One step of a lane's flight up to its integration: navigation, events, guidance and
     control, the step's length. Returns 1 when the flight has ended (landed, failed or timed
-    out), else 0 after writing the step into lane ``i`` of the block ``X``.
+    out), else 0 after writing the step into a column of the block ``X``: the next free one from
+    the front for an RK4 step (``columns[0]``), from the back for a midpoint step (``columns[1]``).
 
     ``case``: the CASE_FIELDS values; ``aero``: the vehicle's tables (tuples); ``ref``: the entry
     guidance's reference (speed, R, D, ḣ, L/D, F1, F2, F3 rows); ``terrain``: the terrain's
@@ -1044,6 +1046,13 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
         return 1
 
     # The step for the integration: thrust held, the bank moving as commanded in entry.
+    if phase < FREEFALL:
+        i = columns[0]
+        columns[0] += 1
+    else:
+        i = columns[1]
+        columns[1] -= 1
+    lane[L_COLUMN] = i
     tx, ty, tz = _from_enu(th_e, th_n, th_u, P)
     X[B_RX * W + i], X[B_RY * W + i], X[B_RZ * W + i] = rx, ry, rz
     X[B_VX * W + i], X[B_VY * W + i], X[B_VZ * W + i] = vx, vy, vz
@@ -1061,7 +1070,7 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _bank_control(X, P):
+def _bank_control(X, front, P):
     """The attitude controller of every lane in entry: it tracks the held command time-optimally
     under rate and acceleration limits, with one constant angular acceleration per control tick
     (dt_bank; the ticks fall on a grid from t = 0 whatever the steps), ``ticks`` of them through
@@ -1070,12 +1079,12 @@ def _bank_control(X, P):
     ticks holds still), so this too runs as vector instructions."""
     rate_lim, acc_lim, dtb = P.bank_rate_lim, P.bank_acc_lim, P.dt_bank
     most = 0.0
-    for i in range(W):
+    for i in range(front):  # entry lanes fly RK4: they are in the front columns
         X[B_BANK_MID * W + i] = X[B_END_BANK * W + i] = X[B_BANK * W + i]
         X[B_END_BANK_RATE * W + i] = X[B_BANK_RATE * W + i]
         most = max(most, X[B_TICKS * W + i])
     for k in range(int(most)):
-        for i in range(W):
+        for i in range(front):
             bank, rate, ticks = X[B_END_BANK * W + i], X[B_END_BANK_RATE * W + i], X[B_TICKS * W + i]
             err = _wrap_once(X[B_BANK_CMD * W + i] - bank)
             speed = min(rate_lim, _sqrt(2.0 * acc_lim * abs(err)))
@@ -1089,37 +1098,38 @@ def _bank_control(X, P):
             rate_new = rate + acc * dtb
             X[B_END_BANK * W + i] = _wrap_once(bank + 0.5 * (rate + rate_new) * dtb) if moving else bank
             X[B_END_BANK_RATE * W + i] = rate_new if moving else rate
-    for i in range(W):
+    for i in range(front):
         X[B_C0 * W + i], X[B_S0 * W + i] = _cos_sin(X[B_BANK * W + i])
         X[B_C1 * W + i], X[B_S1 * W + i] = _cos_sin(X[B_BANK_MID * W + i])
         X[B_C2 * W + i], X[B_S2 * W + i] = _cos_sin(X[B_END_BANK * W + i])
 
 
 @njit(cache=True, error_model="numpy")
-def _integrate(X, n_stages, P, aero):
+def _integrate(X, n_rk4, P, aero):
     """One step of every lane of the block ``X``: classical RK4 (nodes 0, ½, ½, 1; weights 1, 2, 2,
     1 over 6), or in powered flight the midpoint rule (nodes 0, ½; weights 0, 6 over 6): over a
     0.1 s control cycle the thrust is held and gravity and the little drag left barely change, so
-    its h³ error is below a millimetre. ``n_stages`` is 4 when any lane flies RK4, else 2; a
-    midpoint lane ignores stages 2 and 3. The first stage is the step's start, whose air the lane
-    already computed.
+    its h³ error is below a millimetre. The ``n_rk4`` RK4 steps are in the front columns; stages 2
+    and 3 run over those (in whole vectors of 8; a midpoint step among them ignores them). The
+    first stage is the step's start, whose air the lane already computed.
 
     In entry the bank moves through the step under the attitude controller (:func:`_bank_control`);
     the stages see it at the step's start, middle and end.
 
     Each stage is one loop over the lanes with no branch and no call, which LLVM compiles to
     vector instructions (checked by a test)."""
-    _bank_control(X, P)
+    front = min(W, -(-n_rk4 // 8) * 8)
+    _bank_control(X, front, P)
     for i in range(W):
         X[B_KX * W + i] = X[B_KY * W + i] = X[B_KZ * W + i] = X[B_KM * W + i] = 0.0  # the previous stage's v̇, ṁ
         X[B_UX * W + i], X[B_UY * W + i], X[B_UZ * W + i] = X[B_VX * W + i], X[B_VY * W + i], X[B_VZ * W + i]  # its ṙ
         X[B_SUM_RX * W + i] = X[B_SUM_RY * W + i] = X[B_SUM_RZ * W + i] = 0.0
         X[B_SUM_VX * W + i] = X[B_SUM_VY * W + i] = X[B_SUM_VZ * W + i] = X[B_SUM_M * W + i] = 0.0
-    for stage in range(n_stages):
+    for stage in range(4 if n_rk4 > 0 else 2):
         rk_weight = 2.0 if stage == 1 or stage == 2 else 1.0
         rc = B_C0 if stage == 0 else (B_C1 if stage < 3 else B_C2)
         rs = B_S0 if stage == 0 else (B_S1 if stage < 3 else B_S2)
-        for i in range(W):
+        for i in range(W if stage < 2 else front):
             dt = X[B_DT * W + i]
             phase = X[B_PHASE * W + i]
             midpoint = phase >= FREEFALL
@@ -1165,9 +1175,10 @@ def _integrate(X, n_stages, P, aero):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _advance(P, summary, lane, X, i):
-    """Take lane ``i``'s integrated step into its state. Returns 1 when the lane has used up its
-    iterations (it times out), else 0."""
+def _advance(P, summary, lane, X):
+    """Take a lane's integrated step (its column of ``X``) into its state. Returns 1 when the lane
+    has used up its iterations (it times out), else 0."""
+    i = int(lane[L_COLUMN])
     m, m_end = lane[L_M], X[B_END_M * W + i]
     lane[L_RX], lane[L_RY], lane[L_RZ] = X[B_END_RX * W + i], X[B_END_RY * W + i], X[B_END_RZ * W + i]
     lane[L_VX], lane[L_VY], lane[L_VZ] = X[B_END_VX * W + i], X[B_END_VY * W + i], X[B_END_VZ * W + i]
@@ -1269,30 +1280,32 @@ def _fly_lanes(cases, P, aero, ref, terrain, events, summary, record):
     rows = 0
     for i in range(W):
         next_case = _take_next_case(cases, next_case, P, events, _unrefcounted(lanes[i]), lane_case, i)
+    columns = np.zeros(2, dtype=np.int64)
+    columns_v = _unrefcounted(columns)
     while True:
-        active, rk4 = 0, False
+        active = 0
+        columns[0], columns[1] = 0, W - 1
         for i in range(W):
             while lane_case[i] >= 0:
                 c = lane_case[i]
                 lane, ev, sm = _unrefcounted(lanes[i]), _unrefcounted(events[c]), _unrefcounted(summary[c])
                 rec = rec_v if c == 0 else none_v
-                if _step(_unrefcounted(cases[c]), P, aero, ref_v, tables, tgt_u, ev, sm, rec, snap_v, lane, X, i) == 0:
+                if _step(_unrefcounted(cases[c]), P, aero, ref_v, tables, tgt_u, ev, sm, rec, snap_v, lane, X, columns_v) == 0:
                     active += 1
-                    rk4 = rk4 or X[B_PHASE * W + i] < FREEFALL
                     break
                 rows = max(rows, _finish(tables, ev, sm, rec, lane))
                 next_case = _take_next_case(cases, next_case, P, events, lane, lane_case, i)
         if active == 0:
             break
-        _integrate(X, 4 if rk4 else 2, P, aero)
+        _integrate(X, columns[0], P, aero)
         for i in range(W):
             c = lane_case[i]
             if c >= 0:
                 lane, sm = _unrefcounted(lanes[i]), _unrefcounted(summary[c])
-                if _advance(P, sm, lane, X, i) == 1:
+                if _advance(P, sm, lane, X) == 1:
                     rows = max(rows, _finish(tables, _unrefcounted(events[c]), sm, rec_v if c == 0 else none_v, lane))
                     next_case = _take_next_case(cases, next_case, P, events, lane, lane_case, i)
-    block[0] = snap[0] = no_record.size  # the arrays behind the views live until here
+    block[0] = snap[0] = columns[0] = no_record.size  # the arrays behind the views live until here
     return rows
 
 
