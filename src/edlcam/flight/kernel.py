@@ -729,7 +729,11 @@ def _start(case, P, events, lane):
     lane[L_READ_E] = lane[L_READ_N] = lane[L_READ_GROUND] = np.nan  # the last full read of the ground: none yet
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+# _step is inlined by LLVM (forceinline), not by numba (inline="always"): numba's inlining of a
+# function this size re-types it inside the caller, which doubled the kernel's first compile
+# (33 s against 23 s); a plain call costs a quarter of the speed (every argument — the 89
+# parameters, the tables — is passed by value on each lane's step).
+@njit(cache=True, error_model="numpy", forceinline=True)
 def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lane, X, columns):
     """One step of a lane's flight up to its integration: navigation, events, guidance and
     control, the step's length. Returns 1 when the flight has ended (landed, failed or timed
