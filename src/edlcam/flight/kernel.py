@@ -783,9 +783,10 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     # canopy: within LAZY_GROUND_MARGIN_M of the next height that acts (radar lock, then
     # backshell separation), so that the steps shrinking towards it see the true height. In
     # free fall, the approach (until its last second) and under the sky crane only touchdown
-    # acts, so only where the ground may be reached; in constant-velocity descent and
-    # deceleration always (they steer by the height). Elsewhere a bound proves the height above
-    # ground exceeds ``hagl_low``: the terrain's tile bound (≈ 10 ns), and in those phases also
+    # acts, so only where the ground may be reached; in constant-velocity descent only the start
+    # of deceleration, so only where the navigated height may have come down to it; in
+    # deceleration always (it steers by the height). Elsewhere a bound proves the height above
+    # ground exceeds ``hagl_low``: the terrain's tile bound (≈ 10 ns), and after the canopy also
     # the ground's slope bound from the lane's last full read (terrain_kernel.ground_slope_bound;
     # the tile bound is hundreds of metres loose, this one grows by L = 35 m per metre moved);
     # rows and events marked there get their height after the flight. The choice does not
@@ -794,12 +795,16 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     if phase <= PARACHUTE:
         radar_locked = events[EV_RADAR_LOCK, 0] == events[EV_RADAR_LOCK, 0]
         exact = hagl_low <= (P.bs_height if radar_locked else RADAR_ACQUISITION_HEIGHT_M) + LAZY_GROUND_MARGIN_M
-    elif phase == SKYCRANE or phase == FREEFALL or (phase == APPROACH and not t_go <= 1.0):
+    elif phase != DECEL and not (phase == APPROACH and t_go <= 1.0):
         slope, slack = terrain[16], terrain[17]
         near = alt - (lane[L_READ_GROUND] + slope * math.hypot(pe - lane[L_READ_E], pn_ - lane[L_READ_N]) + slack)
         if near > 0.0 and math.hypot(pe, pn_) < terrain[4]:  # the bound holds inside the model's radius
             hagl_low = max(hagl_low, near)
-        exact = not hagl_low > 0.0
+        if phase == CONSTANT_V:  # it steers by the height only to start decelerating
+            h_nav_low = pu + nav_u - (alt - hagl_low - curvature_drop_m(terrain, pe, pn_))
+            exact = not h_nav_low > P.dec_height
+        else:
+            exact = not hagl_low > 0.0
     else:
         exact = True
     if exact:
