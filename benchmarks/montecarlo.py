@@ -1,6 +1,6 @@
 """Monte Carlo throughput: edlcam's entry-to-touchdown landings against AMAT's entries.
 
-Run: ``.venv/bin/python benchmarks/montecarlo.py [--cases 100000] [--amat-cases 50] [--batch 2000]``
+Run: ``.venv/bin/python benchmarks/montecarlo.py [--cases 300000] [--amat-cases 50] [--batch 2000]``
 
 1. AMAT (PyPI ``AMAT``, Saikia et al., Purdue), installed by this script into its own venv
    ``benchmarks/.venv-amat`` because it pins an old numpy. It flies ``--amat-cases`` dispersed
@@ -15,7 +15,7 @@ Run: ``.venv/bin/python benchmarks/montecarlo.py [--cases 100000] [--amat-cases 
    and once on 2, one thread each: whole-run rates, the cluster's start and each worker's set-up
    (terrain, reference trajectory, kernel from its cache: ≈ 3.5 s before the first cases come
    in, the same for 1 and 2 workers) included; and the rate from the first report on, once the
-   workers are set up. The default 100,000 cases (≈ 1.5 min on 1 worker) keep the set-up a few
+   workers are set up. The default 300,000 cases (≈ 1.2 min on 1 worker) keep the set-up a few
    per cent of a run, as in a Monte Carlo big enough to need more than one worker.
 
 Prints trajectories/s for each, the per-core ratios edlcam / AMAT (goal ≥ 100× even though edlcam
@@ -180,7 +180,7 @@ def profile_fly(mission, n: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", type=int, default=100000, help="cases of each Dask Monte Carlo (≥ 2000)")
+    ap.add_argument("--cases", type=int, default=300000, help="cases of each Dask Monte Carlo (≥ 2000)")
     ap.add_argument("--amat-cases", type=int, default=50)
     ap.add_argument("--batch", type=int, default=2000, help="cases of the in-process (one core, no Dask) run")
     ap.add_argument("--skip-amat", action="store_true")

@@ -797,8 +797,9 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
         exact = hagl_low <= (P.bs_height if radar_locked else RADAR_ACQUISITION_HEIGHT_M) + LAZY_GROUND_MARGIN_M
     elif phase != DECEL and not (phase == APPROACH and t_go <= 1.0):
         slope, slack = terrain[16], terrain[17]
-        near = alt - (lane[L_READ_GROUND] + slope * math.hypot(pe - lane[L_READ_E], pn_ - lane[L_READ_N]) + slack)
-        if near > 0.0 and math.hypot(pe, pn_) < terrain[4]:  # the bound holds inside the model's radius
+        de, dn = pe - lane[L_READ_E], pn_ - lane[L_READ_N]
+        near = alt - (lane[L_READ_GROUND] + slope * math.sqrt(de * de + dn * dn) + slack)
+        if near > 0.0 and pe * pe + pn_ * pn_ < terrain[4] * terrain[4]:  # the bound holds inside the model's radius
             hagl_low = max(hagl_low, near)
         if phase == CONSTANT_V:  # it steers by the height only to start decelerating
             h_nav_low = pu + nav_u - (alt - hagl_low - curvature_drop_m(terrain, pe, pn_))
@@ -828,10 +829,13 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     # Sensed acceleration (the controls of the step before) and heating.
     # Before the descent stage flies, drag and lift are all there is, and lift is normal to
     # drag: |a| = q C_D A √(1 + (L/D)²) / m, whatever the bank.
-    decel = 0.0
-    cd_mach, lod_mach = _table_pair(mach, aero[0], aero[1], aero[2])  # the capsule at this Mach: sensed and guided
+    # (Only entry uses them — its guidance, peak heating, peak deceleration before deploy — and a
+    # recorded flight's rows.)
+    decel = heat = cd_mach = lod_mach = 0.0
+    if phase == ENTRY or recording:
+        cd_mach, lod_mach = _table_pair(mach, aero[0], aero[1], aero[2])  # the capsule at this Mach: sensed and guided
     hs = 1.0 if heatshield_on else 0.0
-    if phase <= PARACHUTE:
+    if phase == ENTRY or (phase == PARACHUTE and recording):
         lod = lod_mach * case[C_LOD] * lift_on if phase == ENTRY else 0.0
         cda = _drag_area(t, mach, cd_mach, phase, t_deploy, hs, case[C_DRAG], case[C_CHUTE_DRAG], P, aero)
         decel = q * cda / m * math.sqrt(1.0 + lod * lod)
@@ -842,7 +846,8 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
             wx, wy, wz, case[C_DRAG], case[C_LOD], case[C_CHUTE_DRAG], P, aero,
         )  # fmt: skip
         decel = math.sqrt(sx * sx + sy * sy + sz * sz)
-    heat = SUTTON_GRAVES_MARS * math.sqrt(rho / P.nose_radius) * air_speed**3
+    if phase == ENTRY:
+        heat = SUTTON_GRAVES_MARS * math.sqrt(rho / P.nose_radius) * air_speed**3
     if iteration == 0:
         _mark(events, EV_ENTRY_INTERFACE, snap, m)
     if phase == ENTRY and heat > peak_heat:
