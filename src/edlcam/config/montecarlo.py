@@ -119,7 +119,7 @@ class MontecarloConfig(Section):
     """[montecarlo] table of the mission file."""
 
     cases: Annotated[int, Field(ge=1)] = 2000
-    batch_cases: Annotated[int, Field(ge=1)] = 200
+    batch_cases: Annotated[int, Field(ge=1)] = 2000
     ellipse_probability: Annotated[float, Field(gt=0, lt=1)] = 0.99
     trim_cg_radial_offset_m: Positive = 0.06
     published_ellipse_major_km: Positive = 7.7

@@ -1,6 +1,7 @@
 """Monte Carlo of dispersed landings: batches of trajectories, spread over Dask.
 
-The cases are cut into batches of ``[montecarlo] batch_cases`` consecutive cases; each batch is
+The cases are cut into batches of at most ``[montecarlo] batch_cases`` consecutive cases (fewer
+where a worker would get fewer than four batches); each batch is
 one task that draws its cases' inputs from the mission seed (:mod:`edlcam.flight.dispersions`,
 case 0 = the nominal mission; every case has its own random streams, so a case's inputs do not
 depend on its batch) and flies them in the compiled flight kernel
@@ -312,7 +313,10 @@ class MonteCarloOutputs:
     wall_s: float
 
 
-def _batches(n: int, size: int) -> list[np.ndarray]:
+def _batches(n: int, size: int, workers: int = 1) -> list[np.ndarray]:
+    """Consecutive batches of at most ``size`` cases, smaller where that would leave one of
+    ``workers`` workers with fewer than four (to balance them)."""
+    size = max(1, min(size, -(-n // (4 * workers))))
     return [np.arange(a, min(a + size, n)) for a in range(0, n, size)]
 
 
@@ -387,6 +391,7 @@ def run_montecarlo(
         from distributed import as_completed
 
         client, cluster = _connect(scheduler, workers)
+        batches = _batches(n, size, max(1, len(client.scheduler_info()["workers"])))
         flying: dict[int, int] = {}  # batch → its cases flown so far
 
         def on_event(event):
