@@ -30,7 +30,7 @@ from numba.extending import intrinsic
 
 from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
 from edlcam.mars.constants import EARTH_G_M_S2
-from edlcam.mars.terrain_kernel import curvature_drop_m, ground_altitude_m, ground_upper_bound_m
+from edlcam.mars.terrain_kernel import curvature_drop_m, ground_altitude_m, ground_upper_bound_m, map_arrays
 
 __all__ = [
     "KernelParams",
@@ -1251,16 +1251,6 @@ def _unrefcounted(a):
     return carray(_data_pointer(a), a.shape)
 
 
-@njit(cache=True, inline="always")
-def _unrefcounted_terrain(t):
-    """The terrain's kernel tables (terrain_kernel.pack_tables) with their arrays unrefcounted."""
-    return (
-        _unrefcounted(t[0]), _unrefcounted(t[1]), t[2], t[3], t[4], t[5], t[6], t[7], _unrefcounted(t[8]),
-        _unrefcounted(t[9]), _unrefcounted(t[10]), _unrefcounted(t[11]), _unrefcounted(t[12]), _unrefcounted(t[13]),
-        _unrefcounted(t[14]), t[15], t[16], t[17],
-    )  # fmt: skip
-
-
 @njit(cache=True, error_model="numpy", inline="always")
 def _take_next_case(cases, next_case, P, events, lane, lane_case, i):
     """Start case ``next_case`` in lane ``i`` if there is one left (else the lane idles);
@@ -1287,7 +1277,7 @@ def _fly_lanes(cases, P, aero, ref, terrain, events, summary, record):
     no_record = np.empty((0, len(RECORD_COLUMNS)))
     for i in range(W):  # a parked lane: at rest 100 km above the equator, landed
         block[B_RX * W + i], block[B_VY * W + i], block[B_PHASE * W + i] = P.ell_a + 1e5, 0.0, LANDED
-    X, snap_v, ref_v, tables = _unrefcounted(block), _unrefcounted(snap), _unrefcounted(ref), _unrefcounted_terrain(terrain)
+    X, snap_v, ref_v, tables = _unrefcounted(block), _unrefcounted(snap), _unrefcounted(ref), map_arrays(terrain, _unrefcounted)
     rec_v, none_v = _unrefcounted(record), _unrefcounted(no_record)
     lane_case = np.full(W, -1, dtype=np.int64)
     next_case = 0

@@ -110,6 +110,18 @@ def pack_tables(*, raster, roughness, origin_m, cell_m, model_radius_m, blend_wi
 
 
 @numba.njit(cache=True, inline="always")
+def map_arrays(tables, fn):
+    """``tables`` (the layout of :func:`pack_tables`) with ``fn`` applied to each of its arrays,
+    its floats as they are: for a caller that needs another view of the arrays (the flight kernel
+    flies on views without reference counts) without restating the layout."""
+    t = tables
+    return (
+        fn(t[0]), fn(t[1]), t[2], t[3], t[4], t[5], t[6], t[7], fn(t[8]), fn(t[9]), fn(t[10]), fn(t[11]), fn(t[12]),
+        fn(t[13]), fn(t[14]), t[15], t[16], t[17],
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, inline="always")
 def _clamp(i, n):
     return 0 if i < 0 else (n - 1 if i > n - 1 else i)
 
