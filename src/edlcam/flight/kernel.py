@@ -601,18 +601,30 @@ def _whole_fine_steps(dt, P):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _step_for(phase, t, t_deploy, heatshield_on, hagl, vu, range_gap_s, P):
-    """The integration step [s] from here: the entry step in entry, fine steps through canopy
-    inflation, the powered-flight control cycle, and under the open canopy the coarse step.
+def _entry_step(t, mode, range_gap_s, t_cycle_next, t_sufr, P):
+    """The integration step [s] from here in entry: the entry step, ending on the next guidance
+    cycle (at ``t_cycle_next``), shorter as the next range trigger (SUFR start, then parachute
+    deploy) comes near — ``range_gap_s`` is the flight time to it — so that the trigger is located
+    to within one fine step, and the fine step once SUFR has reached the deploy range (waiting for
+    its roll), ending at SUFR's time limit."""
+    dt = P.dt_entry
+    if range_gap_s > 0.0:
+        dt = min(dt, _whole_fine_steps(range_gap_s, P))
+    dt = min(dt, _whole_fine_steps(t_cycle_next - t + _T_EPS_S, P))
+    if mode == SUFR:
+        if range_gap_s <= 0.0:
+            dt = P.dt_fine
+        dt = min(dt, _whole_fine_steps(t_sufr + P.sufr_max_s - t + _T_EPS_S, P))
+    return dt
 
-    Events are located to within one fine step: in entry the step shrinks as the range to the
-    next trigger (SUFR start, then parachute deploy) closes — ``range_gap_s`` is the flight time
-    to it — and under the canopy steps end on the heat-shield separation time and shrink as the
-    radar-lock and backshell-separation heights come near."""
-    if phase == ENTRY:
-        if range_gap_s > 0.0:
-            return min(P.dt_entry, _whole_fine_steps(range_gap_s, P))
-        return P.dt_entry
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _step_for(phase, t, t_deploy, heatshield_on, hagl, vu, P):
+    """The integration step [s] from here after entry: fine steps through canopy inflation, under
+    the open canopy the coarse step, and the powered-flight control cycle.
+
+    Events are located to within one fine step: under the canopy steps end on the heat-shield
+    separation time and shrink as the radar-lock and backshell-separation heights come near."""
     if phase != PARACHUTE:
         return P.dt_powered
     since = t - t_deploy
@@ -898,17 +910,7 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
                 lod_mach * case[C_LOD], ref, P,
             )  # fmt: skip
             t_cycle_next = t + P.dt_guidance
-        # The step: the entry step, ending on the next guidance cycle, shorter as the next range
-        # trigger comes near, and the output step once the deploy range is reached (waiting
-        # for SUFR's roll, or for its time limit).
-        gap_s = _range_gap_s(rng, mode, air_speed, speed, P)
-        dt = _step_for(ENTRY, t, t_deploy, heatshield_on, hagl, vu, gap_s, P)
-        dt = min(dt, _whole_fine_steps(t_cycle_next - t + _T_EPS_S, P))
-        if mode == SUFR:
-            if gap_s <= 0.0:
-                dt = P.dt_fine
-            dt = min(dt, _whole_fine_steps(t_sufr + P.sufr_max_s - t + _T_EPS_S, P))
-        dt_entry = dt
+        dt_entry = _entry_step(t, mode, _range_gap_s(rng, mode, air_speed, speed, P), t_cycle_next, t_sufr, P)
         in_box = P.mach_min <= mach <= P.mach_max and P.q_min <= q <= P.q_max
         sufr_done = abs(bank - P.sufr_bank) < 5.0 * rad  # SUFR's roll done (the bank now; the controller moves it in the step)
         trigger = mode == SUFR and rng <= P.deploy_range and mach <= P.mach_max and q <= P.q_max and sufr_done
@@ -1040,7 +1042,7 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
         if phase == ENTRY:  # the step chosen with the guidance above
             dt = dt_entry
         else:
-            dt = _step_for(phase, t, t_deploy, heatshield_on, hagl_low, vu, 0.0, P)
+            dt = _step_for(phase, t, t_deploy, heatshield_on, hagl_low, vu, P)
 
     lane[L_M] = m
     lane[L_ITERATION] = steps
