@@ -1157,10 +1157,11 @@ def _integrate(X, n_rk4, P, aero):
             sy = X[B_RY * W + i] + a * X[B_UY * W + i]
             sz = X[B_RZ * W + i] + a * X[B_UZ * W + i]
             sm = X[B_M * W + i] + a * km
-            _sl, _cl, h = _geodetic(sx, sy, sz, P)
-            rho, _p, _t, a_sound = _atmosphere(h, X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i], P)
-            if stage == 0:
+            if stage == 0:  # the step's start: the lane computed its air already
                 rho, a_sound = X[B_RHO * W + i], X[B_A_SOUND * W + i]
+            else:
+                _sl, _cl, h = _geodetic(sx, sy, sz, P)
+                rho, _p, _t, a_sound = _atmosphere(h, X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i], P)
             ax, ay, az, km = _aero_thrust(
                 X[B_T * W + i] + a, sx, sy, sz, qx, qy, qz, sm, rho, a_sound, X[rc * W + i], X[rs * W + i], phase,
                 X[B_T_DEPLOY * W + i], X[B_HEATSHIELD_ON * W + i], X[B_LIFT_ON * W + i],
