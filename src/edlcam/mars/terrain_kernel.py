@@ -245,8 +245,9 @@ def ground_up_m(tables, east_m, north_m):
 
 
 def _layers_range(textures, index, params):
-    """(lower, upper) bounds of Σ_l amplitude_l · texture_l anywhere (each read is a convex combination)."""
-    lower = upper = 0.0
+    """(lower, upper) bounds of Σ_l amplitude_l · texture_l anywhere (each read is a convex
+    combination), each widened by the float32 slack of the reads, and that slack."""
+    lower = upper = total_slack = 0.0
     for k in range(index.shape[0]):
         tex = textures[index[k]]
         t_max, t_min = float(tex.max()), float(tex.min())
@@ -254,7 +255,8 @@ def _layers_range(textures, index, params):
         slack = _BOUND_SLACK * abs(amp) * max(abs(t_max), abs(t_min))
         upper += max(amp * t_max, amp * t_min) + slack
         lower += min(amp * t_max, amp * t_min) - slack
-    return lower, upper
+        total_slack += slack
+    return lower, upper, total_slack
 
 
 def _detail_max_m(tables) -> float:
@@ -262,8 +264,8 @@ def _detail_max_m(tables) -> float:
     (_raster, roughness, _origin, _cell, _radius, _blend, _plain, _curv,
      crater_tex, crater_index, crater_params, noise_tex, noise_index, noise_params) = tables[:14]  # fmt: skip
     r_min, r_max = float(roughness.min()), float(roughness.max())
-    _, craters_max = _layers_range(crater_tex, crater_index, crater_params)
-    noise_min, noise_max = _layers_range(noise_tex, noise_index, noise_params)
+    _, craters_max, _ = _layers_range(crater_tex, crater_index, crater_params)
+    noise_min, noise_max, _ = _layers_range(noise_tex, noise_index, noise_params)
     rough_max = max(r_min * noise_min, r_min * noise_max, r_max * noise_min, r_max * noise_max)
     return max(0.0, craters_max + rough_max)
 
@@ -384,8 +386,8 @@ def ground_slope_bound(tables) -> tuple[float, float]:
     base_slope = math.hypot(_max_step(raster, 1), _max_step(raster, 0)) / cell_m
     rough_slope = math.hypot(_max_step(roughness, 1), _max_step(roughness, 0)) / cell_m
     r_max = float(np.abs(roughness).max())
-    c_lo, c_hi = _layers_range(crater_tex, crater_index, crater_params)
-    n_lo, n_hi = _layers_range(noise_tex, noise_index, noise_params)
+    c_lo, c_hi, c_slack = _layers_range(crater_tex, crater_index, crater_params)
+    n_lo, n_hi, n_slack = _layers_range(noise_tex, noise_index, noise_params)
     c_max, n_max = max(abs(c_lo), abs(c_hi)), max(abs(n_lo), abs(n_hi))
     craters_slope = _layers_slope(crater_tex, crater_index, crater_params)
     noise_slope = _layers_slope(noise_tex, noise_index, noise_params)
@@ -393,8 +395,5 @@ def ground_slope_bound(tables) -> tuple[float, float]:
         base_slope + 1.5 / blend_width_m * (c_max + r_max * n_max) + craters_slope + rough_slope * n_max
         + r_max * noise_slope
     )  # fmt: skip
-    slack = 0.0
-    for tex, idx, par, scale in ((crater_tex, crater_index, crater_params, 1.0), (noise_tex, noise_index, noise_params, r_max)):
-        for k in range(idx.shape[0]):
-            slack += 2.0 * _BOUND_SLACK * scale * abs(float(par[k, _AMPLITUDE])) * float(np.abs(tex[idx[k]]).max())
+    slack = 2.0 * (c_slack + r_max * n_slack)  # at both points
     return slope * (1.0 + 1e-6), slack + 1e-9 * float(np.abs(raster).max())
