@@ -66,7 +66,9 @@ async def _client(i: int, base_url: str, run_id: str, film: bytes, film_url: str
 
     rng = random.Random(i)  # deterministic request mix per client
     async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as c:
-        while time.monotonic() < deadline:
+        first_request = True
+        while first_request or time.monotonic() < deadline:  # at least one request each, however loaded
+            first_request = False
             t0 = time.perf_counter()
             if rng.random() < RANGE_SHARE:
                 first = rng.randrange(0, max(len(film) - 1, 1))
@@ -93,7 +95,11 @@ async def _client(i: int, base_url: str, run_id: str, film: bytes, film_url: str
 
 
 def load(base_url: str, run_id: str, film: bytes, *, clients: int = 50, seconds: float = 30.0, film_name: str = "landing.mp4") -> LoadResult:
-    """Drive ``clients`` concurrent clients against a running viewer for ``seconds``."""
+    """Drive ``clients`` concurrent clients against a running viewer for ``seconds``.
+
+    Every client makes at least one request, even when a loaded machine lets the deadline pass
+    before some client's first turn (so a test can count on one request per client).
+    """
     out = LoadResult(seconds=seconds)
     film_url = f"/runs/{run_id}/files/{film_name}"
 
