@@ -31,6 +31,7 @@ _STAGE_COMMANDS = (
     "edlcam.flight.mc_commands",
     "edlcam.cameras.commands",
     "edlcam.cameras.audio_commands",
+    "edlcam.gnc.commands",
     "edlcam.onboard.commands",
     "edlcam.link.commands",
     "edlcam.ground.commands",

@@ -7,7 +7,8 @@
     ├── RenderError             rendering is impossible (no EGL, unknown camera, time outside flight)
     ├── StoreError              the onboard store is corrupt or full
     │   └── StoreCorruptError   a segment failed its checksum (position given)
-    └── LinkError               a pass schedule or link parameter is invalid; a transfer failed
+    ├── LinkError               a pass schedule or link parameter is invalid; a transfer failed
+    └── NavigationError         terrain-relative navigation got an unusable image, map or pose
 
 Every message states the value, the limit and the fix, and names the file and field where
 there is one.
@@ -24,6 +25,7 @@ __all__ = [
     "StoreError",
     "StoreCorruptError",
     "LinkError",
+    "NavigationError",
 ]
 
 
@@ -57,3 +59,7 @@ class StoreCorruptError(StoreError):
 
 class LinkError(EdlcamError):
     """A link parameter or pass schedule is invalid, or a transfer failed."""
+
+
+class NavigationError(EdlcamError):
+    """Terrain-relative navigation cannot run: an unreadable image, a map too small, a bad pose."""

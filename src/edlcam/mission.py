@@ -35,6 +35,7 @@ from edlcam.config.flight import (
     VehicleConfig,
 )
 from edlcam.config.link import LinkConfig
+from edlcam.config.lvs import LvsConfig
 from edlcam.config.microphone import MicrophoneConfig
 from edlcam.config.montecarlo import MontecarloConfig
 from edlcam.config.onboard import OnboardConfig
@@ -68,6 +69,7 @@ class Mission(Section):
     onboard: OnboardConfig = OnboardConfig()
     link: LinkConfig = LinkConfig()
     montecarlo: MontecarloConfig = MontecarloConfig()
+    lvs: LvsConfig = LvsConfig()
 
     def with_seed(self, seed: int | None) -> "Mission":
         """This mission with ``mission.seed`` replaced (unchanged when ``seed`` is None)."""

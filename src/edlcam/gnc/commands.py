@@ -1,0 +1,72 @@
+"""CLI commands of terrain-relative navigation: ``edlcam lvs RUN`` and ``edlcam lvs locate IMAGE``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typer.core import TyperGroup
+
+__all__ = ["register"]
+
+
+class _RunByDefault(TyperGroup):
+    """``edlcam lvs RUN`` runs the ``run`` sub-command: a first word that names no sub-command is a run folder."""
+
+    def parse_args(self, ctx, args):
+        if "run" in self.commands and args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+lvs_app = typer.Typer(cls=_RunByDefault, no_args_is_help=True, help="Terrain-relative navigation (the Lander Vision System).")
+
+
+@lvs_app.command("locate")
+def locate_command(
+    image: Path = typer.Argument(..., help="A nadir image of the LCAM's geometry (any size; PNG/JPEG)."),
+    map_path: Path = typer.Option(..., "--map", help="The map: a north-up orthoimage."),
+    map_m_per_px: float = typer.Option(..., "--map-m-per-px", help="The map's ground pixel size [m]."),
+    altitude_m: float = typer.Option(..., "--altitude-m", help="The camera's height above the ground [m]."),
+    heading_deg: Optional[float] = typer.Option(None, "--heading-deg", help="Azimuth of the image's top, clockwise from north (searched when left out)."),
+    prior_east_m: Optional[float] = typer.Option(None, "--prior-east-m", help="Prior nadir point east of the map's centre [m]."),
+    prior_north_m: Optional[float] = typer.Option(None, "--prior-north-m", help="Prior nadir point north of the map's centre [m]."),
+    prior_sigma_m: Optional[float] = typer.Option(None, "--prior-sigma-m", help="The prior's 1σ [m]."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    mission: Optional[Path] = typer.Option(None, "--mission", help="Mission TOML for the LCAM's geometry and [lvs] (default: Mars 2020)."),
+) -> None:
+    """Locate one image on a map: the camera's nadir point in metres from the map's centre."""
+    from edlcam.cameras.camera import Camera
+    from edlcam.errors import NavigationError
+    from edlcam.gnc.locate import locate_image, read_grey
+    from edlcam.mission import load_mission
+
+    m = load_mission(mission)
+    if m.lvs.camera not in m.cameras.views:
+        raise NavigationError(f"[lvs] camera is {m.lvs.camera!r}, not a camera of the mission; use one of {', '.join(m.cameras.views)}")
+    img = read_grey(image, "image")
+    map_img = read_grey(map_path, "map")
+    coords = (prior_east_m, prior_north_m)
+    prior = None if coords == (None, None) else coords
+    if prior is not None and None in prior:
+        raise NavigationError("--prior-east-m, --prior-north-m and --prior-sigma-m go together; give all three or none")
+    result = locate_image(img, map_img, m_per_px=map_m_per_px, altitude_m=altitude_m,
+                          camera=Camera(m.lvs.camera, m.cameras.views[m.lvs.camera]), cfg=m.lvs,
+                          heading_deg=heading_deg, prior_en=prior, prior_sigma_m=prior_sigma_m,
+                          image_name=str(image), map_name=str(map_path))  # fmt: skip
+    out = result.as_json()
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    if out["ok"]:
+        typer.echo(f"nadir {out['east_m']:.1f} m east, {out['north_m']:.1f} m north of the map's centre "
+                   f"(1σ {out['sigma_m']:.1f} m, {out['inliers']} landmarks, heading {out['heading_deg']:.1f}°, {out['stage']})")  # fmt: skip
+    else:
+        typer.echo(f"not located: {result.fix.reason}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``edlcam lvs`` to ``app``."""
+    app.add_typer(lvs_app, name="lvs")
