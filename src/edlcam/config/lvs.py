@@ -71,7 +71,7 @@ class LvsConfig(Section):
     max_slope_deg: Annotated[float, Field(gt=0, lt=90)] = 15.0
     slope_baseline_m: Positive = 4.0
     max_rock_height_m: Positive = 0.55
-    safe_probability: Annotated[float, Field(gt=0, le=1)] = 0.9
+    touchdown_sigma_m: Positive = 20.0
     imu: ImuConfig = ImuConfig()
 
     @model_validator(mode="after")

@@ -84,13 +84,13 @@ CASE_FIELDS = (
     "entry_altitude_m", "entry_lat_deg", "entry_lon_deg", "entry_speed_m_s", "entry_fpa_deg", "entry_heading_deg",
     "density_scale_low", "density_scale_high", "drag_scale", "lift_to_drag_scale", "entry_mass_offset_kg",
     "chute_drag_scale", "thrust_scale", "wind_east_m_s", "wind_north_m_s", "nav_error_east_m", "nav_error_north_m",
-    "nav_error_up_m",
+    "nav_error_up_m", "divert_target_east_m", "divert_target_north_m",
 )  # fmt: skip
 
 # Column of each case input (CASE_FIELDS order).
 (
     C_ALTITUDE, C_LAT, C_LON, C_SPEED, C_FPA, C_HEADING, C_DENSITY_LOW, C_DENSITY_HIGH, C_DRAG, C_LOD,
-    C_MASS_OFFSET, C_CHUTE_DRAG, C_THRUST, C_WIND_E, C_WIND_N, C_NAV_E, C_NAV_N, C_NAV_U,
+    C_MASS_OFFSET, C_CHUTE_DRAG, C_THRUST, C_WIND_E, C_WIND_N, C_NAV_E, C_NAV_N, C_NAV_U, C_DIVERT_E, C_DIVERT_N,
 ) = range(len(CASE_FIELDS))  # fmt: skip
 # What the forces need of a case (``forces``) and of the controls held over a step (``ctx``).
 F_WIND_X, F_WIND_Y, F_WIND_Z, F_DRAG, F_LOD, F_CHUTE_DRAG, F_DENSITY_LOW, F_DENSITY_HIGH = range(8)
@@ -947,10 +947,11 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
         start = phase == FREEFALL and t - t_phase >= P.free_fall_s
         if start:
             _mark(events, EV_POWERED_DESCENT_START, snap, m)
-            # Terrain-relative navigation picks the landing point: the target if it lies
+            # Terrain-relative navigation picks the landing point: the divert target (the
+            # mission's target, or the one Safe Target Selection chose: edlcam.gnc) if it lies
             # within the divert capability, else the reachable point nearest to it (NASA:
             # M2020's LVS could divert up to ≈ 600 m).
-            to_e, to_n = -p_nav[0], -p_nav[1]
+            to_e, to_n = case[C_DIVERT_E] - p_nav[0], case[C_DIVERT_N] - p_nav[1]
             shrink = min(1.0, P.max_divert / max(math.hypot(to_e, to_n), 1e-9))
             aim_e, aim_n = p_nav[0] + to_e * shrink, p_nav[1] + to_n * shrink
             aim_up = _ground_altitude_once(terrain, aim_e, aim_n) - curvature_drop_m(terrain, aim_e, aim_n)

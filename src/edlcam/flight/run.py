@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from edlcam.errors import FlightError
 from edlcam.flight.attitude import quaternions_wxyz
 from edlcam.flight.bodies import build_bodies, bodies_table
-from edlcam.flight.sequencer import EVENT_NAMES, MINOR_EVENT_NAMES, PHASE_NAMES, FlightResult, fly
+from edlcam.flight.sequencer import EVENT_NAMES, MINOR_EVENT_NAMES, PHASE_NAMES, CaseInputs, FlightResult, fly
 from edlcam.flight.vehicle import Vehicle
 from edlcam.mars.atmosphere import Atmosphere
 from edlcam.mission import Mission, write_mission
@@ -105,8 +105,13 @@ def _check_flight(result: FlightResult, mission: Mission) -> None:
         log.warning("%s", reason)
 
 
-def simulate(mission: Mission, out_dir: str | Path, *, progress=None, plots: bool = True, terrain=None) -> SimulationOutputs:
-    """Fly ``mission`` (nominal case, its seed) and write the flight outputs under ``out_dir``."""
+def simulate(mission: Mission, out_dir: str | Path, *, progress=None, plots: bool = True, terrain=None,
+             case: CaseInputs | None = None) -> SimulationOutputs:
+    """Fly ``mission`` (nominal case, its seed) and write the flight outputs under ``out_dir``.
+
+    ``case`` (one case) replaces the nominal inputs: terrain-relative navigation (edlcam.gnc)
+    flies the powered descent to the target it chose with the navigation error it had.
+    """
 
     out = Path(out_dir)
     flight_dir = out / "flight"
@@ -115,7 +120,7 @@ def simulate(mission: Mission, out_dir: str | Path, *, progress=None, plots: boo
         from edlcam.mars.terrain import Terrain
 
         terrain = Terrain.from_mission(mission)
-    result = fly(mission, terrain=terrain, record=True, progress=progress)
+    result = fly(mission, cases=case, terrain=terrain, record=True, progress=progress)
     _check_flight(result, mission)
     rec = _resample({k: v[:, 0] for k, v in result.record.items()}, mission.simulation.step_s)
     events = {name: float(result.events[name]["t_s"][0]) for name in EVENT_NAMES + MINOR_EVENT_NAMES}

@@ -94,6 +94,16 @@ class CaseInputs:
     nav_error_east_m: np.ndarray
     nav_error_north_m: np.ndarray
     nav_error_up_m: np.ndarray
+    # Where the powered descent diverts to, in the target's ENU frame (0, 0: the mission's target;
+    # Safe Target Selection, edlcam.gnc, sets another).
+    divert_target_east_m: np.ndarray | None = None
+    divert_target_north_m: np.ndarray | None = None
+
+    def __post_init__(self):
+        n = np.asarray(self.entry_speed_m_s).shape[0]
+        for name in ("divert_target_east_m", "divert_target_north_m"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(n))
 
     @property
     def n(self) -> int:
@@ -124,6 +134,8 @@ class CaseInputs:
             nav_error_east_m=full(nav[0]),
             nav_error_north_m=full(nav[1]),
             nav_error_up_m=full(nav[2]),
+            divert_target_east_m=full(0.0),
+            divert_target_north_m=full(0.0),
         )
 
 

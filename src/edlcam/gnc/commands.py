@@ -67,6 +67,39 @@ def locate_command(
         typer.echo(f"not located: {result.fix.reason}")
 
 
+@lvs_app.command("run")
+def run_command(
+    run: Path = typer.Argument(..., help="A run folder written by `edlcam simulate`."),
+    quality: str = typer.Option("full", "--quality", help="full (the 30 km map at 6 m/px) or preview (a smaller, coarser map)."),
+) -> None:
+    """LVS in the loop on RUN: onboard map, LCAM frames, localization, safe target, the divert; writes RUN/lvs/ and RUN/flight/."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from edlcam.errors import NavigationError
+    from edlcam.gnc.loop import run_lvs
+
+    if quality not in ("preview", "full"):
+        raise NavigationError(f"--quality is {quality!r}; use 'preview' or 'full'")
+    console = Console()
+    with Progress(TextColumn("[bold]lvs[/] {task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:  # fmt: skip
+        task = bar.add_task("map", total=1)
+
+        def progress(stage, done, total):
+            bar.update(task, description=stage, completed=done, total=total)
+
+        out = run_lvs(run, quality=quality, progress=progress)
+    console.print(
+        f"[green]LVS[/] {out.fixes}/{out.images} fixes, error at the divert {out.final_error_m:.1f} m (1σ {out.final_sigma_m:.1f} m); "
+        f"target ({out.target_en[0]:.0f}, {out.target_en[1]:.0f}) m, p(safe) {out.target_probability:.3f}; touchdown "
+        f"{out.touchdown_to_target_m:.1f} m from it, {'safe' if out.touchdown_safe else 'UNSAFE'} ground; "
+        f"{out.seconds_per_image * 1e3:.0f} ms CPU per image"
+    )
+    for name in ("images.parquet", "landmarks.parquet", "summary.json", "error.png", "map.png"):
+        console.print(f"  {out.lvs_dir / name}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``edlcam lvs`` to ``app``."""
     app.add_typer(lvs_app, name="lvs")
