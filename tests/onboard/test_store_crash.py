@@ -20,6 +20,7 @@ import time
 
 import pytest
 
+from edlcam.errors import StoreCorruptError
 from edlcam.onboard.store import iter_records, scan_store
 
 WRITER = textwrap.dedent(
@@ -127,5 +128,14 @@ def test_check_fails_on_a_lost_committed_record(tmp_path):
     assert _check(tmp_path, 0, committed) == 6
     last = scan_store(tmp_path).records[-1]
     os.truncate(segment_path(tmp_path, last.segment), last.offset)
-    with pytest.raises(AssertionError):
+    with pytest.raises((AssertionError, StoreCorruptError)):  # the store itself now refuses first
         _check(tmp_path, 0, committed)
+    w = StoreWriter(tmp_path / "killed", segment_bytes=64 << 10, commit_records=1)
+    for i in range(6):
+        w.append(Record(("rdc", "puc_a", "microphone")[i % 3], i, 666952000.0 + i / 75, FORMAT_RAW,
+                        _record(i), 1, len(_record(i)), 1))
+    w.abandon()  # a kill: no seal; the last record is committed all the same
+    last = scan_store(tmp_path / "killed").records[-1]
+    os.truncate(segment_path(tmp_path / "killed", last.segment), last.offset + 70)
+    with pytest.raises((AssertionError, StoreCorruptError)):
+        _check(tmp_path / "killed", 0, w.committed_seq)

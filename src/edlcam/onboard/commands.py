@@ -9,34 +9,127 @@ from typing import Optional
 
 import typer
 
-from edlcam.errors import StoreError
+from edlcam.errors import StoreCorruptError, StoreError
 
-__all__ = ["register", "verify_lines", "export_source"]
+__all__ = ["register", "verify_report", "export_source"]
 
-def verify_lines(path: Path) -> list[str]:
-    """Report lines of a consistent store; raises StoreCorruptError (segment and byte) otherwise."""
-    from edlcam.onboard.store import scan_store
 
-    scan = scan_store(path)
-    lines = [f"{path}: consistent — {len(scan.records)} records in {scan.segments} segments, "
-             f"{scan.bytes_on_disk} bytes on disk"]
+def _report_problems(path: Path, scan) -> list:
+    """Cross-check a run's store with RUN/onboard/report.json (per-source counts written by film)."""
+    import json
+
+    from edlcam.onboard.store import Problem
+
+    if path.resolve().parent.name != "store" or path.resolve().parent.parent.name != "onboard":
+        return []
+    report = path.parent.parent / "report.json"
+    unit = path.resolve().name
+    try:
+        expected = json.loads(report.read_text())["units"][unit]["sources"]
+        want = {src: (int(v["records"]), int(v["payload_bytes"])) for src, v in expected.items()}
+    except FileNotFoundError:
+        return [Problem(f"no cross-check: {report} is missing (film did not finish)", "note")]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return [Problem(f"no cross-check: {report} has no per-source counts for unit {unit!r} "
+                        f"({type(exc).__name__}: {exc})", "note")]
+    have = scan.per_source()
+    diff = [f"{src} {want.get(src, (0, 0))[0]} → {have.get(src, (0, 0))[0]}"
+            for src in sorted(set(want) | set(have)) if want.get(src, (0, 0)) != have.get(src, (0, 0))]
+    if not diff:
+        return [Problem(f"cross-checked with {report}: the same records and bytes per source", "note")]
+    n_want = sum(n for n, _ in want.values())
+    return [Problem(f"{report}: unit {unit} recorded {n_want} records; the store holds {len(scan.records)} intact "
+                    f"(records per source, report → store: {', '.join(diff)})")]
+
+
+def _verify_one(path: Path) -> tuple[list[str], str | None]:
+    from edlcam.onboard.store import check_store
+
+    scan = check_store(path)
+    cross = _report_problems(path, scan)
+    problems = list(scan.problems) + cross
+    bad = [p for p in problems if p.level != "note"]
+    if not bad:
+        lines = [f"{path}: consistent — {len(scan.records)} records in {scan.segments} segments, "
+                 f"{scan.bytes_on_disk} bytes on disk"]
+        if scan.closed:
+            lines.append(f"  sealed at a clean close: all {scan.committed_records} committed records intact")
+        elif scan.checkpoint is not None:
+            after = len(scan.records) - scan.committed_records
+            lines.append(f"  not closed (its writer was stopped: a crash or a kill): all {scan.committed_records} "
+                         f"records committed at the last checkpoint intact"
+                         + (f", and {after} intact records written after it" if after else ""))
+        error = None
+    else:
+        lost = scan.missing_records
+        head = (f"{lost} of {scan.committed_records} committed records missing or damaged" if lost else
+                "damaged" + (" (every committed record intact)" if scan.readable and not
+                             any(p.level == "loss" for p in cross) else ""))
+        lines = [f"{path}: {head} — {len(scan.records)} intact records in {scan.segments} segments, "
+                 f"{scan.bytes_on_disk} bytes on disk"]
+        error = scan.summary() if not scan.ok else bad[0].line
+    lines += [f"  {p.line}" for p in problems]
     lines.append(f"  {'source':<12}{'records':>9}{'bytes':>15}")
     for source, (n, b) in sorted(scan.per_source().items()):
         lines.append(f"  {source:<12}{n:>9}{b:>15}")
-    if scan.torn_tail is not None:
-        t = scan.torn_tail
-        lines.append(f"  torn tail discarded: segment {t.segment} (seg-{t.segment:08d}.edls), "
-                     f"{t.length} bytes from byte {t.offset} (a write cut by a crash; nothing committed)")
-    return lines
+    return lines, error
+
+
+def verify_report(path: Path) -> tuple[list[str], list[str]]:
+    """(lines, errors) of checking a store, or each unit's store in the folder of units (RUN/onboard/store).
+
+    ``errors`` holds one line per store with committed records lost or damaged files (exit 1);
+    a folder that is not a store raises StoreError.
+    """
+    from edlcam.onboard.store import folder_kind, unit_stores
+
+    if folder_kind(path) != "units":
+        lines, error = _verify_one(path)
+        return lines, [error] if error else []
+    lines, errors = [], []
+    for unit_path in unit_stores(path).values():
+        more, error = _verify_one(unit_path)
+        lines += more
+        errors += [error] if error else []
+    return lines, errors
+
+
+def _holder(path: Path, source: str) -> Path:
+    """The store to export ``source`` from: ``path`` itself, or the one unit in it that holds the source."""
+    from edlcam.onboard.store import check_store, folder_kind, unit_stores
+
+    if folder_kind(path) != "units":
+        return path
+    scans = {unit: check_store(p) for unit, p in unit_stores(path).items()}
+    holders = {unit: s.per_source()[source][0] for unit, s in scans.items() if source in s.per_source()}
+    if len(holders) == 1:
+        return unit_stores(path)[next(iter(holders))]
+    if len(holders) > 1:
+        both = ", ".join(f"{u} ({n} records)" for u, n in holders.items())
+        raise StoreError(f"{path}: camera {source!r} is in more than one unit: {both}; give the unit's store, "
+                         f"e.g. {path / next(iter(holders))}")
+    unreadable = [s for s in scans.values() if not s.readable]
+    if unreadable:
+        raise StoreCorruptError(unreadable[0].summary())
+    have = ", ".join(f"{u}: {', '.join(sorted(s.per_source())) or 'none'}" for u, s in scans.items())
+    raise StoreError(f"{path}: no unit holds records of camera {source!r}; they hold {have}")
 
 
 def export_source(path: Path, source: str, out: Path) -> list[Path]:
-    """Write a source's frames as PNG (``<frame>.png``) or its audio as ``<source>.flac`` into ``out``."""
+    """Write a source's frames as PNG (``<frame>.png``) or its audio as ``<source>.flac`` into ``out``.
+
+    ``path`` is a store, or the folder of units (the unit holding ``source`` is used). Refuses a
+    store that lost committed records (or, in a run, holds fewer than report.json counts).
+    """
     import numpy as np
 
     from edlcam.onboard.products import decode_audio, decode_image, flac_bytes, png_bytes, source_records
-    from edlcam.onboard.store import FORMAT_PCM_F32LE, FORMAT_PNG, read_record
+    from edlcam.onboard.store import FORMAT_PCM_F32LE, FORMAT_PNG, read_record, scan_store
 
+    path = _holder(path, source)
+    lost = [p for p in _report_problems(path, scan_store(path)) if p.level == "loss"]
+    if lost:
+        raise StoreCorruptError(lost[0].line)
     by_source = source_records(path)
     if source not in by_source:
         have = ", ".join(sorted(by_source)) or "none"
@@ -143,14 +236,18 @@ def register(app: typer.Typer) -> None:
         console.print(f"report: {result.report_path}")
 
     @store_app.command("verify")
-    def verify_cmd(path: Path = typer.Argument(..., help="A store directory, RUN/onboard/store/<unit>.")) -> None:
-        """Check every record's CRCs; exit 1 with the segment and byte offset of any corruption."""
-        for line in verify_lines(path):
+    def verify_cmd(path: Path = typer.Argument(
+            ..., help="A store directory, RUN/onboard/store/<unit>, or RUN/onboard/store for every unit.")) -> None:
+        """Check every record against the checkpoints; exit 1 naming any committed record lost or damaged."""
+        lines, errors = verify_report(path)
+        for line in lines:
             typer.echo(line)
+        if errors:
+            raise StoreCorruptError(errors[0] + (f" (and {len(errors) - 1} more unit)" if len(errors) > 1 else ""))
 
     @store_app.command("export")
     def export_cmd(
-        path: Path = typer.Argument(..., help="A store directory, RUN/onboard/store/<unit>."),
+        path: Path = typer.Argument(..., help="A store directory, RUN/onboard/store/<unit>, or RUN/onboard/store."),
         camera: str = typer.Option(..., "--camera", help="Camera name, or microphone."),
         out: Path = typer.Option(..., "--out", help="Directory for the PNG frames or the FLAC file."),
     ) -> None:

@@ -19,6 +19,7 @@ Frames are stored as the sensor delivers them, an 8-bit RGGB Bayer mosaic for co
 
 from __future__ import annotations
 
+import errno
 import heapq
 import json
 import logging
@@ -270,12 +271,21 @@ def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_sour
         "units": {"descent_stage": _summarise(ds), "rover": _summarise(rv)},
         "umbilical": _umbilical_report(umb, cut_event),
     }
-    if make_products:
-        from edlcam.onboard.products import make_products as _make
-
-        report["products"] = _make(run_dir, mission, progress=progress)
     report_path = out / "report.json"
-    report_path.write_text(json.dumps(report, indent=2) + "\n")
+    try:
+        if make_products:
+            from edlcam.onboard.products import make_products as _make
+
+            report["products"] = _make(run_dir, mission, progress=progress)
+        report_path.write_text(json.dumps(report, indent=2) + "\n")
+    except OSError as exc:  # a full disk here leaves both stores whole: say so in one line
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        held = ", ".join(f"{u} {sum(s['records'] for s in v['sources'].values())} records"
+                         for u, v in report["units"].items())
+        raise StoreError(f"{exc.filename or out}: disk full (ENOSPC) while writing the products and report; both "
+                         f"stores are complete and sealed ({held}); free space on that disk and run "
+                         f"`edlcam film` again") from None
     return FilmResult(schedule, umb, report, report_path)
 
 
