@@ -50,8 +50,8 @@ def _verify_one(path: Path) -> tuple[list[str], str | None]:
     problems = list(scan.problems) + cross
     bad = [p for p in problems if p.level != "note"]
     if not bad:
-        lines = [f"{path}: consistent — {len(scan.records)} records in {scan.segments} segments, "
-                 f"{scan.bytes_on_disk} bytes on disk"]
+        lines = [f"{path}: consistent — {len(scan.records)} records in {scan.segments} "
+                 f"segment{'s' * (scan.segments != 1)}, {scan.bytes_on_disk} bytes on disk"]
         if scan.closed:
             lines.append(f"  sealed at a clean close: all {scan.committed_records} committed records intact")
         elif scan.checkpoint is not None:
@@ -65,8 +65,8 @@ def _verify_one(path: Path) -> tuple[list[str], str | None]:
         head = (f"{lost} of {scan.committed_records} committed records missing or damaged" if lost else
                 "damaged" + (" (every committed record intact)" if scan.readable and not
                              any(p.level == "loss" for p in cross) else ""))
-        lines = [f"{path}: {head} — {len(scan.records)} intact records in {scan.segments} segments, "
-                 f"{scan.bytes_on_disk} bytes on disk"]
+        lines = [f"{path}: {head} — {len(scan.records)} intact records in {scan.segments} "
+                 f"segment{'s' * (scan.segments != 1)}, {scan.bytes_on_disk} bytes on disk"]
         error = scan.summary() if not scan.ok else bad[0].line
     lines += [f"  {p.line}" for p in problems]
     lines.append(f"  {'source':<12}{'records':>9}{'bytes':>15}")
