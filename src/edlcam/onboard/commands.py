@@ -94,16 +94,17 @@ def verify_report(path: Path) -> tuple[list[str], list[str]]:
     return lines, errors
 
 
-def _holder(path: Path, source: str) -> Path:
-    """The store to export ``source`` from: ``path`` itself, or the one unit in it that holds the source."""
+def _holder(path: Path, source: str):
+    """(store, its scan) to export ``source`` from: ``path`` itself, or the one unit in it that holds it."""
     from edlcam.onboard.store import check_store, folder_kind, unit_stores
 
     if folder_kind(path) != "units":
-        return path
+        return path, check_store(path)
     scans = {unit: check_store(p) for unit, p in unit_stores(path).items()}
     holders = {unit: s.per_source()[source][0] for unit, s in scans.items() if source in s.per_source()}
     if len(holders) == 1:
-        return unit_stores(path)[next(iter(holders))]
+        unit = next(iter(holders))
+        return unit_stores(path)[unit], scans[unit]
     if len(holders) > 1:
         both = ", ".join(f"{u} ({n} records)" for u, n in holders.items())
         raise StoreError(f"{path}: camera {source!r} is in more than one unit: {both}; give the unit's store, "
@@ -124,13 +125,15 @@ def export_source(path: Path, source: str, out: Path) -> list[Path]:
     import numpy as np
 
     from edlcam.onboard.products import decode_audio, decode_image, flac_bytes, png_bytes, source_records
-    from edlcam.onboard.store import FORMAT_PCM_F32LE, FORMAT_PNG, read_record, scan_store
+    from edlcam.onboard.store import FORMAT_PCM_F32LE, FORMAT_PNG, read_record
 
-    path = _holder(path, source)
-    lost = [p for p in _report_problems(path, scan_store(path)) if p.level == "loss"]
+    path, scan = _holder(path, source)
+    if not scan.readable:
+        raise StoreCorruptError(scan.summary())
+    lost = [p for p in _report_problems(path, scan) if p.level == "loss"]
     if lost:
         raise StoreCorruptError(lost[0].line)
-    by_source = source_records(path)
+    by_source = source_records(path, scan)
     if source not in by_source:
         have = ", ".join(sorted(by_source)) or "none"
         raise StoreError(f"{path}: no records of camera {source!r}; this store holds: {have}")

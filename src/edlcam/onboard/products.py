@@ -117,10 +117,10 @@ def flac_bytes(samples: np.ndarray, sample_rate_hz: int) -> bytes:
     return buf.getvalue()
 
 
-def source_records(store_dir: Path) -> dict[str, list[RecordInfo]]:
-    """The store's records per source, each list in capture order."""
+def source_records(store_dir: Path, scan=None) -> dict[str, list[RecordInfo]]:
+    """The store's records per source, each list in capture order (``scan``: one already made)."""
     out: dict[str, list[RecordInfo]] = defaultdict(list)
-    for info in scan_store(store_dir).records:
+    for info in (scan or scan_store(store_dir)).records:
         out[info.source].append(info)
     for infos in out.values():
         infos.sort(key=lambda r: (r.sclk_s, r.frame_index))
