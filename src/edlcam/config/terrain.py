@@ -4,7 +4,7 @@ is given."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -53,6 +53,13 @@ class TerrainConfig(Section):
     roughness_rms_at_100m_m: NonNegative = 1.0
     hurst_exponent: Annotated[float, Field(gt=0, lt=1)] = 0.8
     floor_roughness_factor: Annotated[float, Field(ge=0, le=2)] = 0.35
+    # Real ground under the landing point (edlcam.mars.hirise): "jezero" = the shipped HiRISE DTM
+    # and orthomosaic where they cover the model, "none" = procedural ground only.
+    site_data: Literal["jezero", "none"] = "jezero"
+    site_blend_width_m: Annotated[float, Field(ge=5, le=200)] = 40.0
+    site_albedo_blend_width_m: Annotated[float, Field(ge=1, le=200)] = 20.0
+    site_detail_cutoff_m: Annotated[float, Field(ge=1, le=64)] = 4.0
+    site_level_taper_m: Annotated[float, Field(ge=500, le=20_000)] = 2500.0
     # Extent of the modelled region; beyond it the ground is the regional plain.
     model_radius_m: Annotated[float, Field(ge=30_000, le=300_000)] = 80_000.0
     blend_width_m: Annotated[float, Field(ge=1000, le=100_000)] = 20_000.0

@@ -1,7 +1,11 @@
-"""The ground: a Jezero-like landscape built procedurally from the seed, for the flight and the cameras.
+"""The ground: Jezero, real where data exists and procedural around it, for the flight and the cameras.
 
 One :class:`Terrain` serves fast point queries (height above ground, radar, touchdown) and
-rendering meshes with level of detail. The ground is a sum of layers, each from a published model:
+rendering meshes with level of detail. Under the landing point the ground is the real one — the
+HiRISE 1 m terrain model and 25 cm orthomosaic (:mod:`edlcam.mars.hirise`), set in by
+:mod:`edlcam.mars.site_ground` as a finer level of the base raster
+(:mod:`edlcam.mars.terrain_levels`), with the procedural detail below its resolution. Around it
+the ground is a sum of layers, each from a published model:
 
 * **Host crater and plains** — a ≈45 km crater (Jezero) with a flat floor, a wall rising to a raised
   rim and an ejecta apron falling off as (r/R)^-3 (McGetchin, Settle & Head 1973), a fan-shaped
@@ -44,6 +48,7 @@ from scipy.spatial import cKDTree
 
 from edlcam.config.terrain import TerrainConfig
 from edlcam.mars.frames import Ellipsoid, enu_basis, geodetic_to_cartesian, great_circle_range_m
+from edlcam.mars.terrain_levels import RasterLevel
 
 __all__ = [
     "Terrain",
@@ -92,6 +97,8 @@ _TILE_OFFSET = 1 << 40  # keeps tile indices non-negative for SeedSequence
 _DUST_RGB = np.array([0.70, 0.50, 0.32], dtype=np.float32)  # butterscotch dust
 _BASALT_RGB = np.array([0.40, 0.30, 0.24], dtype=np.float32)  # darker basaltic crater floor
 _DELTA_RGB = np.array([0.68, 0.56, 0.45], dtype=np.float32)  # lighter delta sediments
+_ALBEDO_SHARED_M = 10.0  # albedo patches of features ≥ this (λ ≥ 40 m) also modulate the real albedo
+_ALBEDO_BELOW_DATA_M = 0.2  # … and those below the orthomosaic's 25 cm pixels add to it
 
 
 # ----------------------------------------------------------------------------------------------
@@ -311,6 +318,9 @@ class Terrain:
     _noise: _Layers = field(repr=False)
     _albedo: _Layers = field(repr=False)
     _crater_catalog: tuple = field(repr=False)  # per texture level: (d_lo_m, period_m, diameters_m)
+    _levels: tuple = field(default=(), repr=False)  # finer RasterLevels of the base, finest first
+    _site: object = field(default=None, repr=False)  # hirise.SiteData under the target, or None
+    _site_uv: np.ndarray | None = field(default=None, repr=False)  # (2, 3): ENU [m] → site grid (u, v) [cells]
     _rock_cache: dict = field(default_factory=dict, repr=False)
 
     # -- construction ---------------------------------------------------------------------------
@@ -355,6 +365,17 @@ class Terrain:
         craters, catalog = _build_crater_layers(cfg, seed)
         noise = _build_noise_layers(cfg, seed, noise_tex)
         albedo = _build_albedo_layers(seed, noise_tex)
+        levels, site, site_uv = (), None, None
+        if cfg.site_data != "none":
+            from edlcam.mars.site_ground import site_level
+
+            def to_en(lat, lon):
+                return _latlon_to_en(lat, lon, target_latitude_deg, target_longitude_deg, ell)
+
+            got = site_level(cfg, raster, aux, origin, _RASTER_CELL_M, craters, noise, to_en)
+            if got is not None:
+                raster, patch, site, site_uv = got
+                levels = (patch,)
         terrain = cls(
             config=cfg,
             seed=seed,
@@ -371,6 +392,9 @@ class Terrain:
             _noise=noise,
             _albedo=albedo,
             _crater_catalog=catalog,
+            _levels=levels,
+            _site=site,
+            _site_uv=site_uv,
         )
         object.__setattr__(terrain, "target_altitude_m", float(terrain.altitude_m(0.0, 0.0)))
         log.info("terrain built: seed %d, ground at the target %.1f m MOLA", seed, terrain.target_altitude_m)
@@ -417,7 +441,19 @@ class Terrain:
     def _raster_read(self, e, n, *, aux: bool):
         x = (e - self._raster_origin_m) / _RASTER_CELL_M
         y = (n - self._raster_origin_m) / _RASTER_CELL_M
-        base = map_coordinates(self._raster, [y, x], order=3, mode="nearest", prefilter=False)
+        # The finest level whose box holds a point is read there (terrain_levels); the compiled
+        # query tests the boxes in the same order.
+        todo = np.ones(e.shape, dtype=bool)
+        base = np.empty(e.shape)
+        for level in self._levels:
+            inside = todo & level.contains(e, n)
+            if np.any(inside):
+                base[inside] = level.read(e[inside], n[inside])
+                todo &= ~inside
+        if np.all(todo):
+            base = map_coordinates(self._raster, [y, x], order=3, mode="nearest", prefilter=False)
+        elif np.any(todo):
+            base[todo] = map_coordinates(self._raster, [y[todo], x[todo]], order=3, mode="nearest", prefilter=False)
         if not aux:
             return base, None
         fields = np.stack([map_coordinates(a, [y, x], order=1, mode="nearest") for a in self._aux])
@@ -462,6 +498,7 @@ class Terrain:
                 curvature_radius_m=self.curvature_radius_m,
                 craters=self._craters,
                 noise=self._noise,
+                levels=self._levels,
             )
             object.__setattr__(self, "_kernel_tables", tables)  # frozen dataclass: cache beside the fields
         return tables
@@ -487,16 +524,35 @@ class Terrain:
         return east, north, up, rgb
 
     def _colour(self, east, north, z, fields, spacing_m: float):
-        """Albedo in Mars colours: dust on the plains, darker basalt on the floor, lighter delta."""
+        """Albedo in Mars colours: dust on the plains, darker basalt on the floor, lighter delta;
+        over the landing site's orthomosaic, its real albedo (:mod:`edlcam.mars.site_ground`)."""
         floor_w, delta_w = fields[1][..., None], fields[2][..., None]
-        rgb = _DUST_RGB * (1.0 - floor_w) + _BASALT_RGB * floor_w
-        rgb = rgb * (1.0 - delta_w) + _DELTA_RGB * delta_w
-        patches = self._albedo.sample(east.reshape(-1), north.reshape(-1), _lod_weight(self._albedo.feature_m, spacing_m))
-        rgb = rgb * (1.0 + patches.reshape(east.shape)[..., None])
+        base = _DUST_RGB * (1.0 - floor_w) + _BASALT_RGB * floor_w
+        base = base * (1.0 - delta_w) + _DELTA_RGB * delta_w
+        e, n = east.reshape(-1), north.reshape(-1)
+        lod = _lod_weight(self._albedo.feature_m, spacing_m)
+        coarse = self._albedo.feature_m >= _ALBEDO_SHARED_M  # patches the data keeps: no step in mean
+        patches = self._albedo.sample(e, n, lod).reshape(east.shape)[..., None]
+        rgb = base * (1.0 + patches)
         # Dust slides off steep slopes and exposes darker rock (est.: up to 25 % darker above 30°).
         gy, gx = np.gradient(z, spacing_m)
         slope = np.hypot(gx, gy)
         rgb = rgb * (1.0 - 0.25 * _smoothstep((slope - 0.2) / 0.4))[..., None]
+        if self._site is not None:
+            uv = self._site_uv @ np.vstack([e, n, np.ones_like(e)])
+            ny, nx = self._site.shape
+            near = (uv[0] > 0.0) & (uv[0] < nx) & (uv[1] > 0.0) & (uv[1] < ny)
+            if np.any(near):
+                m_per_cell = 1.0 / np.hypot(*self._site_uv[:, 0])
+                rel, w = self._site.albedo_at_uv(uv[0][near], uv[1][near], pixel_cells=spacing_m / m_per_cell,
+                                                 feather_cells=self.config.site_albedo_blend_width_m / m_per_cell)  # fmt: skip
+                en, nn = e[near], n[near]
+                shared = self._albedo.sample(en, nn, lod * coarse)
+                fine = self._albedo.sample(en, nn, lod * (self._albedo.feature_m < _ALBEDO_BELOW_DATA_M))
+                real = base.reshape(-1, 3)[near] * ((1.0 + shared) * (1.0 + fine))[:, None] * rel
+                flat = rgb.reshape(-1, 3)
+                flat[near] = flat[near] * (1.0 - w[:, None]) + real * w[:, None]
+                rgb = flat.reshape(rgb.shape)
         return np.clip(rgb, 0.0, 1.0).astype(np.float32)
 
     # -- rocks ----------------------------------------------------------------------------------

@@ -41,6 +41,8 @@ __all__ = [
     "max_altitude_bound_m",
     "ground_upper_bound_m",
     "ground_bound_tiles",
+    "base_altitude_m",
+    "LEVEL_SLOTS",
     "cubic_bspline_read",
     "linear_read",
 ]
@@ -73,8 +75,40 @@ def _layer_table(layers):
     return _read_only(layers.layer_texture, np.int64), _read_only(params, np.float64)
 
 
+# Finer levels of the base raster (edlcam.mars.terrain_levels) the tables hold, finest first: a
+# slot without a level holds a 4 × 4 zero grid and a box no point is in.
+LEVEL_SLOTS = 2
+_EMPTY_BOX = (math.inf, -math.inf, math.inf, -math.inf)
+
+
+def _level_slots(levels) -> list:
+    """[coefficients, parameters] × LEVEL_SLOTS for the tables (parameters: origin east, origin
+    north, cell [m], then the box east_lo, east_hi, north_lo, north_hi [m])."""
+    levels = tuple(levels)
+    if len(levels) > LEVEL_SLOTS:
+        raise ValueError(f"the compiled ground query reads at most {LEVEL_SLOTS} finer levels, got {len(levels)}")
+    out = []
+    for k in range(LEVEL_SLOTS):
+        if k < len(levels):
+            out += [_read_only(levels[k].coef, np.float64), _read_only(levels[k].params(), np.float64)]
+        else:
+            out += [_read_only(np.zeros((4, 4)), np.float64), _read_only(np.array([0.0, 0.0, 1.0, *_EMPTY_BOX]), np.float64)]
+    return out
+
+
+def _levels_of(tables) -> list:
+    """(coefficients, parameters) of the finer levels in use in ``tables`` (none in the 14-item form)."""
+    if len(tables) <= _LEVELS_AT:
+        return []
+    pairs = [(tables[_LEVELS_AT + 2 * k], tables[_LEVELS_AT + 2 * k + 1]) for k in range(LEVEL_SLOTS)]
+    return [(coef, params) for coef, params in pairs if params[3] <= params[4]]
+
+
+_LEVELS_AT = 18  # index of the first level's coefficients in the tables
+
+
 def pack_tables(*, raster, roughness, origin_m, cell_m, model_radius_m, blend_width_m, plain_altitude_m,
-                curvature_radius_m, craters, noise) -> tuple:  # fmt: skip
+                curvature_radius_m, craters, noise, levels=()) -> tuple:  # fmt: skip
     """The tuple the compiled functions take (one numba argument).
 
     Layout: (raster coefficients float64 (ny, nx), roughness factor float64 (ny, nx), raster origin
@@ -82,13 +116,17 @@ def pack_tables(*, raster, roughness, origin_m, cell_m, model_radius_m, blend_wi
     [m], crater textures float32 (T, S, S), crater layer texture index int64 (L,), crater layer
     parameters float64 (L, 6), noise textures, noise layer index, noise layer parameters, the
     upper-bound map of the ground (:func:`ground_bound_tiles`) and its tile size [cells], the
-    ground's slope bound and its rounding margin [m] (:func:`ground_slope_bound`)). The
-    layer parameters are 1/cell [1/m], cos and sin of the rotation, x and y offsets [cells] and the
-    amplitude (× the level-of-detail weight, 1 at full detail). ``craters`` and ``noise`` are
+    ground's slope bound and its rounding margin [m] (:func:`ground_slope_bound`), then for each
+    of the LEVEL_SLOTS finer levels of the base raster (``levels``, finest first,
+    :class:`edlcam.mars.terrain_levels.RasterLevel`) its coefficients float64 and its parameters
+    float64 (7,): origin east, origin north, cell [m], box east_lo, east_hi, north_lo, north_hi [m]).
+    The layer parameters are 1/cell [1/m], cos and sin of the rotation, x and y offsets [cells] and
+    the amplitude (× the level-of-detail weight, 1 at full detail). ``craters`` and ``noise`` are
     Terrain's ``_Layers``. The arrays are read-only views, not copies, where dtype and layout allow.
     """
     crater_index, crater_params = _layer_table(craters)
     noise_index, noise_params = _layer_table(noise)
+    slots = _level_slots(levels)
     tables = (
         _read_only(raster, np.float64),
         _read_only(roughness, np.float64),
@@ -105,8 +143,9 @@ def pack_tables(*, raster, roughness, origin_m, cell_m, model_radius_m, blend_wi
         noise_index,
         noise_params,
     )
-    tiles = ground_bound_tiles(tables[0], _detail_max_m(tables))
-    return (*tables, _read_only(tiles, np.float64), BOUND_TILE_CELLS, *ground_slope_bound(tables))
+    probe = (*tables, None, BOUND_TILE_CELLS, 0.0, 0.0, *slots)  # the layout, for the bounds' helpers
+    tiles = ground_bound_tiles(tables[0], _detail_max_m(tables), levels=_levels_of(probe), origin_m=origin_m, cell_m=cell_m)
+    return (*tables, _read_only(tiles, np.float64), BOUND_TILE_CELLS, *ground_slope_bound(probe), *slots)
 
 
 @numba.njit(cache=True, inline="always")
@@ -117,7 +156,7 @@ def map_arrays(tables, fn):
     t = tables
     return (
         fn(t[0]), fn(t[1]), t[2], t[3], t[4], t[5], t[6], t[7], fn(t[8]), fn(t[9]), fn(t[10]), fn(t[11]), fn(t[12]),
-        fn(t[13]), fn(t[14]), t[15], t[16], t[17],
+        fn(t[13]), fn(t[14]), t[15], t[16], t[17], fn(t[18]), fn(t[19]), fn(t[20]), fn(t[21]),
     )  # fmt: skip
 
 
@@ -208,6 +247,28 @@ def _layers_sum(textures, index, params, e, n):
 
 
 @numba.njit(cache=True, inline="always")
+def _level_read(coef, params, east_m, north_m):
+    """The finer level's spline at a point inside its box (the box test is the caller's)."""
+    return cubic_bspline_read(coef, (east_m - params[0]) / params[2], (north_m - params[1]) / params[2])
+
+
+@numba.njit(cache=True, inline="always")
+def _in_box(params, east_m, north_m):
+    return params[3] <= east_m <= params[4] and params[5] <= north_m <= params[6]
+
+
+@numba.njit(cache=True, inline="always")
+def base_altitude_m(tables, east_m, north_m, col, row):
+    """The base raster's spline at a point: the finest level whose box holds it, else the 200 m
+    raster at column ``col``, row ``row`` [cells] (``Terrain._raster_read``, in the same order)."""
+    if _in_box(tables[19], east_m, north_m):
+        return _level_read(tables[18], tables[19], east_m, north_m)
+    if _in_box(tables[21], east_m, north_m):
+        return _level_read(tables[20], tables[21], east_m, north_m)
+    return cubic_bspline_read(tables[0], col, row)
+
+
+@numba.njit(cache=True, inline="always")
 def ground_altitude_m(tables, east_m, north_m):
     """MOLA altitude [m] of the ground at one flat-ENU point [m]: ``Terrain.altitude_m`` (no rocks).
 
@@ -223,7 +284,7 @@ def ground_altitude_m(tables, east_m, north_m):
     origin_m, cell_m = tables[2], tables[3]
     col = (east_m - origin_m) / cell_m
     row = (north_m - origin_m) / cell_m
-    base = cubic_bspline_read(tables[0], col, row)
+    base = base_altitude_m(tables, east_m, north_m, col, row)
     rough_factor = linear_read(tables[1], col, row)
     craters = _layers_sum(tables[8], tables[9], tables[10], east_m, north_m)
     rough = _layers_sum(tables[11], tables[12], tables[13], east_m, north_m)
@@ -289,9 +350,10 @@ def max_altitude_bound_m(tables) -> float:
 
     The float64 rounding of the raster read (≈ 1e-16 relative) is covered by a 1e-9 relative margin.
     It is not tight: the spline coefficients overshoot the ground they describe, and the layer
-    maxima rarely meet at one point.
+    maxima rarely meet at one point. A finer level of the base is read the same way, so its largest
+    coefficient bounds it too.
     """
-    base_max = float(tables[0].max())
+    base_max = max([float(tables[0].max())] + [float(coef.max()) for coef, _ in _levels_of(tables)])
     detail_max = _detail_max_m(tables)
     plain_altitude_m = tables[6]
     model_max = base_max + detail_max + 1e-9 * (abs(base_max) + detail_max)
@@ -302,7 +364,7 @@ def max_altitude_bound_m(tables) -> float:
 BOUND_TILE_CELLS = 4
 
 
-def ground_bound_tiles(raster, detail_max_m, tile_cells=BOUND_TILE_CELLS) -> np.ndarray:
+def ground_bound_tiles(raster, detail_max_m, tile_cells=BOUND_TILE_CELLS, *, levels=(), origin_m=0.0, cell_m=1.0) -> np.ndarray:
     """Upper bounds [m] of :func:`ground_altitude_m` inside the model, one per tile of
     ``tile_cells`` × ``tile_cells`` raster cells: the tile (i, j) holds every point whose
     ``floor(row)``, ``floor(col)`` — clamped into the raster — fall in rows i·T … i·T + T − 1 and
@@ -311,7 +373,10 @@ def ground_bound_tiles(raster, detail_max_m, tile_cells=BOUND_TILE_CELLS) -> np.
     Why each is a bound: such a point's cubic read taps rows and columns floor − 1 … floor + 2,
     clamped into the raster, so its base is at most the largest coefficient over rows
     i·T − 1 … i·T + T + 1 and the same columns (clamped); the detail adds at most
-    ``detail_max_m`` (see :func:`max_altitude_bound_m`). Widened by 1e-9 relative, as there."""
+    ``detail_max_m`` (see :func:`max_altitude_bound_m`). Where a finer level (``levels``:
+    (coefficients, parameters) pairs, the raster's origin and cell given) is read instead, the
+    points of the tile inside its box tap its coefficients over the tile's extent ± 2 of its cells,
+    and the tile takes the larger of the two maxima. Widened by 1e-9 relative, as there."""
     ny, nx = raster.shape
     padded = np.pad(raster, ((1, 2), (1, 2)), mode="edge")  # the taps of floor = −1 … n + 1, clamped
     taps = np.full((ny, nx), -np.inf)
@@ -322,6 +387,19 @@ def ground_bound_tiles(raster, detail_max_m, tile_cells=BOUND_TILE_CELLS) -> np.
     full = np.full((ty * tile_cells, tx * tile_cells), -np.inf)
     full[:ny, :nx] = taps
     base = full.reshape(ty, tile_cells, tx, tile_cells).max(axis=(1, 3))
+    span = tile_cells * cell_m
+    for coef, params in levels:
+        oe, on, cell, e_lo, e_hi, n_lo, n_hi = (float(p) for p in params)
+        ly, lx = coef.shape
+        for i in range(max(int((n_lo - origin_m) // span), 0), min(int((n_hi - origin_m) // span), ty - 1) + 1):
+            for j in range(max(int((e_lo - origin_m) // span), 0), min(int((e_hi - origin_m) // span), tx - 1) + 1):
+                te0, tn0 = max(origin_m + j * span, e_lo), max(origin_m + i * span, n_lo)
+                te1, tn1 = min(origin_m + (j + 1) * span, e_hi), min(origin_m + (i + 1) * span, n_hi)
+                if te0 > te1 or tn0 > tn1:
+                    continue
+                c0, c1 = max(math.floor((te0 - oe) / cell) - 1, 0), min(math.floor((te1 - oe) / cell) + 2, lx - 1)
+                r0, r1 = max(math.floor((tn0 - on) / cell) - 1, 0), min(math.floor((tn1 - on) / cell) + 2, ly - 1)
+                base[i, j] = max(base[i, j], float(coef[r0 : r1 + 1, c0 : c1 + 1].max()))
     return base + detail_max_m + 1e-9 * (np.abs(base) + detail_max_m)
 
 
@@ -379,11 +457,17 @@ def ground_slope_bound(tables) -> tuple[float, float]:
     over the cell, and likewise for the bilinear roughness factor r; each layer of C and N is
     :func:`_layers_slope`; the model weight w = 1 − smoothstep over the blend width changes by at
     most 1.5 / width per metre. So |∇g| ≤ |∇base| + |∇w| max|C + r N| + |∇C| + |∇r| max|N| +
-    max|r| |∇N| (w ≤ 1), widened by 1e-6 relative. ε covers the float32 arithmetic of the layer
-    reads at both points (2 × 1e-5 of each layer's largest |value|, as the range bounds)."""
+    max|r| |∇N| (w ≤ 1), widened by 1e-6 relative. The base is one spline per level, and at a
+    finer level's box edge the two levels' reads agree to their rounding (the level is its
+    parent's spline there, :mod:`edlcam.mars.terrain_levels`), so along any path the base changes
+    no faster than the steepest level allows. ε covers the float32 arithmetic of the layer reads at
+    both points (2 × 1e-5 of each layer's largest |value|, as the range bounds) and the levels'
+    and the raster's float64 rounding (1e-9 of the largest |coefficient|)."""
     (raster, roughness, _origin, cell_m, _radius, blend_width_m, _plain, _curv,
      crater_tex, crater_index, crater_params, noise_tex, noise_index, noise_params) = tables[:14]  # fmt: skip
     base_slope = math.hypot(_max_step(raster, 1), _max_step(raster, 0)) / cell_m
+    for coef, params in _levels_of(tables):  # a finer level's read is the same kind of spline
+        base_slope = max(base_slope, math.hypot(_max_step(coef, 1), _max_step(coef, 0)) / float(params[2]))
     rough_slope = math.hypot(_max_step(roughness, 1), _max_step(roughness, 0)) / cell_m
     r_max = float(np.abs(roughness).max())
     c_lo, c_hi, c_slack = _layers_range(crater_tex, crater_index, crater_params)
@@ -396,4 +480,5 @@ def ground_slope_bound(tables) -> tuple[float, float]:
         + r_max * noise_slope
     )  # fmt: skip
     slack = 2.0 * (c_slack + r_max * n_slack)  # at both points
-    return slope * (1.0 + 1e-6), slack + 1e-9 * float(np.abs(raster).max())
+    largest = max([float(np.abs(raster).max())] + [float(np.abs(coef).max()) for coef, _ in _levels_of(tables)])
+    return slope * (1.0 + 1e-6), slack + 1e-9 * largest
