@@ -24,7 +24,7 @@ from scipy.integrate import solve_ivp
 
 from edlcam.flight.dispersions import draw_cases
 from edlcam.flight.guidance import build_reference
-from edlcam.flight import kernel as K
+from edlcam.flight.kernel.dynamics import _derivative
 from edlcam.flight.sequencer import ENTRY, CaseInputs, fly, kernel_inputs
 from edlcam.flight.vehicle import Vehicle
 from edlcam.mars.frames import Ellipsoid
@@ -85,7 +85,7 @@ def main() -> None:
         sufr = t >= sufr_s
         ctx = np.array([ENTRY, np.nan, 1.0, 0.0 if sufr else 1.0, 0.0, 0.0, 0.0])
         m = m0 - (veh.balance_mass_kg if sufr else 0.0)
-        ax, ay, az, _mdot = K._derivative(t, y[0], y[1], y[2], y[3], y[4], y[5], m, math.cos(bank), math.sin(bank), ctx, case, params, aero)
+        ax, ay, az, _mdot = _derivative(t, y[0], y[1], y[2], y[3], y[4], y[5], m, math.cos(bank), math.sin(bank), ctx, case, params, aero)
         return np.array([y[3], y[4], y[5], ax, ay, az])
 
     y0 = np.concatenate([r0, v0])

@@ -175,7 +175,7 @@ def test_a_case_flies_the_same_alone_in_any_order(mission, terrain):
 def test_kernel_atmosphere_is_the_mission_atmosphere(mission, terrain):
     # The kernel carries its own compiled copy of edlcam.mars.atmosphere; both must give the same
     # state through the Glenn fit, its 7 km break, the dispersion split at 40 km and the tail.
-    from edlcam.flight import kernel as K
+    from edlcam.flight.kernel.dynamics import _atmosphere
     from edlcam.flight.sequencer import kernel_inputs
     from edlcam.mars.atmosphere import Atmosphere
 
@@ -184,7 +184,7 @@ def test_kernel_atmosphere_is_the_mission_atmosphere(mission, terrain):
         atm = Atmosphere.from_mission(mission, density_scale_low=low, density_scale_high=high)
         for h in (-4000.0, 0.0, 6999.0, 7001.0, 25e3, 40e3, 44_999.0, 45_001.0, 80e3, 125e3):
             st = atm.state(h)
-            rho, p, t_k, a = K._atmosphere(h, low, high, params)
+            rho, p, t_k, a = _atmosphere(h, low, high, params)
             assert rho == pytest.approx(float(st.density_kg_m3), rel=1e-12), (h, low)
             assert p == pytest.approx(float(st.pressure_pa), rel=1e-12), (h, low)
             assert t_k == pytest.approx(float(st.temperature_k), rel=1e-12), h
@@ -197,12 +197,13 @@ def test_the_lanes_integrate_in_vector_instructions(mission, terrain):
     # numba shows the machine code only of what it compiled itself, so compile a fresh copy.
     from numba import njit
 
-    from edlcam.flight import kernel as K
+    from edlcam.flight.kernel.integrate import _integrate
+    from edlcam.flight.kernel.layout import N_BLOCK
     from edlcam.flight.sequencer import kernel_inputs
 
     params, aero = kernel_inputs(mission, terrain)[:2]
-    fresh = njit(error_model="numpy")(K._integrate.py_func)
-    fresh(np.ones(K.N_BLOCK), 4, params, aero)
+    fresh = njit(error_model="numpy")(_integrate.py_func)
+    fresh(np.ones(N_BLOCK), 4, params, aero)
     asm = fresh.inspect_asm(fresh.signatures[0])
     # Packed double square roots and divisions (SSE2 … AVX-512). (Scalar ones remain in the
     # remainder loops LLVM adds to loops of a run-time length, unused for whole vectors.)
@@ -211,17 +212,17 @@ def test_the_lanes_integrate_in_vector_instructions(mission, terrain):
 
 
 def test_kernel_exp_and_cos_sin_within_an_ulp_or_two_of_libm():
-    # The kernel's own exp and cos/sin (vectorizable; see kernel._exp) against numpy's libm.
+    # The kernel's own exp and cos/sin (vectorizable; see kernel.vecmath) against numpy's libm.
     from numba import njit
 
-    from edlcam.flight import kernel as K
+    from edlcam.flight.kernel.vecmath import _cos_sin, _exp
 
     @njit
     def both(xs):
         e, c, s = np.empty_like(xs), np.empty_like(xs), np.empty_like(xs)
         for i in range(xs.size):
-            e[i] = K._exp(xs[i])
-            c[i], s[i] = K._cos_sin(xs[i])
+            e[i] = _exp(xs[i])
+            c[i], s[i] = _cos_sin(xs[i])
         return e, c, s
 
     rng = np.random.default_rng(3)

@@ -6,7 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from edlcam.flight import kernel as K
+from edlcam.flight.kernel.dynamics import _derivative
+from edlcam.flight.kernel.frames import _geodetic
+from edlcam.flight.kernel.layout import LANDED
 from edlcam.flight.sequencer import kernel_inputs
 from edlcam.mars import constants as C
 from edlcam.mars.frames import Ellipsoid, cartesian_to_geodetic, enu_basis, geodetic_to_cartesian, great_circle_range_m
@@ -29,11 +31,11 @@ def _vacuum(params, *, j2=0.0, omega=0.0):
     and the rotating-frame terms only): f(t, r, v) → (ṙ, v̇)."""
     P, aero = params
     P = P._replace(gm=C.GM_M3_S2, radius_eq=C.EQUATORIAL_RADIUS_M, j2=j2, omega=omega)
-    ctx = np.array([float(K.LANDED), np.nan, 0.0, 0.0, 0.0, 0.0, 0.0])
+    ctx = np.array([float(LANDED), np.nan, 0.0, 0.0, 0.0, 0.0, 0.0])
     case = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0])
 
     def f(t, r, v):
-        a = K._derivative(t, r[0], r[1], r[2], v[0], v[1], v[2], 1.0, 1.0, 0.0, ctx, case, P, aero)
+        a = _derivative(t, r[0], r[1], r[2], v[0], v[1], v[2], 1.0, 1.0, 0.0, ctx, case, P, aero)
         return v, np.array(a[:3])
 
     return f
@@ -119,7 +121,7 @@ def test_kernel_geodetic_altitude_matches_the_frames(params):
     lon = np.array([77.4508, -120.0, 10.0, 180.0, 45.0])
     h = np.array([-2500.0, 125_000.0, 1000.0, 0.0, 11_000.0])
     for r in geodetic_to_cartesian(lat, lon, h, ellipsoid=Ellipsoid(P.ell_a, P.ell_b)):
-        s, c, alt = K._geodetic(r[0], r[1], r[2], P)
+        s, c, alt = _geodetic(r[0], r[1], r[2], P)
         lat2, _lon2, alt2 = cartesian_to_geodetic(r, ellipsoid=Ellipsoid(P.ell_a, P.ell_b))
         assert alt == pytest.approx(float(alt2), abs=1e-6)
         assert math.degrees(math.atan2(s, c)) == pytest.approx(float(lat2), abs=1e-10)

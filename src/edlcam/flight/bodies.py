@@ -137,7 +137,7 @@ def build_bodies(rec: dict, events: dict, mission, terrain, atmosphere, vehicle)
     aeroshell_attached = tt < t_bs
     bridle = np.zeros(n)
     if math.isfinite(t_sky):
-        from edlcam.flight.powered import bridle_length_m
+        from edlcam.flight.kernel.powered import bridle_length_m
 
         bridle = bridle_length_m(tt - t_sky, length_m=pd.bridle_length_m, payout_s=pd.bridle_payout_s) * (tt >= t_sky)
     rot_rover = np.where(aeroshell_attached[:, None, None], rot_caps, np.where((tt >= t_sky)[:, None, None], frame_from_axes(np.broadcast_to(up, (n, 3)), np.broadcast_to(forward, (n, 3))), rot_ds_powered))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edlcam.errors import FlightError
-from edlcam.flight.kernel import HEADING_ALIGNMENT, PREBANK, RANGE_CONTROL, SUFR
+from edlcam.flight.kernel.layout import HEADING_ALIGNMENT, PREBANK, RANGE_CONTROL, SUFR
 from edlcam.flight.vehicle import Vehicle
 from edlcam.mars.atmosphere import Atmosphere
 
@@ -195,7 +195,7 @@ def build_reference(mission, *, dt_s: float = 0.25) -> ReferenceTrajectory:
 @dataclass(frozen=True)
 class EntryGuidance:
     """The ETPC's reference and gains from the mission; the flight kernel flies the law with
-    them (:func:`edlcam.flight.kernel.etpc_bank_command`, :func:`~edlcam.flight.kernel.next_entry_mode`)."""
+    them (:func:`edlcam.flight.kernel.entry.etpc_bank_command`, :func:`~edlcam.flight.kernel.entry.next_entry_mode`)."""
 
     reference: ReferenceTrajectory
     prebank_rad: float

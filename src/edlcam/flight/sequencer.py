@@ -15,7 +15,7 @@ Phases and what ends them::
     PARACHUTE   disk-gap-band inflating over ≈0.45 s; heat shield off after the delay (Mach < max)
                 → height above ground ≤ planned height (radar): backshell separation
     FREEFALL    descent stage and rover fall clear of the backshell, engines warming
-    APPROACH    E-guidance to a point above the target (the law: :mod:`edlcam.flight.powered`)
+    APPROACH    E-guidance to a point above the target (the law: :mod:`edlcam.flight.kernel.powered`)
     CONSTANT_V  constant-velocity descent
     DECEL       constant deceleration to the sky-crane speed
     SKYCRANE    rover lowered on the bridles while descending at constant speed
@@ -32,9 +32,12 @@ import numpy as np
 
 from edlcam.flight import guidance as G
 from edlcam.flight import kernel as K
-from edlcam.flight.dynamics import Planet
 from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
-from edlcam.flight.kernel import APPROACH, CONSTANT_V, DECEL, ENTRY, FAILED, FREEFALL, LANDED, PARACHUTE, SKYCRANE
+from edlcam.flight.kernel.dynamics import Planet
+from edlcam.flight.kernel.layout import (
+    APPROACH, CONSTANT_V, DECEL, ENTRY, FAILED, FREEFALL, LANDED, PARACHUTE, S_IN_BOX, S_PROPELLANT, S_REASON_ALT,
+    S_REASON_HAGL, S_REASON_SPEED, S_REASON_T, S_STATUS, S_STEPS, S_T_END, S_TD_HS, S_TD_VS, SKYCRANE,
+)  # fmt: skip
 from edlcam.flight.vehicle import Vehicle
 from edlcam.mars.atmosphere import Atmosphere
 from edlcam.mars.frames import Ellipsoid, enu_basis, geodetic_to_cartesian
@@ -240,7 +243,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         rows = K.fly_recorded(inputs[0], params, aero, ref, tables, events[0], summary[0], buf)
         rec_cols = {name: buf[:rows, j : j + 1].copy() for j, name in enumerate(K.RECORD_COLUMNS)}
         if progress is not None:
-            progress(float(summary[0, K.S_T_END]), 1)
+            progress(float(summary[0, S_T_END]), 1)
     elif progress is None:
         K.fly_cases(inputs, params, aero, ref, tables, events, summary)
     else:
@@ -248,7 +251,7 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
         for a in range(0, n, chunk):
             b = min(a + chunk, n)
             K.fly_cases(inputs[a:b], params, aero, ref, tables, events[a:b], summary[a:b])
-            progress(float(summary[a:b, K.S_T_END].max()), b)
+            progress(float(summary[a:b, S_T_END].max()), b)
     return _result(mission, params, events, summary, rec_cols)
 
 
@@ -257,9 +260,9 @@ def _result(mission, params, events_arr, summary, record) -> FlightResult:
     n = summary.shape[0]
     names = EVENT_NAMES + MINOR_EVENT_NAMES
     events = {name: {f: events_arr[:, k, j].copy() for j, f in enumerate(_EVENT_FIELDS)} for k, name in enumerate(names)}
-    status = np.array([K.STATUS_CODES[int(c)] for c in summary[:, K.S_STATUS]], dtype=object)
+    status = np.array([K.STATUS_CODES[int(c)] for c in summary[:, S_STATUS]], dtype=object)
     reason = [""] * n
-    t_r, alt_r, spd_r, hagl_r = (summary[:, j] for j in (K.S_REASON_T, K.S_REASON_ALT, K.S_REASON_SPEED, K.S_REASON_HAGL))
+    t_r, alt_r, spd_r, hagl_r = (summary[:, j] for j in (S_REASON_T, S_REASON_ALT, S_REASON_SPEED, S_REASON_HAGL))
     for i in np.flatnonzero(status != ""):
         kind = status[i]
         if kind in ("skip_out", "crash"):
@@ -269,8 +272,8 @@ def _result(mission, params, events_arr, summary, record) -> FlightResult:
             reason[i] = f"propellant exhausted at E+{t_r[i]:.1f} s, {hagl_r[i]:.0f} m above ground"
         else:
             reason[i] = f"still flying at E+{t_r[i]:.0f} s ([simulation] max_duration_s); the landing never happened"
-    td_vs, td_hs = summary[:, K.S_TD_VS], summary[:, K.S_TD_HS]
-    deploy_in_box = summary[:, K.S_IN_BOX] > 0.5
+    td_vs, td_hs = summary[:, S_TD_VS], summary[:, S_TD_HS]
+    deploy_in_box = summary[:, S_IN_BOX] > 0.5
     landed = np.isfinite(events["touchdown"]["t_s"])
     miss = np.hypot(events["touchdown"]["east_m"], events["touchdown"]["north_m"])
     for i in np.flatnonzero(landed & (status == "")):
@@ -299,8 +302,8 @@ def _result(mission, params, events_arr, summary, record) -> FlightResult:
         touchdown_vertical_speed_m_s=td_vs.copy(),
         touchdown_horizontal_speed_m_s=td_hs.copy(),
         miss_distance_m=np.where(landed, miss, np.nan),
-        propellant_used_kg=params.propellant_mass - summary[:, K.S_PROPELLANT],
+        propellant_used_kg=params.propellant_mass - summary[:, S_PROPELLANT],
         deploy_in_box=deploy_in_box,
         record=record,
-        steps=summary[:, K.S_STEPS].astype(np.int64),
+        steps=summary[:, S_STEPS].astype(np.int64),
     )
