@@ -7,7 +7,7 @@ math.sqrt and math.exp are calls into libm (sqrt one that may set errno); these 
 intrinsic for the square root (IEEE, so the same bits as libm's) and an exp of this project's:
 Cody–Waite reduction by ln 2 and a degree-13 Taylor polynomial, within an ulp or two of libm's.
 (numba vectorizes libm's exp only through Intel's SVML with ``fastmath``, which would change results
-with the CPU; nothing here uses ``fastmath``: every result is the same bits on every x86-64.)
+with the CPU; nothing in the kernel uses ``fastmath``.)
 """
 
 from __future__ import annotations
