@@ -15,7 +15,7 @@ def test_demo_runs_every_stage_and_relays_until_the_film_is_home(tmp_path):
     # 0.1 day: one MRO pass; the demo must ask for the film's frames and relay longer
     result = run_demo(tmp_path / "run", mission=mission, days=0.1, frame_source=SyntheticCameras(mission),
                       audio_source=synthetic_audio)
-    assert set(result.stage_s) == {"simulate", "film", "relay", "assemble", "report"}
+    assert set(result.stage_s) == {"simulate", "lvs", "film", "relay", "assemble", "report"}
     assert result.coverage >= MIN_FILM_COVERAGE
     info = probe(result.film)
     v = next(s for s in info["streams"] if s["type"] == "video")

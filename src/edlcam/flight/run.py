@@ -106,11 +106,12 @@ def _check_flight(result: FlightResult, mission: Mission) -> None:
 
 
 def simulate(mission: Mission, out_dir: str | Path, *, progress=None, plots: bool = True, terrain=None,
-             case: CaseInputs | None = None) -> SimulationOutputs:
+             case: CaseInputs | None = None, reference=None) -> SimulationOutputs:
     """Fly ``mission`` (nominal case, its seed) and write the flight outputs under ``out_dir``.
 
     ``case`` (one case) replaces the nominal inputs: terrain-relative navigation (edlcam.gnc)
     flies the powered descent to the target it chose with the navigation error it had.
+    ``reference``: the entry guidance's reference trajectory, when the caller has it already.
     """
 
     out = Path(out_dir)
@@ -120,7 +121,7 @@ def simulate(mission: Mission, out_dir: str | Path, *, progress=None, plots: boo
         from edlcam.mars.terrain import Terrain
 
         terrain = Terrain.from_mission(mission)
-    result = fly(mission, cases=case, terrain=terrain, record=True, progress=progress)
+    result = fly(mission, cases=case, terrain=terrain, reference=reference, record=True, progress=progress)
     _check_flight(result, mission)
     rec = _resample({k: v[:, 0] for k, v in result.record.items()}, mission.simulation.step_s)
     events = {name: float(result.events[name]["t_s"][0]) for name in EVENT_NAMES + MINOR_EVENT_NAMES}

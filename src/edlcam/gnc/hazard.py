@@ -6,9 +6,10 @@ from HiRISE terrain models, rocks counted in HiRISE images) (Johnson et al. 2022
 2022-1214; NASA PIA24167 shows it). Here it is made from the simulated ground at the resolution of
 the hazard data: the ground sampled every ``hazard_sample_m`` (the terrain model), and every 1 m
 over the ``dtm_size_m`` square around the landing point where the real 1 m HiRISE terrain model
-is the ground. A sample is unsafe where the slope over the rover's baseline exceeds
+is the ground. A point is hazardous where the slope over the rover's baseline exceeds
 ``max_slope_deg`` or a rock at least ``max_rock_height_m`` tall stands there (the terrain's
-Golombek & Rapp rocks); a cell of ``hazard_cell_m`` holds its safe fraction, and the map
+Golombek & Rapp rocks), and a touchdown is safe where none lies under the rover's footprint;
+a cell of ``hazard_cell_m`` holds the safe fraction of the touchdowns centred in it, and the map
 ``probability`` the chance that a touchdown aimed at the cell's centre lands safe: the safe
 fraction smoothed by the touchdown error (``touchdown_sigma_m``, a Gaussian).
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 _TILE_M = 1000.0  # ground per tile while building (bounds the heightmap's and the rocks' temporaries)
 _ROCK_HEIGHT_SPREAD = 1.3  # the terrain's rock heights scatter up to +30 % about ratio × D
+_TRUTH_SAMPLE_M = 0.5  # the ground sampling that judges a touchdown (finer than any hazard map's)
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,31 +86,47 @@ def _rock_min_diameter_m(terrain, max_rock_height_m: float) -> float:
 
 
 def safe_samples(terrain, *, east0_m: float, north0_m: float, n: int, spacing_m: float, cfg) -> np.ndarray:
-    """(n, n) bool: is each sample safe? Rows north first from (east0, north0), the north-west sample."""
+    """(n, n) bool: is a touchdown centred on each sample safe? Rows north first from (east0, north0),
+    the north-west sample.
+
+    A point is hazardous where the slope over the baseline exceeds ``max_slope_deg`` or a rock at
+    least ``max_rock_height_m`` tall stands on it; a touchdown is safe where no hazardous point
+    lies under the rover's footprint (a square of the baseline's side centred on it).
+    """
     import cv2
 
-    size = (n - 1) * spacing_m
-    _e, _n, up, _rgb = terrain.heightmap(center_east_m=east0_m + size / 2.0, center_north_m=north0_m - size / 2.0,
-                                         size_m=size, samples=n)  # fmt: skip
+    pad = int(math.ceil(0.5 * cfg.slope_baseline_m / spacing_m)) + 1  # the footprint reaches past the edge samples
+    m = n + 2 * pad
+    size = (m - 1) * spacing_m
+    e_nw, n_nw = east0_m - pad * spacing_m, north0_m + pad * spacing_m
+    _e, _n, up, _rgb = terrain.heightmap(center_east_m=e_nw + size / 2.0, center_north_m=n_nw - size / 2.0,
+                                         size_m=size, samples=m)  # fmt: skip
     up = up[::-1].astype(np.float64)
     gy, gx = np.gradient(up, spacing_m)
     k = max(int(round(cfg.slope_baseline_m / spacing_m)), 1)
     if k > 1:  # the slope over the baseline: the gradient averaged over it
         gx, gy = cv2.blur(gx, (k, k)), cv2.blur(gy, (k, k))
-    safe = np.degrees(np.arctan(np.hypot(gx, gy))) <= cfg.max_slope_deg
-    rocks = terrain.rocks(east_min_m=east0_m - 5.0, east_max_m=east0_m + size + 5.0, north_min_m=north0_m - size - 5.0,
-                          north_max_m=north0_m + 5.0, min_diameter_m=_rock_min_diameter_m(terrain, cfg.max_rock_height_m))  # fmt: skip
+    steep = np.degrees(np.arctan(np.hypot(gx, gy))) > cfg.max_slope_deg
+    rocky = np.zeros_like(steep)
+    rocks = terrain.rocks(east_min_m=e_nw - 5.0, east_max_m=e_nw + size + 5.0, north_min_m=n_nw - size - 5.0,
+                          north_max_m=n_nw + 5.0, min_diameter_m=_rock_min_diameter_m(terrain, cfg.max_rock_height_m))  # fmt: skip
     tall = rocks["height_m"] >= cfg.max_rock_height_m
     for e, nn, d in zip(rocks["east_m"][tall], rocks["north_m"][tall], rocks["diameter_m"][tall]):
-        c, r = (e - east0_m) / spacing_m, (north0_m - nn) / spacing_m
-        rad = max(0.5 * d / spacing_m, 0.5)
-        c0, c1 = max(int(math.floor(c - rad)), 0), min(int(math.ceil(c + rad)), n - 1)
-        r0, r1 = max(int(math.floor(r - rad)), 0), min(int(math.ceil(r + rad)), n - 1)
+        c, r = (e - e_nw) / spacing_m, (n_nw - nn) / spacing_m
+        # Under the footprint wherever its centre is within the rock's radius plus half the
+        # footprint: marked here as an area, so that samples coarser than a rock still see it
+        # (the footprint filter below then only widens the slope hazards).
+        rad = max((0.5 * d + 0.5 * cfg.slope_baseline_m) / spacing_m, 0.5)
+        c0, c1 = max(int(math.floor(c - rad)), 0), min(int(math.ceil(c + rad)), m - 1)
+        r0, r1 = max(int(math.floor(r - rad)), 0), min(int(math.ceil(r + rad)), m - 1)
         if c0 > c1 or r0 > r1:
             continue
         cc, rr = np.meshgrid(np.arange(c0, c1 + 1), np.arange(r0, r1 + 1))
-        safe[rr, cc] &= np.hypot(cc - c, rr - r) > rad
-    return safe
+        rocky[rr, cc] |= np.hypot(cc - c, rr - r) <= rad
+    # The footprint: any steep point within it makes the touchdown unsafe (a max filter of its side).
+    foot = max(int(round(cfg.slope_baseline_m / spacing_m)) | 1, 1)
+    unsafe = cv2.dilate(steep.astype(np.uint8), np.ones((foot, foot), np.uint8)) > 0
+    return ~(unsafe | rocky)[pad : pad + n, pad : pad + n]
 
 
 def build_hazard_map(terrain, cfg, *, quality: str = "full", progress=None) -> HazardMap:
@@ -146,10 +164,6 @@ def build_hazard_map(terrain, cfg, *, quality: str = "full", progress=None) -> H
 
 
 def touchdown_is_safe(terrain, east_m: float, north_m: float, cfg) -> bool:
-    """Is the rover's touchdown at (east, north) safe: slope over its baseline and rocks under it, at 0.5 m?"""
-    n = int(math.ceil(cfg.slope_baseline_m / 0.5)) + 3
-    half = (n - 1) * 0.25
-    ok = safe_samples(terrain, east0_m=east_m - half, north0_m=north_m + half, n=n, spacing_m=0.5, cfg=cfg)
-    c = (n - 1) // 2
-    r = max(int(round(0.5 * cfg.slope_baseline_m / 0.5)), 1)
-    return bool(ok[c - r : c + r + 1, c - r : c + r + 1].all())
+    """Is the rover's touchdown at (east, north) safe? Judged on the ground sampled every 0.5 m."""
+    ok = safe_samples(terrain, east0_m=east_m, north0_m=north_m, n=1, spacing_m=_TRUTH_SAMPLE_M, cfg=cfg)
+    return bool(ok[0, 0])

@@ -34,7 +34,7 @@ import numpy as np
 
 from edlcam.errors import NavigationError, RunFolderError
 
-__all__ = ["LvsRun", "run_lvs", "image_times", "LVS_TAG"]
+__all__ = ["LvsRun", "Navigation", "navigate", "run_lvs", "image_times", "LVS_TAG"]
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,12 @@ class LvsRun:
     seconds_per_image: float
 
 
-def image_times(traj, events: dict, cfg) -> np.ndarray:
-    """Exposure times [s after EI] of the LVS images: from ``start_height_m`` to backshell separation."""
+def image_times(traj, events: dict, cfg, frame_times_s=None) -> np.ndarray:
+    """Exposure times [s after EI] of the LVS images: from ``start_height_m`` to backshell separation.
+
+    ``frame_times_s``: the LVS camera's own frame times (LVS processed LCAM frames): the images
+    are those frames, every ``image_interval_s``; without them, a 1/``image_interval_s`` clock.
+    """
     t, h, phase = traj["t_s"], traj["height_agl_m"], traj["phase"]
     under = np.flatnonzero((phase == "parachute") & (h <= cfg.start_height_m))
     if under.size == 0 or "backshell_separation" not in events:
@@ -68,7 +72,20 @@ def image_times(traj, events: dict, cfg) -> np.ndarray:
             "lower start_height_m or check the flight"
         )
     t0, t1 = float(t[under[0]]), float(events["backshell_separation"])
-    return np.arange(t0, t1 - 1e-6, cfg.image_interval_s)
+    if frame_times_s is None:
+        return np.arange(t0, t1 - 1e-6, cfg.image_interval_s)
+    ft = np.asarray(frame_times_s, float)
+    ft = ft[(ft >= t0 - 1e-9) & (ft < t1 - 1e-6)]
+    if ft.size == 0:
+        raise NavigationError(
+            f"[cameras.views.{cfg.camera}] takes no frame between E+{t0:.1f} s ({cfg.start_height_m:g} m above the ground) "
+            f"and backshell separation at E+{t1:.1f} s; start the camera earlier or lower [lvs] start_height_m"
+        )
+    keep = [0]
+    for k in range(1, ft.size):
+        if ft[k] - ft[keep[-1]] >= cfg.image_interval_s - 1e-6:
+            keep.append(k)
+    return ft[keep]
 
 
 def _truth(traj, t_s):
@@ -81,27 +98,44 @@ def _truth(traj, t_s):
             np.column_stack([f(ae), f(an)]))  # fmt: skip
 
 
-def _render(film, cam, t_s: float, seed: int, index: int) -> np.ndarray:
+def _render(film, cam, t_s: float, seed: int, key: tuple) -> np.ndarray:
     """The LCAM frame at ``t_s`` through the full-quality renderer and the sensor (settled exposure)."""
     from edlcam.cameras.camera import sensor_image, settle_exposure
 
     radiance, _ = film.radiance(cam, t_s, quality="full")
     state = settle_exposure(radiance, cam.config)
-    return sensor_image(radiance, state, cam.config, np.random.default_rng([seed, LVS_TAG, 1, index]))
+    return sensor_image(radiance, state, cam.config, np.random.default_rng([seed, LVS_TAG, 1, *key]))
 
 
-def navigate(film, traj, events: dict, mission, onboard_map, *, progress=None):
-    """Steps 2–3 of the module docstring: per-image records and the filter at the divert decision."""
+@dataclass(frozen=True)
+class Navigation:
+    """What :func:`navigate` returns: per-image records and landmarks, the filter at the divert
+    decision, the truth then, and what the spacecraft would have believed without LVS."""
+
+    rows: list
+    landmarks: list
+    filter: object  # NavFilter at t_divert_s
+    truth_en: np.ndarray  # the rover's true (east, north) at t_divert_s
+    t_divert_s: float
+    initial_position_error_m: np.ndarray
+    initial_velocity_error_m_s: np.ndarray
+    imu: object  # ImuErrors
+    dead_reckoned_en: np.ndarray  # the IMU alone from the same start: the position believed without LVS
+
+
+def navigate(film, traj, events: dict, mission, onboard_map, *, rng_key: tuple = (), progress=None) -> Navigation:
+    """Steps 2–3 of the module docstring. ``rng_key`` separates the draws of Monte Carlo cases."""
     from edlcam.gnc.mrl import localize
     from edlcam.gnc.navfilter import ImuErrors, NavFilter, measured_acceleration, tilted_attitude
 
     cfg = mission.lvs
     seed = mission.mission.seed
-    rng = np.random.default_rng([seed, LVS_TAG])
+    rng = np.random.default_rng([seed, LVS_TAG, *rng_key])
     cam = film.camera(cfg.camera)
     scale = max(cam.width_px // cfg.image_px, 1)
     rcam = cam.scaled(scale) if cam.width_px % scale == 0 else cam
-    times = image_times(traj, events, cfg)
+    _step, plan = film.frame_plan(cfg.camera, quality="full")
+    times = image_times(traj, events, cfg, [t for _i, t in plan])
     t_divert = float(events.get("powered_descent_start", times[-1]))
     imu = ImuErrors.draw(cfg.imu, rng)
     p_err = rng.normal(0.0, cfg.initial_position_sigma_m, 2)
@@ -110,6 +144,8 @@ def navigate(film, traj, events: dict, mission, onboard_map, *, progress=None):
     nav = NavFilter(p0[0] + p_err, v0[0] + v_err, position_sigma_m=cfg.initial_position_sigma_m,
                     velocity_sigma_m_s=cfg.initial_velocity_sigma_m_s,
                     tilt_sigma_rad=math.radians(cfg.imu.attitude_sigma_deg), imu_cfg=cfg.imu)  # fmt: skip
+    dead = NavFilter(p0[0] + p_err, v0[0] + v_err, position_sigma_m=cfg.initial_position_sigma_m,
+                     velocity_sigma_m_s=cfg.initial_velocity_sigma_m_s, tilt_sigma_rad=0.0, imu_cfg=cfg.imu)  # fmt: skip
     dt = 1.0 / cfg.imu.rate_hz
     rows, landmarks = [], []
     t_now = float(times[0])
@@ -125,6 +161,7 @@ def navigate(film, traj, events: dict, mission, onboard_map, *, progress=None):
         meas = measured_acceleration(a3, (t_to - t_now) / n, imu, rng)
         for k in range(n):
             nav.propagate(meas[k, :2], (t_to - t_now) / n)
+            dead.propagate(meas[k, :2], (t_to - t_now) / n)
         t_now = t_to
 
     for i, t in enumerate(times):
@@ -134,7 +171,7 @@ def navigate(film, traj, events: dict, mission, onboard_map, *, progress=None):
         offset = pos[:2] - truth_rover[0]  # the camera's nadir point from the rover's (its mount)
         height = float(pos[2] - film.terrain.surface_up_m(pos[0], pos[1]))
         height_meas = height * (1.0 + ALTIMETER_SIGMA_FRACTION * rng.standard_normal())
-        image = _render(film, rcam, float(t), seed, i)
+        image = _render(film, rcam, float(t), seed, (*rng_key, i))
         prior = nav.nadir_estimate(height_meas) + offset
         prior_sigma = math.sqrt(max(np.linalg.eigvalsh(nav.nadir_cov(height_meas)).max(), 1.0))
         fix = localize(image, cam, tilted_attitude(R, imu.tilt_rad), height_m=height_meas, prior_en=prior,
@@ -165,7 +202,7 @@ def navigate(film, traj, events: dict, mission, onboard_map, *, progress=None):
             progress(i + 1, len(times))
     advance(t_divert)
     truth_div, _, _ = _truth(traj, np.array([t_divert]))
-    return rows, landmarks, nav, truth_div[0], t_divert, (p_err, v_err, imu)
+    return Navigation(rows, landmarks, nav, truth_div[0], t_divert, p_err, v_err, imu, dead.position)
 
 
 def run_lvs(run_dir, *, mission=None, quality: str = "full", terrain=None, progress=None) -> LvsRun:
@@ -210,8 +247,9 @@ def run_lvs(run_dir, *, mission=None, quality: str = "full", terrain=None, progr
     film = open_run(run, terrain=terrain, mission=mission)
     traj = pq.read_table(traj_path).to_pandas()
     traj = {k: traj[k].to_numpy() for k in traj.columns}
-    rows, landmarks, nav, truth_div, t_divert, (p_err, v_err, imu) = navigate(
-        film, traj, film.events, mission, onboard, progress=lambda d, n: say("images", d, n))
+    got = navigate(film, traj, film.events, mission, onboard, progress=lambda d, n: say("images", d, n))
+    rows, landmarks, nav, truth_div, t_divert = got.rows, got.landmarks, got.filter, got.truth_en, got.t_divert_s
+    p_err, v_err, imu = got.initial_position_error_m, got.initial_velocity_error_m_s, got.imu
 
     est = nav.position
     nav_err = est - truth_div
@@ -242,6 +280,7 @@ def run_lvs(run_dir, *, mission=None, quality: str = "full", terrain=None, progr
         "true_east_m": float(truth_div[0]), "true_north_m": float(truth_div[1]),
         "cov_ee_m2": float(cov[0, 0]), "cov_en_m2": float(cov[0, 1]), "cov_nn_m2": float(cov[1, 1]),
         "final_error_m": final_err,
+        "dead_reckoned_error_m": float(np.hypot(*(got.dead_reckoned_en - truth_div))),
         "target_east_m": target.east_m, "target_north_m": target.north_m, "target_probability": target.probability,
         "divert_m": target.divert_m, "reachable_cells": target.reachable_cells,
         "touchdown_east_m": float(td_en[0]), "touchdown_north_m": float(td_en[1]),

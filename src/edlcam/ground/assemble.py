@@ -207,8 +207,10 @@ class _Composer:
     :class:`~edlcam.ground.overlays.TextPainter`.
     """
 
-    def __init__(self, cameras, shots, trajectory, timeline, events, width, height, sound_note):
+    def __init__(self, cameras, shots, trajectory, timeline, events, width, height, sound_note, lvs=None):
         from edlcam.ground.overlays import TextPainter
+
+        self.lvs = lvs  # edlcam.ground.lvs_overlay.LvsOverlay: LVS's landmarks on its camera's frames
 
         self.cameras, self.shots, self.trajectory, self.timeline = cameras, shots, trajectory, timeline
         self.events = sorted(events.items(), key=lambda kv: kv[1])
@@ -246,7 +248,14 @@ class _Composer:
         elif kind is None:
             placed = (rgb_to_i420(gap_card(panel.w, panel.h, "not received yet")), 0, 0)
         else:
-            placed = fit_i420(self.cameras[name].i420(pos), panel.w, panel.h)
+            picture = self.cameras[name].i420(pos)
+            if self.lvs is not None and name == self.lvs.camera:
+                from edlcam.ground.video import i420_to_rgb
+
+                marked = self.lvs.draw(i420_to_rgb(picture), float(self.cameras[name].t_s[pos]))
+                if marked is not None:
+                    picture = rgb_to_i420(marked)
+            placed = fit_i420(picture, panel.w, panel.h)
         self.fitted[panel] = (source, placed)
         return placed
 
@@ -429,8 +438,11 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
                                     t0_s=float(timeline.t_s(audio["sclk_start"])), t_start_s=t0, t_end_s=t1)
         else:
             log.warning("no microphone product received: the film is silent")
+        from edlcam.ground.lvs_overlay import LvsOverlay
+
         composer = _Composer(cameras, shots, trajectory, timeline, events, width, height,
-                             sound.note if sound else "sound: not received yet")
+                             sound.note if sound else "sound: not received yet",
+                             lvs=LvsOverlay.load(run, mission.lvs.camera))
         path = out or run / "ground" / "landing.mp4"
         path.parent.mkdir(parents=True, exist_ok=True)
         n_frames = int(np.floor((t1 - t0) * fps + 1e-9))

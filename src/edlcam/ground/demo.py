@@ -1,4 +1,7 @@
-"""The one-command demo: simulate → film → relay → assemble → report, each stage's library call.
+"""The one-command demo: simulate → lvs → film → relay → assemble → report, each stage's library call.
+
+The lvs stage (terrain-relative navigation in the loop, :mod:`edlcam.gnc.loop`) runs when the
+mission's ``[lvs] enabled``; it re-flies the powered descent to the target it selected.
 
 With the default relay window (a few days of passes) not everything comes home at full quality.
 The film needs its frames as video (or lossless), not thumbnails: after the relay the demo checks
@@ -19,7 +22,7 @@ __all__ = ["DemoResult", "STAGES", "run_demo", "film_coverage", "FILM_CAMERAS", 
 
 log = logging.getLogger(__name__)
 
-STAGES = ("simulate", "film", "relay", "assemble", "report")
+STAGES = ("simulate", "lvs", "film", "relay", "assemble", "report")
 FILM_CAMERAS = ("puc_a", "puc_b", "puc_c", "rdc", "lcam", "ddc", "ruc")
 MIN_FILM_COVERAGE = 0.95  # share of film-span frames home at video quality or better before the film is made
 MAX_RELAYS = 3
@@ -97,6 +100,12 @@ def run_demo(out: str | Path = "run", *, quality: str = "preview", mission=None,
     timed("simulate", lambda: simulate(mission, run, progress=lambda t, _d: tick("simulate", min(t, limit), limit,
                                                                                     f"E+{t:.0f} s")))
     tick("simulate", limit, limit, "landed")
+    if mission.lvs.enabled:
+        from edlcam.gnc.loop import run_lvs
+
+        lvs = timed("lvs", lambda: run_lvs(run, mission=mission, quality=quality,
+                                           progress=lambda stage, d, n: tick("lvs", d, n, stage)))
+        tick("lvs", 1, 1, f"{lvs.final_error_m:.0f} m at the divert, {lvs.touchdown_to_target_m:.0f} m from the target")
     timed("film", lambda: film(run, quality=quality, mission=mission, frame_source=frame_source,
                                audio_source=audio_source,
                                progress=lambda d, n, label: tick("film", d, n, label)))

@@ -211,6 +211,22 @@ def write_report(run: str | Path, *, montecarlo: str | Path | None = None, still
         for png in sorted((run / "flight").glob("*.png")):
             parts.append(f'<p><img src="{data_uri(png.read_bytes(), "image/png")}" alt="{html.escape(png.stem)}"></p>')
 
+        lvs = run / "lvs"
+        if (lvs / "summary.json").exists():
+            s = json.loads((lvs / "summary.json").read_text())
+            facts = [["images / fixes", f"{s['images']} / {s['fixes_accepted']}"],
+                     ["dead-reckoned error at the first image", f"{float(np.hypot(s['initial_error_east_m'], s['initial_error_north_m'])):.0f} m"],
+                     ["position error at the divert", f"{s['final_error_m']:.1f} m (requirement < 40 m)"],
+                     ["selected target", f"{s['target_east_m']:+.0f} m E, {s['target_north_m']:+.0f} m N (p(safe) {s['target_probability']:.2f}, divert {s['divert_m']:.0f} m)"],
+                     ["touchdown to the target", f"{s['touchdown_to_target_m']:.1f} m (requirement 60 m), {'safe' if s['touchdown_safe'] else 'unsafe'} ground"],
+                     ["localization CPU per image", f"{1e3 * s['cpu_s_per_image']:.0f} ms"]]
+            parts.append("<h2>Terrain-relative navigation (LVS)</h2><p class=note>The Lander Vision System on the LCAM's "
+                         "frames along the true descent, fused with the IMU; Safe Target Selection on the hazard map "
+                         "(Johnson et al. 2017, 2022).</p>" + _table(["", ""], facts))
+            for png in ("error.png", "map.png"):
+                if (lvs / png).exists():
+                    parts.append(f'<p><img src="{data_uri((lvs / png).read_bytes(), "image/png")}" alt="LVS {png[:-4]}"></p>')
+
         sheet = ground_contact_sheet(run, con, mission, events, trajectory)
         if sheet is not None:
             parts.append("<h2>Contact sheet</h2><p class=note>Every camera at the key moments, from the products "

@@ -1,0 +1,100 @@
+"""The Lander Vision System drawn on the LCAM's frames in the film, as JPL's own LVS video showed
+it: each landmark matched to the map (green: kept, red: rejected as an outlier), the fix's
+numbers, and after the divert decision the target Safe Target Selection chose.
+
+Reads ``RUN/lvs/`` (docs/run-folder.md); a run without it films the LCAM unmarked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edlcam.errors import RunFolderError
+
+__all__ = ["LvsOverlay"]
+
+GREEN = (60, 230, 90)
+RED = (235, 60, 50)
+YELLOW = (250, 215, 40)
+_SAME_FRAME_S = 0.05  # an LVS image and a film frame this close in time are the same exposure
+
+
+@dataclass(frozen=True)
+class LvsOverlay:
+    """Per LVS image: its time, landmarks (x, y as fractions, inlier) and fix; the STS choice."""
+
+    camera: str
+    t_s: np.ndarray
+    landmarks: dict  # image row → (x, y, inlier) arrays
+    rows: list
+    summary: dict
+
+    @classmethod
+    def load(cls, run: str | Path, camera: str) -> "LvsOverlay | None":
+        """The overlay of ``run``, or None when the run has no ``lvs/``."""
+        import pyarrow.parquet as pq
+
+        lvs = Path(run) / "lvs"
+        if not (lvs / "summary.json").exists():
+            return None
+        try:
+            images = pq.read_table(lvs / "images.parquet").to_pylist()
+            lm = pq.read_table(lvs / "landmarks.parquet").to_pydict()
+            summary = json.loads((lvs / "summary.json").read_text())
+        except Exception as exc:  # pyarrow and json raise several types for a damaged file
+            raise RunFolderError(f"{lvs}: unreadable LVS output ({exc}); run `edlcam lvs {run}` again") from None
+        img = np.asarray(lm.get("image", []), int)
+        marks = {}
+        for i in np.unique(img):
+            sel = img == i
+            marks[int(i)] = (np.asarray(lm["x"])[sel], np.asarray(lm["y"])[sel], np.asarray(lm["inlier"], bool)[sel])
+        return cls(camera, np.array([r["t_s"] for r in images], float), marks, images, summary)
+
+    def image_at(self, t_s: float) -> int | None:
+        """The LVS image exposed at ``t_s`` (the same LCAM frame), or None."""
+        if self.t_s.size == 0:
+            return None
+        i = int(np.argmin(np.abs(self.t_s - t_s)))
+        return i if abs(self.t_s[i] - t_s) <= _SAME_FRAME_S else None
+
+    def draw(self, rgb: np.ndarray, t_s: float) -> np.ndarray | None:
+        """A copy of the frame ``rgb`` with the LVS marks of time ``t_s``; None when there are none."""
+        import cv2
+
+        i = self.image_at(t_s)
+        after = t_s >= float(self.summary.get("t_divert_s", np.inf)) - 1.0
+        if i is None and not after:
+            return None
+        out = np.ascontiguousarray(rgb.copy())
+        h, w = out.shape[:2]
+        r = max(2, w // 120)
+        lines = []
+        if i is not None:
+            x, y, inl = self.landmarks.get(i, (np.zeros(0), np.zeros(0), np.zeros(0, bool)))
+            for xx, yy, ok in zip(x, y, inl):
+                c = (int(round(xx * w)), int(round(yy * h)))
+                if ok:
+                    cv2.circle(out, c, r, GREEN, 1, cv2.LINE_AA)
+                else:
+                    cv2.drawMarker(out, c, RED, cv2.MARKER_TILTED_CROSS, 2 * r, 1, cv2.LINE_AA)
+            row = self.rows[i]
+            if row["fix_ok"]:
+                lines.append(f"LVS {row['fix_stage']}: {row['inliers']} landmarks")
+                lines.append(f"1-sigma {row['sigma_m']:.0f} m, error {row['error_m']:.0f} m")
+            else:
+                lines.append("LVS: no fix")
+        if after:
+            s = self.summary
+            lines.append(f"STS target {s['target_east_m']:+.0f} E {s['target_north_m']:+.0f} N m")
+            lines.append(f"p(safe) {s['target_probability']:.2f}, divert {s['divert_m']:.0f} m")
+        scale = max(w / 900.0, 0.35)
+        y0 = h - int(14 * scale * len(lines)) - 6
+        for k, text in enumerate(lines):
+            org = (6, y0 + int(14 * scale * (k + 1)))
+            cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, (0, 0, 0), 3, cv2.LINE_AA)
+            cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, YELLOW if "STS" in text or "p(safe)" in text else GREEN, 1, cv2.LINE_AA)
+        return out
