@@ -37,6 +37,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--quality", choices=("preview", "full"), default="full", help="the maps' quality")
     ap.add_argument("--out", type=Path, default=Path("lvs-mc"))
+    ap.add_argument("--msaa", type=int, default=None,
+                    help="MSAA samples of the LCAM renders (default: the mission's; 0 saves ≈ 25 %% of a case)")
     args = ap.parse_args(argv)
 
     import pandas as pd
@@ -49,6 +51,8 @@ def main(argv=None) -> int:
     from edlcam.mission import load_mission
 
     mission = load_mission()
+    if args.msaa is not None:
+        mission = mission.model_copy(update={"cameras": mission.cameras.model_copy(update={"msaa_samples": args.msaa})})
     args.out.mkdir(parents=True, exist_ok=True)
     map_path, hazard_path = args.out / "map.npz", args.out / "hazard.npz"
     t0 = time.perf_counter()
