@@ -46,8 +46,8 @@ class LvsConfig(Section):
     appearance_m_per_px: Positive = 6.0
     coarse_m_per_px: Positive = 12.0
     elevation_m_per_px: Positive = 18.0
-    preview_map_size_m: Annotated[float, Field(gt=1000, le=200_000)] = 16_000.0
-    preview_appearance_m_per_px: Positive = 8.0
+    preview_map_size_m: Annotated[float, Field(gt=1000, le=200_000)] = 12_000.0
+    preview_appearance_m_per_px: Positive = 10.0
     map_sun_utc: str = "2016-05-01T21:18:00Z"
     # Map-relative localization.
     coarse_images: Annotated[int, Field(ge=1, le=20)] = 3
@@ -66,7 +66,7 @@ class LvsConfig(Section):
     hazard_sample_m: Positive = 2.0
     preview_hazard_sample_m: Positive = 5.0
     hazard_size_m: Annotated[float, Field(gt=100, le=100_000)] = 12_000.0
-    preview_hazard_size_m: Annotated[float, Field(gt=100, le=100_000)] = 6_000.0
+    preview_hazard_size_m: Annotated[float, Field(gt=100, le=100_000)] = 3_000.0
     dtm_size_m: NonNegative = 450.0
     max_slope_deg: Annotated[float, Field(gt=0, lt=90)] = 15.0
     slope_baseline_m: Positive = 4.0

@@ -244,7 +244,11 @@ def run_lvs(run_dir, *, mission=None, quality: str = "full", terrain=None, progr
     hazard.save(lvs_dir / "hazard.npz")
     say("map", 1, 1)
 
-    film = open_run(run, terrain=terrain, mission=mission)
+    # Preview renders the LVS frames without MSAA (≈ 25 % of a frame's cost; the fixes are as good:
+    # benchmarks/RESULTS.md, LVS).
+    film_mission = mission if quality == "full" else mission.model_copy(
+        update={"cameras": mission.cameras.model_copy(update={"msaa_samples": 0})})
+    film = open_run(run, terrain=terrain, mission=film_mission)
     traj = pq.read_table(traj_path).to_pandas()
     traj = {k: traj[k].to_numpy() for k in traj.columns}
     got = navigate(film, traj, film.events, mission, onboard, progress=lambda d, n: say("images", d, n))
