@@ -110,8 +110,8 @@ class Dispersions(Section):
     cg_radial_offset_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=0.002)
     chute_drag_scale: Distribution | None = Distribution(kind="lognormal", median=1.0, sigma=0.04)
     thrust_scale: Distribution | None = Distribution(kind="normal", mean=1.0, sigma=0.01)
-    nav_error_east_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=15.0)
-    nav_error_north_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=15.0)
+    nav_error_east_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=4.2)
+    nav_error_north_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=5.0)
     nav_error_up_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=5.0)
 
 
