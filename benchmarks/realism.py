@@ -1,0 +1,131 @@
+"""Realism: the rendered LCAM against the real LCAM frames at the same heights above the ground.
+
+For each reference frame (``--reference``, default ``../shared/reference/lcam``: real LCAM images
+of the landing, NASA/JPL-Caltech, for comparison only — never textures, never in the repo) the
+LCAM of a simulated run is rendered when its height above the ground equals the frame's, with a
+settled auto-exposure (``FilmRun.still``). Both are resampled to 800 × 800 (the reference
+reductions' size) and measured on their central 70 % (:mod:`edlcam.cameras.image_stats`): global
+contrast, 32-px block variation (units), power-spectrum slope, fine detail. Printed: each
+statistic rendered and real, and the ratio rendered ÷ real (the issue's goal: within ±30 %).
+
+``--sheet PATH`` writes rendered | real side by side (keep it out of the repo: the reference
+frames must not be shipped); ``--rendered-sheet PATH`` writes the rendered frames alone with their
+statistics (the one for docs/realism.png).
+
+    .venv/bin/python benchmarks/realism.py RUN [--quality full|preview] [--sheet /tmp/realism.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+# Heights above the ground of the reference frames, from the PDS-reconstructed poses
+# (../shared/reference/README.md; REFERENCE.md "LCAM phases"). File name = local mean solar time.
+REFERENCE_FRAMES = {
+    "LVS_15_51_16.jpg": 8_000.0,
+    "LVS_15_51_48.jpg": 5_100.0,
+    "LVS_15_52_05.jpg": 3_500.0,
+    "LVS_15_52_16.jpg": 2_500.0,
+}
+SIZE_PX = 800  # both frames are measured at the reference reductions' size
+
+
+def time_at_height(film, cam, height_m: float) -> float:
+    """The time [s] on the parachute when the camera is ``height_m`` above the ground below it (bisection)."""
+    lo = film.events["heatshield_separation"]
+    hi = film.events.get("powered_descent_start", film.events["backshell_separation"])
+
+    def agl(t):
+        pos, _ = film.camera_pose(cam, t)
+        return float(pos[2] - film.terrain.surface_up_m(pos[0], pos[1]))
+
+    if not agl(hi) <= height_m <= agl(lo):
+        raise SystemExit(f"the run's parachute descent spans {agl(hi):.0f}–{agl(lo):.0f} m above ground; {height_m:.0f} m is outside")
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if agl(mid) > height_m else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _label(img: np.ndarray, lines: list[str]) -> np.ndarray:
+    import cv2
+
+    out = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if img.ndim == 2 else img.copy()
+    for i, text in enumerate(lines):
+        y = 28 + 26 * i
+        cv2.putText(out, text, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 4, cv2.LINE_AA)
+        cv2.putText(out, text, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path, help="a run folder from `edlcam simulate`")
+    ap.add_argument("--reference", type=Path, default=Path("../shared/reference/lcam"))
+    ap.add_argument("--quality", choices=("preview", "full"), default="full")
+    ap.add_argument("--sheet", type=Path, default=None, help="rendered | real side-by-side PNG (outside the repo)")
+    ap.add_argument("--rendered-sheet", type=Path, default=None, help="rendered frames alone with their statistics")
+    ap.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
+    args = ap.parse_args(argv)
+
+    import cv2
+
+    from edlcam.cameras.frames import open_run
+    from edlcam.cameras.image_stats import STATISTICS, frame_statistics
+
+    missing = [n for n in REFERENCE_FRAMES if not (args.reference / n).exists()]
+    if missing:
+        print(f"{args.reference}: reference frames {', '.join(missing)} missing; give --reference DIR", file=sys.stderr)
+        return 1
+    film = open_run(args.run)
+    cam = film.camera("lcam")
+    rows, pairs = [], []
+    cpu0 = time.process_time()
+    for name, height in REFERENCE_FRAMES.items():
+        t = time_at_height(film, cam, height)
+        rendered = film.still("lcam", t, quality=args.quality)
+        real = cv2.imread(str(args.reference / name), cv2.IMREAD_GRAYSCALE)
+        r = cv2.resize(rendered, (SIZE_PX, SIZE_PX), interpolation=cv2.INTER_AREA)
+        s_r, s_x = frame_statistics(r), frame_statistics(real, size_px=SIZE_PX)
+        rows.append({"file": name, "height_m": height, "t_s": t, "rendered": s_r, "real": s_x,
+                     "ratio": {k: s_r[k] / s_x[k] for k in STATISTICS}})
+        pairs.append((height, r, cv2.resize(real, (SIZE_PX, SIZE_PX), interpolation=cv2.INTER_AREA), s_r))
+    cpu = time.process_time() - cpu0
+
+    print(f"LCAM realism, {args.quality} quality, run {args.run} (central 70 %, {SIZE_PX} px; ratio = rendered ÷ real)")
+    print(f"{'height':>8} {'statistic':16} {'rendered':>9} {'real':>9} {'ratio':>7}")
+    for row in rows:
+        for k in ("mean_grey", *STATISTICS):
+            ratio = row["rendered"][k] / row["real"][k]
+            print(f"{row['height_m'] / 1000:6.1f}km {k:16} {row['rendered'][k]:9.3f} {row['real'][k]:9.3f} {ratio:7.2f}")
+    inside = sum(abs(r["ratio"][k] - 1.0) <= 0.3 for r in rows for k in STATISTICS)
+    print(f"within ±30 %: {inside} of {len(rows) * len(STATISTICS)}; render CPU {cpu:.1f} s for {len(rows)} frames")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    if args.sheet:
+        tiles = [np.hstack([_label(r, [f"rendered {h / 1000:.1f} km"]), _label(x, [f"real LCAM {h / 1000:.1f} km"])])
+                 for h, r, x, _ in pairs]
+        cv2.imwrite(str(args.sheet), cv2.resize(np.vstack(tiles), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+        print(f"sheet: {args.sheet}")
+    if args.rendered_sheet:
+        tiles = []
+        for (h, r, _x, s), row in zip(pairs, rows):
+            q = row["ratio"]
+            tiles.append(_label(r, [f"rendered LCAM {h / 1000:.1f} km", f"contrast {s['global_contrast']:.2f} (x{q['global_contrast']:.2f})",
+                                    f"blocks {s['block_variation']:.2f} (x{q['block_variation']:.2f})",
+                                    f"slope {s['spectral_slope']:.2f} (x{q['spectral_slope']:.2f})",
+                                    f"fine {s['fine_detail']:.3f} (x{q['fine_detail']:.2f})"]))
+        grid = np.vstack([np.hstack(tiles[:2]), np.hstack(tiles[2:4])]) if len(tiles) == 4 else np.hstack(tiles)
+        cv2.imwrite(str(args.rendered_sheet), cv2.resize(grid, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+        print(f"rendered sheet: {args.rendered_sheet}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
