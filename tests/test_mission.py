@@ -33,12 +33,12 @@ def _write(tmp_path, text):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ('extends = "mars2020"\n[vehicle]\nentry_mass_kg = -5\n', "'vehicle.entry_mass_kg' is -5: it should be greater than 0"),
+        ('extends = "mars2020"\n[vehicle]\nentry_mass_kg = -5\n', "'vehicle.entry_mass_kg' is -5: it should be above 0 and at most 100000: a lander part"),
         ('extends = "mars2020"\n[entry]\nspeeed_m_s = 5000\n', "unknown key 'entry.speeed_m_s'; remove it or check its spelling"),
         ('extends = "mars2020"\n[entry]\nspeed_m_s = "fast"\n', "'entry.speed_m_s' is 'fast': it should be a valid number"),
-        ('[mission]\nname = "x"\n', "'mission.seed' is missing; add it, or put extends = \"mars2020\""),
+        ('[mission]\nname = "x"\n', "'mission.seed', 'planet', 'atmosphere'"),
         ("[entry\n", "not valid TOML"),
-        ('extends = "venus"\n', "'extends' is 'venus'; the only mission to extend is \"mars2020\""),
+        ('extends = "venus"\n', "'extends' is 'venus', which is no shipped mission; give a shipped mission ('mars2020')"),
         (
             'extends = "mars2020"\n[vehicle]\nrover_mass_kg = 1100.0\n',
             "entry_mass_kg is 3440 but the parts (balance, heat shield, backshell, descent stage dry, propellant, rover) add up to 3515",

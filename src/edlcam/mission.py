@@ -2,8 +2,15 @@
 
 A mission holds every input of a run: the planet, the vehicle, the guidance, the target, the
 cameras, the onboard and link settings. ``missions/mars2020.toml`` ships as the default. A user's
-file is either complete, or starts with ``extends = "mars2020"`` and holds only the values that
-differ (tables merge key by key over the shipped mission).
+file is either complete, or starts with ``extends = "mars2020"`` (any shipped mission by name, or
+another mission file by its path relative to this one: ``extends = "base.toml"``) and holds only
+the values that differ (tables merge key by key over the mission extended; chains of files are
+followed, cycles refused).
+
+Every value is checked when the mission loads, before any stage runs: every number is finite,
+within the range its model can use (the reason is in the error), every table has matching
+lengths and an increasing axis, every time is a real UTC date. A file with several problems
+gets them all in one line.
 
 >>> m = load_mission()
 >>> round(m.target.latitude_deg, 4)
@@ -42,7 +49,9 @@ from edlcam.config.onboard import OnboardConfig
 from edlcam.config.terrain import TerrainConfig
 from edlcam.errors import MissionError
 
-__all__ = ["Mission", "MissionInfo", "load_mission", "default_mission_path", "mission_from_dict", "write_mission"]
+__all__ = [
+    "Mission", "MissionInfo", "load_mission", "default_mission_path", "mission_from_dict", "shipped_missions", "write_mission",
+]
 
 
 class MissionInfo(Section):
@@ -85,6 +94,12 @@ def default_mission_path() -> Path:
     return Path(str(resources.files("edlcam") / "missions" / "mars2020.toml"))
 
 
+def shipped_missions() -> dict[str, Path]:
+    """The missions that ship with edlcam, by name (``extends = "mars2020"``)."""
+    folder = default_mission_path().parent
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
 def _merge(base: dict, override: dict) -> dict:
     out = copy.deepcopy(base)
     for key, value in override.items():
@@ -100,6 +115,8 @@ def _read_toml(path: Path) -> dict:
         text = path.read_bytes()
     except FileNotFoundError:
         raise MissionError(f"{path}: no such mission file; give an existing TOML file to --mission") from None
+    except IsADirectoryError:
+        raise MissionError(f"{path}: a folder, not a mission file; give a TOML file to --mission") from None
     except OSError as exc:
         raise MissionError(f"{path}: cannot read the mission file ({exc.strerror})") from None
     try:
@@ -108,6 +125,11 @@ def _read_toml(path: Path) -> dict:
         raise MissionError(f"{path}: not UTF-8 text; a mission file is TOML") from None
     except tomllib.TOMLDecodeError as exc:
         raise MissionError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -123,60 +145,115 @@ def _describe(error: dict[str, Any]) -> str:
         msg = msg[len("Value error, ") :]
     if msg.startswith("Input should be "):
         msg = "it should be " + msg[len("Input should be ") :]
+    if not where:
+        return msg
     if isinstance(given, (dict, list)) or given is None:
         return f"'{where}': {msg}"
-    return f"'{where}' is {given!r}: {msg}"
+    return f"'{where}' is {_short(given)}: {msg}"
+
+
+_MAX_LISTED = 6  # problems spelled out in one error; the rest are counted
+
+
+def _problem_list(source: str, problems: list[str]) -> MissionError:
+    """One line: the file, then its problem, or its problems numbered (the first few, and a count)."""
+    if len(problems) == 1:
+        return MissionError(f"{source}: {problems[0]}")
+    shown = "; ".join(f"({i}) {p}" for i, p in enumerate(problems[:_MAX_LISTED], 1))
+    rest = len(problems) - _MAX_LISTED
+    more = f"; and {rest} more" if rest > 0 else ""
+    return MissionError(f"{source}: {len(problems)} problems: {shown}{more}")
+
+
+def _validation_problems(data: Any) -> tuple[Mission | None, list[str]]:
+    if not isinstance(data, dict):
+        return None, ["a mission is a TOML document of tables"]
+    try:
+        return Mission.model_validate(data), []
+    except ValidationError as exc:
+        return None, [_describe(e) for e in exc.errors()]
 
 
 def mission_from_dict(data: dict, *, source: str = "<mission>") -> Mission:
-    """Validate a mission given as nested dicts; errors name ``source`` and the field."""
-    try:
-        return Mission.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        more = len(exc.errors()) - 1
-        extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise MissionError(f"{source}: {_describe(first)}{extra}") from None
+    """Validate a mission given as nested dicts; every problem is reported at once, naming
+    ``source`` and each field."""
+    mission, problems = _validation_problems(data)
+    if problems:
+        raise _problem_list(source, problems)
+    return mission
+
+
+def _extended(path: Path, chain: tuple[Path, ...]) -> tuple[dict, bool]:
+    """The mission data of ``path`` with its ``extends`` chain merged under it, and whether the
+    chain ends in a shipped mission (else the data must be complete)."""
+    data = _read_toml(path)
+    base = data.pop("extends", None)
+    if base is None:
+        return data, path.resolve() in {p.resolve() for p in shipped_missions().values()}
+    names = shipped_missions()
+    hint = f"give a shipped mission ({', '.join(repr(n) for n in names)}) or a mission file's path, relative to {path}"
+    if not isinstance(base, str) or not base.strip():
+        raise MissionError(f"{path}: 'extends' is {_short(base)}; {hint}")
+    if base in names:
+        base_path = names[base]
+    elif base.endswith(".toml") or "/" in base or "\\" in base:
+        base_path = (path.parent / Path(base).expanduser()) if not Path(base).expanduser().is_absolute() else Path(base).expanduser()
+        if not base_path.is_file():
+            raise MissionError(f"{path}: 'extends' is {base!r}, but {base_path} is not a file; {hint}")
+    else:
+        raise MissionError(f"{path}: 'extends' is {base!r}, which is no shipped mission; {hint}")
+    seen = chain + (path.resolve(),)
+    if base_path.resolve() in seen:
+        loop = " → ".join(str(p) for p in seen + (base_path.resolve(),))
+        raise MissionError(f"{path}: 'extends' makes a cycle ({loop}); one of these files must not extend another")
+    below, rooted = _extended(base_path, seen)
+    return _merge(below, data), rooted
 
 
 def load_mission(path: str | Path | None = None, *, seed: int | None = None) -> Mission:
-    """Load a mission file merged over the Mars 2020 default, validated.
+    """Load a mission file merged over the mission it ``extends`` (a shipped one by name, or a
+    file by path relative to it; chains allowed, cycles refused), validated.
 
-    ``path`` None loads the default. Raises :class:`MissionError` naming the file and field.
+    ``path`` None loads the default. Raises :class:`MissionError` naming the file, then every
+    problem found (unknown keys, missing keys, bad values) at once.
     """
-    default = _read_toml(default_mission_path())
     if path is None:
+        default = _read_toml(default_mission_path())
         return mission_from_dict(default, source=str(default_mission_path())).with_seed(seed)
     path = Path(path)
     source = str(path)
-    user = _read_toml(path)
-    base = user.pop("extends", None)
-    if base is None:
-        missing = _first_missing(default, user)
+    data, rooted = _extended(path, ())
+    problems = []
+    if not rooted:
+        missing = _missing(_read_toml(default_mission_path()), data)
         if missing:
-            raise MissionError(
-                f"{source}: '{missing}' is missing; add it, or put extends = \"mars2020\" at the top of the file "
-                "to take every value you leave out from the shipped Mars 2020 mission"
+            listed = ", ".join(f"'{m}'" for m in missing[:_MAX_LISTED]) + (f" and {len(missing) - _MAX_LISTED} more" if len(missing) > _MAX_LISTED else "")
+            problems.append(
+                f"{listed} {'is' if len(missing) == 1 else 'are'} missing; add {'it' if len(missing) == 1 else 'them'}, "
+                'or put extends = "mars2020" at the top of the file to take every value you leave out from the shipped Mars 2020 mission'
             )
-        data = user
-    elif base == "mars2020":
-        data = _merge(default, user)
-    else:
-        raise MissionError(f"{source}: 'extends' is {base!r}; the only mission to extend is \"mars2020\"")
-    return mission_from_dict(data, source=source).with_seed(seed)
+    mission, more = _validation_problems(data)
+    problems += more
+    if problems:
+        raise _problem_list(source, problems)
+    return mission.with_seed(seed)
 
 
-def _first_missing(reference: dict, given: dict, prefix: str = "") -> str | None:
-    """Dotted name of the first key of ``reference`` absent from ``given`` (None if complete)."""
+# Tables of named entries (cameras, capture sources): a complete file chooses its own names.
+_NAMED_TABLES = ("cameras.views", "onboard.capture")
+
+
+def _missing(reference: dict, given: dict, prefix: str = "") -> list[str]:
+    """Dotted names of the keys of ``reference`` absent from ``given`` (a whole missing table is
+    named once, not key by key)."""
+    out = []
     for key, value in reference.items():
         name = f"{prefix}{key}"
         if key not in given:
-            return name
-        if isinstance(value, dict) and isinstance(given[key], dict):
-            deeper = _first_missing(value, given[key], name + ".")
-            if deeper:
-                return deeper
-    return None
+            out.append(name)
+        elif isinstance(value, dict) and isinstance(given[key], dict) and name not in _NAMED_TABLES:
+            out += _missing(value, given[key], name + ".")
+    return out
 
 
 def _drop_none(value):

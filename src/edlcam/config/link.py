@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from edlcam.config.base import Section
+from edlcam.config.base import Section, UtcText, bounded
 
 __all__ = ["LinkConfig", "PassConfig", "ChannelConfig", "UhfConfig", "CfdpConfig"]
 
@@ -27,8 +27,13 @@ class PassConfig(Section):
 
     orbiter: Literal["MRO", "MAVEN", "ODY", "TGO"]
     start_s: Annotated[float, Field(ge=0, lt=MARS_SOLAR_DAY_S)]  # into each sol, counted from touchdown
-    duration_s: Positive
-    rate_bps: float  # checked by edlcam.link.passes so a bad schedule is a LinkError naming the pass
+    duration_s: bounded(
+        0, 7200.0, lo_open=True,
+        why="an orbiter stays in the rover's view for minutes (MRO, ODY, TGO ≈ 8–15 min; MAVEN's longer orbit under an hour, est.); "
+        "every frame of a pass is simulated",
+    )
+    # > 0 is checked by edlcam.link.passes, so that a bad schedule is a LinkError naming the pass.
+    rate_bps: bounded(hi=8.0e6, why="Electra-class proximity radios reach 2.048 Mbit/s; every frame of a pass is simulated")
 
 
 class ChannelConfig(Section):
@@ -87,7 +92,7 @@ def _default_passes() -> list[PassConfig]:
 class LinkConfig(Section):
     """[link] table of the mission file."""
 
-    sclk_epoch_utc: str = "2000-01-01T11:58:55.816Z"
+    sclk_epoch_utc: UtcText = "2000-01-01T11:58:55.816Z"
     sclk_rate: Annotated[float, Field(gt=0.99, lt=1.01)] = 1.0
     auto_send_max_priority: int = 50
     uhf: UhfConfig = UhfConfig()

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from edlcam.config.base import Section
+from edlcam.config.base import Section, UtcText
 
 __all__ = ["LvsConfig", "ImuConfig"]
 
@@ -48,7 +48,7 @@ class LvsConfig(Section):
     elevation_m_per_px: Positive = 18.0
     preview_map_size_m: Annotated[float, Field(gt=1000, le=200_000)] = 12_000.0
     preview_appearance_m_per_px: Positive = 10.0
-    map_sun_utc: str = "2016-05-01T21:18:00Z"
+    map_sun_utc: UtcText = "2016-05-01T21:18:00Z"
     # Map-relative localization.
     coarse_images: Annotated[int, Field(ge=1, le=20)] = 3
     coarse_patches: Annotated[int, Field(ge=1, le=64)] = 5

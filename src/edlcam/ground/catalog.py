@@ -19,6 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from edlcam.errors import RunFolderError
 from edlcam.ground.runfolder import load_run_mission, read_events, read_jsonl, read_link, read_manifest
 from edlcam.ground.timecorr import TimeLine, frame_clocks, utc_iso
 from edlcam.ground.timeline import NOMINAL_TIMELINE
@@ -220,6 +221,11 @@ def open_catalog(run: str | Path) -> sqlite3.Connection:
     path = require(run, catalog_path(run))
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
+    try:
+        con.execute("SELECT count(*) FROM products").fetchone()
+    except sqlite3.DatabaseError as exc:  # not SQLite, truncated, or another schema
+        con.close()
+        raise RunFolderError(f"{path}: not a readable catalog ({exc}); delete it and rebuild it with `edlcam assemble {run}`") from None
     return con
 
 

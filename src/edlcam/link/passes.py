@@ -19,6 +19,7 @@ from edlcam.errors import LinkError
 
 __all__ = [
     "MARS_SOLAR_DAY_S",
+    "MAX_RELAY_DAYS",
     "Pass",
     "build_schedule",
     "validate_per_sol",
@@ -46,6 +47,12 @@ class Pass:
     def capacity_bits(self) -> float:
         """Bits the pass can carry at its mean rate."""
         return self.duration_s * self.rate_bps
+
+
+# The longest relay simulated: every pass's frames are simulated (time), and the schedule is a list
+# (memory). The default passes carry ≈ 1.8 Gbit a sol, so a full-quality store of ≈ 35 GB needs
+# ≈ 160 sols; a year and a half of passes is room enough.
+MAX_RELAY_DAYS = 550.0
 
 
 def validate_schedule(passes: Sequence[Pass], *, source: str = "pass schedule") -> None:
@@ -92,6 +99,11 @@ def build_schedule(per_sol: Sequence[PassConfig], *, days: float) -> list[Pass]:
     validate_per_sol(per_sol)
     if not days > 0:
         raise LinkError(f"--days is {days:g}; simulate at least a fraction of a day, e.g. --days 4")
+    if not days <= MAX_RELAY_DAYS:
+        raise LinkError(
+            f"--days is {days:g}; simulate at most {MAX_RELAY_DAYS:g} days: every frame of every pass is simulated, and the "
+            "whole full-quality store (≈ 35 GB) comes home over the default passes in ≈ 160 sols"
+        )
     horizon_s = days * 86_400.0
     raw = []
     sol = 0

@@ -115,7 +115,7 @@ class FilmResult:
 
 
 def _default_frame_source():
-    from edlcam.cameras import frames
+    from edlcam.cameras.frames import frames
 
     return frames
 
