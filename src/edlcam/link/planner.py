@@ -15,7 +15,11 @@ delivers every product it covers; :func:`request_status` tells.
 
 from __future__ import annotations
 
+import bisect
+import fcntl
 import json
+import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,27 +112,53 @@ def _requests_path(run_dir: Path) -> Path:
     return Path(run_dir) / "link" / "requests.jsonl"
 
 
+def _parse_request(line: str) -> Request | None:
+    """The request on one journal line, or None if the line is torn or damaged."""
+    try:
+        r = json.loads(line)
+        request = Request(
+            id=int(r["id"]),
+            camera=str(r["camera"]),
+            t_start_s=float(r["t_start_s"]),
+            t_end_s=float(r["t_end_s"]),
+            quality=str(r["quality"]),
+            requested_at_s=float(r["requested_at_s"]),
+        )
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError):
+        return None
+    if isinstance(r["id"], bool) or request.id < 1 or request.quality not in QUALITY_KINDS:
+        return None
+    if not all(math.isfinite(v) for v in (request.t_start_s, request.t_end_s, request.requested_at_s)):
+        return None
+    return request
+
+
 def read_requests(run_dir: Path) -> list[Request]:
-    """Every request made so far, in the order made (a torn last line is skipped)."""
+    """Every request made so far, in the order made.
+
+    A torn or damaged line (a crash while writing, a hand edit) is not a request and is skipped;
+    it still holds its place, so no later request takes its id (:func:`request_products`).
+    """
     path = _requests_path(run_dir)
     if not path.exists():
         return []
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            r = json.loads(line)
-            out.append(Request(**{k: r[k] for k in Request.__dataclass_fields__}))
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue  # a line being written right now, or damaged: not a request
-    return out
+    parsed = (_parse_request(line) for line in path.read_bytes().decode("utf-8", "replace").splitlines())
+    return [r for r in parsed if r is not None]
+
+
+def _next_request_id(journal: bytes) -> int:
+    """One more than any id used, or any line written: a damaged line's id is never reused."""
+    lines = [line for line in journal.decode("utf-8", "replace").splitlines() if line.strip()]
+    ids = [r.id for r in map(_parse_request, lines) if r is not None]
+    return max([len(lines), *ids]) + 1
 
 
 def _last_simulated_s(run_dir: Path) -> float:
     summary = Path(run_dir) / "link" / "summary.json"
     try:
         return float(json.loads(summary.read_text()).get("simulated_until_s", 0.0))
-    except (FileNotFoundError, json.JSONDecodeError, ValueError):
-        return 0.0
+    except (OSError, json.JSONDecodeError, ValueError, TypeError, AttributeError):
+        return 0.0  # no relay yet, or an unreadable summary: count from touchdown
 
 
 def request_products(run_dir, camera: str, t_start_s: float, t_end_s: float, quality: str = "full") -> Request:
@@ -144,16 +174,26 @@ def request_products(run_dir, camera: str, t_start_s: float, t_end_s: float, qua
     run_dir = Path(run_dir)
     path = _requests_path(run_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    request = Request(
-        id=len(read_requests(run_dir)) + 1,
-        camera=str(camera),
-        t_start_s=float(t_start_s),
-        t_end_s=float(t_end_s),
-        quality=quality,
-        requested_at_s=_last_simulated_s(run_dir),
-    )
-    with open(path, "a") as f:  # one write of one line: appends from two processes do not interleave
-        f.write(json.dumps(request.__dict__) + "\n")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # one writer at a time, across processes: ids stay unique
+        with open(fd, "rb", closefd=False) as f:
+            journal = f.read()
+        request = Request(
+            id=_next_request_id(journal),
+            camera=str(camera),
+            t_start_s=float(t_start_s),
+            t_end_s=float(t_end_s),
+            quality=quality,
+            requested_at_s=_last_simulated_s(run_dir),
+        )
+        line = (json.dumps(request.__dict__) + "\n").encode()
+        if journal and not journal.endswith(b"\n"):
+            line = b"\n" + line  # a torn last line (a crash mid-write) must not swallow this one
+        os.write(fd, line)  # O_APPEND: one write of one line, at the end
+        os.fsync(fd)  # on disk before the caller is told the request exists
+    finally:
+        os.close(fd)  # and the lock with it
     return request
 
 
@@ -200,16 +240,48 @@ def plan_order(
     return order
 
 
-def request_status(run_dir) -> list[dict]:
-    """Each request with ``status`` ``pending`` or ``delivered`` and its product counts."""
+class _ProductIndex:
+    """Products by (camera, kind), sorted by start time, for finding what a request covers.
+
+    A request's products are found by bisection: O(log n + covered) per request instead of a
+    scan of every product, so statuses cost requests × log(products), not requests × products.
+    """
+
+    def __init__(self, products: Iterable[Product]) -> None:
+        groups: dict[tuple[str, str], list[Product]] = {}
+        for p in products:
+            groups.setdefault((p.camera, p.kind), []).append(p)
+        self._groups = {}
+        for key, items in groups.items():
+            items.sort(key=lambda p: (p.t_start_s, p.id))
+            ends, top = [], -math.inf
+            for p in items:  # running maximum of t_end_s: non-decreasing, so it can be bisected
+                top = max(top, p.t_end_s)
+                ends.append(top)
+            self._groups[key] = (items, [p.t_start_s for p in items], ends)
+
+    def covering(self, request: Request) -> list[Product]:
+        """The same products as :func:`products_for_request`, in start-time order per kind."""
+        out = []
+        for kind in QUALITY_KINDS[request.quality]:
+            items, starts, ends = self._groups.get((request.camera, kind), ((), (), ()))
+            lo = bisect.bisect_left(ends, request.t_start_s)  # before lo every product ends too early
+            hi = bisect.bisect_right(starts, request.t_end_s)  # from hi on every product starts too late
+            out += [p for p in items[lo:hi] if p.t_end_s >= request.t_start_s]
+        return out
+
+
+def request_status(run_dir, requests: Sequence[Request] | None = None) -> list[dict]:
+    """Each request (every one made, or those given) with ``status`` ``pending`` or ``delivered``
+    and its product counts."""
     run_dir = Path(run_dir)
-    requests = read_requests(run_dir)
+    requests = read_requests(run_dir) if requests is None else requests
     if not requests:
         return []
     try:
-        products = read_manifest(run_dir)
+        index = _ProductIndex(read_manifest(run_dir))
     except RunFolderError:
-        products = []
+        index = _ProductIndex([])
     received_dir = run_dir / "ground" / "received"
     received = set()
     summary = run_dir / "link" / "summary.json"
@@ -220,7 +292,7 @@ def request_status(run_dir) -> list[dict]:
             received = set()
     out = []
     for r in requests:
-        covered = products_for_request(products, r)
+        covered = index.covering(r)
         got = [p for p in covered if p.id in received and (received_dir / p.path).exists()]
         status = "delivered" if covered and len(got) == len(covered) else "pending"
         out.append({**r.__dict__, "status": status, "products": len(covered), "received": len(got)})

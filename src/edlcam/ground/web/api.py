@@ -20,10 +20,12 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -142,7 +144,7 @@ class TelemetryInfo(BaseModel):
 
 
 router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
-_request_lock = threading.Lock()  # request ids are "count + 1": one writer at a time
+_request_lock = threading.Lock()  # the pending count and the append that follows it, one POST at a time
 
 RunId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,100}$", description="run id (folder name)")]
 
@@ -156,13 +158,13 @@ def _run(request: Request, run_id: str) -> rf.RunFolder:
 
 
 def _summary(run: rf.RunFolder) -> RunSummary:
-    report = run.ground / "report.html"
+    ground = run.real_ground()
     return RunSummary(
         id=run.id,
         name=run.path.name,
         flight=(run.path / "flight" / "trajectory.parquet").exists(),
         telemetry=(run.path / "link" / "telemetry.jsonl").exists(),
-        report_url=f"/runs/{run.id}/files/report.html" if report.is_file() else None,
+        report_url=f"/runs/{run.id}/files/report.html" if ground is not None and (ground / "report.html").is_file() else None,
         films=len(rf.list_videos(run)),
         cameras=rf.manifest_cameras(run),
     )
@@ -213,15 +215,42 @@ def get_thumbnails(
     return rf.list_thumbnails(_run(request, run_id), camera=camera, t_start_s=t_start_s, t_end_s=t_end_s, limit=limit)
 
 
-def _statuses(run: rf.RunFolder) -> list[dict]:
+MAX_PENDING_REQUESTS = 1000  # per run; each is planned on every relay pass, and listed by GET
+
+
+def _journal_key(run: rf.RunFolder) -> tuple:
+    """What request statuses depend on: the journal, the manifest, and the last relay's summary."""
+    out = []
+    for path in (run.path / "link" / "requests.jsonl", run.path / "onboard" / "products" / "manifest.json", run.path / "link" / "summary.json"):
+        try:
+            st = path.stat()
+            out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+def _request_status(run: rf.RunFolder, requests=None) -> list[dict]:
+    """:func:`edlcam.link.planner.request_status`, a damaged run folder raised as RunFolderError."""
     from edlcam.link.planner import request_status
 
     try:
-        return request_status(run.path)
+        return request_status(run.path, requests)
     except RunFolderError:
         raise
-    except (ValueError, TypeError) as exc:  # a hand-edited requests.jsonl
-        raise RunFolderError(f"{run.path / 'link' / 'requests.jsonl'}: unreadable ({exc}); fix or remove the file") from None
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a hand-edited manifest or summary
+        raise RunFolderError(f"{run.path}: requests cannot be matched to products ({type(exc).__name__}: {exc}); "
+                             "re-run `edlcam film` / `edlcam relay`") from None  # fmt: skip
+
+
+@lru_cache(maxsize=16)
+def _statuses_cached(run: rf.RunFolder, _key: tuple) -> tuple[dict, ...]:
+    return tuple(_request_status(run))
+
+
+def _statuses(run: rf.RunFolder) -> list[dict]:
+    """Every request's status, parsed once per change of the files it depends on."""
+    return [dict(s) for s in _statuses_cached(run, _journal_key(run))]
 
 
 @router.get("/runs/{run_id}/requests", response_model=list[RequestStatus], summary="Full-quality requests and their status")
@@ -234,22 +263,40 @@ def get_requests(request: Request, run_id: RunId) -> list[dict]:
     response_model=RequestStatus,
     status_code=201,
     summary="Ask for a frame range at full quality (pending until a later relay brings it)",
+    description=f"At most {MAX_PENDING_REQUESTS} requests of a run may be pending at once: beyond that the answer is 409 "
+    "until a relay (`edlcam relay RUN`) delivers some. The run folder is checked before anything is saved: "
+    "a corrupt one is a 500 naming the file, and the request is not recorded. The request is on disk "
+    "(appended to `link/requests.jsonl`, fsynced) before the 201 is sent.",
+    responses={
+        409: {"model": ErrorResponse, "description": f"{MAX_PENDING_REQUESTS} requests already pending"},
+        411: {"model": ErrorResponse, "description": "no Content-Length"},
+        413: {"model": ErrorResponse, "description": "body over 16 KiB"},
+        415: {"model": ErrorResponse, "description": "body not application/json"},
+    },
 )
 def post_request(request: Request, run_id: RunId, body: Annotated[RequestIn, Body()]) -> dict:
+    from edlcam.link.planner import Request as LinkRequest
     from edlcam.link.planner import request_products
 
     run = _run(request, run_id)
-    cameras = [c for c in rf.manifest_cameras(run) if c != "microphone"]
-    if body.camera not in cameras:
-        known = ", ".join(cameras) or "none (run `edlcam film` first)"
-        raise HTTPException(422, f"camera is {body.camera!r}; this run's cameras are: {known}")
     with _request_lock:
+        # The answer is worked out (so the run folder checked) before anything is saved.
+        cameras = [c for c in rf.manifest_cameras(run) if c != "microphone"]
+        if body.camera not in cameras:
+            known = ", ".join(cameras) or "none (run `edlcam film` first)"
+            raise HTTPException(422, f"camera is {body.camera!r}; this run's cameras are: {known}")
+        pending = sum(s["status"] == "pending" for s in _statuses(run))
+        if pending >= MAX_PENDING_REQUESTS:
+            raise HTTPException(409, f"run {run.id!r} has {pending} requests pending, the most it takes; "
+                                     f"run `edlcam relay {run.path}` to bring them home first")  # fmt: skip
+        asked = LinkRequest(id=0, camera=body.camera, t_start_s=body.t_start_s, t_end_s=body.t_end_s, quality="full", requested_at_s=0.0)
+        status = _request_status(run, [asked])[0]
         try:
             made = request_products(run.path, body.camera, body.t_start_s, body.t_end_s, quality="full")
         except LinkError as exc:
             raise HTTPException(422, str(exc)) from None
-        statuses = _statuses(run)
-    return next(s for s in statuses if s["id"] == made.id)
+    # This very request's fields (its id is unique: the journal never reuses one), not a lookup by id.
+    return {**status, **made.__dict__}
 
 
 def _iso(unix_s: float) -> str:
@@ -260,7 +307,10 @@ def _telemetry(run: rf.RunFolder) -> tuple[list[dict], dict]:
     records = rf.read_telemetry(run)
     if records is None:
         raise HTTPException(404, f"run {run.id!r} has no link/telemetry.jsonl; run `edlcam relay {run.path}`")
-    return records, rf.live_timeline(records)
+    try:
+        return records, rf.live_timeline(records)
+    except RunFolderError as exc:  # name the run's file, not just link/telemetry.jsonl
+        raise RunFolderError(f"{run.path}/{exc}") from None
 
 
 @router.get("/runs/{run_id}/telemetry", response_model=TelemetryInfo, summary="EDL telemetry as received on Earth")
@@ -307,25 +357,60 @@ def live_events(records: list[dict], clock: dict, *, start_s: float | None = Non
     return out
 
 
-@router.get(
-    "/runs/{run_id}/live",
-    response_class=EventSourceResponse,
-    summary="Live replay: telemetry and call-outs on the Earth-received clock (server-sent events)",
-)
-async def get_live(
+LIVE_SPEED_MIN = 1.0  # real time: the page offers 1× to 600×
+LIVE_SPEED_MAX = 10_000.0  # the 18-minute replay in 0.1 s
+LIVE_MAX_WALL_S = 3600.0  # the longest stream served: a replay from start_s to the end at speed
+
+
+@dataclass(frozen=True)
+class LiveReplay:
+    """What a live stream plays: the run's received telemetry from ``start_s`` at ``speed``."""
+
+    records: list[dict]
+    clock: dict
+    start_s: float
+    speed: float
+
+
+async def _live_replay(
     request: Request,
     run_id: RunId,
-    speed: Annotated[float, Query(gt=0.0, le=100_000.0, allow_inf_nan=False, description="× real time")] = 1.0,
+    speed: Annotated[
+        float,
+        Query(ge=LIVE_SPEED_MIN, le=LIVE_SPEED_MAX, allow_inf_nan=False,
+              description=f"× real time ({LIVE_SPEED_MIN:g} to {LIVE_SPEED_MAX:g}; the stream may last at most {LIVE_MAX_WALL_S:g} s)"),
+    ] = 1.0,
     start_s: Annotated[
         float | None,
         Query(ge=-86_400.0, le=86_400.0, allow_inf_nan=False, description="ERT offset [s] to start at (default: entry at Mars)"),
     ] = None,
-    tick_s: Annotated[float, Query(ge=0.05, le=10.0, allow_inf_nan=False, description="wall seconds between clock events")] = 0.25,
-) -> AsyncIterator[ServerSentEvent]:
+) -> LiveReplay:  # fmt: skip
+    """The replay, checked before the stream starts: a missing run or telemetry is a 404, not a broken stream."""
     run = _run(request, run_id)
     records, clock = await asyncio.to_thread(_telemetry, run)
-    plan = live_events(records, clock, start_s=start_s)
     start = clock["start_s"] if start_s is None else start_s
+    wall_s = (max(clock["end_s"], start) - start) / speed
+    if wall_s > LIVE_MAX_WALL_S:
+        raise HTTPException(422, f"a replay from ERT offset {start:g} s to {clock['end_s']:g} s at speed {speed:g} would stream for "
+                                 f"{wall_s:.0f} s; the limit is {LIVE_MAX_WALL_S:g} s: raise speed or start later")  # fmt: skip
+    return LiveReplay(records=records, clock=clock, start_s=start, speed=speed)
+
+
+@router.get(
+    "/runs/{run_id}/live",
+    response_class=EventSourceResponse,
+    summary="Live replay: telemetry and call-outs on the Earth-received clock (server-sent events)",
+    description=f"Events: `start`, `clock` (every `tick_s` of wall time), `telemetry`, `callout`, `touchdown`, `end`. "
+    f"The stream ends after the last record; a replay that would last more than {LIVE_MAX_WALL_S:g} s of wall time "
+    "is refused with 422. A run without `link/telemetry.jsonl` is a 404.",
+)
+async def get_live(
+    request: Request,
+    replay: Annotated[LiveReplay, Depends(_live_replay)],
+    tick_s: Annotated[float, Query(ge=0.05, le=10.0, allow_inf_nan=False, description="wall seconds between clock events")] = 0.25,
+) -> AsyncIterator[ServerSentEvent]:
+    clock, start, speed = replay.clock, replay.start_s, replay.speed
+    plan = live_events(replay.records, clock, start_s=start)
     light = clock["light_time_s"]
     entry_ert = clock["entry_ert_unix_s"]
     loop = asyncio.get_running_loop()
@@ -341,6 +426,7 @@ async def get_live(
     now = start
     for t_ev, name, data in plan:
         # Clock ticks up to this event, on a schedule from wall0 so sleeps never accumulate drift.
+        # Each tick advances ≥ 0.05 s × speed ≥ 0.05 s of ERT: the stream always ends.
         while True:
             if await request.is_disconnected():
                 return

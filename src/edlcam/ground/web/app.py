@@ -26,23 +26,26 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edlcam.errors import RunFolderError
 from edlcam.ground.web import api, runfolder
-from edlcam.ground.web.media import RangeFileResponse, resolve_inside
+from edlcam.ground.web.media import FILE_TYPES, RangeFileResponse, resolve_inside
 
 __all__ = ["create_app", "STATIC_DIR", "plotly_js_path", "LOCAL_HOSTS"]
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 _POST_PATH = re.compile(r"^/api/runs/[^/]+/requests/?$")
+_DIGITS = re.compile(r"[0-9]+")
+_FILE_MEDIA_TYPES = sorted({t.split(";")[0] for t in FILE_TYPES.values()} | {"application/octet-stream"})
 _MAX_BODY_BYTES = 16 * 1024  # a request body is ~100 bytes of JSON
 _PAGE_CSP = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self'; connect-src 'self'; "
@@ -106,10 +109,10 @@ class _Guard:
             return
         if method == "POST":
             length = headers.get("content-length")
-            if length is None or not length.isdigit():
+            if length is None or not _DIGITS.fullmatch(length.strip()):  # ASCII digits only: '²'.isdigit() is True
                 await _send(send, 411, "send the JSON body with a Content-Length header")
                 return
-            if int(length) > _MAX_BODY_BYTES:
+            if len(length.strip()) > 9 or int(length) > _MAX_BODY_BYTES:
                 await _send(send, 413, f"the body is {length} bytes; the limit is {_MAX_BODY_BYTES} bytes")
                 return
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -132,7 +135,40 @@ class _Guard:
                 message = {**message, "headers": list(message.get("headers", [])) + [h for h in extra if h[0] not in have]}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        if method == "HEAD":
+            await _as_head(self.app, scope, send_with_headers)
+        else:
+            await self.app(scope, receive, send_with_headers)
+
+
+async def _as_head(app: ASGIApp, scope: Scope, send: Send) -> None:
+    """Answer HEAD with GET's status and headers and no body (RFC 9110 §9.3.2), on every route.
+
+    The app sees a GET marked ``edlcam.head`` (so a file response skips reading the file); the
+    first body message is sent empty and the rest dropped, and once the headers are out the app
+    is told the client left, so a stream (the live replay) stops at once.
+    """
+    headers_sent = anyio.Event()
+    done = False
+
+    async def receive() -> Message:
+        await headers_sent.wait()
+        return {"type": "http.disconnect"}
+
+    async def head_send(message: Message) -> None:
+        nonlocal done
+        if done:
+            return
+        if message["type"] == "http.response.start":
+            await send(message)
+            headers_sent.set()
+        elif message["type"] == "http.response.body":
+            done = True
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    await app({**scope, "method": "GET", "edlcam.head": True}, receive, head_send)
+    if headers_sent.is_set() and not done:  # a stream stopped before its first body message
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _host_name(host: str) -> str:
@@ -207,21 +243,31 @@ def create_app(runs: Sequence[Path | str], *, allow_remote: bool = False) -> Fas
             return _json_error(404, f"no static file {path!r}")
         return RangeFileResponse(found)
 
-    @app.head("/runs/{run_id}/files/{path:path}", include_in_schema=False)
+    file_content = {t: {"schema": {"type": "string", "format": "binary"}} for t in _FILE_MEDIA_TYPES}
+
     @app.get(
         "/runs/{run_id}/files/{path:path}",
         summary="A file under RUN/ground/ (films, received thumbnails, report), with byte ranges",
+        description="`path` is relative to `RUN/ground/` and may hold `/` (e.g. `received/rdc/thumb/000000.jpg`). "
+        "A path that leaves `RUN/ground/` in any spelling or through a symlink, or a `RUN/ground` that is "
+        "itself a symlink out of the run folder, is a 404. `Range: bytes=first-last`, `bytes=first-` and "
+        "`bytes=-suffix` (RFC 9110 §14) give a 206; a range that cannot be read (another unit, several "
+        "ranges, invalid syntax) is ignored and the whole file sent. HEAD answers the same headers.",
         responses={
-            200: {"description": "the whole file", "content": {"application/octet-stream": {}}},
-            206: {"description": "the requested byte range (Content-Range)", "content": {"application/octet-stream": {}}},
+            200: {"description": "the whole file", "content": file_content},
+            206: {"description": "the requested byte range (Content-Range)", "content": file_content},
+            304: {"description": "not modified (If-None-Match matched the ETag)"},
+            404: {"model": api.ErrorResponse, "description": "no such run or file, or the path leaves RUN/ground/"},
             416: {"model": api.ErrorResponse, "description": "range starts past the end of the file"},
-            **api.ERROR_RESPONSES,
+            **{k: v for k, v in api.ERROR_RESPONSES.items() if k != 404},
         },
         tags=["files"],
     )
     async def run_file(request: Request, run_id: str, path: str):  # any run_id: an unknown one is a 404
         run = app.state.runs.get(run_id)
-        found = resolve_inside(run.ground, path) if run is not None else None
+        # Contained in the run folder the user named (its real path from the start), not in
+        # wherever RUN/ground points now.
+        found = resolve_inside(run.ground, path, within=run.path) if run is not None else None
         if found is None:
             # One answer for "no run", "no file" and "not yours": nothing about the disk leaks.
             return _json_error(404, f"no file {path!r} in run {run_id!r}'s ground folder")

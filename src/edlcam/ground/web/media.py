@@ -20,10 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass
 from email.utils import formatdate
-from mimetypes import guess_type
 from pathlib import Path
 
 import anyio
@@ -31,11 +31,12 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["ByteRange", "parse_range", "resolve_inside", "RangeFileResponse", "error_body"]
+__all__ = ["FILE_TYPES", "ByteRange", "parse_range", "resolve_inside", "RangeFileResponse", "error_body"]
 
 _CHUNK_BYTES = 64 * 1024
-# MP4s are served as video/mp4 regardless of the host's /etc/mime.types.
-_TYPES = {".mp4": "video/mp4", ".webm": "video/webm", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+# The types served, whatever the host's /etc/mime.types says (so the OpenAPI schema can list
+# them); any other file is application/octet-stream.
+FILE_TYPES = {".mp4": "video/mp4", ".webm": "video/webm", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
           ".png": "image/png", ".html": "text/html; charset=utf-8", ".json": "application/json",
           ".flac": "audio/flac", ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}  # fmt: skip
 
@@ -55,6 +56,23 @@ class ByteRange:
     @property
     def content_range(self) -> str:
         return f"bytes {self.first}-{self.last}/{self.size}"
+
+
+# int-range / suffix-range of RFC 9110 §14.1.1 with optional whitespace around each position.
+_RANGE_SPEC = re.compile(r"[ \t]*(?:([0-9]+)[ \t]*-[ \t]*([0-9]*)|-[ \t]*([0-9]+))[ \t]*")
+_MAX_POSITION = 10**18  # beyond any file: a longer number is clamped rather than parsed (int() refuses > 4300 digits)
+
+
+def _position(digits: str) -> int:
+    """An ASCII decimal byte position, clamped to 10^18 (so 5000 digits cost nothing)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else _MAX_POSITION
+
+
+def _less(a: str, b: str) -> bool:
+    """``int(a) < int(b)`` for ASCII digit strings of any length, without converting them."""
+    a, b = a.lstrip("0") or "0", b.lstrip("0") or "0"
+    return (len(a), a) < (len(b), b)
 
 
 def parse_range(header: str | None, size: int) -> ByteRange | None | str:
@@ -77,32 +95,36 @@ def parse_range(header: str | None, size: int) -> ByteRange | None | str:
     unit, sep, spec = header.partition("=")
     if not sep or unit.strip().lower() != "bytes":
         return None  # §14.2: a range unit the server does not understand MUST be ignored
-    parts = [p.strip() for p in spec.split(",")]
-    if len(parts) != 1:
+    if "," in spec:
         return None  # several ranges: answered with the whole file, as §14.2 allows
-    first_s, dash, last_s = parts[0].partition("-")
-    first_s, last_s = first_s.strip(), last_s.strip()
-    if not dash or not (first_s.isdigit() or last_s.isdigit()) or any(s and not s.isdigit() for s in (first_s, last_s)):
+    # The ABNF's DIGIT is ASCII 0-9 only (RFC 5234 B.1): '²' or '١' make the spec invalid.
+    m = _RANGE_SPEC.fullmatch(spec)
+    if m is None:
         return None  # not a range-spec: invalid syntax is ignored (§14.2)
+    first_s, last_s = (m.group(1), m.group(2)) if m.group(1) is not None else ("", m.group(3))
     if first_s:
-        first = int(first_s)
-        if last_s and int(last_s) < first:
+        first = _position(first_s)
+        if last_s and _less(last_s, first_s):
             return None  # §14.1.1: last-pos < first-pos makes the spec invalid: ignore it
         if first >= size:
             return "unsatisfiable"
-        last = min(int(last_s), size - 1) if last_s else size - 1
+        last = min(_position(last_s), size - 1) if last_s else size - 1
         return ByteRange(first, last, size)
-    suffix = int(last_s)
+    suffix = _position(last_s)
     if suffix == 0 or size == 0:
         return "unsatisfiable"  # §14.1.3: a suffix-length of 0 selects nothing
     return ByteRange(max(size - suffix, 0), size - 1, size)
 
 
-def resolve_inside(root: Path, rel: str) -> Path | None:
+def resolve_inside(root: Path, rel: str, *, within: Path | None = None) -> Path | None:
     """The regular file ``rel`` names under ``root``, or None if it is not strictly inside it.
 
     Checks the text first (so a hostile name never reaches the file system as a path to open),
     then the real path with symlinks followed, so a link pointing out of ``root`` is refused too.
+    ``within`` is the folder the user named, as a real path (a run folder, resolved once when
+    the viewer started, not again per request): ``root`` must then really lie strictly inside
+    it, so a ``root`` that is a symlink to elsewhere (``RUN/ground -> /etc``), or a run folder
+    swapped for a symlink after the start, serves nothing.
     """
     if not rel or "\x00" in rel or "\\" in rel or rel.startswith("/") or ":" in rel:
         return None
@@ -111,6 +133,8 @@ def resolve_inside(root: Path, rel: str) -> Path | None:
         return None
     try:
         real_root = root.resolve(strict=True)
+        if within is not None and (real_root == within or not real_root.is_relative_to(within)):
+            return None
         target = (real_root / Path(*parts)).resolve(strict=True)
     except (OSError, RuntimeError):  # missing, a symlink loop, a name too long
         return None
@@ -139,11 +163,11 @@ class RangeFileResponse(Response):
     def __init__(self, path: Path, *, media_type: str | None = None, cache_control: str = "no-cache") -> None:
         super().__init__()
         self.path = Path(path)
-        self.media_type = media_type or _TYPES.get(self.path.suffix.lower()) or guess_type(self.path.name)[0] or "application/octet-stream"
+        self.media_type = media_type or FILE_TYPES.get(self.path.suffix.lower(), "application/octet-stream")
         self.cache_control = cache_control
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        head_only = scope["method"] == "HEAD"
+        head_only = scope["method"] == "HEAD" or scope.get("edlcam.head", False)  # the app's HEAD-as-GET
         try:
             st = await anyio.to_thread.run_sync(os.stat, self.path)
         except OSError:

@@ -63,6 +63,19 @@ class RunFolder:
     def ground(self) -> Path:
         return self.path / "ground"
 
+    def real_ground(self) -> Path | None:
+        """``ground/``'s real path if it is a folder really inside the run folder, else None.
+
+        ``path`` is the run folder the user named, resolved once at the start; a ``ground`` that is
+        a symlink out of it (``RUN/ground -> /etc``) is not this run's and is neither listed nor
+        served.
+        """
+        try:
+            real = self.ground.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        return real if real != self.path and real.is_relative_to(self.path) and real.is_dir() else None
+
 
 def run_id_for(paths: list[Path]) -> list[RunFolder]:
     """Runs named by their folder names; a repeated name gets ``-2``, ``-3``…"""
@@ -102,7 +115,10 @@ def _trajectory_cached(path: Path, _mtime: int, max_points: int) -> dict:
     n = table.num_rows
     # Evenly spaced rows, first and last kept: a 0.1 s trajectory has ~4000 rows; a chart needs ≤ max_points.
     idx = np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(int)) if n else np.zeros(0, int)
-    out = {c: _finite(table.column(c).to_numpy()[idx]) for c in TRAJECTORY_COLUMNS}
+    try:
+        out = {c: _finite(table.column(c).to_numpy(zero_copy_only=False)[idx]) for c in TRAJECTORY_COLUMNS}
+    except (TypeError, ValueError) as exc:
+        raise RunFolderError(f"{path}: a charted column is not numeric ({exc}); re-run `edlcam simulate`") from None
     out["phase"] = [str(x) for x in np.asarray(table.column("phase").to_pylist(), dtype=object)[idx]]
     out["rows"] = n
     return out
@@ -123,19 +139,22 @@ def _events_cached(path: Path, _mtime: int) -> list[dict]:
         events = raw["events"]
     except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
         raise RunFolderError(f"{path}: not an events file (see docs/run-folder.md); re-run `edlcam simulate`") from None
+    if not isinstance(events, list):
+        raise RunFolderError(f"{path}: 'events' is not a list (see docs/run-folder.md); re-run `edlcam simulate`")
     out = []
     for e in events:
         if not isinstance(e, dict) or "name" not in e or "t_s" not in e:
             raise RunFolderError(f"{path}: an event lacks 'name' or 't_s'; re-run `edlcam simulate`")
-        t = float(e["t_s"])
-        if not math.isfinite(t):
-            raise RunFolderError(f"{path}: event {e['name']!r} has t_s {t}; re-run `edlcam simulate`")
-        row = {k: e.get(k) for k in ("name", "t_s", "altitude_m", "height_agl_m", "speed_m_s", "mach", "dynamic_pressure_pa", "utc")}
-        row["label"] = EVENT_LABELS.get(str(e["name"]), str(e["name"]).replace("_", " ").capitalize())
-        for k in ("altitude_m", "height_agl_m", "speed_m_s", "mach", "dynamic_pressure_pa"):
-            v = row[k]
-            row[k] = float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
-        row["t_s"] = t
+        name = str(e["name"])
+        t = e["t_s"]
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+            raise RunFolderError(f"{path}: event {name!r} has t_s {t!r}, expected a finite number of seconds; re-run `edlcam simulate`")
+        row = {k: e.get(k) for k in ("altitude_m", "height_agl_m", "speed_m_s", "mach", "dynamic_pressure_pa")}
+        for k, v in row.items():
+            row[k] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+        utc = e.get("utc")
+        row.update(name=name, t_s=float(t), utc=utc if isinstance(utc, str) else None,
+                   label=EVENT_LABELS.get(name, name.replace("_", " ").capitalize()))  # fmt: skip
         out.append(row)
     return out
 
@@ -249,8 +268,8 @@ def _probe_cached(path: Path, _mtime: int) -> tuple[float | None, float | None, 
 
 def list_videos(run: RunFolder) -> list[dict]:
     """The films in ``ground/``: ``landing`` first, then one per camera, with their E+ offset."""
-    ground = run.ground
-    if not ground.is_dir():
+    ground = run.real_ground()
+    if ground is None:
         return []
     films = tuple(sorted((p.name, _mtime_ns(p)) for p in ground.iterdir() if p.suffix.lower() in _VIDEO_SUFFIXES))
     key = films + tuple(_mtime_ns(p) for p in (ground / "assembly.json", ground / "catalog.sqlite", run.path / "link" / "summary.json",
@@ -260,7 +279,9 @@ def list_videos(run: RunFolder) -> list[dict]:
 
 @lru_cache(maxsize=32)
 def _videos_cached(run: RunFolder, _key: tuple) -> tuple[dict, ...]:
-    ground = run.ground
+    ground = run.real_ground()
+    if ground is None:
+        return ()
     files = sorted(p for p in ground.iterdir() if p.suffix.lower() in _VIDEO_SUFFIXES and p.is_file() and _NAME_RE.match(p.stem))
     files.sort(key=lambda p: (p.stem != "landing", p.stem, p.suffix != ".mp4"))
     products = _manifest(run)
@@ -297,7 +318,7 @@ def _videos_cached(run: RunFolder, _key: tuple) -> tuple[dict, ...]:
 def list_thumbnails(run: RunFolder, *, camera: str | None, t_start_s: float | None, t_end_s: float | None, limit: int) -> dict:
     """Received thumbnails (evenly thinned to ``limit``) with their URLs, and how many there are."""
     got = received_ids(run)
-    received_dir = run.ground / "received"
+    ground = run.real_ground()
     rows = []
     for p in _manifest(run):
         if p.get("kind") != "thumbnail" or (camera is not None and p.get("camera") != camera):
@@ -321,20 +342,36 @@ def list_thumbnails(run: RunFolder, *, camera: str | None, t_start_s: float | No
     items = [
         {"id": pid, "camera": cam, "t_s": t, "url": f"/runs/{run.id}/files/received/{rel}"}
         for t, cam, pid, rel in rows
-        if (received_dir / rel).is_file()
+        if ground is not None and (ground / "received" / rel).is_file()
     ]
     return {"total": total, "items": items}
+
+
+def _json_safe(value):
+    """``value`` with NaN and ±inf as None: JSON (RFC 8259) has no such numbers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 @lru_cache(maxsize=16)
 def _telemetry_cached(path: Path, _mtime: int) -> tuple[dict, ...]:
     from edlcam.link.live import load_records
 
-    records = load_records(path.parent.parent)
+    expected = f"'kind' and a number 'ert_offset_s' within ±{_MAX_ERT_OFFSET_S:g} s; re-run `edlcam relay`"
+    try:
+        records = load_records(path.parent.parent)
+    except (KeyError, TypeError):  # its sort by ert_offset_s met a record without a number there
+        raise RunFolderError(f"{path}: a record is not an object with {expected}") from None
     for i, r in enumerate(records):
-        if not isinstance(r, dict) or not isinstance(r.get("ert_offset_s"), (int, float)) or "kind" not in r:
-            raise RunFolderError(f"{path}: line {i + 1} lacks 'kind' or 'ert_offset_s'; re-run `edlcam relay`")
-    return tuple(records)
+        t = r.get("ert_offset_s") if isinstance(r, dict) else None
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not abs(t) <= _MAX_ERT_OFFSET_S or "kind" not in r:
+            raise RunFolderError(f"{path}: record {i + 1} (in ERT order) lacks {expected}")
+    return tuple(_json_safe(r) for r in records)
 
 
 def read_telemetry(run: RunFolder) -> list[dict] | None:
@@ -345,7 +382,13 @@ def read_telemetry(run: RunFolder) -> list[dict] | None:
     return list(_telemetry_cached(path, _mtime_ns(path)))
 
 
+_UNIX_MIN_S, _UNIX_MAX_S = 0.0, 220_898_000_000.0  # 1970 to 9000: far from datetime's limits, with the ±1e7 s offsets
+_MAX_ERT_OFFSET_S = 1e7  # |ert_offset_s| of a record: EDL telemetry spans minutes; 116 days is surely damage
+
+
 def _unix(iso: str) -> float:
+    if not isinstance(iso, str):
+        raise TypeError(f"{iso!r} is not a string")
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(timezone.utc).timestamp()
 
 
@@ -359,11 +402,21 @@ def live_timeline(records: list[dict]) -> dict:
     just after the last record.
     """
     if not records:
-        raise RunFolderError("telemetry.jsonl holds no records; re-run `edlcam relay`")
+        raise RunFolderError("link/telemetry.jsonl holds no records; re-run `edlcam relay`")
     tones = [r for r in records if r.get("kind") == "tone" and "scet" in r and "ert" in r]
     ref = tones[0] if tones else records[0]
-    light = _unix(ref["ert"]) - _unix(ref["scet"]) if "scet" in ref else 0.0
-    entry_ert = _unix(ref["ert"]) - float(ref["ert_offset_s"])
+    try:
+        light = _unix(ref["ert"]) - _unix(ref["scet"]) if "scet" in ref else 0.0
+        entry_ert = _unix(ref["ert"]) - float(ref["ert_offset_s"])
+    except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
+        what = f"{type(exc).__name__}: {exc}" if not isinstance(exc, KeyError) else f"no {exc.args[0]!r}"
+        raise RunFolderError(f"link/telemetry.jsonl: the {ref.get('kind')} record at ERT offset {ref.get('ert_offset_s')} s "
+                             f"has no usable 'ert'/'scet' time ({what}); expected ISO 8601 UTC; re-run `edlcam relay`") from None  # fmt: skip
+    # Earth–Mars one-way light time is ≈ 3 to 22 min (est., 0.37 to 2.7 AU); a day is surely a damaged record.
+    if not 0.0 <= light <= 86_400.0 or not _UNIX_MIN_S <= entry_ert <= _UNIX_MAX_S:
+        raise RunFolderError(f"link/telemetry.jsonl: the {ref.get('kind')} record at ERT offset {ref.get('ert_offset_s')} s gives a light "
+                             f"time of {light:.0f} s and entry at Unix {entry_ert:.0f} s; expected 0 to 86400 s and a date in 1970 to 9000; "
+                             "re-run `edlcam relay`")  # fmt: skip
     return {
         "light_time_s": light,
         "entry_ert_unix_s": entry_ert,
