@@ -10,12 +10,32 @@ from pydantic import Field, model_validator
 
 from edlcam.config.base import Section
 
-__all__ = ["TerrainConfig"]
+__all__ = ["TerrainConfig", "UnitConfig", "DEFAULT_UNITS"]
 
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=360)]
+
+
+UnitRGB = Annotated[list[Annotated[float, Field(gt=0, le=1)]], Field(min_length=3, max_length=3)]
+
+
+class UnitConfig(Section):
+    """[terrain.units.<name>]: how one geologic unit of the unit map (edlcam.mars.geology) looks."""
+
+    albedo_rgb: UnitRGB  # linear albedo (red, green, blue) of the unit's surface
+    mottling: Annotated[float, Field(ge=0, le=4)] = 1.0  # × the albedo patches' contrast (texture at 0.4–400 m)
+
+
+# The defaults equal missions/mars2020.toml's [terrain.units.*], where each value's source is given.
+DEFAULT_UNITS = {
+    "cf_fr": UnitConfig(albedo_rgb=[0.40, 0.30, 0.24], mottling=1.5),
+    "delta": UnitConfig(albedo_rgb=[0.62, 0.50, 0.41], mottling=2.0),
+    "cf_f": UnitConfig(albedo_rgb=[0.54, 0.42, 0.34], mottling=2.0),
+    "ripples": UnitConfig(albedo_rgb=[0.27, 0.21, 0.17], mottling=1.0),
+    "smooth": UnitConfig(albedo_rgb=[0.32, 0.24, 0.19], mottling=0.7),
+}
 
 
 class TerrainConfig(Section):
@@ -60,6 +80,10 @@ class TerrainConfig(Section):
     site_albedo_blend_width_m: Annotated[float, Field(ge=1, le=200)] = 20.0
     site_detail_cutoff_m: Annotated[float, Field(ge=1, le=64)] = 4.0
     site_level_taper_m: Annotated[float, Field(ge=500, le=20_000)] = 2500.0
+    # Geologic units around the landing point (edlcam.mars.geology): "jezero" = the shipped unit map
+    # (src/edlcam/data/jezero/units.geojson), "none" = the floor as one unit; one table per unit.
+    unit_map: Literal["jezero", "none"] = "jezero"
+    units: dict[str, UnitConfig] = Field(default_factory=lambda: dict(DEFAULT_UNITS))
     # Extent of the modelled region; beyond it the ground is the regional plain.
     model_radius_m: Annotated[float, Field(ge=30_000, le=300_000)] = 80_000.0
     blend_width_m: Annotated[float, Field(ge=1000, le=100_000)] = 20_000.0
@@ -73,6 +97,8 @@ class TerrainConfig(Section):
             )
         if self.delta_apex_thickness_m < self.delta_front_thickness_m:
             raise ValueError("delta_apex_thickness_m must be at least delta_front_thickness_m (the delta rises toward its apex)")
+        if "cf_fr" not in self.units:
+            raise ValueError("units needs a [terrain.units.cf_fr] table: the crater floor where the unit map names nothing")
         if self.rock_max_diameter_m <= 0.05:
             raise ValueError("rock_max_diameter_m must exceed 0.05 m, the smallest rock modelled")
         return self

@@ -18,6 +18,9 @@ the ground is a sum of layers, each from a published model:
   d = 0.36 D^0.49 km.
 * **Roughness** — a fractional Brownian surface of Hurst exponent H by spectral synthesis
   (Saupe 1988, "The Science of Fractal Images", ch. 2), RMS ∝ wavelength^H, down to millimetres.
+* **Geologic units** — around the landing point each unit of the shipped unit map
+  (:mod:`edlcam.mars.geology`: the western delta, Séítah's bedrock and ripple fields, the smooth
+  mantles, Máaz) has its own albedo and mottling, ``[terrain.units]`` in the mission file.
 * **Rocks** — the Golombek & Rapp (1997) model: cumulative fractional area covered by rocks of
   diameter ≥ D is F_k(D) = k exp(-q D), q = 1.79 + 0.152/k.
 
@@ -321,6 +324,8 @@ class Terrain:
     _levels: tuple = field(default=(), repr=False)  # finer RasterLevels of the base, finest first
     _site: object = field(default=None, repr=False)  # hirise.SiteData under the target, or None
     _site_uv: np.ndarray | None = field(default=None, repr=False)  # (2, 3): ENU [m] → site grid (u, v) [cells]
+    _units: object = field(default=None, repr=False)  # geology.UnitRaster around the target, or None
+    _unit_look: object = field(default=None, repr=False)  # geology.UnitField: albedo r, g, b and mottling
     _rock_cache: dict = field(default_factory=dict, repr=False)
 
     # -- construction ---------------------------------------------------------------------------
@@ -365,12 +370,19 @@ class Terrain:
         craters, catalog = _build_crater_layers(cfg, seed)
         noise = _build_noise_layers(cfg, seed, noise_tex)
         albedo = _build_albedo_layers(seed, noise_tex)
+        def to_en(lat, lon):
+            return _latlon_to_en(lat, lon, target_latitude_deg, target_longitude_deg, ell)
+
+        units = unit_look = None
+        if cfg.unit_map != "none":
+            from edlcam.mars.geology import BACKGROUND_UNIT, load_unit_map, unit_raster
+
+            names = (BACKGROUND_UNIT, *sorted(k for k in cfg.units if k != BACKGROUND_UNIT))
+            units = unit_raster(load_unit_map(), to_en, seed=seed, unit_names=names)
+            unit_look = units.field([[*cfg.units[k].albedo_rgb, cfg.units[k].mottling] for k in names])
         levels, site, site_uv = (), None, None
         if cfg.site_data != "none":
             from edlcam.mars.site_ground import site_level
-
-            def to_en(lat, lon):
-                return _latlon_to_en(lat, lon, target_latitude_deg, target_longitude_deg, ell)
 
             got = site_level(cfg, raster, aux, origin, _RASTER_CELL_M, craters, noise, to_en)
             if got is not None:
@@ -395,6 +407,8 @@ class Terrain:
             _levels=levels,
             _site=site,
             _site_uv=site_uv,
+            _units=units,
+            _unit_look=unit_look,
         )
         object.__setattr__(terrain, "target_altitude_m", float(terrain.altitude_m(0.0, 0.0)))
         log.info("terrain built: seed %d, ground at the target %.1f m MOLA", seed, terrain.target_altitude_m)
@@ -524,16 +538,25 @@ class Terrain:
         return east, north, up, rgb
 
     def _colour(self, east, north, z, fields, spacing_m: float):
-        """Albedo in Mars colours: dust on the plains, darker basalt on the floor, lighter delta;
-        over the landing site's orthomosaic, its real albedo (:mod:`edlcam.mars.site_ground`)."""
+        """Albedo in Mars colours: dust on the plains; on the crater floor each geologic unit's own
+        albedo and mottling (:mod:`edlcam.mars.geology`, [terrain.units]), or without a unit map
+        darker basalt with a lighter delta; over the landing site's orthomosaic, its real albedo
+        (:mod:`edlcam.mars.site_ground`)."""
         floor_w, delta_w = fields[1][..., None], fields[2][..., None]
-        base = _DUST_RGB * (1.0 - floor_w) + _BASALT_RGB * floor_w
-        base = base * (1.0 - delta_w) + _DELTA_RGB * delta_w
         e, n = east.reshape(-1), north.reshape(-1)
+        if self._unit_look is not None:
+            look = self._unit_look.sample(e, n)  # (N, 4): albedo r, g, b, mottling
+            floor_rgb = look[:, :3].reshape(east.shape + (3,))
+            mottle = look[:, 3].reshape(east.shape)
+            base = _DUST_RGB * (1.0 - floor_w) + floor_rgb * floor_w
+        else:
+            mottle = np.ones(east.shape, dtype=np.float32)
+            base = _DUST_RGB * (1.0 - floor_w) + _BASALT_RGB * floor_w
+            base = base * (1.0 - delta_w) + _DELTA_RGB * delta_w
         lod = _lod_weight(self._albedo.feature_m, spacing_m)
         coarse = self._albedo.feature_m >= _ALBEDO_SHARED_M  # patches the data keeps: no step in mean
-        patches = self._albedo.sample(e, n, lod).reshape(east.shape)[..., None]
-        rgb = base * (1.0 + patches)
+        patches = self._albedo.sample(e, n, lod).reshape(east.shape)
+        rgb = base * (1.0 + mottle * patches)[..., None]
         # Dust slides off steep slopes and exposes darker rock (est.: up to 25 % darker above 30°).
         gy, gx = np.gradient(z, spacing_m)
         slope = np.hypot(gx, gy)
@@ -547,8 +570,9 @@ class Terrain:
                 rel, w = self._site.albedo_at_uv(uv[0][near], uv[1][near], pixel_cells=spacing_m / m_per_cell,
                                                  feather_cells=self.config.site_albedo_blend_width_m / m_per_cell)  # fmt: skip
                 en, nn = e[near], n[near]
-                shared = self._albedo.sample(en, nn, lod * coarse)
-                fine = self._albedo.sample(en, nn, lod * (self._albedo.feature_m < _ALBEDO_BELOW_DATA_M))
+                m_near = mottle.reshape(-1)[near]
+                shared = self._albedo.sample(en, nn, lod * coarse) * m_near
+                fine = self._albedo.sample(en, nn, lod * (self._albedo.feature_m < _ALBEDO_BELOW_DATA_M)) * m_near
                 real = base.reshape(-1, 3)[near] * ((1.0 + shared) * (1.0 + fine))[:, None] * rel
                 flat = rgb.reshape(-1, 3)
                 flat[near] = flat[near] * (1.0 - w[:, None]) + real * w[:, None]
