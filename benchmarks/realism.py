@@ -53,14 +53,16 @@ def time_at_height(film, cam, height_m: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def _label(img: np.ndarray, lines: list[str]) -> np.ndarray:
+def _label(img: np.ndarray, lines: list[str], size_px: int = 400) -> np.ndarray:
+    """The frame at ``size_px`` with ``lines`` written at its top left, white on a dark band."""
     import cv2
 
-    out = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR) if img.ndim == 2 else img.copy()
+    out = cv2.resize(img, (size_px, size_px), interpolation=cv2.INTER_AREA)
+    out = cv2.cvtColor(out, cv2.COLOR_GRAY2BGR) if out.ndim == 2 else out.copy()
+    band = out[: 8 + 18 * len(lines), :230]
+    band[:] = (band * 0.35).astype(np.uint8)
     for i, text in enumerate(lines):
-        y = 28 + 26 * i
-        cv2.putText(out, text, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 4, cv2.LINE_AA)
-        cv2.putText(out, text, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(out, text, (6, 18 + 18 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
     return out
 
 
@@ -111,18 +113,19 @@ def main(argv=None) -> int:
     if args.sheet:
         tiles = [np.hstack([_label(r, [f"rendered {h / 1000:.1f} km"]), _label(x, [f"real LCAM {h / 1000:.1f} km"])])
                  for h, r, x, _ in pairs]
-        cv2.imwrite(str(args.sheet), cv2.resize(np.vstack(tiles), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+        cv2.imwrite(str(args.sheet), np.vstack(tiles))
         print(f"sheet: {args.sheet}")
     if args.rendered_sheet:
         tiles = []
         for (h, r, _x, s), row in zip(pairs, rows):
             q = row["ratio"]
-            tiles.append(_label(r, [f"rendered LCAM {h / 1000:.1f} km", f"contrast {s['global_contrast']:.2f} (x{q['global_contrast']:.2f})",
-                                    f"blocks {s['block_variation']:.2f} (x{q['block_variation']:.2f})",
-                                    f"slope {s['spectral_slope']:.2f} (x{q['spectral_slope']:.2f})",
-                                    f"fine {s['fine_detail']:.3f} (x{q['fine_detail']:.2f})"]))
+            tiles.append(_label(r, [f"rendered LCAM, {h / 1000:.1f} km (ratio to real)",
+                                    f"contrast {s['global_contrast']:.3f} ({q['global_contrast']:.2f})",
+                                    f"32-px blocks {s['block_variation']:.3f} ({q['block_variation']:.2f})",
+                                    f"spectral slope {s['spectral_slope']:.2f} ({q['spectral_slope']:.2f})",
+                                    f"fine detail {s['fine_detail']:.3f} ({q['fine_detail']:.2f})"]))
         grid = np.vstack([np.hstack(tiles[:2]), np.hstack(tiles[2:4])]) if len(tiles) == 4 else np.hstack(tiles)
-        cv2.imwrite(str(args.rendered_sheet), cv2.resize(grid, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+        cv2.imwrite(str(args.rendered_sheet), cv2.cvtColor(grid, cv2.COLOR_BGR2GRAY), [cv2.IMWRITE_PNG_COMPRESSION, 9])
         print(f"rendered sheet: {args.rendered_sheet}")
     return 0
 

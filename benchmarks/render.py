@@ -2,6 +2,7 @@
 
 Usage:
   python benchmarks/render.py RUN [--frames N]          per camera, preview and native resolution
+  python benchmarks/render.py RUN --cpu [--frames N]    CPU per preview frame, and the preview schedule's render CPU
   python benchmarks/render.py RUN --schedule [--workers K ...] [--quality preview|full] [--from T0 --to T1]
                                   [--backend auto|pool|dask] [--scheduler ADDR]
 
@@ -148,6 +149,37 @@ def schedule(run: str, workers: int, quality: str, t_from: float | None = None, 
     return {"workers": workers, "wall_s": wall, "frames": total, "backend": chosen}
 
 
+def cpu_estimate(run: str, n_frames: int) -> float:
+    """CPU-seconds per preview frame of each camera (one process, one llvmpipe thread: load-independent),
+    over ``n_frames`` after a warm-up at a quarter and three quarters of its window; × the frames the
+    preview schedule plans = the schedule's render CPU. Set LP_NUM_THREADS=1 before the first render."""
+    film = open_run(run)
+    total = 0.0
+    for name in film.camera_names:
+        cam = film.camera(name)
+        w0, w1 = film.window(name)
+        step, plan = film.frame_plan(name, quality="preview")
+        rate = cam.config.fps / step
+        spent, count = 0.0, 0
+        for frac in (0.25, 0.75):
+            t0 = w0 + frac * (w1 - w0)
+            it = film.frames(name, quality="preview", t_start_s=t0, t_end_s=min(t0 + (n_frames + 0.5) / rate, w1), workers=0)
+            next(it)  # rings, caches and the first exposure
+            c0 = _cpu_s()
+            count += sum(1 for _ in it)
+            spent += _cpu_s() - c0
+        per = spent / max(count, 1)
+        total += per * len(plan)
+        print(f"{name:6} {per * 1000:7.1f} ms CPU a frame × {len(plan):5d} frames = {per * len(plan):6.1f} s", flush=True)
+    print(f"preview schedule: {total:.1f} s of render CPU (one raster thread a frame)")
+    return total
+
+
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("run")
@@ -163,8 +195,15 @@ def main() -> None:
     ap.add_argument("--raster-threads", type=int, default=None,
                     help="llvmpipe threads per local Dask worker (default: the cores shared out); 1 measures "
                          "scale-out with one core per worker")
+    ap.add_argument("--cpu", action="store_true",
+                    help="CPU per preview frame of each camera (one raster thread) and the whole schedule's estimate")
     args = ap.parse_args()
-    if args.schedule:
+    if args.cpu:
+        import os
+
+        os.environ["LP_NUM_THREADS"] = "1"
+        cpu_estimate(args.run, args.frames)
+    elif args.schedule:
         runs = [schedule(args.run, k, args.quality, args.t_from, args.t_to, args.backend, args.scheduler,
                          args.raster_threads)
                 for k in args.workers]

@@ -105,7 +105,7 @@ def test_flat_field_noise_is_shot_plus_read_noise():
     # EMVA 1288 photon-transfer relation: σ²[e⁻] = signal[e⁻] + σ_read²; checked in raw DN before
     # the display gamma by using a linear 16-bit output (gamma applied through the LUT, inverted here).
     cfg = DEFAULT_VIEWS["lcam"]
-    state = ExposureState(exposure_s=2e-4, gain=1.0)
+    state = ExposureState(exposure_s=2000.0 / cfg.sensitivity_e_per_s, gain=1.0)
     img = sensor_image(_flat(1.0, (512, 512)), state, cfg, np.random.default_rng(5))
     electrons = 1.0 * cfg.sensitivity_e_per_s * state.exposure_s  # 2000 e-
     full = 2**cfg.bit_depth - 1

@@ -5,7 +5,12 @@ three-dimensional measurements from a stereo pair of TV cameras", CGIP 7:195, wi
 distortion terms O and R of Gennery (2006), "Generalized camera calibration including fish-eye
 lenses", IJCV 68:239 (CAHVOR). A pinhole with radial distortion ``x_d = x (1 + k1 r² + k2 r⁴)``
 is the CAHVOR special case O = A, R = (0, k1, k2); we keep Gennery's symbols in
-:func:`cahvor_project`. Pixel (0, 0) is the centre of the top-left pixel; x grows right, y down.
+:func:`cahvor_project`. A fish-eye (the LCAM) is Gennery's CAHVORE with its linearity L
+(``linearity`` in the mission file): the ray at angle θ from the axis lands at the image radius
+f·χ, χ = tan(Lθ)/L (L > 0; L = 1 is the pinhole), θ (L = 0, equidistant) or sin(Lθ)/L (L < 0),
+times the radial polynomial 1 + ρ0 + ρ1 χ² + ρ2 χ⁴ (:func:`cahvore_project`). Its entrance pupil
+is taken as fixed (E = 0): the pupil of a centimetre lens moves by millimetres, 10⁻⁹ rad at the
+ranges these cameras see. Pixel (0, 0) is the centre of the top-left pixel; x grows right, y down.
 
 The sensor turns linear scene radiance (1.0 = a white Lambertian surface under the overhead Sun)
 into electrons (``sensitivity_e_per_s``), adds shot noise (Poisson, here its Gaussian limit) and
@@ -27,7 +32,11 @@ from edlcam.config.cameras import CameraConfig
 __all__ = [
     "bayer_mosaic",
     "CAHVOR",
+    "CAHVORE",
     "Camera",
+    "cahvore_project",
+    "chi_of_theta",
+    "theta_of_chi",
     "ExposureState",
     "cahvor_project",
     "mount_rotation",
@@ -75,6 +84,60 @@ def cahvor_project(model: CAHVOR, points_m: np.ndarray) -> tuple[np.ndarray, np.
     return xy, depth
 
 
+@dataclass(frozen=True)
+class CAHVORE(CAHVOR):
+    """A CAHVORE fish-eye (Gennery 2006) with a fixed entrance pupil (E = 0) and linearity L."""
+
+    L: float = 0.0
+
+
+def chi_of_theta(theta_rad, L: float):
+    """Gennery's (2006) χ(θ) for linearity L: tan(Lθ)/L, θ or sin(Lθ)/L."""
+    theta = np.asarray(theta_rad, dtype=float)
+    if L > 0.0:
+        return np.tan(L * theta) / L
+    if L < 0.0:
+        return np.sin(L * theta) / L
+    return theta
+
+
+def theta_of_chi(chi, L: float):
+    """The inverse of :func:`chi_of_theta`."""
+    chi = np.asarray(chi, dtype=float)
+    if L > 0.0:
+        return np.arctan(L * chi) / L
+    if L < 0.0:
+        return np.arcsin(np.clip(L * chi, -1.0, 1.0)) / L
+    return chi
+
+
+def cahvore_project(model: CAHVORE, points_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates (N, 2) and range along A [m] (N,) of points (N, 3) through a CAHVORE fish-eye.
+
+    zeta = (P−C)·O, lambda = P−C−zeta·O, theta = atan2(|lambda|, zeta), chi = chi(theta; L),
+    rho = chi (1 + rho0 + rho1 chi² + rho2 chi⁴); the point is moved onto the ray at angle
+    atan(rho) from O (P' = C + O + rho·lambda/|lambda|) and imaged by CAHV. Points more than
+    the lens's reach from the axis (L θ ≥ 90° for L > 0) get NaN pixels.
+    """
+    p = np.atleast_2d(np.asarray(points_m, dtype=float)) - model.C
+    zeta = p @ model.O
+    lam = p - zeta[:, None] * model.O
+    norm = np.linalg.norm(lam, axis=1)
+    theta = np.arctan2(norm, zeta)
+    chi = chi_of_theta(theta, model.L)
+    rho0, rho1, rho2 = model.R
+    rho = chi * (1.0 + rho0 + rho1 * chi**2 + rho2 * chi**4)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit = np.where(norm[:, None] > 0.0, lam / norm[:, None], 0.0)
+    pp = model.O[None, :] + rho[:, None] * unit
+    denom = pp @ model.A
+    xy = np.stack([pp @ model.H / denom, pp @ model.V / denom], axis=-1)
+    if model.L > 0.0:
+        xy[model.L * theta >= 0.5 * np.pi] = np.nan
+    depth = p @ model.A
+    return xy, depth
+
+
 def mount_rotation(look, up) -> np.ndarray:
     """Rotation (3×3) taking camera-frame vectors (x right, y down, z along look) to the body frame."""
     z = np.asarray(look, dtype=float)
@@ -114,10 +177,23 @@ class Camera:
     def mono(self) -> bool:
         return self.config.colour == "mono"
 
+    @property
+    def fisheye(self) -> bool:
+        """True for a CAHVORE fish-eye (a ``linearity`` given), False for a CAHVOR pinhole."""
+        return self.config.linearity is not None
+
     @cached_property
     def focal_px(self) -> tuple[float, float]:
-        """Focal lengths (fx, fy) [px] of the pinhole part, from the fields of view."""
+        """Focal lengths (fx, fy) [px] at the image centre, from the fields of view.
+
+        Pinhole: half the side / tan(half the field). Fish-eye: half the side / χ(half the field),
+        so the image's edge midpoints see exactly half the field from the axis.
+        """
         c = self.config
+        if self.fisheye:
+            fx = 0.5 * c.width_px / float(chi_of_theta(np.radians(c.hfov_deg) / 2.0, c.linearity))
+            fy = 0.5 * c.height_px / float(chi_of_theta(np.radians(c.vfov_deg) / 2.0, c.linearity))
+            return fx, fy
         fx = 0.5 * c.width_px / np.tan(np.radians(c.hfov_deg) / 2.0)
         fy = 0.5 * c.height_px / np.tan(np.radians(c.vfov_deg) / 2.0)
         return float(fx), float(fy)
@@ -138,50 +214,119 @@ class Camera:
         return mount_rotation(self.config.look, self.config.up)
 
     def cahvor(self, position_m: np.ndarray, R_world_cam: np.ndarray) -> CAHVOR:
-        """The camera's CAHVOR model in the world frame for a given pose (centre, camera→world)."""
+        """The camera's CAHVOR (or, for a fish-eye, CAHVORE) model in the world frame for a pose (centre, camera→world)."""
         (fx, fy), (cx, cy) = self.focal_px, self.principal_point_px
         x, y, a = R_world_cam[:, 0], R_world_cam[:, 1], R_world_cam[:, 2]
-        return CAHVOR(
-            C=np.asarray(position_m, dtype=float),
-            A=a,
-            H=fx * x + cx * a,
-            V=fy * y + cy * a,
-            O=a,
-            R=np.array([0.0, self.config.k1, self.config.k2]),
-        )
+        parts = dict(C=np.asarray(position_m, dtype=float), A=a, H=fx * x + cx * a, V=fy * y + cy * a, O=a,
+                     R=np.array([0.0, self.config.k1, self.config.k2]))
+        if self.fisheye:
+            return CAHVORE(**parts, L=float(self.config.linearity))
+        return CAHVOR(**parts)
 
     def project(self, points_m, position_m, R_world_cam) -> tuple[np.ndarray, np.ndarray]:
         """Pixels (N, 2) and depth along the axis [m] of world points seen from a camera pose."""
-        return cahvor_project(self.cahvor(position_m, R_world_cam), points_m)
+        model = self.cahvor(position_m, R_world_cam)
+        if isinstance(model, CAHVORE):
+            return cahvore_project(model, points_m)
+        return cahvor_project(model, points_m)
+
+    def pinhole_coordinates(self, pixels) -> np.ndarray:
+        """Undistorted pixel coordinates (N, 2): where each pixel's ray crosses the pinhole image of the same K.
+
+        The inverse of the lens: for a fish-eye, rho from the pixel, chi from rho (Newton on the
+        radial polynomial), theta from chi, and the ray's pinhole image f·tan(theta). Rays at 90°
+        or more from the axis come out NaN.
+        """
+        px = np.atleast_2d(np.asarray(pixels, dtype=float))
+        (fx, fy), (cx, cy) = self.focal_px, self.principal_point_px
+        u, v = (px[:, 0] - cx) / fx, (px[:, 1] - cy) / fy
+        if not self.fisheye:
+            if self.config.k1 == 0.0 and self.config.k2 == 0.0:
+                return px.copy()
+            import cv2
+
+            dist = np.array([self.config.k1, self.config.k2, 0.0, 0.0], dtype=np.float64)
+            # The default 5 iterations leave ~0.01 px at wide-angle corners; iterate to 1e-6.
+            criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-9)
+            und = cv2.undistortPoints(px.astype(np.float32)[:, None, :], self.K, dist, None, None, self.K, criteria)
+            return und.reshape(-1, 2).astype(float)
+        rho = np.hypot(u, v)
+        k1, k2 = self.config.k1, self.config.k2
+        chi = rho.copy()
+        for _ in range(20):  # rho = chi (1 + k1 chi² + k2 chi⁴): Newton from chi = rho
+            f = chi * (1.0 + k1 * chi**2 + k2 * chi**4) - rho
+            chi -= f / (1.0 + 3.0 * k1 * chi**2 + 5.0 * k2 * chi**4)
+        theta = theta_of_chi(chi, float(self.config.linearity))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(rho > 0.0, np.tan(theta) / rho, 1.0)
+        scale[theta >= 0.5 * np.pi - 1e-6] = np.nan
+        return np.column_stack([cx + fx * u * scale, cy + fy * v * scale])
+
+    def pixel_rays(self, pixels) -> np.ndarray:
+        """Unit rays (N, 3) in the camera frame (x right, y down, z along the axis) of pixels (N, 2)."""
+        und = self.pinhole_coordinates(pixels)
+        (fx, fy), (cx, cy) = self.focal_px, self.principal_point_px
+        rays = np.column_stack([(und[:, 0] - cx) / fx, (und[:, 1] - cy) / fy, np.ones(len(und))])
+        return rays / np.linalg.norm(rays, axis=1, keepdims=True)
 
     @cached_property
     def distortion_maps(self) -> tuple[np.ndarray, np.ndarray] | None:
         """cv2.remap maps from the distorted image to the pinhole render (None without distortion).
 
-        For each output (distorted) pixel OpenCV inverts the radial polynomial iteratively
-        (``cv2.undistortPoints``), giving the pinhole pixel to sample.
+        For each output (distorted) pixel, the pinhole pixel (of the same K) its ray crosses
+        (:meth:`pinhole_coordinates`): the render is a pinhole canvas large enough to hold them.
         """
-        if self.config.k1 == 0.0 and self.config.k2 == 0.0:
+        if not self.fisheye and self.config.k1 == 0.0 and self.config.k2 == 0.0:
             return None
-        import cv2
-
         w, h = self.width_px, self.height_px
-        xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        pts = np.stack([xs.ravel(), ys.ravel()], axis=-1)[:, None, :]
-        dist = np.array([self.config.k1, self.config.k2, 0.0, 0.0], dtype=np.float64)
-        # The default 5 iterations leave ~0.01 px at wide-angle corners; iterate to 1e-6.
-        criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-9)
-        und = cv2.undistortPoints(pts, self.K, dist, None, None, self.K, criteria).reshape(h, w, 2)
+        xs, ys = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+        und = self.pinhole_coordinates(np.column_stack([xs.ravel(), ys.ravel()])).reshape(h, w, 2)
         return und[..., 0].astype(np.float32), und[..., 1].astype(np.float32)
 
-    def distort(self, image: np.ndarray) -> np.ndarray:
-        """Warp a pinhole render (H, W, C) into this camera's distorted image."""
+    @cached_property
+    def canvas_scale(self) -> np.ndarray | None:
+        """(H, W) pinhole-canvas pixels per image pixel at each pixel (the geometric mean of the
+        map's two stretches), for sampling an oversampled canvas without aliasing; None without distortion."""
+        maps = self.distortion_maps
+        if maps is None:
+            return None
+        mx, my = (m.astype(np.float64) for m in maps)
+        jac = np.abs(np.gradient(mx, axis=1) * np.gradient(my, axis=0) - np.gradient(mx, axis=0) * np.gradient(my, axis=1))
+        return np.sqrt(jac).astype(np.float32)
+
+    def distort(self, image: np.ndarray, *, offset_px: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+        """Warp a pinhole render (H, W, C) into this camera's image.
+
+        ``offset_px``: where the camera's pixel (0, 0) of the pinhole image lies in ``image`` (a
+        canvas padded to hold a wide lens's corners). Where the canvas is sampled more finely than
+        the image (a fish-eye's edges), the sample comes from an image pyramid's level that
+        matches (trilinear between two levels), as a GPU's mipmaps would.
+        """
         maps = self.distortion_maps
         if maps is None:
             return image
         import cv2
 
-        return cv2.remap(image, maps[0], maps[1], interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        mx, my = maps[0] + np.float32(offset_px[0]), maps[1] + np.float32(offset_px[1])
+        out = cv2.remap(image, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        scale = self.canvas_scale
+        level = np.log2(np.maximum(scale, 1.0))
+        top = int(np.ceil(float(level.max())))
+        if top == 0:
+            return out
+        finer, k = image, 1
+        previous = out
+        for k in range(1, top + 1):
+            finer = cv2.pyrDown(finer)
+            f = np.float32(0.5**k)
+            coarser = cv2.remap(finer, (mx + 0.5) * f - 0.5, (my + 0.5) * f - 0.5, interpolation=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+            weight = np.clip(level - (k - 1), 0.0, 1.0)
+            if out.ndim == 3:
+                weight = weight[..., None]
+            out = previous * (1.0 - weight) + coarser * weight if k == 1 else out + (coarser - previous) * weight
+            previous = coarser
+        return out.astype(image.dtype, copy=False)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ across the exposure when the image moves by more than a pixel: motion blur), the
 the sensor with the auto-exposure state carried from the previous frame. Frame ``index`` counts
 the camera's native frames from the window start; ``t_s`` is the exposure start.
 
-Preview quality renders at 1/``preview_scale`` of the resolution (half; a quarter for the LCAM)
+Preview quality renders at 1/``preview_scale`` of the resolution (half; a third for the DDC and the PUC insets; a quarter for the LCAM)
 through the renderer's cheap path (no MSAA, no log depth, one shadow tap, per-vertex haze), with
 coarser terrain rings, a coarser canopy, 20-face small boulders and thinned dust, and keeps every
 ``preview_rate_divisor``-th frame (PUCs 75 → 10.7 fps, the others 30 → 10 fps), so that the whole
@@ -239,13 +239,17 @@ class FilmRun:
         position, R = self.camera_pose(cam, t_s)
         samples = cc.terrain_samples if quality == "full" else cc.preview_terrain_samples
         fx, fy = cam.focal_px
-        half_diag = float(np.arctan(np.hypot(cam.width_px / (2 * fx), cam.height_px / (2 * fy))))
+        half_diag = _half_diagonal_rad(cam)
         ground = float(self.terrain.surface_up_m(position[0], position[1]))
         pixel_m = max(position[2] - ground, 0.1) / fx
         world = _corner_rays(cam, R)
         sees_ground = _sees_ground(world)
+        # A fish-eye's corners reach 63.6° but see the ground there coarsely: its finest ring is
+        # sized on the edge midpoints' angle (3 footprints of it reach 72° on flat ground), not
+        # the corners', which would double the ring and halve the texels under the centre.
+        ring_half = np.radians(max(cam.config.hfov_deg, cam.config.vfov_deg) / 2.0) if cam.fisheye else half_diag
         state = self.builder.state(
-            t_s, position, footprint_half_angle_rad=half_diag, ring_samples=samples, rock_pixel_m=pixel_m,
+            t_s, position, footprint_half_angle_rad=ring_half, ring_samples=samples, rock_pixel_m=pixel_m,
             max_rocks=cc.max_rocks if quality == "full" else cc.preview_max_rocks,
             view=ViewCone(position, R[:, 2], half_diag), rock_box_en_m=_ground_box(position, world, ground),
             ground=sees_ground, dust_thinning=1 if quality == "full" else PREVIEW_DUST_THINNING, coarse=quality != "full",
@@ -264,10 +268,7 @@ class FilmRun:
             state, size=(w, h), intrinsics=(fx, fy, cx + ox, cy + oy), position_m=position, R_world_cam=R
         )
         if cam.distortion_maps is not None:
-            mx, my = cam.distortion_maps
-            import cv2
-
-            image = cv2.remap(image, mx + ox, my + oy, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            image = cam.distort(image, offset_px=(ox, oy))
         return image, stats
 
     def still(self, name: str, t_s: float, *, quality: str = "preview") -> np.ndarray:
@@ -381,11 +382,21 @@ def _frame_rng(seed: int, camera: str, index: int, t_s: float) -> np.random.Gene
 
 
 def _corner_rays(cam: Camera, R_world_cam: np.ndarray) -> np.ndarray:
-    """(4, 3) world directions (not unit) through the image corners."""
-    fx, fy = cam.focal_px
-    corners = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], float)
-    rays = np.column_stack([corners[:, 0] * cam.width_px / (2 * fx), corners[:, 1] * cam.height_px / (2 * fy), np.ones(4)])
-    return rays @ R_world_cam.T
+    """(4, 3) world directions (not unit) through the image corners (through the lens: a fish-eye's reach further)."""
+    if not cam.fisheye:
+        fx, fy = cam.focal_px
+        corners = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], float)
+        rays = np.column_stack([corners[:, 0] * cam.width_px / (2 * fx), corners[:, 1] * cam.height_px / (2 * fy), np.ones(4)])
+        return rays @ R_world_cam.T
+    w, h = cam.width_px, cam.height_px
+    corners = np.array([[-0.5, -0.5], [w - 0.5, -0.5], [-0.5, h - 0.5], [w - 0.5, h - 0.5]])
+    return cam.pixel_rays(corners) @ R_world_cam.T
+
+
+def _half_diagonal_rad(cam: Camera) -> float:
+    """Angle [rad] between the axis and the image corners' rays."""
+    rays = _corner_rays(cam, np.eye(3))
+    return float(np.max(np.arccos(rays[:, 2] / np.linalg.norm(rays, axis=1))))
 
 
 def _sees_ground(corner_rays: np.ndarray) -> bool:

@@ -15,10 +15,13 @@ Previews (``Renderer(preview=True)``) take a cheaper path on llvmpipe, chosen by
 (:meth:`Renderer.depth_range`) instead of the log depth, one shadow-map tap, the haze evaluated
 per vertex, shadows cast by the rigid hardware only, and 20-face boulders below ROCK_DETAIL_PX.
 
-Lighting: the Sun (direction from :mod:`edlcam.mars.sun`) with Lambert diffuse and a shadow map
-(Williams 1978, "Casting curved shadows on curved surfaces", SIGGRAPH) over the hardware around
-the camera; a dusty-sky ambient term; aerial perspective from an exponential dust haze of the
-atmosphere's 11.1 km scale height (NSSDC). The sky: butterscotch at the horizon, darker toward the
+Lighting: the Sun (direction from :mod:`edlcam.mars.sun`) and a shadow map (Williams 1978,
+"Casting curved shadows on curved surfaces", SIGGRAPH) over the hardware around the camera. The
+ground reflects by Hapke's function (opposition surge, backscattering phase function), the
+hardware as Lambert surfaces; the sunlight reaching them is dimmed by the dust optical depth τ and
+the skylight fills the shadows (:mod:`edlcam.cameras.photometry`). Aerial perspective from an
+exponential dust haze of the atmosphere's 11.1 km scale height (NSSDC) whose surface e-folding
+path is ``haze_distance_m`` = H / τ. The sky: butterscotch at the horizon, darker toward the
 zenith, a bluish forward-scattering glow around the Sun (the Mars sky as seen by Pathfinder and
 the MER Pancams: Lemmon et al. 2004, Science 306:1753; Ehlmann et al. 2021 for the blue aureole).
 """
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edlcam.cameras.photometry import GLSL_HAPKE, illumination
 from edlcam.errors import RenderError
 
 __all__ = ["get_context", "Renderer", "RenderStats", "projection_from_intrinsics", "EGL_PACKAGES"]
@@ -42,7 +46,6 @@ FAR_M = 2.0e6  # beyond the horizon from any EDL altitude (sqrt(2 R h) = 270 km 
 NEAR_M = 0.02
 SUN_ANGULAR_RADIUS_RAD = np.radians(0.35 / 2.0)  # 0.53° from Earth at 1 AU, / 1.52 AU at Mars
 SCALE_HEIGHT_M = 11_100.0  # NSSDC Mars Fact Sheet
-AMBIENT = 0.22  # est.: the dusty sky's share of the ground's illumination
 TERRAIN_TEXTURE_FACTOR = 4  # colour/normal texels per terrain vertex spacing
 ROCK_DETAIL_PX = 12.0  # previews draw boulders smaller than this on screen with 20 faces instead of 80
 
@@ -127,9 +130,10 @@ out float v_T; out vec3 v_air;
 #endif
 """
 
-_COMMON = _SKY_HAZE + """
+_COMMON = _SKY_HAZE + GLSL_HAPKE + """
 uniform float u_logc;
-uniform float u_ambient;
+uniform float u_ambient;       // horizontal skylight irradiance (photometry.illumination)
+uniform float u_sun_irr;       // sunlight reaching the ground, per unit above the air
 uniform sampler2DShadow u_shadow;
 uniform mat4 u_light;
 uniform float u_use_shadow;
@@ -167,7 +171,17 @@ vec3 lit(vec3 albedo, vec3 n, vec3 p_rel) {
     float ndl = max(dot(n, u_sun), 0.0);
     float sky = u_ambient * (0.6 + 0.4 * n.z);
     float sh = ndl > 0.0 ? shadow_at(p_rel) : 1.0;
-    return albedo * (ndl * sh + sky);
+    return albedo * (ndl * sh * u_sun_irr + sky);
+}
+
+// The ground: Hapke's reflectance in place of Lambert's cos i.
+vec3 lit_ground(vec3 albedo, vec3 n, vec3 p_rel) {
+    vec3 to_eye = -normalize(p_rel);
+    float ndl = dot(n, u_sun);
+    float f = hapke(ndl, dot(n, to_eye), dot(u_sun, to_eye));
+    float sky = u_ambient * (0.6 + 0.4 * n.z);
+    float sh = ndl > 0.0 ? shadow_at(p_rel) : 1.0;
+    return albedo * (f * sh * u_sun_irr + sky);
 }
 
 void write_depth(float view_z) {
@@ -236,7 +250,7 @@ void main() {
     write_depth(v_z);
     vec3 n = normalize(texture(u_normals, v_uv).xyz);
     vec3 a = texture(u_albedo, v_uv).rgb;
-    f_color = vec4(haze(lit(a, n, v_p), v_p), 1.0);
+    f_color = vec4(haze(lit_ground(a, n, v_p), v_p), 1.0);
 }
 """
 
@@ -275,7 +289,6 @@ void main() {
     vec3 d = normalize(u_rcam * vec3((uv.x - u_intr.z) / u_intr.x, (uv.y - u_intr.w) / u_intr.y, 1.0));
     vec3 c = sky_color(d);
     if (dot(d, u_sun) > u_sun_cos) c += vec3(u_sun_radiance);
-    gl_FragDepth = 1.0;
     f_color = vec4(c, 1.0);
 }
 """
@@ -304,7 +317,7 @@ void main() {
     if (r2 > 1.0) discard;
     write_depth(v_z);
     vec3 dust = vec3(0.62, 0.46, 0.33) * v_shade;   // est.: Mars soil albedo tint
-    vec3 c = dust * (max(u_sun.z, 0.0) * 0.8 + u_ambient * 1.5);
+    vec3 c = dust * (max(u_sun.z, 0.0) * 0.8 * u_sun_irr + u_ambient * 1.5);
     f_color = vec4(c, v_alpha * (1.0 - r2) * (1.0 - r2));
 }
 """
@@ -389,12 +402,13 @@ class Renderer:
     so the horizon dips as on a sphere without anything done here.
     """
 
-    def __init__(self, *, terrain, msaa_samples: int = 0, shadow_map_px: int = 2048, haze_distance_m: float = 60_000.0,
+    def __init__(self, *, terrain, msaa_samples: int = 0, shadow_map_px: int = 2048, haze_distance_m: float = 24_700.0,
                  ring_cache: int = 48, preview: bool = False):
         self.ctx = get_context()
         self.terrain = terrain
         self.msaa = int(msaa_samples)
         self.haze_m = float(haze_distance_m)
+        self.dust_optical_depth = SCALE_HEIGHT_M / self.haze_m  # vertical τ of a haze with this surface e-folding path
         self.preview = bool(preview)
         # Previews: half the texels per vertex spacing; frames.py shrinks the finest ring to match,
         # so the texels per pixel stay (halving them alone visibly blurred the craters).
@@ -583,8 +597,10 @@ class Renderer:
         target.use()
         ctx.viewport = (0, 0, w, h)
         target.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
+        sun_irr, sky_irr = illumination(self.dust_optical_depth, float(sun[2]))
         common = dict(u_sun=tuple(sun), u_cam_world=tuple(cam), u_ground_up=float(state.ground_up_m), u_haze_m=self.haze_m,
-                      u_logc=float(logc), u_ambient=AMBIENT, u_use_shadow=1.0 if light is not None else 0.0)
+                      u_logc=float(logc), u_ambient=sky_irr, u_sun_irr=sun_irr,
+                      u_use_shadow=1.0 if light is not None else 0.0)
         for prog in (self.p_mesh, self.p_terrain, self.p_rock, self.p_sky, self.p_dust):
             for k, v in common.items():
                 if k in prog:
@@ -599,22 +615,28 @@ class Renderer:
                 prog["u_view"].write(_mat(view))
         self.shadow_tex.use(location=0)
 
-        ctx.disable(mgl.DEPTH_TEST)
+        ctx.enable(mgl.DEPTH_TEST)
         ctx.disable(mgl.BLEND)
+        tri += self._draw_rings(state.rings, cam)
+        tri += self._draw_rocks(state, cam)
+        tri += self._draw_objects(state, cam)
+        # The sky after the opaque scene, on the far plane (depth 1, the cleared value) and tested
+        # ≤: the early depth test then shades it only where nothing covers it — a camera looking
+        # down paid a full-screen pass of sky for pixels the ground then overwrote.
+        ctx.depth_func = "<="
+        ctx.depth_mask = False
         self.p_sky["u_rcam"].write(np.asarray(R_world_cam, "f4").T.tobytes())
         self.p_sky["u_intr"].value = (fx, fy, cx, cy)
         self.p_sky["u_height_px"].value = float(h)
         # Lambertian white under irradiance E has radiance E/π = 1 (our unit), so the disc's radiance is π/Ω.
-        self.p_sky["u_sun_radiance"].value = float(1.0 / SUN_ANGULAR_RADIUS_RAD**2)
+        # … dimmed by the dust along the slant path.
+        direct = float(np.exp(-self.dust_optical_depth / max(float(sun[2]), 0.05)))
+        self.p_sky["u_sun_radiance"].value = float(direct / SUN_ANGULAR_RADIUS_RAD**2)
         self.p_sky["u_sun_cos"].value = float(np.cos(SUN_ANGULAR_RADIUS_RAD))
         self.sky_vao.render(mgl.TRIANGLES)
-        ctx.enable(mgl.DEPTH_TEST)
-        tri += self._draw_rings(state.rings, cam)
-        tri += self._draw_rocks(state, cam)
-        tri += self._draw_objects(state, cam)
+        ctx.depth_func = "<"
         # Transparent and emissive last, without depth writes.
         ctx.enable(mgl.BLEND)
-        ctx.depth_mask = False
         tri += self._draw_objects(state, cam, transparent=True)
         ndust = self._draw_dust(state, cam, fy)
         ctx.depth_mask = True

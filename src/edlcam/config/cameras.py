@@ -35,6 +35,9 @@ class CameraConfig(Section):
     vfov_deg: Annotated[float, Field(gt=1.0, lt=170.0)]
     k1: float = 0.0  # radial distortion: CAHVOR rho1 (Gennery 2006), x_d = x (1 + k1 r^2 + k2 r^4)
     k2: float = 0.0  # CAHVOR rho2
+    # CAHVORE linearity L (Gennery 2006): given, the lens is a fish-eye whose edge midpoints see
+    # hfov/2 and vfov/2 from the axis (0: equidistant f-theta; 1: pinhole); None: the CAHVOR pinhole.
+    linearity: Annotated[float, Field(ge=-1.0, le=1.0)] | None = None
     fps: Annotated[float, Field(gt=0, le=1000)]
     preview_rate_divisor: Annotated[int, Field(ge=1, le=100)] = 1  # preview keeps every n-th frame
     preview_scale: Annotated[int, Field(ge=1, le=8)] = 2  # preview renders at 1/n of the native width and height
@@ -87,8 +90,8 @@ _PUC = dict(
 
 DEFAULT_VIEWS: dict[str, CameraConfig] = {
     "puc_a": _view(**_PUC, position_m=[0.7, 0.0, 2.6], look=[-0.1, 0.0, 1.0], up=[1.0, 0.0, 0.0]),
-    "puc_b": _view(**_PUC, position_m=[-0.35, 0.606, 2.6], look=[0.05, -0.0866, 1.0], up=[-0.5, 0.866, 0.0]),
-    "puc_c": _view(**_PUC, position_m=[-0.35, -0.606, 2.6], look=[0.05, 0.0866, 1.0], up=[-0.5, -0.866, 0.0]),
+    "puc_b": _view(**_PUC, position_m=[-0.35, 0.606, 2.6], look=[0.05, -0.0866, 1.0], up=[-0.5, 0.866, 0.0], preview_scale=3),
+    "puc_c": _view(**_PUC, position_m=[-0.35, -0.606, 2.6], look=[0.05, 0.0866, 1.0], up=[-0.5, -0.866, 0.0], preview_scale=3),
     "rdc": _view(
         mount="rover", position_m=[0.6, 0.0, 0.55], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
         width_px=1280, height_px=1024, hfov_deg=35.0, vfov_deg=30.0, fps=30.0, preview_rate_divisor=3,
@@ -96,7 +99,7 @@ DEFAULT_VIEWS: dict[str, CameraConfig] = {
     ),
     "ddc": _view(
         mount="descent_stage", position_m=[0.9, 0.4, -0.03], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
-        width_px=2048, height_px=1536, hfov_deg=45.0, vfov_deg=34.5, fps=30.0, preview_rate_divisor=3,
+        width_px=2048, height_px=1536, hfov_deg=45.0, vfov_deg=34.5, fps=30.0, preview_rate_divisor=3, preview_scale=3,
         start_event="skycrane_start", start_offset_s=-2.0, end_event="touchdown", end_offset_s=10.0,
     ),
     "ruc": _view(
@@ -106,9 +109,10 @@ DEFAULT_VIEWS: dict[str, CameraConfig] = {
     ),
     "lcam": _view(
         mount="rover", position_m=[0.9, -0.3, 0.55], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
-        width_px=1024, height_px=1024, hfov_deg=90.0, vfov_deg=90.0, k1=-0.05, fps=1.0, preview_scale=4,
+        width_px=1024, height_px=1024, hfov_deg=90.0, vfov_deg=90.0, linearity=0.0, fps=1.0, preview_scale=4,
         colour="mono", start_event="heatshield_separation", start_offset_s=5.0,
-        end_event="touchdown", end_offset_s=0.0, max_exposure_s=0.01,
+        end_event="touchdown", end_offset_s=0.0, min_exposure_s=150e-6, max_exposure_s=150e-6, max_gain=1.0,
+        sensitivity_e_per_s=7.0e7,
     ),
 }
 
@@ -124,7 +128,7 @@ class CamerasConfig(Section):
     workers: Annotated[int, Field(ge=0, le=256)] = 2  # render processes (0: render in the calling process)
     dust_particles: Annotated[int, Field(ge=0, le=100_000)] = 4000
     dust_height_m: Positive = 20.0  # engines lift dust when the descent stage is below this height
-    haze_distance_m: Positive = 60_000.0  # e-folding distance of the dust haze (aerial perspective)
+    haze_distance_m: Positive = 24_700.0  # e-folding path of the dust haze at the surface: scale height / dust optical depth
     shadow_map_px: Annotated[int, Field(ge=256, le=8192)] = 2048
     views: dict[str, CameraConfig] = Field(default_factory=lambda: dict(DEFAULT_VIEWS))
 

@@ -15,8 +15,8 @@ Sun of another day (``[lvs] map_sun_utc``: CTX images were taken at other season
 mid-afternoon orbit), and stretched to 8 bits as a CTX product is. It is written here, not by
 the cameras' renderer, on purpose: the onboard map was a different instrument's image of the
 ground, and the difference in photometry between map and descent image is part of the problem
-LVS solves. Shading is the cosine law plus the dusty sky's ambient share (the renderer's
-``AMBIENT``); cast shadows are left out (at the map Sun's ≈ 43° elevation only slopes steeper
+LVS solves. Shading is the cosine law plus the dusty sky's ambient share (``AMBIENT``; the
+descent cameras' ground follows Hapke's law instead, :mod:`edlcam.cameras.photometry`); cast shadows are left out (at the map Sun's ≈ 43° elevation only slopes steeper
 than ≈ 47° facing away from it would fall in shadow).
 
 Pixel convention (as an image): row 0 is the north edge, column 0 the west edge; the centre of
@@ -39,7 +39,7 @@ __all__ = ["OnboardMap", "build_onboard_map", "map_sun_enu", "shade_lambert"]
 
 log = logging.getLogger(__name__)
 
-AMBIENT = 0.22  # the dusty sky's share of the ground's illumination (as edlcam.cameras.renderer.AMBIENT, est.)
+AMBIENT = 0.22  # the dusty sky's share of the ground's illumination in the orbital image (est.)
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709 luminance
 _TILE_PX = 1024  # map pixels per tile side while rendering (bounds the heightmap's temporaries)
 
