@@ -151,7 +151,8 @@ def schedule(run: str, workers: int, quality: str, t_from: float | None = None, 
 
 def cpu_estimate(run: str, n_frames: int) -> float:
     """CPU-seconds per preview frame of each camera (one process, one llvmpipe thread: load-independent),
-    over ``n_frames`` after a warm-up at a quarter and three quarters of its window; × the frames the
+    over ``n_frames`` after a warm-up at four places of its window (1/8, 3/8, 5/8, 7/8: a camera's cost
+    changes along it, the DDC's fourfold with the dust of the flyaway); × the frames the
     preview schedule plans = the schedule's render CPU. Set LP_NUM_THREADS=1 before the first render."""
     film = open_run(run)
     total = 0.0
@@ -161,7 +162,7 @@ def cpu_estimate(run: str, n_frames: int) -> float:
         step, plan = film.frame_plan(name, quality="preview")
         rate = cam.config.fps / step
         spent, count = 0.0, 0
-        for frac in (0.25, 0.75):
+        for frac in (0.125, 0.375, 0.625, 0.875):
             t0 = w0 + frac * (w1 - w0)
             it = film.frames(name, quality="preview", t_start_s=t0, t_end_s=min(t0 + (n_frames + 0.5) / rate, w1), workers=0)
             next(it)  # rings, caches and the first exposure
