@@ -181,6 +181,15 @@ def test_openapi_documents_every_endpoint_and_the_error_shape(client):
     err = paths["/api/runs/{run_id}/requests"]["post"]["responses"]["422"]["content"]["application/json"]["schema"]
     assert err == {"$ref": "#/components/schemas/ErrorResponse"}
     assert "/docs" not in paths and client.get("/docs").status_code == 404  # Swagger UI would load from a CDN
+    # issue 20: every status and media type the server sends is declared (schemathesis checks them)
+    post = paths["/api/runs/{run_id}/requests"]["post"]["responses"]
+    assert {"201", "400", "404", "409", "411", "413", "415", "422", "500"} <= set(post)
+    files = paths["/runs/{run_id}/files/{path}"]["get"]["responses"]
+    assert {"video/mp4", "text/html", "image/jpeg", "application/octet-stream"} <= set(files["200"]["content"])
+    assert set(files["206"]["content"]) == set(files["200"]["content"])
+    live = paths["/api/runs/{run_id}/live"]["get"]["responses"]
+    assert set(live["200"]["content"]) == {"text/event-stream"}
+    assert all(set(live[code]["content"]) == {"application/json"} for code in ("404", "422", "500"))
 
 
 def test_telemetry_light_time_matches_nasa(client):

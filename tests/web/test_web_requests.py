@@ -22,6 +22,8 @@ ASK = {"camera": "rdc", "t_start_s": 275.0, "t_end_s": 280.0}
 
 @pytest.fixture
 def served(run_copy):
+    # The session's run may hold requests another test made (the browser tests ask for frames).
+    (run_copy / "link" / "requests.jsonl").unlink(missing_ok=True)
     with LiveServer(create_app([run_copy])) as s, httpx.Client(base_url=s.url, timeout=30.0) as c:
         c.run = run_copy
         c.journal = run_copy / "link" / "requests.jsonl"

@@ -50,9 +50,13 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse, "description": desc}
-    for code, desc in ((404, "No such run or resource"), (422, "Invalid parameter or body"), (500, "Corrupt run folder"))
+_ERRORS = ((404, "No such run or resource"), (422, "Invalid parameter or body"), (500, "Corrupt run folder: the detail names the file"))
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse, "description": desc} for code, desc in _ERRORS}
+# The same errors spelled out as JSON: on a route whose own responses are another media type (the
+# live stream), FastAPI would document a "model" under that type.
+_JSON_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+    for code, desc in _ERRORS
 }
 
 
@@ -268,6 +272,7 @@ def get_requests(request: Request, run_id: RunId) -> list[dict]:
     "a corrupt one is a 500 naming the file, and the request is not recorded. The request is on disk "
     "(appended to `link/requests.jsonl`, fsynced) before the 201 is sent.",
     responses={
+        400: {"model": ErrorResponse, "description": "body is not UTF-8 JSON"},
         409: {"model": ErrorResponse, "description": f"{MAX_PENDING_REQUESTS} requests already pending"},
         411: {"model": ErrorResponse, "description": "no Content-Length"},
         413: {"model": ErrorResponse, "description": "body over 16 KiB"},
@@ -403,6 +408,7 @@ async def _live_replay(
     description=f"Events: `start`, `clock` (every `tick_s` of wall time), `telemetry`, `callout`, `touchdown`, `end`. "
     f"The stream ends after the last record; a replay that would last more than {LIVE_MAX_WALL_S:g} s of wall time "
     "is refused with 422. A run without `link/telemetry.jsonl` is a 404.",
+    responses=_JSON_ERRORS,
 )
 async def get_live(
     request: Request,

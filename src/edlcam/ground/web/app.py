@@ -207,6 +207,8 @@ def create_app(runs: Sequence[Path | str], *, allow_remote: bool = False) -> Fas
             detail = f"nothing at {request.url.path}; the API is listed at /openapi.json"
         if exc.status_code == 405 and detail == "Method Not Allowed":
             detail = f"{request.method} is not allowed on {request.url.path}"
+        if exc.status_code == 400 and detail == "There was an error parsing the body":  # FastAPI's, for non-UTF-8 bytes
+            detail = "the body is not UTF-8 JSON; send a JSON object encoded as UTF-8"
         return _json_error(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
