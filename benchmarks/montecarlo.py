@@ -18,14 +18,22 @@ Run: ``.venv/bin/python benchmarks/montecarlo.py [--cases 300000] [--amat-cases 
    workers are set up. The default 300,000 cases (≈ 1.2 min on 1 worker) keep the set-up a few
    per cent of a run, as in a Monte Carlo big enough to need more than one worker.
 
+4. The time to answer: the whole command ``edlcam montecarlo -n N --workers 2`` (a fresh process:
+   imports, the cluster, the terrain, the plots) timed for several N (``--startup-ns``, each
+   ``--startup-repeats`` times, the fastest kept); a straight line fitted to wall time against N
+   gives the fixed start-up (its intercept; goal ≤ 3 s) and the throughput (1 / its slope).
+   ``--only-startup`` runs this part alone.
+
 Prints trajectories/s for each, the per-core ratios edlcam / AMAT (goal ≥ 100× even though edlcam
-flies the whole landing and AMAT only the entry) and the speed-up from 1 to 2 workers (goal ≥ 1.7×).
+flies the whole landing and AMAT only the entry), the speed-up from 1 to 2 workers (goal ≥ 1.7×),
+the fixed start-up and whether the CPU has AVX-512 (the kernel's lanes use it where it is there).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -178,18 +186,72 @@ def profile_fly(mission, n: int) -> dict:
     }
 
 
+def command_times(ns: list[int], workers: int, repeats: int) -> dict:
+    """Wall time of the whole ``edlcam montecarlo`` command for each N (fastest of ``repeats``),
+    and the line fitted through them: intercept = fixed start-up, 1 / slope = throughput."""
+    import resource
+
+    walls, cpus = {}, {}
+    loads = [os.getloadavg()[0]]
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in ns:
+            best, best_cpu = math.inf, math.inf
+            for r in range(repeats):
+                cmd = [sys.executable, "-m", "edlcam.cli", "montecarlo", "-n", str(n), "--workers", str(workers), "--out", f"{tmp}/n{n}r{r}"]
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True)
+                wall = time.perf_counter() - t0
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                # CPU of the command and every process it started (the cluster's), waited for.
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                best, best_cpu = min(best, wall), min(best_cpu, cpu)
+                loads.append(os.getloadavg()[0])
+            walls[n], cpus[n] = best, best_cpu
+    x = np.array(ns, float)
+    slope, intercept = np.polyfit(x, np.array([walls[n] for n in ns]), 1)
+    cpu_slope, cpu_intercept = np.polyfit(x, np.array([cpus[n] for n in ns]), 1)
+    return {"walls_s": walls, "cpu_s": cpus, "intercept_s": float(intercept), "per_s": float(1.0 / slope) if slope > 0 else math.inf,
+            "cpu_intercept_s": float(cpu_intercept), "cpu_per_landing_us": float(cpu_slope * 1e6),
+            "load_average_min": min(loads), "load_average_max": max(loads)}  # fmt: skip
+
+
+def avx512() -> int:
+    """Lines of /proc/cpuinfo naming an AVX-512 flag (0: none, as ``grep -c avx512``)."""
+    try:
+        return sum("avx512" in line for line in Path("/proc/cpuinfo").read_text().splitlines())
+    except OSError:
+        return 0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=300000, help="cases of each Dask Monte Carlo (≥ 2000)")
     ap.add_argument("--amat-cases", type=int, default=50)
     ap.add_argument("--batch", type=int, default=2000, help="cases of the in-process (one core, no Dask) run")
     ap.add_argument("--skip-amat", action="store_true")
+    ap.add_argument("--startup-ns", default="200,2000,8000", help="N of the whole-command runs (comma-separated)")
+    ap.add_argument("--startup-repeats", type=int, default=2)
+    ap.add_argument("--only-startup", action="store_true", help="run only the whole-command timing (part 4)")
     args = ap.parse_args()
 
     from edlcam.mission import load_mission
 
     mission = load_mission()
-    results: dict = {"cores": os.cpu_count()}
+    results: dict = {"cores": os.cpu_count(), "avx512_lines": avx512()}
+    print(f"machine: {os.cpu_count()} cores, `grep -c avx512 /proc/cpuinfo`: {results['avx512_lines']}")
+
+    ns = [int(x) for x in args.startup_ns.split(",")]
+    c = command_times(ns, 2, args.startup_repeats)
+    results["command"] = c
+    print(f"edlcam montecarlo -n N --workers 2, whole command (fastest of {args.startup_repeats}): "
+          + ", ".join(f"N={n}: {w:.2f} s" for n, w in c["walls_s"].items())
+          + f"; fitted: fixed start-up {c['intercept_s']:.2f} s (goal ≤ 3 s), {c['per_s']:.0f} landings/s on 2 workers; "
+          f"CPU of all its processes: fixed {c['cpu_intercept_s']:.2f} s, {c['cpu_per_landing_us']:.0f} µs a landing; "
+          f"load average {c['load_average_min']:.1f}–{c['load_average_max']:.1f} on {os.cpu_count()} cores")  # fmt: skip
+    if args.only_startup:
+        print(json.dumps(results, indent=2, default=str))
+        return
 
     if not args.skip_amat:
         py, how = ensure_amat()

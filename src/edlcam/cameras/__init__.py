@@ -7,21 +7,13 @@ Names are imported on first use, so that ``edlcam`` starts without loading this 
 
 from __future__ import annotations
 
-import importlib
+from edlcam.lazy import lazy_names
 
 __all__ = ["Camera", "ExposureState", "FilmRun", "Frame", "camera_window", "frames", "open_run"]
 
-_HOME = {
+# ``frames`` is both a submodule and its function: where it matters, import the function from the
+# submodule (``from edlcam.cameras.frames import frames``).
+__getattr__ = lazy_names(__name__, {
     "Camera": "camera", "ExposureState": "camera",
     "FilmRun": "frames", "Frame": "frames", "camera_window": "frames", "frames": "frames", "open_run": "frames",
-}
-
-
-def __getattr__(name: str):
-    # ``frames`` is both a submodule and its function: import the function from the submodule
-    # (``from edlcam.cameras.frames import frames``) where it matters.
-    if name in _HOME:
-        value = getattr(importlib.import_module(f"edlcam.cameras.{_HOME[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'edlcam.cameras' has no attribute {name!r}")
+})  # fmt: skip

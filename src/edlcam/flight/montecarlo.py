@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import math
+import shutil
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -34,10 +35,14 @@ from pathlib import Path
 import numpy as np
 
 from edlcam.errors import EdlcamError, MissionError
-from edlcam.flight.dispersions import draw_cases
 from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
-from edlcam.flight.kernel import EVENT_FIELDS
-from edlcam.flight.sequencer import CaseInputs
+from edlcam.flight.ground import FlightGround, shared_ground
+from edlcam.flight.kernel.layout import EVENT_FIELDS
+from edlcam.flight.mc_plots import plot_histograms, plot_landing
+
+# What only the fliers need (numba and the kernel, scipy for the draws, dask, matplotlib) is
+# imported where it is used: the client of a Dask Monte Carlo never flies, and every second of
+# imports is a second before the first case.
 
 __all__ = [
     "LandingEllipse",
@@ -146,17 +151,27 @@ def _mission_digest(mission) -> str:
     return hashlib.sha256(mission.model_dump_json().encode()).hexdigest()
 
 
-def _context(mission, reference=None):
+def _context(mission, reference=None, ground=None):
     """Terrain and entry-guidance reference of ``mission``, built once per worker process (they
     are the same for every case: dispersions change the flight, not the map or the plan). The
-    client's ``reference``, when given, is used rather than built again."""
+    client's ``reference``, when given, is used rather than built again; so is its ``ground``, a
+    folder holding the :class:`FlightGround` it saved, when this process can read it."""
     key = _mission_digest(mission)
     if key not in _CONTEXT:
         from edlcam.flight.guidance import build_reference
-        from edlcam.mars.terrain import Terrain
 
+        terrain = None
+        if ground is not None:
+            try:
+                terrain = FlightGround.load(ground)
+            except (OSError, ValueError) as exc:  # another machine's path, or a cache entry pruned meanwhile
+                log.info("building the terrain: no flight ground at %s (%s)", ground, exc)
+        if terrain is None:
+            from edlcam.mars.terrain import Terrain
+
+            terrain = Terrain.from_mission(mission)
         _CONTEXT.clear()
-        _CONTEXT[key] = (Terrain.from_mission(mission), reference if reference is not None else build_reference(mission))
+        _CONTEXT[key] = (terrain, reference if reference is not None else build_reference(mission))
     return _CONTEXT[key]
 
 
@@ -169,12 +184,16 @@ def _report(batch: int, done: int) -> None:
         pass
 
 
-def _slice(cases: CaseInputs, sel) -> CaseInputs:
+def _slice(cases, sel):
+    from edlcam.flight.sequencer import CaseInputs
+
     return CaseInputs(**{f.name: np.asarray(getattr(cases, f.name))[sel] for f in fields(CaseInputs)})
 
 
-def _input_columns(cases: CaseInputs, cg_m, case_indices) -> dict:
+def _input_columns(cases, cg_m, case_indices) -> dict:
     """The case numbers and every input drawn: the first columns of a batch's rows."""
+    from edlcam.flight.sequencer import CaseInputs
+
     cols: dict[str, object] = {"case": np.asarray(case_indices, dtype=np.int64)}
     for f in fields(CaseInputs):
         cols[f"input_{f.name}"] = np.asarray(getattr(cases, f.name), float)
@@ -182,7 +201,7 @@ def _input_columns(cases: CaseInputs, cg_m, case_indices) -> dict:
     return cols
 
 
-def _columns(result, cases: CaseInputs, cg_m, case_indices) -> dict:
+def _columns(result, cases, cg_m, case_indices) -> dict:
     cols = _input_columns(cases, cg_m, case_indices)
     for name in EVENT_NAMES + MINOR_EVENT_NAMES:
         for fld in _EVENT_FIELDS:
@@ -197,7 +216,7 @@ def _columns(result, cases: CaseInputs, cg_m, case_indices) -> dict:
     return cols
 
 
-def _error_columns(cases: CaseInputs, cg_m, case_indices, exc: Exception) -> dict:
+def _error_columns(cases, cg_m, case_indices, exc: Exception) -> dict:
     n = len(case_indices)
     cols = _input_columns(cases, cg_m, case_indices)
     for name in EVENT_NAMES + MINOR_EVENT_NAMES:
@@ -219,20 +238,22 @@ def _concat(parts: list[dict]) -> dict:
     return out
 
 
-def fly_batch(mission, case_indices, cases: CaseInputs | None = None, cg_m=None, *, batch: int = 0, reference=None) -> dict:
+def fly_batch(mission, case_indices, cases=None, cg_m=None, *, batch: int = 0, reference=None, ground=None) -> dict:
     """Fly one batch and return its columns of cases.parquet; the cases' inputs are drawn here
     (on the worker: each case has its own random streams) unless given. ``reference``: the
-    mission's entry-guidance reference, if the caller has it (else the worker builds it once).
+    mission's entry-guidance reference, if the caller has it (else the worker builds it once);
+    ``ground``: the folder of the client's :class:`FlightGround` (else the worker builds the terrain).
 
     A case the sequencer cannot fly (an exception, not a failed landing: those are statuses) is
     isolated by flying the batch's cases one by one; it gets status ``error`` and the rest of
     the batch its normal result, the same as inside the batch.
     """
+    from edlcam.flight.dispersions import draw_cases
     from edlcam.flight.sequencer import fly
 
     if cases is None:
         cases, cg_m = draw_cases(mission, case_indices)
-    terrain, reference = _context(mission, reference)
+    terrain, reference = _context(mission, reference) if ground is None else _context(mission, reference, ground=ground)
 
     def progress(_t_s, done):
         _report(batch, done)
@@ -245,7 +266,8 @@ def fly_batch(mission, case_indices, cases: CaseInputs | None = None, cg_m=None,
             log.warning("case %d raised %s: %s", int(case_indices[0]), type(exc).__name__, exc)
             return _error_columns(cases, cg_m, case_indices, exc)
     return _concat([
-        fly_batch(mission, case_indices[i : i + 1], _slice(cases, slice(i, i + 1)), cg_m[i : i + 1], batch=batch, reference=reference)
+        fly_batch(mission, case_indices[i : i + 1], _slice(cases, slice(i, i + 1)), cg_m[i : i + 1], batch=batch, reference=reference,
+                  ground=ground)
         for i in range(len(case_indices))
     ])  # fmt: skip
 
@@ -342,6 +364,37 @@ def _connect(scheduler: str | None, workers: int | None):
     return Client(cluster), cluster
 
 
+def _warm_worker(plots: bool) -> None:
+    """Import what a worker flies with (numba and the kernel's modules, the draws) and, when it
+    will draw a plot, matplotlib: a fresh worker does it while the client still builds the plan
+    and the ground."""
+    import edlcam.flight.dispersions  # noqa: F401
+    import edlcam.flight.sequencer  # noqa: F401
+
+    if plots:
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+
+
+def _start_cluster(scheduler: str | None, workers: int | None, plots: bool):
+    client, cluster = _connect(scheduler, workers)
+    try:
+        client.run(_warm_worker, plots and cluster is not None)
+    except Exception:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        raise
+    return client, cluster
+
+
+# The columns the plots read (a subset: a big Monte Carlo's every column is hundreds of MB).
+_PLOT_COLUMNS = (
+    "status", "touchdown_east_m", "touchdown_north_m", "backshell_separation_east_m", "backshell_separation_north_m",
+    "parachute_deploy_mach", "parachute_deploy_dynamic_pressure_pa", "touchdown_vertical_speed_m_s", "propellant_used_kg",
+)  # fmt: skip
+
+
 def run_montecarlo(
     mission,
     out_dir,
@@ -358,7 +411,15 @@ def run_montecarlo(
     ``workers`` = 0 flies every batch in this process (no Dask); otherwise a LocalCluster of
     ``workers`` processes, or the cluster at ``scheduler``. ``progress(done_cases, total)`` is
     called as batches finish and as workers report the cases flown in the batches they fly.
+
+    The fixed cost comes before the first case and after the last; it is kept short by doing it
+    once and side by side: the cluster starts (and its workers import the kernel and matplotlib)
+    on a thread while this process builds the guidance reference and the terrain; workers on this
+    machine map the terrain's kernel tables (:func:`shared_ground`, kept between runs) instead of
+    each building the terrain; the two plots are drawn on two workers at once.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -371,65 +432,89 @@ def run_montecarlo(
     if workers is not None and workers < 0:
         raise MissionError(f"--workers is {workers}; give 0 (fly in this process) or a positive number of Dask workers")
     size = int(batch_cases or mc.batch_cases)
-    # Fail fast on a mission whose nominal plan cannot be flown (reference trajectory errors);
-    # the workers get this reference rather than building their own.
-    reference = build_reference(mission)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
     t0 = time.perf_counter()
-    batches = _batches(n, size)
+    in_process = workers == 0 and not scheduler
+    starter = None if in_process else ThreadPoolExecutor(max_workers=1, thread_name_prefix="edlcam-cluster")
+    connecting = None if starter is None else starter.submit(_start_cluster, scheduler, workers, plots)
+    client = cluster = None
+    ground_dir: Path | None = None
+    ground_is_temporary = False
     parts: dict[int, dict] = {}
     done = 0
     report = progress or (lambda done, total: None)
-    if workers == 0 and not scheduler:
-        for b, idx in enumerate(batches):
-            parts[b] = fly_batch(mission, idx, batch=b, reference=reference)
-            done += len(idx)
-            report(done, n)
-    else:
-        from distributed import as_completed
+    try:
+        # Fail fast on a mission whose nominal plan cannot be flown (reference trajectory errors);
+        # the workers get this reference rather than building their own.
+        reference = build_reference(mission)
+        batches = _batches(n, size)
+        if in_process:
+            for b, idx in enumerate(batches):
+                parts[b] = fly_batch(mission, idx, batch=b, reference=reference)
+                done += len(idx)
+                report(done, n)
+        else:
+            from distributed import as_completed
 
-        client, cluster = _connect(scheduler, workers)
-        batches = _batches(n, size, max(1, len(client.scheduler_info()["workers"])))
-        flying: dict[int, int] = {}  # batch → its cases flown so far
+            if not scheduler:  # the workers share this machine's disk: the ground is built once, here
+                ground_dir, ground_is_temporary = shared_ground(mission)
+            client, cluster = connecting.result()
+            batches = _batches(n, size, max(1, len(client.scheduler_info()["workers"])))
+            flying: dict[int, int] = {}  # batch → its cases flown so far
 
-        def on_event(event):
-            _, msg = event
-            if msg["batch"] in parts:  # a late report of a batch already in
-                return
-            flying[msg["batch"]] = msg["done"]
-            report(done + sum(flying.values()), n)
-
-        try:
-            client.subscribe_topic(PROGRESS_TOPIC, on_event)
-            shared_reference = client.scatter(reference, broadcast=True)
-            futures = {
-                client.submit(fly_batch, mission, idx, batch=b, reference=shared_reference, pure=False): b
-                for b, idx in enumerate(batches)
-            }
-            for fut in as_completed(futures):
-                b = futures[fut]
-                parts[b] = fut.result()
-                flying.pop(b, None)
-                done += len(batches[b])
+            def on_event(event):
+                _, msg = event
+                if msg["batch"] in parts:  # a late report of a batch already in
+                    return
+                flying[msg["batch"]] = msg["done"]
                 report(done + sum(flying.values()), n)
-        finally:
-            client.unsubscribe_topic(PROGRESS_TOPIC)
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    wall = time.perf_counter() - t0
 
-    cols = _concat([parts[b] for b in range(len(batches))])
-    cases_path = out / "cases.parquet"
-    pq.write_table(pa.table(cols), cases_path)
-    summary = summarize(cols, mission)
-    summary_path = out / "summary.json"
-    summary_path.write_text(json.dumps(_finite(summary), indent=2) + "\n")
-    plot_paths: tuple[Path, ...] = ()
-    if plots:
-        plot_paths = (plot_landing(cols, summary, mission, out / "landing.png"), plot_histograms(cols, mission, out / "histograms.png"))
+            client.subscribe_topic(PROGRESS_TOPIC, on_event)
+            try:
+                shared_reference = client.scatter(reference, broadcast=True)
+                ground = None if ground_dir is None else str(ground_dir)
+                futures = {
+                    client.submit(fly_batch, mission, idx, batch=b, reference=shared_reference, ground=ground, pure=False): b
+                    for b, idx in enumerate(batches)
+                }
+                for fut in as_completed(futures):
+                    b = futures[fut]
+                    parts[b] = fut.result()
+                    flying.pop(b, None)
+                    done += len(batches[b])
+                    report(done + sum(flying.values()), n)
+            finally:
+                client.unsubscribe_topic(PROGRESS_TOPIC)
+        wall = time.perf_counter() - t0
+
+        cols = _concat([parts[b] for b in range(len(batches))])
+        summary = summarize(cols, mission)
+        plot_jobs = []
+        if plots:
+            plot_cols = {k: cols[k] for k in _PLOT_COLUMNS}
+            jobs = ((plot_landing, (plot_cols, summary, mission, out / "landing.png")), (plot_histograms, (plot_cols, mission, out / "histograms.png")))
+            if client is not None and cluster is not None:  # local workers write where this process would
+                plot_jobs = [client.submit(fn, *args, pure=False) for fn, args in jobs]
+            else:
+                plot_jobs = [fn(*args) for fn, args in jobs]
+        cases_path = out / "cases.parquet"
+        pq.write_table(pa.table(cols), cases_path)
+        summary_path = out / "summary.json"
+        summary_path.write_text(json.dumps(_finite(summary), indent=2) + "\n")
+        plot_paths = tuple(Path(j.result()) if hasattr(j, "result") else j for j in plot_jobs)
+    finally:
+        if connecting is not None:
+            if client is None and connecting.exception() is None:
+                client, cluster = connecting.result()
+            starter.shutdown(wait=False)
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+        if ground_dir is not None and ground_is_temporary:
+            shutil.rmtree(ground_dir, ignore_errors=True)
     return MonteCarloOutputs(out, cases_path, summary_path, plot_paths, summary, wall)
 
 
@@ -440,117 +525,3 @@ def _finite(x):
     if isinstance(x, float) and not math.isfinite(x):
         return None
     return x
-
-
-# ----------------------------------------------------------------------------------------------
-# Plots (matplotlib's object API: no global pyplot state in library code)
-
-
-_STATUS_COLOURS = {
-    "landed": "#2b6cb0",
-    "hard_landing": "#c53030",
-    "fuel_out": "#dd6b20",
-    "deploy_out_of_box": "#805ad5",
-    "skip_out": "#718096",
-    "crash": "#000000",
-    "timeout": "#975a16",
-    "error": "#e53e3e",
-}
-
-
-def plot_landing(cols: dict, summary: dict, mission, path) -> Path:
-    """Landing points and their ellipse over the target, the parachute-delivery points
-    (backshell separation) and their ellipse, and the published 7.7 × 6.6 km ellipse."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    mc = mission.montecarlo
-    fig = Figure(figsize=(13, 6.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    status = np.asarray(cols["status"])
-    published = LandingEllipse(
-        mc.ellipse_probability, 0.0, 0.0, mc.published_ellipse_major_km * 500.0, mc.published_ellipse_minor_km * 500.0,
-        mc.published_ellipse_azimuth_deg % 180.0, 0,
-    )  # fmt: skip
-    pct = f"{100 * mc.ellipse_probability:g} %"
-    for ax, prefix, key, title in (
-        (fig.add_subplot(1, 2, 1), "backshell_separation", "delivery_ellipse", "where the parachute delivered the lander (backshell separation)"),
-        (fig.add_subplot(1, 2, 2), "touchdown", "landing_ellipse", "touchdown points (after the powered-descent divert)"),
-    ):
-        e = np.asarray(cols[f"{prefix}_east_m"]) / 1e3
-        n = np.asarray(cols[f"{prefix}_north_m"]) / 1e3
-        for s in STATUSES:
-            sel = (status == s) & np.isfinite(e)
-            if sel.any():
-                ax.scatter(e[sel], n[sel], s=5, color=_STATUS_COLOURS[s], alpha=0.6, lw=0, label=f"{s} ({int(sel.sum())})")
-        pe, pn = published.outline_m()
-        ax.plot(pe / 1e3, pn / 1e3, color="#2f855a", lw=2, ls="--", label=f"published {mc.published_ellipse_major_km:g} × {mc.published_ellipse_minor_km:g} km (PIA24350)")
-        ell = summary.get(key)
-        if ell:
-            fit = LandingEllipse(
-                ell["probability"], ell["center_east_km"] * 1e3, ell["center_north_km"] * 1e3, ell["semi_major_km"] * 1e3,
-                ell["semi_minor_km"] * 1e3, ell["azimuth_deg"], ell["cases"],
-            )  # fmt: skip
-            fe, fn = fit.outline_m()
-            ax.plot(fe / 1e3, fn / 1e3, color="#c05621", lw=2, label=f"{pct} ellipse {ell['major_km']:.2f} × {ell['minor_km']:.2f} km")
-        ax.plot([0], [0], marker="+", color="k", ms=14, mew=2, label="target")
-        if prefix == "touchdown" and ell:
-            # The powered descent flies to the target, so the touchdown scatter is metres wide:
-            # an inset in metres shows it against its own ellipse.
-            ins = ax.inset_axes([0.6, 0.04, 0.38, 0.38])
-            for s in STATUSES:
-                sel = (status == s) & np.isfinite(e)
-                if sel.any():
-                    ins.scatter(e[sel] * 1e3, n[sel] * 1e3, s=4, color=_STATUS_COLOURS[s], alpha=0.6, lw=0)
-            ins.plot(fe, fn, color="#c05621", lw=1.5)
-            ins.plot([0], [0], marker="+", color="k", ms=10, mew=1.5)
-            ins.set_aspect("equal", adjustable="datalim")
-            ins.tick_params(labelsize=7)
-            ins.set_title("zoom [m]", fontsize=8)
-            ins.grid(alpha=0.3)
-        ax.set_aspect("equal", adjustable="datalim")
-        ax.set_xlabel("east of target [km]")
-        ax.set_ylabel("north of target [km]")
-        ax.set_title(title, fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"{mission.mission.name}: {len(status)} dispersed landings, seed {mission.mission.seed}")
-    fig.savefig(path, dpi=110)
-    return Path(path)
-
-
-def plot_histograms(cols: dict, mission, path) -> Path:
-    """Histograms of deploy Mach, deploy dynamic pressure, touchdown speed and propellant used,
-    with the deploy box and the touchdown limits marked."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    pc = mission.parachute
-    fig = Figure(figsize=(11, 8), layout="constrained")
-    FigureCanvasAgg(fig)
-    panels = (
-        ("parachute_deploy_mach", 1.0, "Mach at parachute deploy", (pc.deploy_mach_min, pc.deploy_mach_max)),
-        ("parachute_deploy_dynamic_pressure_pa", 1.0, "dynamic pressure at parachute deploy [Pa]",
-         (pc.deploy_dynamic_pressure_min_pa, pc.deploy_dynamic_pressure_max_pa)),
-        ("touchdown_vertical_speed_m_s", 1.0, "vertical touchdown speed [m/s]", (mission.powered_descent.skycrane_speed_m_s, 2.0)),
-        ("propellant_used_kg", 1.0, "propellant used [kg]", (mission.vehicle.propellant_mass_kg,)),
-    )  # fmt: skip
-    for i, (key, scale, label, marks) in enumerate(panels):
-        ax = fig.add_subplot(2, 2, i + 1)
-        x = np.asarray(cols[key], float) * scale
-        x = x[np.isfinite(x)]
-        if x.size:
-            ax.hist(x, bins=min(60, max(10, x.size // 20)), color="#b3441e", alpha=0.85)
-            if key == "touchdown_vertical_speed_m_s":
-                ax.set_yscale("log")  # the hard landings are a thin tail beside the 0.75 m/s peak
-        for m in marks:
-            ax.axvline(m, color="#2f855a", ls="--", lw=1.5)
-        ax.set_xlabel(label)
-        ax.set_ylabel("cases")
-        ax.grid(alpha=0.3)
-        if x.size:
-            p1, p50, p99 = np.percentile(x, [1, 50, 99])
-            ax.set_title(f"median {p50:.3g}, 1–99 %: {p1:.3g} … {p99:.3g}", fontsize=9)
-    fig.suptitle(f"{mission.mission.name}: {len(cols['status'])} dispersed landings (dashed: limits)")
-    fig.savefig(path, dpi=100)
-    return Path(path)

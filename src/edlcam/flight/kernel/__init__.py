@@ -40,8 +40,6 @@ says ENU (the target's east-north-up frame).
 
 from __future__ import annotations
 
-from edlcam.flight.kernel.entry import etpc_bank_command, next_entry_mode
-from edlcam.flight.kernel.lanes import fly_cases, fly_recorded
 from edlcam.flight.kernel.layout import (
     CASE_FIELDS,
     EVENT_FIELDS,
@@ -52,6 +50,7 @@ from edlcam.flight.kernel.layout import (
     SUMMARY_FIELDS,
     KernelParams,
 )
+from edlcam.lazy import lazy_names
 
 __all__ = [
     "KernelParams",
@@ -67,3 +66,9 @@ __all__ = [
     "fly_cases",
     "fly_recorded",
 ]
+
+# The compiled entry points import numba and load the kernel from its cache: on first use, so that
+# a process that only reads the layout (the Monte Carlo's client, guidance's reference) never pays.
+__getattr__ = lazy_names(
+    __name__, {"etpc_bank_command": "entry", "next_entry_mode": "entry", "fly_cases": "lanes", "fly_recorded": "lanes"}
+)

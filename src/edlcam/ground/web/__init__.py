@@ -8,14 +8,8 @@ Names are imported on first use, so that ``edlcam`` starts without loading FastA
 
 from __future__ import annotations
 
-import importlib
+from edlcam.lazy import lazy_names
 
 __all__ = ["create_app", "parse_range", "resolve_inside"]
 
-_HOME = {"create_app": "app", "parse_range": "media", "resolve_inside": "media"}
-
-
-def __getattr__(name: str):
-    if name in _HOME:
-        return getattr(importlib.import_module(f"edlcam.ground.web.{_HOME[name]}"), name)
-    raise AttributeError(f"module 'edlcam.ground.web' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, {"create_app": "app", "parse_range": "media", "resolve_inside": "media"})
