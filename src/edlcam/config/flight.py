@@ -194,9 +194,15 @@ class PoweredDescentConfig(Section):
     backshell_separation_height_m: Positive = 2100.0
     free_fall_s: NonNegative = 1.0
     engine_count: Annotated[int, Field(ge=1, le=16)] = 8
-    engine_thrust_n: Positive = 3100.0
+    engine_thrust_n: bounded(
+        0, 50_000.0, lo_open=True,
+        why="a throttled descent engine (the Mars Lander Engine ≈ 3.1 kN); far beyond, one step of the powered descent "
+        "overshoots and the lander never settles",
+    ) = 3100.0
     engine_cant_deg: Annotated[float, Field(ge=0, le=45)] = 15.0
-    specific_impulse_s: Positive = 220.0
+    specific_impulse_s: bounded(
+        50.0, 500.0, why="a chemical rocket (hydrazine ≈ 220 s, the best bipropellants ≈ 460 s); it sets the propellant burned"
+    ) = 220.0
     min_throttle: Annotated[float, Field(ge=0, lt=1)] = 0.1
     max_divert_m: Positive = 600.0
     approach_duration_s: Positive = 40.0
