@@ -50,6 +50,8 @@ def _refused(tmp_path, text) -> str:
         # Unbounded work: 4.47 GiB allocated; a pass of 1e9 s that never ends.
         ("simulation", "post_landing_s = 1e7", "simulation.post_landing_s", "at most 600"),
         ("simulation", "max_duration_s = 1e9", "simulation.max_duration_s", "at most 3600"),
+        # Once a negative temperature above 112 km (sqrt of a negative number in the speed of sound).
+        ("atmosphere", "tail_altitude_m = 150000.0", "atmosphere.tail_altitude_m", "0 K near 112 km"),
         # Once a flight "still flying at E+900 s" (the powered descent's state overflowed).
         ("powered_descent", "engine_thrust_n = 1e300", "powered_descent.engine_thrust_n", "never settles"),
         ("powered_descent", "specific_impulse_s = 1e-300", "powered_descent.specific_impulse_s", "chemical rocket"),

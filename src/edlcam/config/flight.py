@@ -72,7 +72,11 @@ class AtmosphereConfig(Section):
     ) = 580.0
     gas_constant_j_kg_k: bounded(100.0, 1000.0, why="the specific gas constant of a real gas mix (CO₂ 189, air 287 J/(kg K))") = 192.1
     gamma: Annotated[float, Field(gt=1.0, lt=1.7)] = 1.29
-    tail_altitude_m: bounded(10_000.0, 150_000.0, why="the altitude where the NASA Glenn fit hands over to the isothermal tail") = 45_000.0
+    tail_altitude_m: bounded(
+        10_000.0, 80_000.0,
+        why="where the NASA Glenn fit hands over to the isothermal tail; the fit's temperature reaches 0 K near 112 km "
+        "and is colder than any measured Mars profile above 80 km",
+    ) = 45_000.0
     density_scale_low: bounded(0.1, 10.0, why="a multiplier on the model density (MEDLI2 saw up to ×2.5)") = 1.0
     density_scale_high: bounded(0.1, 10.0, why="a multiplier on the model density (MEDLI2 saw up to ×2.5)") = 1.0
     density_split_altitude_m: bounded(1_000.0, 150_000.0, why="an altitude inside the modelled atmosphere") = 40_000.0
