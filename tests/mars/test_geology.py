@@ -141,3 +141,20 @@ def test_a_unit_the_mission_does_not_describe_is_refused(terrain):
 
     with pytest.raises(MissionError, match=r"add a \[terrain.units.delta\] table"):
         unit_raster(polygons, to_en, seed=1, unit_names=(BACKGROUND_UNIT, "cf_f", "ripples", "smooth"))
+
+
+def test_ripple_fields_show_bedforms_at_their_spacing_and_other_units_none(terrain):
+    # Séítah's ripple fields carry crests bedform_wavelength_m apart trending bedform_azimuth_deg
+    # (mission file, est. 30 m, 45°): along an east–west line the albedo repeats every
+    # λ / cos(45°) ≈ 42 m (the crests' sinuosity moves the peak by ≤ 25 %). Máaz has none.
+    cfg = terrain.config
+    e0, n0 = _en(terrain, 18.427, 77.421)  # Ab-s type locality (Stack et al. 2020, Table 2)
+    _, _, _, rgb = terrain.heightmap(center_east_m=float(e0[0]), center_north_m=float(n0[0]), size_m=400.0, samples=401)
+    row = rgb[200, :, 0] - rgb[200, :, 0].mean()
+    power = np.abs(np.fft.rfft(row)) ** 2
+    freq = np.fft.rfftfreq(row.size, d=1.0)
+    peak_m = 1.0 / freq[1 + np.argmax(power[1:])]
+    expected = cfg.bedform_wavelength_m / np.cos(np.radians(cfg.bedform_azimuth_deg))
+    assert peak_m == pytest.approx(expected, rel=0.25)
+    e = np.linspace(-600.0, -400.0, 50)
+    assert np.all(terrain._bedforms(e, np.full_like(e, 1500.0), terrain._unit_look.sample(e, np.full_like(e, 1500.0))[:, 4], 1.0) == 1.0)

@@ -127,16 +127,16 @@ def test_level_agrees_with_its_parent_at_its_box_edge(terrain):
     t = np.linspace(0.0, 1.0, 300)
     e = np.concatenate([np.full_like(t, e_lo), np.full_like(t, e_hi), e_lo + t * (e_hi - e_lo), e_lo + t * (e_hi - e_lo)])
     n = np.concatenate([n_lo + t * (n_hi - n_lo), n_lo + t * (n_hi - n_lo), np.full_like(t, n_lo), np.full_like(t, n_hi)])
-    parent = map_coordinates(terrain._raster, [(n - terrain._raster_origin_m) / 200.0, (e - terrain._raster_origin_m) / 200.0],
-                             order=3, mode="nearest", prefilter=False)  # fmt: skip
-    np.testing.assert_allclose(level.read(e, n), parent, rtol=0.0, atol=1e-9)
+    parent = terrain._levels[1]  # the 25 m ground level round the target (edlcam.mars.landforms)
+    assert parent.cell_m == pytest.approx(25.0)
+    np.testing.assert_allclose(level.read(e, n), parent.read(e, n), rtol=0.0, atol=1e-9)
 
 
 def test_without_site_data_the_ground_is_procedural():
     mission = load_mission()
     cfg = mission.terrain.model_copy(update={"site_data": "none"})
     bare = Terrain.build(cfg, seed=mission.mission.seed)
-    assert bare._levels == () and bare._site is None
+    assert bare._site is None and all(level.cell_m >= 25.0 for level in bare._levels)
     # …whose level at the target is the procedural floor's, a few metres from the DTM's.
     assert abs(bare.target_altitude_m - Terrain.from_mission(mission).target_altitude_m) > 0.5
 

@@ -26,15 +26,19 @@ class UnitConfig(Section):
 
     albedo_rgb: UnitRGB  # linear albedo (red, green, blue) of the unit's surface
     mottling: Annotated[float, Field(ge=0, le=4)] = 1.0  # × the albedo patches' contrast (texture at 0.4–400 m)
+    roughness: Annotated[float, Field(ge=0, le=4)] = 1.0  # × the fractal roughness's RMS relief
+    crater_retention: Annotated[float, Field(ge=0, le=1.5)] = 1.0  # × the relief of craters ≥ 100 m (1: all kept)
+    bedform_contrast: Annotated[float, Field(ge=0, le=1)] = 0.0  # crest-to-trough albedo ± this fraction (0: no bedforms)
 
 
 # The defaults equal missions/mars2020.toml's [terrain.units.*], where each value's source is given.
 DEFAULT_UNITS = {
-    "cf_fr": UnitConfig(albedo_rgb=[0.40, 0.30, 0.24], mottling=1.5),
-    "delta": UnitConfig(albedo_rgb=[0.62, 0.50, 0.41], mottling=2.0),
-    "cf_f": UnitConfig(albedo_rgb=[0.54, 0.42, 0.34], mottling=2.0),
-    "ripples": UnitConfig(albedo_rgb=[0.27, 0.21, 0.17], mottling=1.0),
-    "smooth": UnitConfig(albedo_rgb=[0.32, 0.24, 0.19], mottling=0.7),
+    "cf_fr": UnitConfig(albedo_rgb=[0.40, 0.30, 0.24], mottling=1.5, roughness=1.0, crater_retention=1.0),
+    "delta": UnitConfig(albedo_rgb=[0.62, 0.50, 0.41], mottling=2.0, roughness=1.6, crater_retention=0.5),
+    "cf_f": UnitConfig(albedo_rgb=[0.54, 0.42, 0.34], mottling=2.0, roughness=1.5, crater_retention=0.6),
+    "ripples": UnitConfig(albedo_rgb=[0.27, 0.21, 0.17], mottling=1.0, roughness=0.6, crater_retention=0.3,
+                          bedform_contrast=0.35),
+    "smooth": UnitConfig(albedo_rgb=[0.32, 0.24, 0.19], mottling=0.7, roughness=0.5, crater_retention=0.5),
 }
 
 
@@ -57,6 +61,7 @@ class TerrainConfig(Section):
     delta_half_angle_deg: Annotated[float, Field(gt=5, lt=90)] = 42.0
     delta_front_thickness_m: NonNegative = 40.0
     delta_apex_thickness_m: NonNegative = 110.0
+    delta_scarp_width_m: Annotated[float, Field(ge=25, le=2000)] = 40.0  # the mapped delta's front: 10–90 % of its rise
     # Superposed craters: Ivanov (2001) production function with the Hartmann & Neukum (2001)
     # chronology, capped at an equilibrium density (a fraction of geometric saturation).
     plains_age_gyr: Annotated[float, Field(gt=0, le=4.5)] = 3.8
@@ -83,6 +88,8 @@ class TerrainConfig(Section):
     # Geologic units around the landing point (edlcam.mars.geology): "jezero" = the shipped unit map
     # (src/edlcam/data/jezero/units.geojson), "none" = the floor as one unit; one table per unit.
     unit_map: Literal["jezero", "none"] = "jezero"
+    bedform_wavelength_m: Annotated[float, Field(gt=1, le=500)] = 30.0  # crest spacing of the bedform fields
+    bedform_azimuth_deg: Annotated[float, Field(ge=0, lt=180)] = 45.0  # their crests' trend, clockwise from north
     units: dict[str, UnitConfig] = Field(default_factory=lambda: dict(DEFAULT_UNITS))
     # Extent of the modelled region; beyond it the ground is the regional plain.
     model_radius_m: Annotated[float, Field(ge=30_000, le=300_000)] = 80_000.0

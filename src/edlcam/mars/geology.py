@@ -29,7 +29,7 @@ from skimage.draw import polygon as draw_polygon
 
 from edlcam.errors import MissionError
 
-__all__ = ["UnitPolygon", "UnitRaster", "UnitField", "load_unit_map", "unit_raster", "UNIT_MAP_PATH", "BACKGROUND_UNIT"]
+__all__ = ["UnitPolygon", "UnitRaster", "UnitField", "load_unit_map", "unit_raster", "UNIT_MAP_PATH", "BACKGROUND_UNIT", "bedform_pattern"]
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,17 @@ class UnitField:
         bottom = g[j0 + 1, i0] * (1.0 - tx) + g[j0 + 1, i0 + 1] * tx
         out[inside] = top * (1.0 - ty) + bottom * ty
         return out
+
+
+def bedform_pattern(east_m, north_m, *, wavelength_m: float, azimuth_deg: float, phase_cycles):
+    """Albedo pattern of a field of parallel bedforms, −1 in the troughs … 1 on the crests.
+
+    A sine across crests that trend ``azimuth_deg`` (clockwise from north), its phase bent by
+    ``phase_cycles`` (a smooth field, in wavelengths): sinuous crests that merge and split, as
+    ripple fields do. Pure function of its inputs (arrays broadcast)."""
+    a = np.radians(azimuth_deg)
+    across = np.asarray(east_m) * np.cos(a) - np.asarray(north_m) * np.sin(a)
+    return np.sin(2.0 * np.pi * (across / wavelength_m + phase_cycles))
 
 
 def _warp_field(rng: np.random.Generator, shape, cell_m: float) -> np.ndarray:

@@ -5,9 +5,10 @@ point; this module places them, in the target's tangent plane, into the ground t
 :class:`edlcam.mars.terrain.Terrain` builds around them:
 
 * **Level.** The DTM's mean level differs from the procedural floor's by a few metres. That
-  offset is added to the 200 m base raster as a smooth bump — 1 over the data, falling as cos² to
-  0 at ``site_level_taper_m`` — so that the data's edge needs to absorb only its local relief.
-* **Heights.** A finer level of the base raster (:class:`edlcam.mars.terrain_levels.RasterLevel`,
+  offset is added to the 25 m ground level round the target (:mod:`edlcam.mars.landforms`) as a
+  smooth bump — 1 over the data, falling as cos² to 0 at ``site_level_taper_m`` — so that the
+  data's edge needs to absorb only its local relief.
+* **Heights.** A finer level inside the ground level (:class:`edlcam.mars.terrain_levels.RasterLevel`,
   0.78 m = 200 m / 2⁸ knots) over the data, holding the correction
   m · (DTM − procedural ground coarser than ``site_detail_cutoff_m``): the DTM replaces the base
   raster and the crater and roughness layers at and above the cutoff, and the finer procedural
@@ -28,16 +29,17 @@ import logging
 import math
 
 import numpy as np
-from scipy.ndimage import map_coordinates, spline_filter
+from scipy.ndimage import map_coordinates
 
 from edlcam.mars.hirise import load_jezero
-from edlcam.mars.terrain_levels import MARGIN_CELLS, RasterLevel
+from edlcam.mars.landforms import GROUND_HALVINGS
+from edlcam.mars.terrain_levels import MARGIN_CELLS
 
 __all__ = ["site_level", "LEVEL_HALVINGS"]
 
 log = logging.getLogger(__name__)
 
-LEVEL_HALVINGS = 8  # 200 m / 2⁸ = 0.78 m knots: finer than the DTM's 1 m posts
+LEVEL_HALVINGS = 8  # 200 m / 2⁸ = 0.78 m knots (from the 200 m raster): finer than the DTM's 1 m posts
 
 
 def _smoothstep(x):
@@ -56,12 +58,15 @@ def site_uv_affine(site, to_en):
     return np.column_stack([inv, -inv @ p0])
 
 
-def site_level(cfg, raster_coef, aux, origin_m, cell_m, craters, noise, to_en):
-    """(base raster with the level bump, the data's RasterLevel, SiteData, ENU → uv affine), or
-    None where the data lies outside the model (another landing site).
+def site_level(cfg, ground, aux, origin_m, cell_m, craters, noise, to_en):
+    """(the ground level with the level bump, the data's RasterLevel, SiteData, ENU → uv affine), or
+    None where the data lies outside the ground level (another landing site).
 
-    ``to_en(lat, lon)`` is the terrain's latitude/longitude → tangent-plane mapping; ``craters``
-    and ``noise`` its layers, whose coarse part the data replaces.
+    ``ground`` is the 25 m level of the base raster round the target
+    (:func:`edlcam.mars.landforms.ground_level`), the data's parent; ``aux``, ``origin_m`` and
+    ``cell_m`` the 200 m raster's roughness factor and grid; ``to_en(lat, lon)`` the terrain's
+    latitude/longitude → tangent-plane mapping; ``craters`` and ``noise`` its layers, whose coarse
+    part the data replaces.
     """
     site = load_jezero()
     affine = site_uv_affine(site, to_en)
@@ -69,21 +74,25 @@ def site_level(cfg, raster_coef, aux, origin_m, cell_m, craters, noise, to_en):
     ny, nx = site.shape
     hull_uv = np.array([[0.5, 0.5], [nx - 0.5, 0.5], [0.5, ny - 0.5], [nx - 0.5, ny - 0.5]])  # node centres
     hull_en = (uv_to_en @ np.column_stack([hull_uv, np.ones(4)]).T).T
-    if np.hypot(*hull_en.mean(axis=0)) > cfg.model_radius_m - cfg.site_level_taper_m:
-        log.info("site data lies %.0f km from the target, outside the model: not used", np.hypot(*hull_en.mean(axis=0)) / 1e3)
+    centre = hull_en.mean(axis=0)
+    e_lo, e_hi, n_lo, n_hi = ground.box
+    reach = cfg.site_level_taper_m + (MARGIN_CELLS + 8) * ground.cell_m
+    if not (e_lo + reach <= centre[0] <= e_hi - reach and n_lo + reach <= centre[1] <= n_hi - reach):
+        log.info("site data lies %.0f km from the target, outside the ground level: not used", np.hypot(*centre) / 1e3)
         return None
     m_per_cell = min(np.hypot(*uv_to_en[:, 0]), np.hypot(*uv_to_en[:, 1]))
 
     crater_on = craters.feature_m >= cfg.site_detail_cutoff_m
     noise_on = noise.feature_m >= cfg.site_detail_cutoff_m
 
-    def coarse_ground(coef, e, n, *, craters_w=crater_on, noise_w=noise_on, base=True):
-        """The procedural ground without the layers finer than the cutoff (model weight 1 here)."""
+    def coarse_ground(parent, e, n, *, craters_w=crater_on, noise_w=noise_on):
+        """The procedural ground without the layers finer than the cutoff (model weight 1 here);
+        ``parent``: the base level read under it, or None for the layers alone."""
         x, y = (e - origin_m) / cell_m, (n - origin_m) / cell_m
         rough = map_coordinates(aux[0], [y, x], order=1, mode="nearest")
         out = craters.sample(e, n, craters_w.astype(float)) + rough * noise.sample(e, n, noise_w.astype(float))
-        if base:
-            out = out + map_coordinates(coef, [y, x], order=3, mode="nearest", prefilter=False)
+        if parent is not None:
+            out = out + parent.read(e, n)
         return out
 
     def coarse_layers_on_knots(level, live):
@@ -103,12 +112,12 @@ def site_level(cfg, raster_coef, aux, origin_m, cell_m, craters, noise, to_en):
             if not (cw.any() or nw.any()):
                 continue
             if step == 1:
-                total[live] += coarse_ground(None, ke[live], kn[live], craters_w=cw, noise_w=nw, base=False)
+                total[live] += coarse_ground(None, ke[live], kn[live], craters_w=cw, noise_w=nw)
                 continue
             rows = np.arange(0, ny_k + step - 1, step)
             cols = np.arange(0, nx_k + step - 1, step)
             ge, gn = np.meshgrid(level.origin_e_m + cols * level.cell_m, level.origin_n_m + rows * level.cell_m)
-            vals = coarse_ground(None, ge.ravel(), gn.ravel(), craters_w=cw, noise_w=nw, base=False).reshape(ge.shape)
+            vals = coarse_ground(None, ge.ravel(), gn.ravel(), craters_w=cw, noise_w=nw).reshape(ge.shape)
             yy, xx = np.mgrid[0:ny_k, 0:nx_k] / step
             total += map_coordinates(vals, [yy, xx], order=3, mode="nearest")
         return total
@@ -119,26 +128,20 @@ def site_level(cfg, raster_coef, aux, origin_m, cell_m, craters, noise, to_en):
         weight = _smoothstep(inset * m_per_cell / cfg.site_blend_width_m)
         return weight, site.height_at_uv(uv[0], uv[1])
 
-    # Level: the data's mean offset from the procedural ground, as a smooth bump of the base raster.
+    # Level: the data's mean offset from the procedural ground, as a smooth bump of the ground level.
     sub = np.mgrid[0.5 : ny : 3.0, 0.5 : nx : 3.0].reshape(2, -1)
     se, sn = uv_to_en @ np.vstack([sub[1], sub[0], np.ones(sub.shape[1])])
-    offset = float(np.mean(site.height_at_uv(sub[1], sub[0]) - coarse_ground(raster_coef, se, sn)))
-    centre = hull_en.mean(axis=0)
+    offset = float(np.mean(site.height_at_uv(sub[1], sub[0]) - coarse_ground(ground, se, sn)))
     r0 = 0.5 * float(np.max(np.hypot(*(hull_en - centre).T)))  # the data's half-size
-    half = cfg.site_level_taper_m + (MARGIN_CELLS + 8) * cell_m
-    i0 = int(math.floor((centre[0] - half - origin_m) / cell_m))
-    j0 = int(math.floor((centre[1] - half - origin_m) / cell_m))
-    k = int(math.ceil(2.0 * half / cell_m)) + 1
-    ke, kn = np.meshgrid(origin_m + (i0 + np.arange(k)) * cell_m, origin_m + (j0 + np.arange(k)) * cell_m)
-    r = np.hypot(ke - centre[0], kn - centre[1])
+    ge, gn = ground.node_grid()
+    r = np.hypot(ge - centre[0], gn - centre[1])
     taper = np.cos(0.5 * math.pi * np.clip((r - r0) / (cfg.site_level_taper_m - r0), 0.0, 1.0)) ** 2
-    coef = np.array(raster_coef, dtype=np.float64, copy=True)
-    coef[j0 : j0 + k, i0 : i0 + k] += offset * spline_filter(taper, order=3, mode="nearest")
+    ground = ground.with_correction(offset * taper)
 
     # Heights: the finer level over the data, with the blended correction at its knots.
-    level = RasterLevel.refined(coef, origin_m, cell_m, halvings=LEVEL_HALVINGS,
-                                east_m=(hull_en[:, 0].min(), hull_en[:, 0].max()),
-                                north_m=(hull_en[:, 1].min(), hull_en[:, 1].max()))  # fmt: skip
+    level = ground.refine(halvings=LEVEL_HALVINGS - GROUND_HALVINGS,
+                          east_m=(hull_en[:, 0].min(), hull_en[:, 0].max()),
+                          north_m=(hull_en[:, 1].min(), hull_en[:, 1].max()))  # fmt: skip
     ke, kn = (g.ravel() for g in level.node_grid())
     weight, height = dtm_weight_and_height(ke, kn)
     live = weight > 0.0
@@ -153,4 +156,4 @@ def site_level(cfg, raster_coef, aux, origin_m, cell_m, craters, noise, to_en):
     level = level.with_correction(correction.reshape(c.shape))
     log.info("site data: DTM level %+.2f m against the procedural ground, blended over %.0f m; %d² knots of %.2f m",
              offset, cfg.site_blend_width_m, level.coef.shape[0], level.cell_m)  # fmt: skip
-    return coef, level, site, affine
+    return ground, level, site, affine

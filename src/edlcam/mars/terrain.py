@@ -9,7 +9,8 @@ the ground is a sum of layers, each from a published model:
 
 * **Host crater and plains** — a ≈45 km crater (Jezero) with a flat floor, a wall rising to a raised
   rim and an ejecta apron falling off as (r/R)^-3 (McGetchin, Settle & Head 1973), a fan-shaped
-  delta on its western side, and a gently tilted regional plain. Values in the mission file.
+  delta on its western side (without a unit map; with one, the mapped delta of
+  :mod:`edlcam.mars.landforms`), and a gently tilted regional plain. Values in the mission file.
 * **Superposed craters** — drawn from the Ivanov (2001) Mars production function scaled by the
   Hartmann & Neukum (2001) chronology for the surface age, capped at an equilibrium density of
   ``equilibrium_fraction`` × the geometric saturation 1.54 D^-2 (Gault 1970). Fresh simple-crater
@@ -20,7 +21,9 @@ the ground is a sum of layers, each from a published model:
   (Saupe 1988, "The Science of Fractal Images", ch. 2), RMS ∝ wavelength^H, down to millimetres.
 * **Geologic units** — around the landing point each unit of the shipped unit map
   (:mod:`edlcam.mars.geology`: the western delta, Séítah's bedrock and ripple fields, the smooth
-  mantles, Máaz) has its own albedo and mottling, ``[terrain.units]`` in the mission file.
+  mantles, Máaz) has its own albedo, mottling, bedforms, roughness and crater retention
+  (``[terrain.units]`` in the mission file); the delta stands on the floor behind its scarp, in a
+  25 m level of the base raster (:mod:`edlcam.mars.landforms`).
 * **Rocks** — the Golombek & Rapp (1997) model: cumulative fractional area covered by rocks of
   diameter ≥ D is F_k(D) = k exp(-q D), q = 1.79 + 0.152/k.
 
@@ -325,7 +328,7 @@ class Terrain:
     _site: object = field(default=None, repr=False)  # hirise.SiteData under the target, or None
     _site_uv: np.ndarray | None = field(default=None, repr=False)  # (2, 3): ENU [m] → site grid (u, v) [cells]
     _units: object = field(default=None, repr=False)  # geology.UnitRaster around the target, or None
-    _unit_look: object = field(default=None, repr=False)  # geology.UnitField: albedo r, g, b and mottling
+    _unit_look: object = field(default=None, repr=False)  # geology.UnitField: albedo r, g, b, mottling, bedforms
     _rock_cache: dict = field(default_factory=dict, repr=False)
 
     # -- construction ---------------------------------------------------------------------------
@@ -366,10 +369,7 @@ class Terrain:
         )
         center_m = (float(center[0]), float(center[1]))
         noise_tex = _noise_texture(_rng(seed, _TAG_NOISE))
-        raster, aux, origin = _build_raster(cfg, seed, center_m, noise_tex)
-        craters, catalog = _build_crater_layers(cfg, seed)
-        noise = _build_noise_layers(cfg, seed, noise_tex)
-        albedo = _build_albedo_layers(seed, noise_tex)
+
         def to_en(lat, lon):
             return _latlon_to_en(lat, lon, target_latitude_deg, target_longitude_deg, ell)
 
@@ -379,15 +379,25 @@ class Terrain:
 
             names = (BACKGROUND_UNIT, *sorted(k for k in cfg.units if k != BACKGROUND_UNIT))
             units = unit_raster(load_unit_map(), to_en, seed=seed, unit_names=names)
-            unit_look = units.field([[*cfg.units[k].albedo_rgb, cfg.units[k].mottling] for k in names])
+            unit_look = units.field([[*cfg.units[k].albedo_rgb, cfg.units[k].mottling, cfg.units[k].bedform_contrast]
+                                     for k in names])  # fmt: skip
+        raster, aux, origin = _build_raster(cfg, seed, center_m, noise_tex, units)
+        craters, catalog = _build_crater_layers(cfg, seed)
+        noise = _build_noise_layers(cfg, seed, noise_tex)
+        albedo = _build_albedo_layers(seed, noise_tex)
         levels, site, site_uv = (), None, None
-        if cfg.site_data != "none":
-            from edlcam.mars.site_ground import site_level
+        if units is not None or cfg.site_data != "none":
+            from edlcam.mars.landforms import ground_level
 
-            got = site_level(cfg, raster, aux, origin, _RASTER_CELL_M, craters, noise, to_en)
-            if got is not None:
-                raster, patch, site, site_uv = got
-                levels = (patch,)
+            ground = ground_level(cfg, raster, origin, _RASTER_CELL_M, units=units, craters=craters, center_m=center_m)
+            levels = (ground,)
+            if cfg.site_data != "none":
+                from edlcam.mars.site_ground import site_level
+
+                got = site_level(cfg, ground, aux, origin, _RASTER_CELL_M, craters, noise, to_en)
+                if got is not None:
+                    ground, patch, site, site_uv = got
+                    levels = (patch, ground)
         terrain = cls(
             config=cfg,
             seed=seed,
@@ -545,10 +555,11 @@ class Terrain:
         floor_w, delta_w = fields[1][..., None], fields[2][..., None]
         e, n = east.reshape(-1), north.reshape(-1)
         if self._unit_look is not None:
-            look = self._unit_look.sample(e, n)  # (N, 4): albedo r, g, b, mottling
+            look = self._unit_look.sample(e, n)  # (N, 5): albedo r, g, b, mottling, bedform contrast
             floor_rgb = look[:, :3].reshape(east.shape + (3,))
             mottle = look[:, 3].reshape(east.shape)
             base = _DUST_RGB * (1.0 - floor_w) + floor_rgb * floor_w
+            base = base * self._bedforms(e, n, look[:, 4], spacing_m).reshape(east.shape + (1,))
         else:
             mottle = np.ones(east.shape, dtype=np.float32)
             base = _DUST_RGB * (1.0 - floor_w) + _BASALT_RGB * floor_w
@@ -578,6 +589,24 @@ class Terrain:
                 flat[near] = flat[near] * (1.0 - w[:, None]) + real * w[:, None]
                 rgb = flat.reshape(rgb.shape)
         return np.clip(rgb, 0.0, 1.0).astype(np.float32)
+
+    def _bedforms(self, e, n, contrast, spacing_m: float):
+        """Albedo factor (N,) of the bedform fields: 1 ± contrast × the crest pattern
+        (:func:`edlcam.mars.geology.bedform_pattern`), faded out where the grid cannot show the
+        crests (as the other detail); its phase bent by the albedo patches of 400 m and 40 m."""
+        cfg = self.config
+        out = np.ones(e.shape, dtype=np.float32)
+        amp = contrast * float(_lod_weight(cfg.bedform_wavelength_m, spacing_m))
+        on = amp > 0.0
+        if not np.any(on):
+            return out
+        from edlcam.mars.geology import bedform_pattern
+
+        warp = self._albedo.sample(e[on], n[on], np.array([4.0, 1.0, 0.0, 0.0]))  # ≈ 0.3 cycles RMS over 100s of m
+        pattern = bedform_pattern(e[on], n[on], wavelength_m=cfg.bedform_wavelength_m, azimuth_deg=cfg.bedform_azimuth_deg,
+                                  phase_cycles=warp)  # fmt: skip
+        out[on] = 1.0 + amp[on] * pattern
+        return out
 
     # -- rocks ----------------------------------------------------------------------------------
 
@@ -689,8 +718,11 @@ def _latlon_to_en(lat_deg, lon_deg, lat0_deg, lon0_deg, ell: Ellipsoid):
     return d @ basis[0], d @ basis[1]
 
 
-def _host_crater(cfg: TerrainConfig, e, n, center_m):
-    """Altitude [m] of plain + host crater + delta, and the floor and delta weights (0..1)."""
+def _host_crater(cfg: TerrainConfig, e, n, center_m, *, fan: bool = True):
+    """Altitude [m] of plain + host crater + delta, and the floor and delta weights (0..1).
+
+    ``fan=False`` leaves the procedural fan out: the unit map's delta stands there instead
+    (:mod:`edlcam.mars.landforms`)."""
     radius = 0.5 * cfg.crater_diameter_m
     az = math.radians(cfg.regional_slope_azimuth_deg)
     weight = 1.0 - _smoothstep((np.hypot(e, n) - cfg.model_radius_m) / cfg.blend_width_m)
@@ -724,6 +756,8 @@ def _host_crater(cfg: TerrainConfig, e, n, center_m):
     top = cfg.floor_altitude_m + thick
     lift = mask * np.maximum(top - z, 0.0)
     delta_w = mask * (top > z)
+    if not fan:
+        return z, floor_w, np.zeros_like(z)
     return z + lift, floor_w, delta_w.astype(float)
 
 
@@ -762,16 +796,22 @@ def _band_rms(cfg: TerrainConfig, lam_max):
     return cfg.roughness_rms_at_100m_m * (centre / 100.0) ** cfg.hurst_exponent
 
 
-def _build_raster(cfg: TerrainConfig, seed: int, center_m, noise_tex: np.ndarray):
+def _build_raster(cfg: TerrainConfig, seed: int, center_m, noise_tex: np.ndarray, units=None):
     half = cfg.model_radius_m + cfg.blend_width_m
     n = int(math.ceil(2.0 * half / _RASTER_CELL_M)) + 1
     origin = -0.5 * (n - 1) * _RASTER_CELL_M
     axis = origin + np.arange(n) * _RASTER_CELL_M
     east, north = np.meshgrid(axis, axis)
-    z, floor_w, delta_w = _host_crater(cfg, east, north, center_m)
+    z, floor_w, delta_w = _host_crater(cfg, east, north, center_m, fan=units is None)
     weight = 1.0 - _smoothstep((np.hypot(east, north) - cfg.model_radius_m) / cfg.blend_width_m)
     rough = 1.0 + (cfg.floor_roughness_factor - 1.0) * np.maximum(floor_w, delta_w)
     e_flat, n_flat = east.reshape(-1), north.reshape(-1)
+    # Each unit's own roughness scales the fine bands only (the factor the queries read, at the
+    # raster's 200 m, bilinearly): a rugged delta top, not a delta lifted or sunk by km-scale bands.
+    fine_rough = rough
+    if units is not None:
+        unit_rough = units.field([[cfg.units[k].roughness] for k in units.names]).sample(e_flat, n_flat)[:, 0]
+        fine_rough = rough * unit_rough.reshape(rough.shape)
     # Craters too large for the textures.
     relief = np.zeros_like(z)
     ce, cn, cd = _large_craters(cfg, seed, center_m, half)
@@ -792,7 +832,7 @@ def _build_raster(cfg: TerrainConfig, seed: int, center_m, noise_tex: np.ndarray
     ).reshape(z.shape)
     z = z + weight * (relief + rough * rough_z)
     log.debug("terrain raster %d² built, %d large craters", n, len(cd))
-    return spline_filter(z, order=3, mode="nearest"), np.stack([rough, floor_w, delta_w]), origin
+    return spline_filter(z, order=3, mode="nearest"), np.stack([fine_rough, floor_w, delta_w]), origin
 
 
 def _rim_height(cfg: TerrainConfig, d):

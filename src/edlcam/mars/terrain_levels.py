@@ -89,23 +89,28 @@ class RasterLevel:
         return np.meshgrid(self.origin_e_m + self.cell_m * np.arange(nx), self.origin_n_m + self.cell_m * np.arange(ny))
 
     @classmethod
-    def refined(cls, parent_coef: np.ndarray, parent_origin_m: float, parent_cell_m: float, *, halvings: int,
+    def refined(cls, parent_coef: np.ndarray, parent_origin_m, parent_cell_m: float, *, halvings: int,
                 east_m: tuple[float, float], north_m: tuple[float, float]) -> "RasterLevel":  # fmt: skip
-        """The parent's spline (square raster, coefficient [0, 0] at ``parent_origin_m`` on both
-        axes) on knots ``parent_cell_m`` / 2^halvings apart, covering at least the given ranges
-        plus :data:`MARGIN_CELLS` and the read margin. Its box is the given ranges plus the margin."""
+        """The parent's spline (coefficient [0, 0] at ``parent_origin_m`` [m]: one number for both
+        axes, or (east, north)) on knots ``parent_cell_m`` / 2^halvings apart, covering at least
+        the given ranges plus :data:`MARGIN_CELLS` and the read margin. Its box is the given ranges
+        plus the margin."""
+        if np.ndim(parent_origin_m) == 0:
+            origin_e_m = origin_n_m = float(parent_origin_m)
+        else:
+            origin_e_m, origin_n_m = (float(v) for v in parent_origin_m)
         cell = parent_cell_m / 2**halvings
         pad = (MARGIN_CELLS + EDGE_CELLS + 1) * cell
-        lo_i = math.floor((east_m[0] - pad - parent_origin_m) / parent_cell_m) - 2
-        hi_i = math.ceil((east_m[1] + pad - parent_origin_m) / parent_cell_m) + 2
-        lo_j = math.floor((north_m[0] - pad - parent_origin_m) / parent_cell_m) - 2
-        hi_j = math.ceil((north_m[1] + pad - parent_origin_m) / parent_cell_m) + 2
+        lo_i = math.floor((east_m[0] - pad - origin_e_m) / parent_cell_m) - 2
+        hi_i = math.ceil((east_m[1] + pad - origin_e_m) / parent_cell_m) + 2
+        lo_j = math.floor((north_m[0] - pad - origin_n_m) / parent_cell_m) - 2
+        hi_j = math.ceil((north_m[1] + pad - origin_n_m) / parent_cell_m) + 2
         ny, nx = parent_coef.shape
         if lo_i < 0 or lo_j < 0 or hi_i >= nx or hi_j >= ny:
             raise ValueError(f"a finer level over east {east_m}, north {north_m} m reaches past its parent raster")
         fine, first = refine_coefficients(parent_coef[lo_j : hi_j + 1, lo_i : hi_i + 1], halvings)
-        origin_e = parent_origin_m + (lo_i + first) * parent_cell_m
-        origin_n = parent_origin_m + (lo_j + first) * parent_cell_m
+        origin_e = origin_e_m + (lo_i + first) * parent_cell_m
+        origin_n = origin_n_m + (lo_j + first) * parent_cell_m
         # Keep only the knots the box's reads tap (the refinement covers whole parent cells).
         c0 = max(math.floor((east_m[0] - pad - origin_e) / cell), 0)
         r0 = max(math.floor((north_m[0] - pad - origin_n) / cell), 0)
@@ -121,6 +126,16 @@ class RasterLevel:
                  origin_n + EDGE_CELLS * cell, origin_n + (ny2 - 1 - EDGE_CELLS) * cell)  # fmt: skip
         assert inner[0] <= box[0] and box[1] <= inner[1] and inner[2] <= box[2] and box[3] <= inner[3]
         return level
+
+    def refine(self, *, halvings: int, east_m: tuple[float, float], north_m: tuple[float, float]) -> "RasterLevel":
+        """A finer level inside this one: :meth:`refined` with this level as the parent (the given
+        ranges, margins included, must lie inside this level's box)."""
+        m = (MARGIN_CELLS + EDGE_CELLS + 1) * self.cell_m / 2**halvings + 2.0 * self.cell_m
+        e_lo, e_hi, n_lo, n_hi = self.box
+        if east_m[0] - m < e_lo or east_m[1] + m > e_hi or north_m[0] - m < n_lo or north_m[1] + m > n_hi:
+            raise ValueError(f"a finer level over east {east_m}, north {north_m} m reaches past its parent level's box {self.box}")
+        return RasterLevel.refined(self.coef, (self.origin_e_m, self.origin_n_m), self.cell_m, halvings=halvings,
+                                   east_m=east_m, north_m=north_m)  # fmt: skip
 
     def with_correction(self, values: np.ndarray) -> "RasterLevel":
         """This level plus a correction given at its knots (zero within :data:`MARGIN_CELLS` of its box's edge)."""
