@@ -19,8 +19,8 @@ FRAME_S = 0.1  # the synthetic films run at 10 fps: a seek is exact to a frame
 
 
 @pytest.fixture(scope="module")
-def browser_page(server):
-    with open_page(server.url) as page:
+def browser_page(writable_server):
+    with open_page(writable_server.url) as page:
         yield page
 
 
