@@ -27,8 +27,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
+# run/ is the demo's own folder: a second `make demo` replaces it (--overwrite); each stage builds its new
+# output beside the old one and swaps it in only when complete, so an interrupted demo leaves the last one whole.
 demo: sysdeps $(STAMP)
-	$(VENV)/bin/edlcam demo --out $(RUN)
+	$(VENV)/bin/edlcam demo --out $(RUN) --overwrite
 
 test: sysdeps $(STAMP)
 	$(PY) -m pytest -m "not slow" -q

@@ -119,7 +119,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from edlcam.ground.assemble import FILM_FPS, assemble_film
-    from edlcam.ground.demo import run_demo
+    import edlcam
     from edlcam.ground.video import FILM_CRF, FILM_PRESET
     from edlcam.mission import load_mission
 
@@ -133,7 +133,7 @@ def main() -> None:
         else:
             mission = load_mission(args.mission)
             t0 = time.perf_counter()
-            result = run_demo(run, quality=args.quality, mission=mission)
+            result = edlcam.demo(run, quality=args.quality, mission=mission)
             total = time.perf_counter() - t0
             print(f"edlcam demo ({args.quality}, mission {args.mission or 'mars2020'}) on this machine:")
             for stage, s in result.stage_s.items():

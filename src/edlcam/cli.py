@@ -119,13 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as exc:  # typer/click exits (--help, usage errors)
         return int(exc.code or 0)
-    except Exception as exc:  # click usage errors and anything unexpected
+    except Exception as exc:  # usage errors and anything unexpected
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
+        # typer ≥ 0.20 raises its own copy of click's exceptions (typer._click), based on TyperException
+        if isinstance(exc, (click.exceptions.ClickException, typer.TyperException)) and hasattr(exc, "show"):
             exc.show()
             return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, (click.exceptions.Abort, typer.Abort)):
             return 1
         if os.environ.get("EDLCAM_DEBUG"):
             raise

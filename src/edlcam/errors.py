@@ -6,7 +6,8 @@
     ├── RunFolderError          a run folder lacks a stage output, or it is corrupt
     ├── RenderError             rendering is impossible (no EGL, unknown camera, time outside flight)
     ├── StoreError              the onboard store is corrupt or full
-    │   └── StoreCorruptError   a segment failed its checksum (position given)
+    │   ├── StoreCorruptError   a segment failed its checksum (position given)
+    │   └── StoreFullError      the disk filled while a store was written
     ├── LinkError               a pass schedule or link parameter is invalid; a transfer failed
     └── NavigationError         terrain-relative navigation got an unusable image, map or pose
 
@@ -15,6 +16,8 @@ there is one.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 __all__ = [
     "EdlcamError",
@@ -55,6 +58,15 @@ class StoreError(EdlcamError):
 
 class StoreCorruptError(StoreError):
     """A store segment failed its integrity check."""
+
+
+class StoreFullError(StoreError):
+    """The disk filled while a store was written; what it had committed is sealed. ``where``: the
+    file that could not be written (film, which builds its stores beside the old ones, says so)."""
+
+    def __init__(self, message: str, where: str | Path):
+        super().__init__(message)
+        self.where = Path(where)
 
 
 class LinkError(EdlcamError):

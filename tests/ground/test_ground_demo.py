@@ -6,15 +6,16 @@ import pytest
 from ground_fixtures import SyntheticCameras, small_mission, synthetic_audio
 
 from edlcam.ground.assemble import probe
-from edlcam.ground.demo import MIN_FILM_COVERAGE, run_demo
+import edlcam
+from edlcam.ground.demo import MIN_FILM_COVERAGE
 
 
 @pytest.mark.slow
 def test_demo_runs_every_stage_and_relays_until_the_film_is_home(tmp_path):
     mission = small_mission()
     # 0.1 day: one MRO pass; the demo must ask for the film's frames and relay longer
-    result = run_demo(tmp_path / "run", mission=mission, days=0.1, frame_source=SyntheticCameras(mission),
-                      audio_source=synthetic_audio)
+    result = edlcam.demo(tmp_path / "run", mission=mission, days=0.1, frame_source=SyntheticCameras(mission),
+                         audio_source=synthetic_audio)
     assert set(result.stage_s) == {"simulate", "lvs", "film", "relay", "assemble", "report"}
     assert result.coverage >= MIN_FILM_COVERAGE
     info = probe(result.film)

@@ -45,7 +45,7 @@ def test_requests_are_pending_until_a_later_relay(product_run):
     r = request_products(product_run, "rdc", 300.0, 320.0, quality="full")
     assert r.requested_at_s == 86_400.0  # counted from the end of the last relay run
     assert request_status(product_run)[0]["status"] == "pending"
-    summary = run_relay(product_run, mission=load_mission(), days=2)
+    summary = run_relay(product_run, mission=load_mission(), days=2, overwrite=True)
     assert "rdc-video-000000" in summary["received_ids"]  # covers 262–330 s
     assert "rdc-video-000001" in summary["missing_ids"]  # 330–410 s was not asked for
     status = request_status(product_run)[0]
@@ -77,7 +77,7 @@ def test_lossy_relay_never_reports_a_wrong_file(product_run):
 
 def test_relay_is_deterministic_given_a_seed(product_run):
     a = run_relay(product_run, mission=load_mission(), loss=0.2, seed=5, days=1)
-    b = run_relay(product_run, mission=load_mission(), loss=0.2, seed=5, days=1)
+    b = run_relay(product_run, mission=load_mission(), loss=0.2, seed=5, days=1, overwrite=True)
     assert a == b
 
 

@@ -1,6 +1,6 @@
 """A real run folder for the viewer's browser test: every stage the real one, on a cheap mission.
 
-:func:`build_real_run` calls :func:`edlcam.ground.demo.run_demo` — the real ``simulate`` of the
+:func:`build_real_run` calls :func:`edlcam.demo` — the real ``simulate`` of the
 Mars 2020 mission, the real cameras and microphone (no frame or audio fakes), ``film``, the relay,
 ``assemble`` and the report — on the default mission with tiny camera frames at low frame rates
 (:func:`tiny_mission`). What stays full size is what the viewer shows as the product: the 1280×720
@@ -36,10 +36,10 @@ def tiny_mission():
 
 
 def build_real_run(out: Path, *, days: float = RELAY_DAYS):
-    """Run every stage into ``out``; returns the demo's :class:`~edlcam.ground.demo.DemoResult`."""
-    from edlcam.ground.demo import run_demo
+    """Run every stage into ``out``; returns the demo's :class:`~edlcam.stages.DemoResult`."""
+    import edlcam
 
-    return run_demo(out, mission=tiny_mission(), days=days)
+    return edlcam.demo(out, mission=tiny_mission(), days=days)
 
 
 if __name__ == "__main__":  # build one by hand: python tests/web/realrun.py OUT

@@ -135,7 +135,7 @@ class FilmRun:
         from edlcam.cameras.pool import FilmSpec
 
         # What a render worker needs to open this same run (the seams as given; None = default).
-        self.spec = FilmSpec(str(self.run_dir), terrain=None if terrain_given is None else terrain,
+        self.spec = FilmSpec(str(self.run_dir), type(self), terrain=None if terrain_given is None else terrain,
                              models=models_given, sun_enu=sun_given, mission=mission_given)
 
     # ---------------------------------------------------------------------------------- cameras

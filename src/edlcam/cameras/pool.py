@@ -56,9 +56,15 @@ _POOLS: dict[tuple, "RenderPool"] = {}
 
 @dataclass(frozen=True)
 class FilmSpec:
-    """What a worker needs to open the same run: the folder and the seams (picklable; None = the default)."""
+    """What a worker needs to open the same run: the folder and the seams (picklable; None = the default).
+
+    ``opener`` is the class that opens it (:class:`edlcam.cameras.frames.FilmRun`, pickled by
+    reference), given by the caller so that this module does not import the frames module that
+    imports it.
+    """
 
     run_dir: str
+    opener: type
     terrain: object = None
     models: object = None  # a module is sent by name
     sun_enu: object = None
@@ -68,17 +74,16 @@ class FilmSpec:
         models = self.models
         if isinstance(models, types.ModuleType):
             models = ("module", models.__name__)
-        return FilmSpec(self.run_dir, self.terrain, models, self.sun_enu, self.mission)
+        return FilmSpec(self.run_dir, self.opener, self.terrain, models, self.sun_enu, self.mission)
 
     def open(self):
-        from edlcam.cameras.frames import FilmRun
-
         models = self.models
         if isinstance(models, tuple) and models[:1] == ("module",):
             import importlib
 
             models = importlib.import_module(models[1])
-        return FilmRun(self.run_dir, terrain=self.terrain, models=models, sun_enu=self.sun_enu, mission=self.mission)
+        return self.opener(self.run_dir, terrain=self.terrain, models=models, sun_enu=self.sun_enu,
+                           mission=self.mission)
 
 
 # ------------------------------------------------------------------------------------------ worker

@@ -19,25 +19,21 @@ def simulate_command(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from edlcam.flight.run import simulate
-    from edlcam.mission import load_mission
+    from edlcam.stages import simulate
 
-    m = load_mission(mission, seed=seed)
     console = Console()
     with Progress(
         TextColumn("[bold]flight[/]"), BarColumn(), TextColumn("E+{task.completed:.0f} s"), TimeElapsedColumn(), console=console, transient=True
     ) as bar:
-        task = bar.add_task("flight", total=m.simulation.max_duration_s)
-        outputs = simulate(m, out, progress=lambda t, _done: bar.update(task, completed=t))
-    import json
-
-    events = json.loads(outputs.events.read_text())["events"]
-    td = events[-1]
+        task = bar.add_task("flight", total=None)
+        result = simulate(out, mission=mission, seed=seed,
+                          progress=lambda _stage, t, total, _detail: bar.update(task, completed=t, total=total))
+    td = result.touchdown
     console.print(
         f"[green]landed[/] E+{td['t_s']:.1f} s at {td['vertical_speed_m_s']:.2f} m/s vertical, "
         f"{td['horizontal_speed_m_s']:.2f} m/s horizontal, {td['miss_distance_m']:.1f} m from the target"
     )
-    for path in (outputs.trajectory, outputs.bodies, outputs.events, *outputs.plots):
+    for path in (result.trajectory, result.bodies, result.events, *result.plots):
         console.print(f"  {path}")
 
 

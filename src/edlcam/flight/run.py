@@ -1,7 +1,9 @@
 """``edlcam simulate``: fly the mission once and write the flight stage's part of the run folder.
 
 Outputs (schemas in docs/run-folder.md): ``RUN/mission.toml``, ``RUN/flight/trajectory.parquet``,
-``RUN/flight/bodies.parquet``, ``RUN/flight/events.json`` and the PNG plots.
+``RUN/flight/bodies.parquet``, ``RUN/flight/events.json``, the PNG plots and
+``RUN/flight/provenance.json``. They are built in ``RUN/.staging/`` and swapped in together only
+once complete (:mod:`edlcam.staging`): a flight that fails late leaves the old one whole.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from edlcam.flight.sequencer import EVENT_NAMES, MINOR_EVENT_NAMES, PHASE_NAMES,
 from edlcam.flight.vehicle import Vehicle
 from edlcam.mars.atmosphere import Atmosphere
 from edlcam.mission import Mission, write_mission
+from edlcam.staging import building, commit, file_sha256, write_provenance
 
 __all__ = ["simulate", "SimulationOutputs", "parse_utc", "utc_at"]
 
@@ -115,8 +118,19 @@ def simulate(mission: Mission, out_dir: str | Path, *, progress=None, plots: boo
     """
 
     out = Path(out_dir)
-    flight_dir = out / "flight"
-    flight_dir.mkdir(parents=True, exist_ok=True)
+    with building(out, "flight") as flight_dir:  # creates out/ too
+        files, result, mission_path = _fly_and_write(mission, flight_dir, progress=progress, plots=plots,
+                                                     terrain=terrain, case=case, reference=reference)
+    final = out / "flight"
+    commit(out, "flight", [(flight_dir, final), (mission_path, out / "mission.toml")])
+    trajectory, bodies, events, *plot_paths = (final / p.relative_to(flight_dir) for p in files)
+    return SimulationOutputs(out, trajectory, bodies, events, tuple(plot_paths), result)
+
+
+def _fly_and_write(mission: Mission, flight_dir: Path, *, progress, plots, terrain, case,
+                   reference) -> tuple[list[Path], FlightResult, Path]:
+    """Fly and write flight/ into ``flight_dir`` (a staging folder) and the mission file beside it;
+    return ([trajectory, bodies, events, *plots], the flight, the mission file)."""
     if terrain is None:
         from edlcam.mars.terrain import Terrain
 
@@ -180,10 +194,13 @@ def simulate(mission: Mission, out_dir: str | Path, *, progress=None, plots: boo
         )
         + "\n"
     )
-    write_mission(mission, out / "mission.toml")
+    mission_path = flight_dir.parent / "mission.toml.new"
+    write_mission(mission, mission_path)
     plot_paths: tuple[Path, ...] = ()
     if plots:
         from edlcam.flight.plots import plot_flight
 
         plot_paths = plot_flight(traj_path, events_path, flight_dir, mission=mission)
-    return SimulationOutputs(out, traj_path, bodies_path, events_path, plot_paths, result)
+    write_provenance(flight_dir, stage="simulate", inputs={"mission.toml": file_sha256(mission_path)},
+                     files={p.name: p for p in (traj_path, bodies_path, events_path)})
+    return [traj_path, bodies_path, events_path, *plot_paths], result, mission_path

@@ -1,7 +1,9 @@
 """Ground stage: the catalog of what came home, time correlation, the film and per-camera videos,
 the report, and the one-command demo (docs/run-folder.md, ``ground/``).
 
-Names are imported on first use so that ``edlcam --help`` does not load numpy.
+Names are imported on first use so that ``edlcam --help`` does not load numpy. The stage calls,
+``edlcam.assemble``, ``edlcam.report`` and ``edlcam.demo``, are not re-exported here:
+``edlcam.ground.assemble`` and ``edlcam.ground.demo`` are the modules behind them.
 """
 
 from __future__ import annotations
@@ -12,19 +14,18 @@ __all__ = [
     "TimeLine",
     "build_catalog",
     "open_catalog",
-    "assemble",
     "assemble_film",
     "probe",
     "write_report",
-    "run_demo",
+    "film_coverage",
 ]
 
 _HOME = {
     "TimeLine": "timecorr",
     "build_catalog": "catalog", "open_catalog": "catalog",
-    "assemble": "assemble", "assemble_film": "assemble", "probe": "assemble",
+    "assemble_film": "assemble", "probe": "assemble",
     "write_report": "report",
-    "run_demo": "demo",
+    "film_coverage": "demo",
 }
 
 

@@ -549,42 +549,56 @@ def _composed_ahead(composer: _Composer, times_s: list[float], depth: int = 12) 
 
 def assemble(run: str | Path, *, cameras: bool = True, progress: Callable[[str, int, int], None] | None = None,
              **film_options) -> dict:
-    """The ground stage: catalog, one MP4 per camera, the film; writes RUN/ground/assembly.json."""
+    """The ground stage: catalog, one MP4 per camera, the film; writes RUN/ground/assembly.json.
+
+    The MP4s, assembly.json and provenance.json are built in RUN/.staging/assemble.new/ and
+    swapped into RUN/ground/ together once all are complete (:mod:`edlcam.staging`); the
+    catalog replaces itself atomically. Refuses a run whose onboard/ or link/ outputs were made
+    from another flight or recording (naming the stage to rerun).
+    """
     from edlcam.ground.catalog import build_catalog, open_catalog
     from edlcam.ground.runfolder import load_run_mission
     from edlcam.ground.video import open_cameras, write_camera_mp4
+    from edlcam.staging import building, check_inputs, commit, input_digests, write_provenance
 
     run = Path(run)
+    check_inputs(run, ["flight", "onboard", "link"])
     stats = build_catalog(run)
     if progress:
         progress("catalog", 1, 1)
     per_camera = {}
-    if cameras:
-        mission = load_run_mission(run)
-        con = open_catalog(run)
-        try:
-            cams = open_cameras(run, con, mission)
-            total = sum(len(c) for c in cams.values()) or 1
-            done = 0
-            for name, frames in cams.items():
-                def tick(name=name):
-                    nonlocal done
-                    done += 1
-                    if progress:
-                        progress(f"camera {name}", done, total)
-                video = write_camera_mp4(frames, run / "ground" / f"{name}.mp4", progress=tick)
-                per_camera[name] = {"path": video.path.name, "frames": video.frames, "fps": video.fps,
-                                    "t_start_s": None if video.t_start_s is None else round(video.t_start_s, 6),
-                                    "copied": video.copied}
-        finally:
-            con.close()
-    film = assemble_film(run, progress=(lambda d, t: progress("film", d, t)) if progress else None, **film_options)
-    summary = {
-        "catalog": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(stats).items()},
-        "cameras": per_camera,
-        "film": {**{k: v for k, v in asdict(film).items() if k != "path"}, "path": film.path.name},
-    }
-    (run / "ground" / "assembly.json").write_text(json.dumps(summary, indent=1) + "\n")
+    with building(run, "assemble") as new:
+        if cameras:
+            mission = load_run_mission(run)
+            con = open_catalog(run)
+            try:
+                cams = open_cameras(run, con, mission)
+                total = sum(len(c) for c in cams.values()) or 1
+                done = 0
+                for name, frames in cams.items():
+                    def tick(name=name):
+                        nonlocal done
+                        done += 1
+                        if progress:
+                            progress(f"camera {name}", done, total)
+                    video = write_camera_mp4(frames, new / f"{name}.mp4", progress=tick)
+                    per_camera[name] = {"path": video.path.name, "frames": video.frames, "fps": video.fps,
+                                        "t_start_s": None if video.t_start_s is None else round(video.t_start_s, 6),
+                                        "copied": video.copied}
+            finally:
+                con.close()
+        film = assemble_film(run, out=new / "landing.mp4",
+                             progress=(lambda d, t: progress("film", d, t)) if progress else None, **film_options)
+        summary = {
+            "catalog": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(stats).items()},
+            "cameras": per_camera,
+            "film": {**{k: v for k, v in asdict(film).items() if k != "path"}, "path": film.path.name},
+        }
+        (new / "assembly.json").write_text(json.dumps(summary, indent=1) + "\n")
+        write_provenance(new, stage="assemble", inputs=input_digests(run, "ground"),
+                         files={"assembly.json": new / "assembly.json"})
+    ground = run / "ground"
+    commit(run, "assemble", [(f, ground / f.name) for f in sorted(new.iterdir())])
     return summary
 
 

@@ -26,19 +26,19 @@ def assemble_command(
     """Catalog what came home and assemble the film (RUN/ground/landing.mp4) and one MP4 per camera."""
     from rich.console import Console
 
-    from edlcam.ground.assemble import assemble
+    from edlcam.stages import assemble
 
     console = Console(highlight=False)
     with _progress(console) as bar:
         tasks: dict[str, int] = {}
 
-        def progress(label: str, done: int, total: int) -> None:
+        def progress(_stage: str, done: float, total: float, label: str) -> None:
             key = label.split()[0]
             if key not in tasks:
                 tasks[key] = bar.add_task(label, total=total, stage=key)
             bar.update(tasks[key], completed=done, total=total, description=label)
 
-        summary = assemble(run, cameras=cameras, progress=progress)
+        summary = assemble(run, cameras=cameras, progress=progress).summary
     cat = summary["catalog"]
     console.print(f"catalog: {cat['products']} products — {cat['received']} received, {cat['requested']} requested, "
                   f"{cat['missing']} missing; {cat['frames']} frames → {cat['path']}")
@@ -55,26 +55,23 @@ def report_command(
                                               help="Monte Carlo folder (default: RUN/montecarlo if present)."),
 ) -> None:
     """Write RUN/ground/report.html: events, plots, contact sheet, downlink, Monte Carlo, the film."""
-    from edlcam.ground.report import write_report
+    from edlcam.stages import report
 
-    typer.echo(f"report: {write_report(run, montecarlo=montecarlo)}")
+    typer.echo(f"report: {report(run, montecarlo=montecarlo).report}")
 
 
 def demo_command(
     out: Path = typer.Option(Path("run"), "--out", help="Run folder to write."),
     quality: str = typer.Option("preview", "--quality", help="preview or full."),
     days: float = typer.Option(4.0, "--days", help="Earth days of relay passes (longer if the film needs it)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a run folder that holds committed or received "
+                                   "data (each stage swaps its new output in once complete)."),
 ) -> None:
     """Simulate, film, relay, assemble and report the Mars 2020 landing in one go."""
     from rich.console import Console
 
-    from edlcam.errors import MissionError
-    from edlcam.ground.demo import STAGES, run_demo
+    from edlcam.stages import STAGES, demo
 
-    if quality not in ("preview", "full"):
-        raise MissionError(f"--quality is {quality!r}; use 'preview' or 'full'")
-    if not days > 0:
-        raise MissionError(f"--days is {days:g}; give a relay window > 0 days (default 4)")
     console = Console(highlight=False)
     with _progress(console) as bar:
         tasks = {s: bar.add_task("waiting", total=1, stage=s) for s in STAGES}
@@ -82,7 +79,7 @@ def demo_command(
         def progress(stage: str, done: float, total: float, detail: str) -> None:
             bar.update(tasks[stage], completed=done, total=max(total, 1e-9), description=detail)
 
-        result = run_demo(out, quality=quality, days=days, progress=progress)
+        result = demo(out, quality=quality, days=days, overwrite=overwrite, progress=progress)
     times = ", ".join(f"{k} {v:.0f} s" for k, v in result.stage_s.items())
     console.print(f"stages: {times}")
     if result.requested:

@@ -14,12 +14,14 @@ import html
 import io
 import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
 
 from edlcam.ground.runfolder import load_run_mission, read_events, read_trajectory
 from edlcam.ground.timeline import event_table
+from edlcam.staging import check_inputs
 
 __all__ = ["write_report", "downlink_plot", "ground_contact_sheet", "data_uri"]
 
@@ -154,6 +156,7 @@ def write_report(run: str | Path, *, montecarlo: str | Path | None = None, still
     from edlcam.ground.catalog import open_catalog
 
     run = Path(run)
+    check_inputs(run, ["flight", "onboard", "link", "ground"])
     mission = load_run_mission(run)
     events_list = read_events(run)
     events = {}
@@ -255,5 +258,7 @@ def write_report(run: str | Path, *, montecarlo: str | Path | None = None, still
     page = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(mission.mission.name)} "
             f"landing report</title><style>{CSS}</style></head><body>{''.join(parts)}</body></html>\n")
     path = run / "ground" / "report.html"
-    path.write_text(page)
+    tmp = path.with_name(f".{path.name}.tmp")  # written whole, then renamed: a reader never sees half a page
+    tmp.write_text(page)
+    os.replace(tmp, path)
     return path

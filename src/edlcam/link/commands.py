@@ -25,19 +25,17 @@ def relay(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed of the channel (default: mission seed)."),
     days: float = typer.Option(4.0, "--days", help="Earth days of relay passes to simulate after touchdown."),
     mission: Optional[Path] = typer.Option(None, "--mission", help="Mission file (default: RUN/mission.toml, else Mars 2020)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the products already received (and the ground's "
+                                   "outputs made from them); the new ones are swapped in once complete."),
 ) -> None:
     """Relay the landing home: live EDL telemetry, then the products through the relay orbiters."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from edlcam.link.relay import run_relay
-    from edlcam.link.telemetry import write_telemetry
+    from edlcam.stages import relay as relay_stage
 
     console = Console()
     m = _mission_for(run, mission)
-    if (run / "flight" / "trajectory.parquet").exists():
-        path = write_telemetry(run, uhf=m.link.uhf)
-        console.print(f"EDL telemetry as received: {path}")
     with Progress(
         TextColumn("relay passes"),
         BarColumn(),
@@ -46,7 +44,11 @@ def relay(
         console=console,
     ) as bar:
         task = bar.add_task("relay", total=days)
-        summary = run_relay(run, mission=m, loss=loss, seed=seed, days=days, progress=lambda d: bar.update(task, completed=d))
+        result = relay_stage(run, mission=m, loss=loss, seed=seed, days=days, overwrite=overwrite,
+                             progress=lambda _stage, d, _total, _detail: bar.update(task, completed=d))
+    if result.telemetry is not None:
+        console.print(f"EDL telemetry as received: {result.telemetry}")
+    summary = result.summary
     total = summary["received"] + summary["missing"]
     console.print(
         f"{summary['received']} of {total} products received ({summary['received_bytes'] / 1e6:.1f} MB), "

@@ -271,9 +271,14 @@ class _ProductIndex:
         return out
 
 
-def request_status(run_dir, requests: Sequence[Request] | None = None) -> list[dict]:
+def request_status(run_dir, requests: Sequence[Request] | None = None, *, received_ids=None,
+                   received_dir=None) -> list[dict]:
     """Each request (every one made, or those given) with ``status`` ``pending`` or ``delivered``
-    and its product counts."""
+    and its product counts.
+
+    What came home is RUN/link/summary.json's ``received_ids`` in RUN/ground/received, unless
+    ``received_ids``/``received_dir`` give it (a relay building its output beside the old one).
+    """
     run_dir = Path(run_dir)
     requests = read_requests(run_dir) if requests is None else requests
     if not requests:
@@ -282,10 +287,12 @@ def request_status(run_dir, requests: Sequence[Request] | None = None) -> list[d
         index = _ProductIndex(read_manifest(run_dir))
     except RunFolderError:
         index = _ProductIndex([])
-    received_dir = run_dir / "ground" / "received"
+    received_dir = run_dir / "ground" / "received" if received_dir is None else Path(received_dir)
     received = set()
     summary = run_dir / "link" / "summary.json"
-    if summary.exists():
+    if received_ids is not None:
+        received = set(received_ids)
+    elif summary.exists():
         try:
             received = set(json.loads(summary.read_text()).get("received_ids", []))
         except json.JSONDecodeError:

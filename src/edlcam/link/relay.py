@@ -7,7 +7,10 @@ channels, and writes:
 - ``RUN/ground/received/<path>`` — each product verified by SHA-256, same relative path as onboard;
 - ``RUN/link/log.jsonl`` — one line per pass, per delivered product and per transfer start,
   suspend (pass end), resume (pass start) and abandon (``type`` ``"transfer"``);
-- ``RUN/link/summary.json`` — received / missing per kind, bytes, per-pass volume, requests.
+- ``RUN/link/summary.json`` — received / missing per kind, bytes, per-pass volume, requests;
+- ``RUN/link/provenance.json`` — what it was made from (:mod:`edlcam.staging`).
+
+All of them are built in ``RUN/.staging/relay.new/`` and swapped in together once complete.
 
 A product not verified on the ground is reported missing, never received.
 """
@@ -15,6 +18,7 @@ A product not verified on the ground is reported missing, never received.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -27,8 +31,12 @@ from edlcam.link.clock import light_time_s, utc_iso, utc_to_unix_s
 from edlcam.link.passes import build_schedule, schedule_capacity_bits
 from edlcam.link.planner import KINDS, plan_order, read_manifest, read_requests, request_status
 from edlcam.link.transfer import FileJob, TransferEngine
+from edlcam.staging import (PROVENANCE_FILE, building, check_inputs, commit, input_digests, protect_received,
+                            write_provenance)
 
-__all__ = ["run_relay", "touchdown_utc"]
+__all__ = ["run_relay", "touchdown_utc", "GROUND_OUTPUTS"]
+
+log = logging.getLogger(__name__)
 
 
 def touchdown_utc(run_dir: Path) -> str:
@@ -59,13 +67,19 @@ def run_relay(
     seed: int | None = None,
     days: float = 4.0,
     progress: Callable[[float], None] | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Relay a run's products home over ``days`` Earth days of passes; return the summary.
 
     ``loss`` overrides ``[link.channel] loss``; ``seed`` overrides the mission seed.
-    ``progress(days_done)`` is called as simulated time advances.
+    ``progress(days_done)`` is called as simulated time advances. Products already received
+    are replaced only with ``overwrite``: the new ground/received/ and link/ files are built
+    beside the old ones and swapped in once complete, and the ground's outputs made from the old
+    ones (catalog, MP4s, report) are removed with them (:mod:`edlcam.staging`).
     """
     run_dir = Path(run_dir)
+    check_inputs(run_dir, ["flight", "onboard"])
+    protect_received(run_dir, overwrite)
     link_cfg = mission.link
     loss = link_cfg.channel.loss if loss is None else float(loss)
     _check_loss(loss)
@@ -80,15 +94,34 @@ def run_relay(
         if not f.is_file():
             raise RunFolderError(f"{f}: listed in manifest.json (id {p.id}) but missing; re-run `edlcam film`")
     td_utc = touchdown_utc(run_dir)
+
+    with building(run_dir, "relay") as new:  # a relay run re-simulates from touchdown
+        summary = _relay(run_dir, new, mission, products, passes, loss, seed, days, td_utc, progress)
+    link_dir, ground_dir = run_dir / "link", run_dir / "ground"
+    stale = [p for p in (*(ground_dir / n for n in GROUND_OUTPUTS), *sorted(ground_dir.glob("*.mp4"))) if p.exists()]
+    if stale:
+        log.warning("the ground's outputs made from the products received before are removed with them: %s; "
+                    "run `edlcam assemble %s` again", ", ".join(p.name for p in stale), run_dir)
+    commit(run_dir, "relay", [*((None, p) for p in stale), (new / "received", ground_dir / "received"),
+                              *((new / n, link_dir / n) for n in ("log.jsonl", "summary.json", PROVENANCE_FILE))])
+    return summary
+
+
+# What `edlcam assemble` and `edlcam report` make from ground/received (besides one MP4 per camera).
+GROUND_OUTPUTS = ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm", "assembly.json", "report.html",
+                  PROVENANCE_FILE)
+
+
+def _relay(run_dir: Path, new: Path, mission, products, passes, loss: float, seed: int, days: float, td_utc: str,
+           progress) -> dict:
+    """Run the passes into ``new`` (received/, log.jsonl, summary.json, provenance.json); return the summary."""
+    link_cfg = mission.link
+    onboard = run_dir / "onboard" / "products"
     td_unix = utc_to_unix_s(td_utc)
     uplink_delay_s = light_time_s(td_unix)
-
-    link_dir = run_dir / "link"
-    received_dir = run_dir / "ground" / "received"
-    staging_dir = link_dir / "staging"
-    for d in (received_dir, staging_dir):  # a relay run re-simulates from touchdown
-        shutil.rmtree(d, ignore_errors=True)
-    link_dir.mkdir(parents=True, exist_ok=True)
+    received_dir = new / "received"
+    received_dir.mkdir()  # even if nothing comes home: it replaces the old ground/received
+    staging_dir = new / "cfdp"
 
     fwd_seq, back_seq = np.random.SeedSequence(seed).spawn(2)
     forward = LossyChannel.from_config(link_cfg.channel, seed=np.random.default_rng(fwd_seq), loss=loss)
@@ -206,8 +239,9 @@ def run_relay(
         "received_ids": sorted(delivered),
         "missing_ids": sorted(p.id for p in products if p.id not in delivered),
     }
-    (link_dir / "log.jsonl").write_text("".join(json.dumps(line) + "\n" for line in log_lines))
-    (link_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    summary["requests"] = request_status(run_dir)
-    (link_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (new / "log.jsonl").write_text("".join(json.dumps(line) + "\n" for line in log_lines))
+    summary["requests"] = request_status(run_dir, received_ids=summary["received_ids"], received_dir=received_dir)
+    (new / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    write_provenance(new, stage="relay", inputs=input_digests(run_dir, "link"),
+                     files={n: new / n for n in ("log.jsonl", "summary.json")})
     return summary

@@ -1,7 +1,8 @@
 """Onboard stage: the capture schedule, the data storage units' crash-safe stores, the umbilical
 between them, and the downlink products (docs/run-folder.md, ``onboard/``).
 
-Names are imported on first use so that ``edlcam --help`` does not load numpy.
+Names are imported on first use so that ``edlcam --help`` does not load numpy. The stage's call,
+``edlcam.film``, is not re-exported here: ``edlcam.onboard.film`` is the module that implements it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ __all__ = [
     "StoreWriter",
     "UmbilicalResult",
     "build_schedule",
-    "film",
     "iter_records",
     "load_events",
     "plan_umbilical",
@@ -27,7 +27,7 @@ __all__ = [
 
 _HOME = {
     "CaptureWindow": "schedule", "Schedule": "schedule", "build_schedule": "schedule", "load_events": "schedule",
-    "FilmResult": "film", "film": "film",
+    "FilmResult": "film",
     "Record": "store", "RecordInfo": "store", "StoreScan": "store", "StoreWriter": "store",
     "iter_records": "store", "scan_store": "store",
     "UmbilicalResult": "umbilical", "plan_umbilical": "umbilical",

@@ -153,24 +153,6 @@ def export_source(path: Path, source: str, out: Path) -> list[Path]:
     return written
 
 
-def _frame_source(workers: int | None, scheduler: str | None):
-    """``edlcam.cameras.frames`` with the render options given (None: film's default source).
-
-    A ``scheduler`` is reached now, so that an unreachable one fails before anything is written.
-    """
-    if workers is None and not scheduler:
-        return None
-    import functools
-
-    from edlcam.cameras.frames import frames
-
-    if scheduler:
-        from edlcam.cameras.dask_render import get_dask
-
-        get_dask(scheduler)
-    return functools.partial(frames, workers=workers, scheduler=scheduler)
-
-
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to app."""
     store_app = typer.Typer(help="Check and read a data storage unit's store.", no_args_is_help=True)
@@ -185,6 +167,8 @@ def register(app: typer.Typer) -> None:
         scheduler: Optional[str] = typer.Option(
             None, "--scheduler", help="Render on the Dask cluster whose scheduler is at tcp://HOST:PORT "
             "(its workers need the run folder at the same path)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace a filmed run's stores (built beside them, "
+                                       "swapped in once complete)."),
     ) -> None:
         """Record the cameras and microphone into the two DSUs' stores; make the downlink products."""
         import json
@@ -194,17 +178,18 @@ def register(app: typer.Typer) -> None:
 
         from edlcam.errors import MissionError, RunFolderError
         from edlcam.mission import load_mission
-        from edlcam.onboard.film import film
         from edlcam.onboard.schedule import build_schedule, format_schedule, load_events
+        from edlcam.staging import protect_stores
+        from edlcam.stages import film
 
         if quality not in ("preview", "full"):
             raise MissionError(f"--quality is {quality!r}; use 'preview' or 'full'")
         if not (run / "mission.toml").exists():
-            raise RunFolderError(f"{run / 'mission.toml'}: missing; run `edlcam simulate {run}` first")
+            raise RunFolderError(f"{run / 'mission.toml'}: missing; run `edlcam simulate --out {run}` first")
+        protect_stores(run, overwrite)
         console = Console(highlight=False)
         mission = load_mission(run / "mission.toml")
         schedule = build_schedule(mission, load_events(run), quality=quality)
-        frame_source = _frame_source(workers, scheduler)
         console.print("[bold]capture schedule[/]")
         for line in format_schedule(schedule):
             console.print("  " + line)
@@ -212,13 +197,14 @@ def register(app: typer.Typer) -> None:
                       TimeRemainingColumn(), console=console) as bar:
             tasks: dict[str, int] = {}
 
-            def progress(done: int, total: int, label: str) -> None:
+            def progress(_stage: str, done: float, total: float, label: str) -> None:
                 key = "products" if label.startswith("products") else "recording"
                 if key not in tasks:
                     tasks[key] = bar.add_task(key, total=total)
                 bar.update(tasks[key], completed=done, description=f"{key}: {label.split()[-1]}")
 
-            result = film(run, quality=quality, mission=mission, progress=progress, frame_source=frame_source)
+            result = film(run, mission=mission, progress=progress, quality=quality, workers=workers,
+                          scheduler=scheduler, overwrite=overwrite)
         rep = result.report
         for unit, u in rep["units"].items():
             console.print(f"[bold]{unit}[/] store: {u['bytes_on_disk'] / 1e6:.1f} MB in {u['segments']} segments")

@@ -23,7 +23,6 @@ import errno
 import heapq
 import json
 import logging
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from edlcam.cameras.camera import bayer_mosaic
-from edlcam.errors import RunFolderError, StoreError
+from edlcam.errors import RunFolderError, StoreError, StoreFullError
 from edlcam.onboard.schedule import CaptureWindow, Schedule, build_schedule, load_events, sclk_from_t
 from edlcam.onboard.store import (
     FORMAT_BAYER_PNG,
@@ -46,6 +45,7 @@ from edlcam.onboard.store import (
     scan_store,
 )
 from edlcam.onboard.umbilical import Parcel, UmbilicalResult, plan_umbilical
+from edlcam.staging import building, check_inputs, commit, input_digests, protect_stores, write_provenance
 
 __all__ = ["FilmResult", "film", "encode_image", "mosaic_rggb", "audio_blocks", "store_dir", "UNIT_TAGS"]
 
@@ -148,9 +148,9 @@ def _stream(run_dir, window: CaptureWindow, quality, frame_source, audio, onboar
                                                        image.shape[1], image.shape[0])
 
 
-def _writer(run_dir, unit: str, onboard) -> StoreWriter:
+def _writer(onboard_dir: Path, unit: str, onboard) -> StoreWriter:
     return StoreWriter(
-        store_dir(run_dir, unit), unit_tag=UNIT_TAGS[unit], segment_bytes=onboard.segment_bytes,
+        onboard_dir / "store" / unit, unit_tag=UNIT_TAGS[unit], segment_bytes=onboard.segment_bytes,
         capacity_bytes=getattr(onboard, f"{unit}_capacity_bytes"),
         priorities={k: v.priority for k, v in onboard.capture.items()},
         admit_fraction=tuple(onboard.admit_fraction), commit_bytes=onboard.commit_bytes,
@@ -158,7 +158,8 @@ def _writer(run_dir, unit: str, onboard) -> StoreWriter:
     )
 
 
-def _summarise(writer: StoreWriter) -> dict:
+def _summarise(writer: StoreWriter, final_dir: Path) -> dict:
+    """The report's entry of a unit; ``final_dir``: where its store will be once swapped in."""
     scan = scan_store(writer.store_dir)
     per = {s: {"records": n, "payload_bytes": b} for s, (n, b) in sorted(scan.per_source().items())}
     drops: dict[str, dict] = {}
@@ -169,7 +170,7 @@ def _summarise(writer: StoreWriter) -> dict:
         e["frames"].append(d.frame_index)
     for e in drops.values():
         e["frames"] = _ranges(e["frames"])
-    return {"store": str(writer.store_dir), "segments": scan.segments, "bytes_on_disk": scan.bytes_on_disk,
+    return {"store": str(final_dir), "segments": scan.segments, "bytes_on_disk": scan.bytes_on_disk,
             "sources": per, "dropped": drops}
 
 
@@ -184,39 +185,13 @@ def _ranges(indices: Iterable[int]) -> list[list[int]]:
     return out
 
 
-def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_source=None, audio_source=None,
-         progress: ProgressFn | None = None, make_products: bool = True) -> FilmResult:
-    """Record a run's cameras and microphone into RUN/onboard/ and write RUN/onboard/report.json.
+_UNCHANGED = ("nothing was replaced: {out} is as it was before this run (the partial new recording was removed, "
+              "freeing its space); free space on that disk and run `edlcam film` again")
 
-    ``mission`` defaults to RUN/mission.toml; the sources default to the cameras stage.
-    """
-    from edlcam.mission import load_mission
 
-    run_dir = Path(run_dir)
-    if mission is None:
-        path = run_dir / "mission.toml"
-        if not path.exists():
-            raise RunFolderError(f"{path}: missing; run `edlcam simulate` for this run folder first")
-        mission = load_mission(path)
-    onboard = mission.onboard
-    events = load_events(run_dir)
-    schedule = build_schedule(mission, events, quality=quality)
-    cut_event = onboard.umbilical_cut_event
-    if cut_event not in events:
-        log.warning("events.json has no %r; the umbilical is cut at touchdown", cut_event)
-        cut_event = "touchdown"
-    if cut_event not in events:
-        raise RunFolderError(f"{run_dir / 'flight' / 'events.json'}: no 'touchdown' event; rerun `edlcam simulate`")
-    t_cut = events[cut_event]
-    frame_source = frame_source or _default_frame_source()
-    audio = None
-    if any(w.is_audio for w in schedule.windows):
-        audio = (audio_source or _default_audio_source())(run_dir)
-
-    out = run_dir / "onboard"
-    if out.exists():
-        log.info("%s exists; filming afresh", out)
-        shutil.rmtree(out)
+def _record(run_dir: Path, new: Path, out: Path, schedule: Schedule, quality, frame_source, audio, onboard,
+            cut_event: str, t_cut: float, progress: ProgressFn | None) -> tuple[UmbilicalResult, dict]:
+    """Record both units into ``new`` (the onboard folder being built); return the umbilical and the report."""
     total = sum(w.frames for w in schedule.windows if not w.is_audio) or 1
     done = 0
 
@@ -227,7 +202,7 @@ def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_sour
             progress(done, total, label)
 
     # 1. descent stage
-    ds = _writer(run_dir, "descent_stage", onboard)
+    ds = _writer(new, "descent_stage", onboard)
     parcels: list[Parcel] = []
     streams = [_stream(run_dir, w, quality, frame_source, audio, onboard) for w in schedule.for_unit("descent_stage")]
     for t, _, rec in heapq.merge(*streams, key=lambda x: (x[0], x[1])):
@@ -248,7 +223,7 @@ def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_sour
             yield c.t_arrive_s, "~umbilical", read_record(ds.store_dir, ds_index[c.parcel.key])
 
     # 3. rover
-    rv = _writer(run_dir, "rover", onboard)
+    rv = _writer(new, "rover", onboard)
     streams = [_stream(run_dir, w, quality, frame_source, audio, onboard) for w in schedule.for_unit("rover")]
     for _, tie, rec in heapq.merge(*streams, forwarded(), key=lambda x: (x[0], x[1])):
         rv.append(Record(rec.source, rec.frame_index, rec.sclk_s, rec.format, rec.payload, rec.channels,
@@ -268,24 +243,73 @@ def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_sour
             for w in schedule.windows
         ],
         "peak_sensor_rate_bytes_s": schedule.peak_rate()[0],
-        "units": {"descent_stage": _summarise(ds), "rover": _summarise(rv)},
+        "units": {"descent_stage": _summarise(ds, out / "store" / "descent_stage"),
+                  "rover": _summarise(rv, out / "store" / "rover")},
         "umbilical": _umbilical_report(umb, cut_event),
     }
-    report_path = out / "report.json"
-    try:
-        if make_products:
-            from edlcam.onboard.products import make_products as _make
+    return umb, report
 
-            report["products"] = _make(run_dir, mission, progress=progress)
-        report_path.write_text(json.dumps(report, indent=2) + "\n")
-    except OSError as exc:  # a full disk here leaves both stores whole: say so in one line
-        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-            raise
-        held = ", ".join(f"{u} {sum(s['records'] for s in v['sources'].values())} records"
-                         for u, v in report["units"].items())
-        raise StoreError(f"{exc.filename or out}: disk full (ENOSPC) while writing the products and report; both "
-                         f"stores are complete and sealed ({held}); free space on that disk and run "
-                         f"`edlcam film` again") from None
+
+def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_source=None, audio_source=None,
+         progress: ProgressFn | None = None, make_products: bool = True, overwrite: bool = False) -> FilmResult:
+    """Record a run's cameras and microphone into RUN/onboard/ and write RUN/onboard/report.json.
+
+    ``mission`` defaults to RUN/mission.toml; the sources default to the cameras stage. A filmed
+    run's stores are replaced only with ``overwrite``; the new onboard/ is built beside the old
+    one and swapped in once complete (:mod:`edlcam.staging`), so a failed or killed rerun leaves
+    the old one whole.
+    """
+    from edlcam.mission import load_mission
+
+    run_dir = Path(run_dir)
+    if mission is None:
+        path = run_dir / "mission.toml"
+        if not path.exists():
+            raise RunFolderError(f"{path}: missing; run `edlcam simulate` for this run folder first")
+        mission = load_mission(path)
+    onboard = mission.onboard
+    out = run_dir / "onboard"
+    check_inputs(run_dir, ["flight"])
+    protect_stores(run_dir, overwrite)
+    events = load_events(run_dir)
+    schedule = build_schedule(mission, events, quality=quality)
+    cut_event = onboard.umbilical_cut_event
+    if cut_event not in events:
+        log.warning("events.json has no %r; the umbilical is cut at touchdown", cut_event)
+        cut_event = "touchdown"
+    if cut_event not in events:
+        raise RunFolderError(f"{run_dir / 'flight' / 'events.json'}: no 'touchdown' event; rerun `edlcam simulate`")
+    t_cut = events[cut_event]
+    frame_source = frame_source or _default_frame_source()
+    audio = None
+    if any(w.is_audio for w in schedule.windows):
+        audio = (audio_source or _default_audio_source())(run_dir)
+
+    try:
+        with building(run_dir, "onboard") as new:
+            umb, report = _record(run_dir, new, out, schedule, quality, frame_source, audio, onboard, cut_event,
+                                  t_cut, progress)
+            try:
+                if make_products:
+                    from edlcam.onboard.products import make_products as _make
+
+                    report["products"] = _make(run_dir, mission, progress=progress, onboard_dir=new)
+                (new / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+                files = {"report.json": new / "report.json"}
+                if make_products:
+                    files["products/manifest.json"] = new / "products" / "manifest.json"
+                write_provenance(new, stage="film", inputs=input_digests(run_dir, "onboard"), files=files)
+            except OSError as exc:  # a full disk here: say so in one line
+                if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                    raise
+                held = ", ".join(f"{u} {sum(s['records'] for s in v['sources'].values())} records"
+                                 for u, v in report["units"].items())
+                raise StoreError(f"{exc.filename or new}: disk full (ENOSPC) while writing the products and report "
+                                 f"(both new stores were complete: {held}); {_UNCHANGED.format(out=out)}") from None
+    except StoreFullError as exc:
+        raise StoreError(f"{exc.where}: disk full (ENOSPC) while recording; {_UNCHANGED.format(out=out)}") from None
+    commit(run_dir, "onboard", [(new, out)])
+    report_path = out / "report.json"
     return FilmResult(schedule, umb, report, report_path)
 
 

@@ -234,18 +234,20 @@ def _frame_rate(infos: list[RecordInfo]) -> float:
 
 
 def make_products(run_dir: str | Path, mission, *, unit: str = "rover",
-                  progress: Callable[[int, int, str], None] | None = None) -> dict:
-    """Make every product from RUN/onboard/store/<unit>; write manifest.json; return per-kind stats."""
-    from edlcam.onboard.film import store_dir
+                  progress: Callable[[int, int, str], None] | None = None, onboard_dir: str | Path | None = None) -> dict:
+    """Make every product from RUN/onboard/store/<unit>; write manifest.json; return per-kind stats.
 
+    ``onboard_dir`` replaces RUN/onboard (``film`` builds a new onboard folder beside the old one).
+    """
+    onboard_dir = Path(run_dir) / "onboard" if onboard_dir is None else Path(onboard_dir)
     cfg = mission.onboard.products
     sclk0 = mission.onboard.sclk_at_entry_interface_s
     priority = {name: cap.priority for name, cap in mission.onboard.capture.items()}
     kind_priority = {"thumbnail": cfg.priority_thumbnail, "browse": cfg.priority_browse,
                      "video": cfg.priority_video, "lossless": cfg.priority_lossless, "audio": cfg.priority_audio}
-    root = Path(run_dir).joinpath(*PRODUCTS_DIR)
+    root = onboard_dir / "products"
     root.mkdir(parents=True, exist_ok=True)
-    src_dir = store_dir(run_dir, unit)
+    src_dir = onboard_dir / "store" / unit
     by_source = source_records(src_dir)
     entries: list[dict] = []
     raw_bytes = defaultdict(int)

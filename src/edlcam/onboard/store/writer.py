@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edlcam.errors import StoreCorruptError, StoreError
+from edlcam.errors import StoreCorruptError, StoreError, StoreFullError
 from edlcam.onboard.store.layout import (
     CHECKPOINT,
     FORMAT_SEAL,
@@ -122,8 +122,9 @@ class StoreWriter:
                 self._create()
         except OSError as exc:
             if exc.errno in _FULL:
-                raise StoreError(f"{exc.filename or self.store_dir}: disk full (ENOSPC) while opening the store "
-                                 f"{self.store_dir}; free space on that disk and run again") from None
+                raise StoreFullError(f"{exc.filename or self.store_dir}: disk full (ENOSPC) while opening the store "
+                                     f"{self.store_dir}; free space on that disk and run again",
+                                     exc.filename or self.store_dir) from None
             raise
 
     # -- opening
@@ -307,12 +308,12 @@ class StoreWriter:
             self.close()
         except OSError as exc:  # even the commit failed: what the last checkpoint holds stays committed
             self.abandon()
-            raise StoreError(f"{where}: disk full ({errno.errorcode.get(exc.errno, exc.errno)}) while committing; "
-                             f"the store {self.store_dir} keeps the {self.committed_seq + 1} records committed "
-                             f"before; free space on that disk and run again") from None
-        raise StoreError(
+            raise StoreFullError(f"{where}: disk full ({errno.errorcode.get(exc.errno, exc.errno)}) while committing; "
+                                 f"the store {self.store_dir} keeps the {self.committed_seq + 1} records committed "
+                                 f"before; free space on that disk and run again", where) from None
+        raise StoreFullError(
             f"{where}: disk full (ENOSPC); the store {self.store_dir} is closed with {self._records} records "
-            f"({_size(self._payload_bytes)}) committed and readable; free space on that disk and run again"
+            f"({_size(self._payload_bytes)}) committed and readable; free space on that disk and run again", where
         ) from None
 
     def _write_all(self, parts: list[bytes]) -> None:
