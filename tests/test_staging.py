@@ -51,8 +51,21 @@ def test_a_build_killed_before_its_swap_is_dropped_by_the_next_run(tmp_path):
     half = tmp_path / ".staging" / "x.new"
     half.mkdir(parents=True)
     (half / "a.txt").write_text("half")  # what a SIGKILL mid-build leaves
-    recover(tmp_path)
+    recover(tmp_path)  # another stage: it may be running inside this one (lvs re-flies simulate)
+    assert half.exists()
+    recover(tmp_path, "x")  # the same stage again
     assert not half.exists() and (tmp_path / "out" / "a.txt").read_text() == "old"
+
+
+def test_a_stage_may_run_inside_another(tmp_path):
+    _old_output(tmp_path)
+    with building(tmp_path, "outer") as outer:
+        (outer / "a.txt").write_text("outer")
+        with building(tmp_path, "inner") as inner:
+            (inner / "b.txt").write_text("inner")
+        commit(tmp_path, "inner", [(inner / "b.txt", tmp_path / "b.txt")])
+    commit(tmp_path, "outer", [(outer, tmp_path / "out")])
+    assert (tmp_path / "b.txt").read_text() == "inner" and (tmp_path / "out" / "a.txt").read_text() == "outer"
 
 
 def test_a_swap_killed_half_way_is_finished_by_the_next_run(tmp_path, monkeypatch):

@@ -12,8 +12,9 @@ A stage's run:
 4. :func:`commit` swaps the new files in through a journal, ``RUN/.staging/<stage>.swap.json``:
    each old output is moved aside, the new one renamed into its place, then the old ones are
    deleted. A kill before the journal is written leaves the old output untouched (the half-built
-   ``.new`` folder is dropped on the next run); a kill after it is rolled forward by the next
-   run of any stage (:func:`recover`), since the journal exists only once the new output is whole.
+   ``.new`` folder is dropped when that stage runs again); a kill after it is rolled forward by
+   the next run of any stage (:func:`recover`), since the journal exists only once the new output
+   is whole.
 
 Renames stay inside the run folder, so each is atomic (one filesystem). One writer per run
 folder at a time.
@@ -60,25 +61,28 @@ def _root(run: Path) -> Path:
     return Path(run) / STAGING_DIR
 
 
-def recover(run: str | Path) -> None:
-    """Finish every swap a kill interrupted (its journal exists: the new output was whole); drop half-built outputs."""
+def recover(run: str | Path, stage: str | None = None) -> None:
+    """Finish every swap a kill interrupted (its journal exists: the new output was whole); with ``stage``,
+    also drop what a killed run of that stage left half built. Builds of other stages are left alone,
+    since a stage may run inside another (``edlcam lvs`` re-flies ``simulate``)."""
     root = _root(Path(run))
     if not root.is_dir():
         return
     for journal in sorted(root.glob("*.swap.json")):
         _replay(journal)
-    for leftover in root.iterdir():
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)
-        else:
-            leftover.unlink(missing_ok=True)
+    if stage is not None:
+        for leftover in (root / f"{stage}.new", root / f"{stage}.old", root / f"{stage}.swap.tmp"):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
 
 
 @contextmanager
 def building(run: str | Path, stage: str) -> Iterator[Path]:
     """An empty folder ``RUN/.staging/<stage>.new`` to build a stage's output in; removed if the block fails."""
     run = Path(run)
-    recover(run)
+    recover(run, stage)
     new = _root(run) / f"{stage}.new"
     new.mkdir(parents=True)
     try:
@@ -105,7 +109,6 @@ def commit(run: str | Path, stage: str, moves: Iterable[tuple[Path | None, Path]
         os.fsync(fh.fileno())
     os.replace(tmp, journal)
     _replay(journal)
-    shutil.rmtree(root / f"{stage}.new", ignore_errors=True)
 
 
 def _replay(journal: Path) -> None:
@@ -122,7 +125,9 @@ def _replay(journal: Path) -> None:
             os.rename(src_path, dst_path)
     _fsync_dir(journal.parent.parent)
     journal.unlink()
-    shutil.rmtree(journal.parent / journal.name.replace(".swap.json", ".old"), ignore_errors=True)
+    stage = journal.name.removesuffix(".swap.json")
+    for done in (f"{stage}.old", f"{stage}.new"):  # the old outputs, and what the new one did not need
+        shutil.rmtree(journal.parent / done, ignore_errors=True)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -122,14 +122,15 @@ def simulate(mission: Mission, out_dir: str | Path, *, progress=None, plots: boo
         files, result, mission_path = _fly_and_write(mission, flight_dir, progress=progress, plots=plots,
                                                      terrain=terrain, case=case, reference=reference)
     final = out / "flight"
-    commit(out, "flight", [(flight_dir, final), (mission_path, out / "mission.toml")])
+    # the mission file first: it leaves the staging folder before the folder becomes flight/
+    commit(out, "flight", [(mission_path, out / "mission.toml"), (flight_dir, final)])
     trajectory, bodies, events, *plot_paths = (final / p.relative_to(flight_dir) for p in files)
     return SimulationOutputs(out, trajectory, bodies, events, tuple(plot_paths), result)
 
 
 def _fly_and_write(mission: Mission, flight_dir: Path, *, progress, plots, terrain, case,
                    reference) -> tuple[list[Path], FlightResult, Path]:
-    """Fly and write flight/ into ``flight_dir`` (a staging folder) and the mission file beside it;
+    """Fly and write flight/ and the mission file into ``flight_dir`` (a staging folder);
     return ([trajectory, bodies, events, *plots], the flight, the mission file)."""
     if terrain is None:
         from edlcam.mars.terrain import Terrain
@@ -194,7 +195,7 @@ def _fly_and_write(mission: Mission, flight_dir: Path, *, progress, plots, terra
         )
         + "\n"
     )
-    mission_path = flight_dir.parent / "mission.toml.new"
+    mission_path = flight_dir / "mission.toml"
     write_mission(mission, mission_path)
     plot_paths: tuple[Path, ...] = ()
     if plots:

@@ -23,6 +23,8 @@ and ``lvs/`` (what the spacecraft believed and what was true; docs/run-folder.md
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import logging
 import math
@@ -206,18 +208,14 @@ def navigate(film, traj, events: dict, mission, onboard_map, *, rng_key: tuple =
 
 
 def run_lvs(run_dir, *, mission=None, quality: str = "full", terrain=None, progress=None) -> LvsRun:
-    """LVS in the loop on a simulated run: writes ``RUN/lvs/`` and re-flies ``RUN/flight/``."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """LVS in the loop on a simulated run: writes ``RUN/lvs/`` and re-flies ``RUN/flight/``.
 
-    from edlcam.cameras.frames import open_run
-    from edlcam.flight.run import simulate
-    from edlcam.flight.sequencer import CaseInputs
-    from edlcam.gnc.hazard import build_hazard_map, touchdown_is_safe
-    from edlcam.gnc.onboard_map import build_onboard_map, map_sun_enu
-    from edlcam.gnc.sts import select_target
+    Both are built in RUN/.staging/lvs.new/ and swapped in together once complete
+    (:mod:`edlcam.staging`): a failed or killed run leaves the old flight and lvs/ as they were.
+    """
     from edlcam.mars.terrain import Terrain
     from edlcam.mission import load_mission
+    from edlcam.staging import building, check_inputs, commit
 
     run = Path(run_dir)
     if mission is None:
@@ -232,8 +230,32 @@ def run_lvs(run_dir, *, mission=None, quality: str = "full", terrain=None, progr
     traj_path = run / "flight" / "trajectory.parquet"
     if not traj_path.exists():
         raise RunFolderError(f"{traj_path}: missing; run `edlcam simulate --out {run}` first")
-    lvs_dir = run / "lvs"
-    lvs_dir.mkdir(parents=True, exist_ok=True)
+    check_inputs(run, ["flight"])
+    with building(run, "lvs") as new:
+        lvs = _navigate_and_refly(run, new, mission, terrain, quality, progress)
+    refly = new / "refly"
+    commit(run, "lvs", [(refly / "mission.toml", run / "mission.toml"), (refly / "flight", run / "flight"),
+                        (new / "lvs", run / "lvs")])
+    return dataclasses.replace(lvs, lvs_dir=run / "lvs")
+
+
+def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, progress) -> LvsRun:
+    """The onboard map, LVS along the flown descent, the divert re-flown: ``new/lvs/`` and the run's
+    mission and flight as re-flown in ``new/refly/`` (a run folder of its own)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from edlcam.cameras.frames import open_run
+    from edlcam.flight.run import simulate
+    from edlcam.flight.sequencer import CaseInputs
+    from edlcam.gnc.hazard import build_hazard_map, touchdown_is_safe
+    from edlcam.gnc.onboard_map import build_onboard_map, map_sun_enu
+    from edlcam.gnc.sts import select_target
+
+    cfg = mission.lvs
+    traj_path = run / "flight" / "trajectory.parquet"
+    lvs_dir = new / "lvs"
+    lvs_dir.mkdir()
     say = progress or (lambda stage, done, total: None)
 
     say("map", 0, 1)
@@ -262,7 +284,7 @@ def run_lvs(run_dir, *, mission=None, quality: str = "full", terrain=None, progr
     case = CaseInputs(**{**case.__dict__, "nav_error_east_m": np.array([nav_err[0]]), "nav_error_north_m": np.array([nav_err[1]]),
                          "divert_target_east_m": np.array([target.east_m]), "divert_target_north_m": np.array([target.north_m])})  # fmt: skip
     say("flight", 0, 1)
-    flown = simulate(mission, run, terrain=terrain, case=case)
+    flown = simulate(mission, new / "refly", terrain=terrain, case=case)
     say("flight", 1, 1)
     td = flown.result.events["touchdown"]
     td_en = np.array([float(td["east_m"][0]), float(td["north_m"][0])])
