@@ -17,8 +17,6 @@ there is one.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 __all__ = [
     "EdlcamError",
     "MissionError",
@@ -64,9 +62,9 @@ class StoreFullError(StoreError):
     """The disk filled while a store was written; what it had committed is sealed. ``where``: the
     file that could not be written (film, which builds its stores beside the old ones, says so)."""
 
-    def __init__(self, message: str, where: str | Path):
+    def __init__(self, message: str, where):  # where: a str or a path (no pathlib here: `import edlcam` stays cheap)
         super().__init__(message)
-        self.where = Path(where)
+        self.where = where
 
 
 class LinkError(EdlcamError):

@@ -24,3 +24,22 @@ def test_demo_runs_every_stage_and_relays_until_the_film_is_home(tmp_path):
     # parachute deploy − 1 s to flyaway + ≥ 5 s: NASA timeline E+240 … ≈ E+410 → ≥ 170 s of film
     assert info["duration_s"] > 160
     assert result.report.exists()
+
+
+@pytest.mark.slow
+def test_demo_twice_in_a_row_replaces_the_first(tmp_path):
+    """`make demo` twice: the second demo (--overwrite, as the Makefile gives) replaces the first stage
+    by stage; without --overwrite it refuses before writing anything."""
+    from edlcam.errors import RunFolderError
+
+    mission = small_mission()
+    kw = dict(mission=mission, days=0.1, frame_source=SyntheticCameras(mission), audio_source=synthetic_audio)
+    first = edlcam.demo(tmp_path / "run", overwrite=True, **kw)
+    flight = (tmp_path / "run" / "flight" / "provenance.json").read_text()
+    with pytest.raises(RunFolderError, match="rerun with --overwrite"):
+        edlcam.demo(tmp_path / "run", **kw)
+    assert (tmp_path / "run" / "flight" / "provenance.json").read_text() == flight  # nothing written
+    second = edlcam.demo(tmp_path / "run", overwrite=True, **kw)
+    assert second.film == first.film and second.film.exists() and second.report.exists()
+    assert (tmp_path / "run" / "flight" / "provenance.json").read_text() == flight  # same mission, same flight
+    assert list((tmp_path / "run" / ".staging").iterdir()) == []

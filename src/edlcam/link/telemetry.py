@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,5 +269,7 @@ def write_telemetry(run_dir, *, uhf, channel: Channel | None = None) -> Path:
     records = build_telemetry(run_dir, uhf=uhf, channel=channel)
     path = Path(run_dir) / "link" / "telemetry.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    tmp = path.with_name(f".{path.name}.tmp")  # written whole, then renamed: `edlcam live` never reads half
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
+    os.replace(tmp, path)
     return path
