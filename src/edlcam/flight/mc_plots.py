@@ -29,7 +29,7 @@ def plot_landing(cols: dict, summary: dict, mission, path) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from edlcam.flight.montecarlo import STATUSES, LandingEllipse
+    from edlcam.flight.ellipse import STATUSES, LandingEllipse
 
     mc = mission.montecarlo
     fig = Figure(figsize=(13, 6.5), layout="constrained")
