@@ -44,6 +44,14 @@ def _write(tmp_path, text):
             "entry_mass_kg is 3440 but the parts (balance, heat shield, backshell, descent stage dry, propellant, rover) add up to 3515",
         ),
         (
+            'extends = "mars2020"\n[powered_descent]\nradar_acquisition_height_m = 0\n',
+            "'powered_descent.radar_acquisition_height_m' is 0: it should be above 0 and at most 30000: a landing radar",
+        ),
+        (
+            'extends = "mars2020"\n[powered_descent]\nradar_acquisition_height_m = 1500.0\n',
+            "radar_acquisition_height_m (1500) must exceed backshell_separation_height_m (2100)",
+        ),
+        (
             'extends = "mars2020"\n[simulation]\nentry_guidance_cycle_s = 0.33\n',
             "entry_guidance_cycle_s (0.33 s) must be a whole multiple of step_s (0.05 s)",
         ),

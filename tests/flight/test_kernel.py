@@ -123,6 +123,23 @@ def test_event_heights_above_ground_are_exact(mission, terrain, nominal):
         assert ev["height_agl_m"][0] == pytest.approx(ev["altitude_m"][0] - ground, abs=1e-6), name
 
 
+def test_radar_locks_at_the_mission_height(mission, terrain, nominal):
+    # [powered_descent] radar_acquisition_height_m reaches the kernel (it was a 6 km constant):
+    # the lock is located within one fine step of descent (|vu| × step_s) of the mission's height.
+    # 4.2 km: where LVS imaging begins (REFERENCE.md, Johnson et al.), below the 6 km default.
+    step = mission.simulation.step_s
+    for m, res in ((mission, nominal), (_with_powered(mission, radar_acquisition_height_m=4200.0), None)):
+        ev = (res or fly(m, terrain=terrain)).events["radar_lock"]
+        want = m.powered_descent.radar_acquisition_height_m
+        assert abs(ev["height_agl_m"][0] - want) <= abs(ev["vu_m_s"][0]) * step + 1e-6, (want, ev["height_agl_m"][0])
+
+
+def _with_powered(mission, **values):
+    d = mission.model_dump()
+    d["powered_descent"].update(values)
+    return mission_from_dict(d)
+
+
 def test_range_trigger_is_located_within_a_fine_step(mission, nominal):
     # The entry step shrinks as the trigger range closes: deploy happens within one fine step's
     # flight of the range trigger (Range Trigger: deploy_range_to_target_km from the target).

@@ -92,6 +92,33 @@ def test_touchdown_utc_matches_earth_received_time(events):
     assert abs((ert - datetime.fromisoformat("2021-02-18T20:55:00+00:00")).total_seconds()) < 60.0
 
 
+def test_entry_and_touchdown_scet_against_the_reconstruction(events):
+    # Abilleira et al. 2021 (Mars 2020 trajectory reconstruction; REFERENCE.md): EI 20:36:50 and
+    # touchdown 20:43:49 SCET. EI is the mission's input, quoted to the second: ±0.5 s. Touchdown
+    # ±20 s: our EI→touchdown is ≈ 403 s against 419 s flown (issue 19, the parachute phase).
+    from datetime import datetime
+
+    def scet(name):
+        return datetime.fromisoformat(events[name]["utc"].replace("Z", "+00:00")).timestamp()
+
+    assert abs(scet("entry_interface") - datetime.fromisoformat("2021-02-18T20:36:50+00:00").timestamp()) <= 0.5
+    assert abs(scet("touchdown") - datetime.fromisoformat("2021-02-18T20:43:49+00:00").timestamp()) <= 20.0
+
+
+def test_flight_path_angle_and_heading_in_the_vehicle_frame(nominal_run):
+    # At EI the trajectory reads back the state the mission flew into: [entry] flight_path_angle_deg
+    # and heading_deg, given in the vehicle's local frame (−15.5°: NASA, REFERENCE.md; 74.82°: the
+    # mission's est.). 1e-6° is rounding; in the target's frame they read −4.97° / 78.00°.
+    from edlcam.mission import load_mission
+
+    e = load_mission().entry
+    d = pq.read_table(nominal_run / "flight" / "trajectory.parquet", columns=["flight_path_angle_deg", "heading_deg"]).to_pydict()
+    assert d["flight_path_angle_deg"][0] == pytest.approx(e.flight_path_angle_deg, abs=1e-6)
+    assert d["flight_path_angle_deg"][0] == pytest.approx(-15.5, abs=1e-6)
+    assert d["heading_deg"][0] == pytest.approx(e.heading_deg, abs=1e-6)
+    assert d["heading_deg"][0] == pytest.approx(74.82, abs=1e-6)
+
+
 def test_trajectory_schema(nominal_run):
     t = pq.read_table(nominal_run / "flight" / "trajectory.parquet")
     for col in ("t_s", "altitude_m", "height_agl_m", "lat_deg", "lon_deg", "speed_m_s", "mach", "dynamic_pressure_pa",

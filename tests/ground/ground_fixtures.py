@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from edlcam.cameras.frames import Frame  # the real types, so the fakes honour their interface
 from edlcam.cameras.microphone import Audio
 
-ENTRY_UTC = "2021-02-18T20:36:38Z"  # REFERENCE.md: ERT 20:48:00 minus 682 s light time
+ENTRY_UTC = "2021-02-18T20:36:50Z"  # the default mission's EI SCET (Abilleira et al. 2021, REFERENCE.md)
 # A compressed timeline (E+ s) so the whole pipeline runs in seconds.
 EVENTS = {
     "entry_interface": 0.0, "peak_heating": 2.0, "peak_deceleration": 3.0, "parachute_deploy": 10.0,

@@ -88,7 +88,7 @@ class TargetConfig(Section):
 
 
 class EntryConfig(Section):
-    utc: UtcText = "2021-02-18T20:36:38Z"
+    utc: UtcText = "2021-02-18T20:36:50Z"
     altitude_m: Annotated[float, Field(gt=10_000, le=300_000)] = 125_000.0
     latitude_deg: Annotated[float, Field(ge=-90, le=90)] = 15.9630
     longitude_deg: Annotated[float, Field(ge=-180, le=360)] = 66.7356
@@ -195,6 +195,10 @@ class ParachuteConfig(Section):
 
 
 class PoweredDescentConfig(Section):
+    radar_acquisition_height_m: bounded(
+        0, 30_000.0, lo_open=True,
+        why="a landing radar acquires the ground from at most a few tens of km (Mars 2020's Terminal Descent Sensor ≈ 6 km)",
+    ) = 6000.0
     backshell_separation_height_m: Positive = 2100.0
     free_fall_s: NonNegative = 1.0
     engine_count: Annotated[int, Field(ge=1, le=16)] = 8
@@ -227,6 +231,11 @@ class PoweredDescentConfig(Section):
         if not (self.approach_end_height_m > self.deceleration_start_height_m > self.skycrane_height_m):
             raise ValueError(
                 "heights must fall in order: approach_end_height_m > deceleration_start_height_m > skycrane_height_m"
+            )
+        if self.radar_acquisition_height_m <= self.backshell_separation_height_m:
+            raise ValueError(
+                f"radar_acquisition_height_m ({self.radar_acquisition_height_m:g}) must exceed backshell_separation_height_m "
+                f"({self.backshell_separation_height_m:g}): the backshell separates on the radar's height above ground"
             )
         if self.skycrane_height_m <= self.bridle_length_m + self.rover_stowed_height_m:
             raise ValueError("skycrane_height_m must exceed bridle_length_m + rover_stowed_height_m")

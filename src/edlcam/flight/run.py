@@ -24,11 +24,12 @@ from edlcam.flight.attitude import quaternions_wxyz
 from edlcam.flight.bodies import build_bodies, bodies_table
 from edlcam.flight.sequencer import EVENT_NAMES, MINOR_EVENT_NAMES, PHASE_NAMES, CaseInputs, FlightResult, fly
 from edlcam.flight.vehicle import Vehicle
+from edlcam.mars.frames import enu_basis
 from edlcam.mars.atmosphere import Atmosphere
 from edlcam.mission import Mission, write_mission
 from edlcam.staging import building, commit, file_sha256, write_provenance
 
-__all__ = ["simulate", "SimulationOutputs", "parse_utc", "utc_at"]
+__all__ = ["simulate", "SimulationOutputs", "parse_utc", "utc_at", "local_flight_path_angle_heading_deg"]
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,19 @@ def _resample(rec: dict, step_s: float) -> dict:
     return out
 
 
+def local_flight_path_angle_heading_deg(rec: dict, target) -> tuple[np.ndarray, np.ndarray]:
+    """Flight-path angle (above the local horizontal, negative descending) and heading (clockwise
+    from local north, 0–360) [deg] of the planet-relative velocity, in the vehicle's own local
+    (geodetic) ENU frame at its ``lat_deg``, ``lon_deg`` — the frame in which [entry]
+    flight_path_angle_deg and heading_deg are given. ``rec``'s velocity (``ve_m_s``, ``vn_m_s``,
+    ``vu_m_s``) is in the target's ENU frame, which near entry is tilted by the ≈ 10° of arc
+    between the vehicle and the target."""
+    v_target_enu = np.stack([rec["ve_m_s"], rec["vn_m_s"], rec["vu_m_s"]], axis=-1)
+    v_planet = v_target_enu @ enu_basis(target.latitude_deg, target.longitude_deg)  # rows E, N, U → planet-fixed
+    e, n, u = np.einsum("tij,tj->it", enu_basis(rec["lat_deg"], rec["lon_deg"]), v_planet)
+    return np.degrees(np.arctan2(u, np.hypot(e, n))), np.degrees(np.arctan2(e, n)) % 360.0
+
+
 def _check_flight(result: FlightResult, mission: Mission) -> None:
     status, reason = result.status[0], result.reason[0]
     if status in ("landed",):
@@ -146,12 +160,10 @@ def _fly_and_write(mission: Mission, flight_dir: Path, *, progress, plots, terra
 
     # Trajectory: the rover's point, attitude of the body that carries it.
     n = len(rec["t_s"])
-    vh = np.hypot(rec["ve_m_s"], rec["vn_m_s"])
     rover_rot = tracks["rover"].rot[:n]
     q = quaternions_wxyz(rover_rot)
     cols = {k: rec[k] for k in TRAJECTORY_COLUMNS if k in rec}
-    cols["flight_path_angle_deg"] = np.degrees(np.arctan2(rec["vu_m_s"], vh))
-    cols["heading_deg"] = np.degrees(np.arctan2(rec["ve_m_s"], rec["vn_m_s"])) % 360.0
+    cols["flight_path_angle_deg"], cols["heading_deg"] = local_flight_path_angle_heading_deg(rec, mission.target)
     cols["phase"] = np.array([PHASE_NAMES[int(c)] for c in rec["phase_code"]], dtype=object)
     for j, c in enumerate(("qw", "qx", "qy", "qz")):
         cols[c] = q[:, j]

@@ -192,7 +192,7 @@ def kernel_inputs(mission, terrain, reference=None):
         deploy_range=pc.deploy_range_to_target_km * 1e3, mach_min=pc.deploy_mach_min, mach_max=pc.deploy_mach_max,
         q_min=pc.deploy_dynamic_pressure_min_pa, q_max=pc.deploy_dynamic_pressure_max_pa,
         hs_delay_s=pc.heatshield_separation_delay_s, hs_mach_max=pc.heatshield_separation_mach_max,
-        bs_height=pd.backshell_separation_height_m, free_fall_s=pd.free_fall_s, cv_speed=pd.constant_velocity_m_s,
+        radar_height=pd.radar_acquisition_height_m, bs_height=pd.backshell_separation_height_m, free_fall_s=pd.free_fall_s, cv_speed=pd.constant_velocity_m_s,
         max_divert=pd.max_divert_m, app_end_height=pd.approach_end_height_m, app_thrust_frac=pd.approach_max_thrust_fraction,
         app_duration_s=pd.approach_duration_s, dec_height=pd.deceleration_start_height_m, sky_height=pd.skycrane_height_m,
         sky_speed=pd.skycrane_speed_m_s, bridle_length=pd.bridle_length_m, bridle_payout_s=pd.bridle_payout_s,

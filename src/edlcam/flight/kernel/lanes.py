@@ -86,7 +86,7 @@ def _start(case, P, events, lane):
 
 # _step is inlined by LLVM (forceinline), not by numba (inline="always"): numba's inlining of a
 # function this size re-types it inside the caller, which doubled the kernel's first compile
-# (33 s against 23 s); a plain call costs a quarter of the speed (every argument — the 89
+# (33 s against 23 s); a plain call costs a quarter of the speed (every argument — the 90
 # parameters, the tables — is passed by value on each lane's step). The phase steps it calls
 # (edlcam.flight.kernel.phases) and _record_row are inlined by LLVM for the same reason: numba's
 # inlining of them took the first compile from 35 to 44 s of CPU.

@@ -46,7 +46,6 @@ ENTRY, PARACHUTE, FREEFALL, APPROACH, CONSTANT_V, DECEL, SKYCRANE, LANDED, FAILE
 PREBANK, RANGE_CONTROL, HEADING_ALIGNMENT, SUFR = 0, 1, 2, 3
 
 T_EPS_S = 1e-6  # times this close count as reached (sums of steps carry rounding)
-RADAR_ACQUISITION_HEIGHT_M = 6000.0  # est.: M2020 radar locks on ≈ E+290, a few km above ground
 
 # Rows of the events array: the events in the order of EVENT_NAMES + MINOR_EVENT_NAMES.
 _EVENTS = EVENT_NAMES + MINOR_EVENT_NAMES
@@ -140,7 +139,7 @@ KernelParams = namedtuple(
         # parachute
         "deploy_range", "mach_min", "mach_max", "q_min", "q_max", "hs_delay_s", "hs_mach_max",
         # powered descent
-        "bs_height", "free_fall_s", "cv_speed", "max_divert", "app_end_height", "app_thrust_frac", "app_duration_s",
+        "radar_height", "bs_height", "free_fall_s", "cv_speed", "max_divert", "app_end_height", "app_thrust_frac", "app_duration_s",
         "dec_height", "sky_height", "sky_speed", "bridle_length", "bridle_payout_s",
         # target frame: ENU rows at the target, and its origin (planet-fixed)
         "tgt_lat_deg", "tgt_lon_deg", "e_x", "e_y", "e_z", "n_x", "n_y", "n_z", "u_x", "u_y", "u_z",

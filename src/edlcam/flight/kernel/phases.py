@@ -38,7 +38,7 @@ from edlcam.flight.kernel.layout import (
     L_PEAK_HEAT, L_PHASE, L_PROPELLANT, L_READ_E, L_READ_GROUND, L_READ_N, L_RX, L_RY, L_RZ, L_STATUS, L_T,
     L_T_CYCLE_NEXT, L_T_DEPLOY, L_T_GO, L_T_PHASE, L_T_SKY, L_T_SUFR, L_TD_HS, L_TD_VS, L_TH_E, L_TH_N, L_TH_U,
     L_VX, L_VY, L_VZ, L_WIND_X, L_WIND_Y, L_WIND_Z, LANDED, N_EVENT_FIELDS, PARACHUTE, PREBANK,
-    RADAR_ACQUISITION_HEIGHT_M, RANGE_CONTROL, S_REASON_ALT, S_REASON_HAGL, S_REASON_SPEED, S_REASON_T, SKYCRANE,
+    RANGE_CONTROL, S_REASON_ALT, S_REASON_HAGL, S_REASON_SPEED, S_REASON_T, SKYCRANE,
     SNAP_COS_LAT, SNAP_SIN_LAT, SNAP_X, SNAP_Y, ST_CRASH, ST_FUEL_OUT, ST_NONE, ST_SKIP_OUT, SUFR, T_EPS_S,
 )  # fmt: skip
 from edlcam.flight.kernel.powered import (
@@ -229,7 +229,7 @@ def _parachute_phase(now, events, snap, lane, P):
         lane[L_HEATSHIELD_ON] = 0.0
         m = m - P.heatshield_mass
         lane[L_M] = m
-    if not heatshield_on and now.hagl <= RADAR_ACQUISITION_HEIGHT_M:
+    if not heatshield_on and now.hagl <= P.radar_height:
         _mark(events, EV_RADAR_LOCK, snap, m)
     if not heatshield_on and now.hagl <= P.bs_height:
         _mark(events, EV_BACKSHELL_SEPARATION, snap, m)

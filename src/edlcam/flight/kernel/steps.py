@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from edlcam.flight.kernel.cache import kernel_jit
-from edlcam.flight.kernel.layout import APPROACH, CONSTANT_V, DECEL, PARACHUTE, RADAR_ACQUISITION_HEIGHT_M, SUFR, T_EPS_S
+from edlcam.flight.kernel.layout import APPROACH, CONSTANT_V, DECEL, PARACHUTE, SUFR, T_EPS_S
 from edlcam.mars.terrain_kernel import curvature_drop_m, ground_upper_bound_m
 
 __all__: list[str] = []  # the kernel's own helpers, imported by its modules
@@ -72,8 +72,8 @@ def _step_for(phase, t, t_deploy, heatshield_on, hagl, vu, P):
     dt = P.dt_chute
     if heatshield_on and since < P.hs_delay_s - T_EPS_S:
         dt = min(dt, _whole_fine_steps(P.hs_delay_s - since + T_EPS_S, P))
-    if hagl > RADAR_ACQUISITION_HEIGHT_M:
-        gap = hagl - RADAR_ACQUISITION_HEIGHT_M
+    if hagl > P.radar_height:
+        gap = hagl - P.radar_height
     else:
         gap = hagl - P.bs_height
     if vu < 0.0 and gap > 0.0:
@@ -101,7 +101,7 @@ def _ground_read(phase, alt, pe, pn, pu, t_go, nav_u, radar_locked, read_e, read
     time to go [s]; ``radar_locked``: whether the radar has locked on."""
     hagl_low = alt - ground_upper_bound_m(terrain, pe, pn)
     if phase <= PARACHUTE:
-        exact = hagl_low <= (P.bs_height if radar_locked else RADAR_ACQUISITION_HEIGHT_M) + LAZY_GROUND_MARGIN_M
+        exact = hagl_low <= (P.bs_height if radar_locked else P.radar_height) + LAZY_GROUND_MARGIN_M
     elif phase != DECEL and not (phase == APPROACH and t_go <= 1.0):
         slope, slack = terrain[16], terrain[17]
         de, dn = pe - read_e, pn - read_n
