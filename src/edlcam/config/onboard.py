@@ -72,7 +72,7 @@ class ProductsConfig(Section):
 class OnboardConfig(Section):
     """[onboard] table of the mission file."""
 
-    sclk_at_entry_interface_s: Positive = 666_952_667.184
+    sclk_at_entry_interface_s: Positive = 666_952_679.184
     frame_encoding: Literal["bayer", "raw", "png"] = "bayer"
     png_level: Annotated[int, Field(ge=0, le=9)] = 1
     descent_stage_capacity_bytes: Annotated[int, Field(gt=0)] = 64 * 10**9
