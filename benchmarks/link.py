@@ -1,20 +1,28 @@
-"""Link benchmark: CFDP goodput under loss, and days to bring Mars 2020's footage home.
+"""Link benchmark: the relay under frame loss at the mission's own link settings.
 
-1. Goodput: synthetic products (2 kB – 400 kB, seeded) sent with CFDP class 2 over Space Packets
-   through a LossyChannel (loss in both directions) at 500 kbit/s, pass after pass until all
-   arrive. goodput = file bits delivered / (rate × link time used × (1 − loss)); link time used
-   ends at the last delivery, so a half-sent file at the end of a pass is not counted against it.
-   Goal: ≥ 0.9 at 10 % loss.
-2. Days: how long the default pass schedule (mission [[link.passes]]) needs for NASA's 30 GB of
-   EDL camera data (REFERENCE.md: on the ground by 2021-02-22, four days after landing), at the
-   measured goodput; and for the thumbnails alone (est. 23 000 frames × 4 kB, 1/8-size JPEG at
-   quality 75).
+1. Delivered volume (issue 21). A product set shaped like the demo's (counts, sizes and
+   priorities of a `edlcam demo` run's manifest: 5352 thumbnails of 0.36–2.8 kB, a 19.6 MB audio
+   track, 634 browse JPEGs of 0.9–26 kB, 65 video segments of 35–716 kB, then lossless frames of
+   30–470 kB, cut to ≈ 110 MB, more than the passes carry) is relayed by ``run_relay`` — the
+   planner's order, the mission's ``[link.cfdp]`` and ``[link.channel]`` (loss overridden) and the
+   default schedule's first two passes (MRO 600 s + TGO 720 s at 500 kbit/s: 660 Mbit).
+   fraction = delivered file bits / (capacity × (1 − loss)), every delivered file verified by
+   SHA-256 (the relay reports nothing else received). Goal: ≥ 0.85 at 10 %, ≥ 0.7 at 30 %.
+   ``--run RUN`` relays a run folder's own products instead (the run's flight and products,
+   the shipped mission's link settings; outputs go to a scratch folder, RUN is not written).
+2. Days: how long the default schedule needs for NASA's 30 GB of EDL camera data (REFERENCE.md:
+   on the ground by 2021-02-22, four days after landing) and for the thumbnails alone (est.
+   23 000 frames × 4 kB), at the fraction measured at 0 % and 10 % loss.
 
-Run: .venv/bin/python benchmarks/link.py
+Run: .venv/bin/python benchmarks/link.py [--run RUN] [--loss 0,0.1,0.3,0.5]
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import json
+import os
 import shutil
 import sys
 import tempfile
@@ -23,53 +31,54 @@ from pathlib import Path
 
 import numpy as np
 
-from edlcam.config.link import CfdpConfig, LinkConfig
-from edlcam.link.channel import LossyChannel
-from edlcam.link.passes import Pass, build_schedule
-from edlcam.link.transfer import FileJob, TransferEngine, sha256_file
+from edlcam.config.link import LinkConfig
+from edlcam.link.passes import build_schedule
+from edlcam.link.relay import run_relay
+from edlcam.mission import load_mission
 
-RATE_BPS = 500_000.0
-PASS_S = 600.0
 NASA_BYTES = 30e9  # REFERENCE.md: 30 GB in 4 days
 THUMB_BYTES = 23_000 * 4_000  # est.: 23 000 frames (NASA) × ≈ 4 kB thumbnails
+TWO_PASSES_DAYS = 0.21  # the default schedule's passes start at 7 200 s and 18 000 s, the third at 30 000 s
+# (kind, count, min bytes, max bytes, priorities): the demo's manifest (edlcam demo, preview quality)
+DEMO_SHAPE = (
+    ("thumbnail", 5352, 360, 2_781, (1, 2, 3)),
+    ("audio", 1, 19_569_078, 19_569_078, (2,)),
+    ("browse", 634, 875, 26_188, (3, 4, 5)),
+    ("video", 65, 34_500, 715_970, (5, 6, 7)),
+    ("lossless", 300, 29_975, 472_534, (8, 9, 10)),  # of 5352: enough to outlast two passes
+)
 
 
-def goodput(loss: float, *, n_files: int = 150, seed: int = 1) -> tuple[float, int, float]:
-    root = Path(tempfile.mkdtemp(prefix="edlcam-bench-link-"))
-    try:
-        rng = np.random.default_rng(seed)
-        (root / "src").mkdir()
-        jobs = []
-        for i in range(n_files):
-            p = root / "src" / f"{i}.bin"
-            p.write_bytes(rng.bytes(int(rng.integers(2_000, 400_000))))
-            jobs.append(FileJob(str(i), p, f"x/{i}.bin", p.stat().st_size, sha256_file(p)))
-        engine = TransferEngine(
-            cfg=CfdpConfig(),
-            staging_dir=root / "st",
-            received_dir=root / "rx",
-            forward=LossyChannel(loss=loss, seed=seed),
-            back=LossyChannel(loss=loss, seed=seed + 1),
-        )
+def synthetic_run(root: Path, seed: int = 1) -> Path:
+    """A run folder with a touchdown event and demo-shaped onboard products (random bytes)."""
+    rng = np.random.default_rng(seed)
+    run = root / "run"
+    (run / "flight").mkdir(parents=True)
+    events = {"events": [{"name": "touchdown", "t_s": 403.1, "utc": "2021-02-18T20:43:21.100Z"}]}
+    (run / "flight" / "events.json").write_text(json.dumps(events))
+    products = []
+    for kind, count, lo, hi, priorities in DEMO_SHAPE:
+        for i in range(count):
+            size = int(rng.integers(lo, hi + 1))
+            data = rng.bytes(size)
+            rel = f"rdc/{kind}/{i:06d}.bin"
+            (run / "onboard" / "products" / rel).parent.mkdir(parents=True, exist_ok=True)
+            (run / "onboard" / "products" / rel).write_bytes(data)
+            t = 260.0 + 0.03 * i
+            products.append({"id": f"rdc-{kind}-{i:06d}", "kind": kind, "camera": "rdc", "path": rel, "size_bytes": size,
+                             "sha256": hashlib.sha256(data).hexdigest(), "priority": priorities[i % len(priorities)],
+                             "t_start_s": t, "t_end_s": t})  # fmt: skip
+    (run / "onboard" / "products" / "manifest.json").write_text(json.dumps({"products": products}))
+    return run
 
-        def next_job(_t):
-            for j in jobs:
-                if j.product_id not in engine.in_flight and not engine.done(j.product_id):
-                    return j
-            return None
 
-        t0 = time.perf_counter()
-        k = 0
-        while len(engine.delivered) < n_files and k < 100:
-            engine.run_pass(Pass(k, "MRO", k * 10_000.0, PASS_S, RATE_BPS), next_job)
-            k += 1
-        wall = time.perf_counter() - t0
-        last = max(d.scet_s for d in engine.delivered.values())
-        used_s = (last // 10_000.0) * PASS_S + (last % 10_000.0)
-        bits = 8 * sum(j.size_bytes for j in jobs if j.product_id in engine.delivered)
-        return bits / (RATE_BPS * used_s * (1 - loss)), len(engine.delivered), wall
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+def relay_once(source: Path, scratch: Path, loss: float, days: float) -> dict:
+    """``run_relay`` on ``source``'s flight and products (linked), outputs in ``scratch``."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    for name in ("flight", "onboard"):
+        os.symlink(source.absolute() / name, scratch / name)
+    return run_relay(scratch, mission=load_mission(None), loss=loss, days=days)
 
 
 def days_for(volume_bytes: float, fraction: float) -> float:
@@ -85,23 +94,44 @@ def days_for(volume_bytes: float, fraction: float) -> float:
 
 
 def main() -> int:
-    print(f"CFDP class 2 goodput at {RATE_BPS / 1e3:.0f} kbit/s, {PASS_S:.0f} s passes, 150 files of 2–400 kB")
-    print(f"{'loss':>6} {'goodput/(cap×(1−loss))':>24} {'files':>6} {'wall s':>7}")
-    results = {}
-    for loss in (0.0, 0.01, 0.10, 0.30):
-        g, n, wall = goodput(loss)
-        results[loss] = g
-        print(f"{loss:6.2f} {g:24.3f} {n:6d} {wall:7.1f}")
-    print(f"goal ≥ 0.9 at 10 % loss: {'met' if results[0.10] >= 0.9 else 'NOT met'} ({results[0.10]:.3f})")
-    per_sol_bits = sum(p.duration_s * p.rate_bps for p in LinkConfig().passes)
-    print(f"\ndefault schedule: {len(LinkConfig().passes)} passes per sol, {per_sol_bits / 1e9:.2f} Gbit per sol")
-    for label, volume in (("NASA's 30 GB", NASA_BYTES), ("thumbnails (est. 92 MB)", THUMB_BYTES)):
-        d0 = days_for(volume, results[0.0])
-        d10 = days_for(volume, results[0.10] * 0.9)
-        print(f"{label:26s}: {d0:7.1f} days at 0 % loss, {d10:7.1f} days at 10 % loss (NASA: 4 days for 30 GB)")
-    need_bps = 8 * NASA_BYTES / (4 * 86_400.0)
-    print(f"30 GB in 4 days needs a continuous {need_bps / 1e6:.2f} Mbit/s, "
-          f"{need_bps / (per_sol_bits / 88_775.244):.0f}× the default schedule's mean rate")  # fmt: skip
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", type=Path, help="relay this run folder's products instead of the synthetic set")
+    ap.add_argument("--loss", default="0,0.1,0.3,0.5", help="frame loss values, comma-separated")
+    ap.add_argument("--days", type=float, default=TWO_PASSES_DAYS, help="Earth days of passes (default: the first two)")
+    args = ap.parse_args()
+    losses = [float(x) for x in args.loss.split(",")]
+    cfdp = load_mission(None).link.cfdp
+    root = Path(tempfile.mkdtemp(prefix="edlcam-bench-link-"))
+    try:
+        source = args.run if args.run is not None else synthetic_run(root)
+        print(f"products: {'the synthetic demo-shaped set' if args.run is None else source}; mission [link.cfdp]: "
+              f"{cfdp.concurrent_transactions} transactions, {cfdp.segment_bytes} B segments, "
+              f"ACK/NAK timers {cfdp.ack_timer_s:g}/{cfdp.nak_timer_s:g} s")  # fmt: skip
+        print(f"{'loss':>5} {'passes':>6} {'capacity MB':>11} {'delivered MB':>12} {'files':>6} "
+              f"{'fraction of capacity×(1−loss)':>30} {'wall s':>7}")  # fmt: skip
+        results = {}
+        for loss in losses:
+            t0 = time.perf_counter()
+            s = relay_once(source, root / "out", loss, args.days)
+            wall = time.perf_counter() - t0
+            frac = 8 * s["received_bytes"] / (s["capacity_bits"] * (1 - loss))
+            results[loss] = frac
+            print(f"{loss:5.2f} {s['passes']:6d} {s['capacity_bits'] / 8e6:11.1f} {s['received_bytes'] / 1e6:12.1f} "
+                  f"{s['received']:6d} {frac:30.3f} {wall:7.0f}", flush=True)  # fmt: skip
+        for loss, goal in ((0.10, 0.85), (0.30, 0.70)):
+            if loss in results:
+                print(f"goal ≥ {goal} at {loss:.0%} loss: {'met' if results[loss] >= goal else 'NOT met'} ({results[loss]:.3f})")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    if 0.0 in results and 0.1 in results:
+        per_sol_bits = sum(p.duration_s * p.rate_bps for p in LinkConfig().passes)
+        print(f"\ndefault schedule: {len(LinkConfig().passes)} passes per sol, {per_sol_bits / 1e9:.2f} Gbit per sol")
+        for label, volume in (("NASA's 30 GB", NASA_BYTES), ("thumbnails (est. 92 MB)", THUMB_BYTES)):
+            d0, d10 = days_for(volume, results[0.0]), days_for(volume, results[0.1] * 0.9)
+            print(f"{label:26s}: {d0:7.1f} days at 0 % loss, {d10:7.1f} days at 10 % loss (NASA: 4 days for 30 GB)")
+        need_bps = 8 * NASA_BYTES / (4 * 86_400.0)
+        print(f"30 GB in 4 days needs a continuous {need_bps / 1e6:.2f} Mbit/s, "
+              f"{need_bps / (per_sol_bits / 88_775.244):.0f}× the default schedule's mean rate")  # fmt: skip
     return 0
 
 

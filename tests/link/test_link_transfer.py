@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,8 @@ from edlcam.config.link import CfdpConfig
 from edlcam.link.channel import LossyChannel, PerfectChannel
 from edlcam.link.clock import SimClock
 from edlcam.link.passes import Pass
-from edlcam.link.transfer import FileJob, TransferEngine, _countdown_class, sha256_file
+from edlcam.link.cfdp_handlers import countdown_class as _countdown_class
+from edlcam.link.transfer import FileJob, TransferEngine, sha256_file
 
 
 def make_jobs(root: Path, sizes, seed=0):
@@ -192,14 +194,26 @@ def test_product_larger_than_the_relay_window_is_missing_and_stays_suspended(tmp
     eng = _engine(tmp_path, events)
     run_passes(eng, jobs, _passes(3))
     check_received(tmp_path, jobs, eng)
-    assert set(eng.delivered) == {"p1"} and not eng.done("p0")  # the small one shares the link
+    # the oldest transaction has the link while it has data to send (module doc, "Link
+    # scheduling"): the small one behind it never got a transaction
+    assert set(eng.delivered) == set() and not eng.done("p0")
     assert eng.in_flight == {"p0"}  # suspended, to resume at the next pass
     kinds = [e["event"] for e in events if e["id"] == "p0"]
     assert kinds == ["start", "suspend", "resume", "suspend", "resume", "suspend"]
     last = [e for e in events if e["id"] == "p0"][-1]
-    # three passes' worth (less headers and the small file; plus the segment cut at the last pass
-    # end): it was never restarted from zero
-    assert 2.7 * _PASS_BYTES < last["progress_bytes"] <= 3 * _PASS_BYTES + 2048
+    # three passes' worth (less headers; plus the segment cut at the last pass end and the next one
+    # read into the outbox): it was never restarted from zero
+    assert 2.85 * _PASS_BYTES < last["progress_bytes"] <= 3 * _PASS_BYTES + 2 * 2048
+
+
+def test_a_file_is_finished_before_the_next_one_gets_the_link(tmp_path):
+    # 3 × 35 kB through 2 passes of 48 kB: served in turn, two arrive and one is partial; shared
+    # round-robin, all three would be partial (issue 21: nothing big arrived under loss)
+    jobs = make_jobs(tmp_path, [35_000, 35_000, 35_000])
+    eng = _engine(tmp_path, [])
+    run_passes(eng, jobs, _passes(2))
+    check_received(tmp_path, jobs, eng)
+    assert set(eng.delivered) == {"p0", "p1"} and eng.in_flight == {"p2"}
 
 
 def test_a_transaction_nobody_answers_is_abandoned_and_logged(tmp_path):
@@ -216,3 +230,28 @@ def test_a_transaction_nobody_answers_is_abandoned_and_logged(tmp_path):
     # the EOF is never acknowledged: abandoned after the positive-ACK limit (3 × 1 s) at the latest
     # the 4 s inactivity limit, well inside the 6 s pass
     assert rover[1]["t_after_touchdown_s"] <= 4.0 + 0.5
+
+
+# --- goodput under loss with the mission's own link settings -------------------------------------
+
+# A small stand-in for the demo's products: many thumbnail-sized files, then larger ones, more than
+# the passes can carry, sent with CfdpConfig() — the mission's [link.cfdp] — over passes at the
+# default schedule's rate. Issue 21: with 8 transactions served round-robin and 5 s timers the demo
+# relay carried 8.5 % of the link at 10 % frame loss; the goal is ≥ 0.85 × capacity × (1 − loss) at
+# 10 % and ≥ 0.7 × at 30 % (tolerance: none; these are the goal's own bounds).
+_GOODPUT_PASSES = [Pass(i, "MRO", 1000.0 * i, 12.0, 500_000.0) for i in range(2)]
+
+
+@pytest.mark.parametrize("loss, goal", [(0.10, 0.85), (0.30, 0.70)])
+def test_mission_settings_carry_most_of_the_link_through_loss(tmp_path, loss, goal):
+    rng = np.random.default_rng(3)
+    sizes = [int(s) for s in rng.integers(300, 3_000, 200)] + [40_000] * 40
+    jobs = make_jobs(tmp_path, sizes, seed=3)
+    eng = TransferEngine(cfg=CfdpConfig(), staging_dir=tmp_path / "st", received_dir=tmp_path / "rx",
+                         forward=LossyChannel(loss=loss, seed=5), back=LossyChannel(loss=loss, seed=6))  # fmt: skip
+    run_passes(eng, jobs, _GOODPUT_PASSES)
+    check_received(tmp_path, jobs, eng)
+    capacity_bits = sum(p.capacity_bits for p in _GOODPUT_PASSES)
+    assert 8 * sum(j.size_bytes for j in jobs) > capacity_bits  # the link, not the products, is the limit
+    delivered_bits = 8 * sum(d.size_bytes for d in eng.delivered.values())
+    assert delivered_bits >= goal * capacity_bits * (1 - loss), delivered_bits / (capacity_bits * (1 - loss))

@@ -67,10 +67,10 @@ class CfdpConfig(Section):
     """CFDP class 2 parameters of the rover → ground file transfers."""
 
     segment_bytes: Annotated[int, Field(ge=64, le=60_000)] = 8192
-    concurrent_transactions: Annotated[int, Field(ge=1, le=64)] = 8
-    ack_timer_s: Positive = 5.0
+    concurrent_transactions: Annotated[int, Field(ge=1, le=1024)] = 256
+    ack_timer_s: Positive = 2.0
     ack_limit: Annotated[int, Field(ge=1)] = 50
-    nak_timer_s: Positive = 5.0
+    nak_timer_s: Positive = 2.0
     nak_limit: Annotated[int, Field(ge=1)] = 50
     return_rate_bps: Positive = 128_000.0
     proximity_delay_s: NonNegative = 0.005

@@ -25,47 +25,61 @@ Model and simplifications (say what and why):
   ``max(ack_timer_s·ack_limit, nak_timer_s·nak_limit) + 1 s`` of pass time in which it
   neither heard a PDU nor sent file data. A class 2 sender streaming file data over a clean link
   hears nothing until its EOF, so counting only received PDUs abandoned every file that needed
-  longer than that (251 s of pass time by default) and restarted it from zero, pass after pass.
+  longer than that (then 251 s of pass time) and restarted it from zero, pass after pass.
 - Every transfer start, suspension (pass end), resumption (pass start) and abandonment is
   reported to ``on_event`` as one JSON-ready dict (``type`` ``"transfer"``).
-- cfdp-py's timers read the wall clock. Its check timers come from an injected
-  ``CheckTimerProvider``; its positive-ACK and NAK timers are built inside the handlers with
-  ``Countdown.from_seconds`` (cfdp-py 0.7.0), so while this engine steps the handlers the
-  ``Countdown`` name in ``cfdppy.handler.source``/``dest`` is bound to a subclass that reads the
-  simulated clock, and restored afterwards.
+- cfdp-py's timers run on the simulated CFDP clock (:mod:`edlcam.link.cfdp_handlers`, which
+  also fixes cfdp-py 0.7.0 DestHandler bugs and keeps file data that comes before its Metadata).
 - cfdp-py 0.7.0 does not acknowledge a repeated EOF once it has moved past it, nor answer a
   Finished PDU for a transaction the sender already closed; CCSDS 727.0-B-5 §4.7.2 requires
   both, so the ground router and the rover router send those ACKs (with cfdp-py's own
   ``acknowledge_inactive_eof_pdu`` where it applies). spacepackets 0.32.0 decodes an EOF's
   condition code unshifted; the ground router corrects it before any handler sees it.
-- A NAK that asks again for a segment still waiting in the rover's outbox does not queue a
-  second copy: with many transactions sharing the link a retransmission can wait longer than
-  the NAK timer, and duplicates would then crowd out new data (congestion collapse).
-- cfdp-py 0.7.0 gives every ``DestHandler`` transaction the *same* ``LostSegmentTracker``
-  (a mutable dataclass default in ``_AckedModeParams``), so concurrent or successive
-  transactions corrupt each other's lost-segment lists and files complete with holes (caught by
-  the CRC-32, but never recovered); and when the Metadata PDU arrives after the EOF it waits for
-  a second EOF that never comes. :func:`_dest_handler_class` fixes both in a subclass.
-- Several transactions run at once (``concurrent_transactions``), one handler pair each, so the
-  forward link stays busy while a transaction waits on a timer.
+- Link scheduling (issue 21: at 10 % frame loss the demo's relay used 8.5 % of the link). The
+  forward link takes, in turn: the ACKs the rover router answers itself; then directives
+  (Metadata, EOF, ACK: small, and each one a timer at the ground waits on); then file data —
+  both from the *oldest* open transaction first, so files finish one after another and a pass
+  end leaves one or two partial files, not ``concurrent_transactions`` of them (round-robin over
+  8 large files had delivered none of them in two passes at 30 % loss). A new transaction opens
+  only when the link would otherwise idle (every open one waits on a timer or a reply), up to
+  ``concurrent_transactions``: many small files share the link at once, large ones follow
+  each other.
+- A NAK does not queue a second copy of a segment still waiting in the outbox, nor of one sent
+  less than one round trip ago (:meth:`TransferEngine._round_trip_s`, est.): the NAK may have
+  left the ground before that copy arrived. If the copy is lost after all, the ground's NAK
+  timer asks again. Without both, duplicates crowded out new data (congestion collapse).
+- A Finished PDU heard while the sender still waits for its EOF's ACK proves the EOF arrived:
+  the rover acts on it as on that ACK (cfdp-py 0.7.0 ignores it and repeats the EOF until an
+  ACK gets through, a timer period per lost ACK).
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
+import errno
 import hashlib
 import heapq
 import json
 import logging
+import math
 import os
 import re
+import shutil
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
+from edlcam.link.cfdp_handlers import (
+    FILE_DATA,
+    PDU_OVERHEAD_BYTES,
+    countdown_class,
+    dest_handler_class,
+    make_users_and_configs,
+    simulated_timers,
+    user_class,
+)
+from edlcam.errors import LinkError
 from edlcam.link.channel import Channel
 from edlcam.link.clock import SimClock
 from edlcam.link.packets import APID_CFDP, SequenceCounter, deframe, pack_packet
@@ -77,7 +91,10 @@ _LOG = logging.getLogger(__name__)
 
 ROVER_ENTITY_ID = 1
 GROUND_ENTITY_ID = 2
-_PDU_OVERHEAD_BYTES = 64  # PDU header + file-data offset + CRC, with margin, above the segment
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 100_000 else f"{n_bytes / 1e3:.1f} kB"
 
 
 def sha256_file(path: Path) -> str:
@@ -132,191 +149,6 @@ class PassReport:
         return sum(d.size_bytes for d in self.deliveries)
 
 
-# --- cfdp-py bindings -----------------------------------------------------------------------
-
-
-def _countdown_class(clock: SimClock):
-    """A spacepackets ``Countdown`` subclass that reads ``clock`` instead of the wall clock."""
-    from spacepackets.countdown import Countdown
-
-    class SimCountdown(Countdown):
-        def __init__(self, init_timeout: timedelta | None):
-            super().__init__(init_timeout)
-            self._start_time_ms = self._now_ms()
-
-        @staticmethod
-        def _now_ms() -> int:
-            return round(clock.now_s * 1000.0)
-
-        def timed_out(self) -> bool:
-            return self._now_ms() - self._start_time_ms >= self._timeout_ms
-
-        def start(self) -> None:
-            self._start_time_ms = self._now_ms()
-
-        def remaining_time(self) -> timedelta:
-            left = self._start_time_ms + self._timeout_ms - self._now_ms()
-            return timedelta(milliseconds=max(left, 0))
-
-    return SimCountdown
-
-
-@contextlib.contextmanager
-def _simulated_timers(countdown_cls) -> Iterator[None]:
-    import cfdppy.handler.dest as dest_mod
-    import cfdppy.handler.source as source_mod
-
-    saved = (source_mod.Countdown, dest_mod.Countdown)
-    source_mod.Countdown = countdown_cls
-    dest_mod.Countdown = countdown_cls
-    try:
-        yield
-    finally:
-        source_mod.Countdown, dest_mod.Countdown = saved
-
-
-def _make_users_and_configs(cfg, countdown_cls):
-    """Local/remote entity configurations, fault handlers and a check-timer provider."""
-    from cfdppy import IndicationConfig, LocalEntityConfig, RemoteEntityConfig
-    from cfdppy.mib import CheckTimerProvider, DefaultFaultHandlerBase
-    from spacepackets.cfdp import ChecksumType, TransmissionMode
-    from spacepackets.util import UnsignedByteField
-
-    class LoggingFaults(DefaultFaultHandlerBase):
-        def notice_of_suspension_cb(self, transaction_id, cond, progress):
-            _LOG.debug("CFDP %s suspended: %r at %d B", transaction_id, cond, progress)
-
-        def notice_of_cancellation_cb(self, transaction_id, cond, progress):
-            _LOG.info("CFDP %s cancelled: %r at %d B", transaction_id, cond, progress)
-
-        def abandoned_cb(self, transaction_id, cond, progress):
-            _LOG.info("CFDP %s abandoned: %r at %d B", transaction_id, cond, progress)
-
-        def ignore_cb(self, transaction_id, cond, progress):
-            _LOG.debug("CFDP %s fault ignored: %r at %d B", transaction_id, cond, progress)
-
-    class SimCheckTimers(CheckTimerProvider):
-        def provide_check_timer(self, local_entity_id, remote_entity_id, entity_type):
-            return countdown_cls(timedelta(seconds=cfg.nak_timer_s))
-
-    def entity(value: int):
-        return UnsignedByteField(value, 2)
-
-    def remote(value: int):
-        return RemoteEntityConfig(
-            entity_id=entity(value),
-            max_file_segment_len=cfg.segment_bytes,
-            max_packet_len=cfg.segment_bytes + _PDU_OVERHEAD_BYTES,
-            closure_requested=True,
-            crc_on_transmission=True,
-            default_transmission_mode=TransmissionMode.ACKNOWLEDGED,
-            crc_type=ChecksumType.CRC_32,
-            positive_ack_timer_interval_seconds=cfg.ack_timer_s,
-            positive_ack_timer_expiration_limit=cfg.ack_limit,
-            check_limit=cfg.nak_limit,
-            immediate_nak_mode=True,
-            nak_timer_interval_seconds=cfg.nak_timer_s,
-            nak_timer_expiration_limit=cfg.nak_limit,
-        )
-
-    def local(value: int):
-        return LocalEntityConfig(
-            local_entity_id=entity(value),
-            indication_cfg=IndicationConfig(
-                eof_sent_indication_required=False,
-                eof_recv_indication_required=False,
-                file_segment_recvd_indication_required=False,
-            ),
-            default_fault_handlers=LoggingFaults(),
-        )
-
-    return entity, local, remote, SimCheckTimers()
-
-
-def _user_class():
-    from cfdppy import CfdpUserBase
-
-    class QuietUser(CfdpUserBase):
-        """A CFDP user whose indications call back into the engine (cfdp-py's defaults print)."""
-
-        def __init__(self, vfs, on_metadata=None, on_finished=None):
-            super().__init__(vfs)
-            self._on_metadata = on_metadata
-            self._on_finished = on_finished
-
-        def transaction_indication(self, transaction_indication_params):
-            pass
-
-        def eof_sent_indication(self, transaction_id):
-            pass
-
-        def transaction_finished_indication(self, params):
-            if self._on_finished is not None:
-                self._on_finished(params)
-
-        def metadata_recv_indication(self, params):
-            if self._on_metadata is not None:
-                self._on_metadata(params)
-
-        def file_segment_recv_indication(self, params):
-            pass
-
-        def report_indication(self, transaction_id, status_report):
-            pass
-
-        def suspended_indication(self, transaction_id, cond_code):
-            pass
-
-        def resumed_indication(self, transaction_id, progress):
-            pass
-
-        def fault_indication(self, transaction_id, cond_code, progress):
-            _LOG.info("CFDP fault %s: %r at %d B", transaction_id, cond_code, progress)
-
-        def abandoned_indication(self, transaction_id, cond_code, progress):
-            _LOG.info("CFDP abandoned %s: %r at %d B", transaction_id, cond_code, progress)
-
-        def eof_recv_indication(self, transaction_id):
-            pass
-
-    return QuietUser
-
-
-def _dest_handler_class():
-    """cfdp-py's DestHandler with a fresh lost-segment tracker per transaction (see module doc)."""
-    from cfdppy.handler import DestHandler
-    from cfdppy.handler.dest import LostSegmentTracker
-
-    from cfdppy.handler.dest import TransactionStep
-
-    class FixedDestHandler(DestHandler):
-        def _common_first_packet_handler(self, pdu):
-            self._params.acked_params.lost_seg_tracker = LostSegmentTracker()
-            return super()._common_first_packet_handler(pdu)
-
-        def _handle_eof_without_previous_metadata(self, eof_pdu):
-            # cfdp-py 0.7.0 forgets the EOF's checksum here and later asserts it is set.
-            self._params.fp.crc32 = eof_pdu.file_checksum
-            super()._handle_eof_without_previous_metadata(eof_pdu)
-
-        def _handle_metadata_packet(self, metadata_pdu):
-            super()._handle_metadata_packet(metadata_pdu)
-            if self._params.acked_params.deferred_lost_segment_detection_active:
-                # Metadata arriving after the EOF: cfdp-py 0.7.0 would go back to waiting for an
-                # EOF the sender has already had acknowledged (a deadlock); keep recovering the
-                # missing data instead, against the file size the EOF announced.
-                self._params.fp.progress = max(self._params.fp.progress, self._params.fp.file_size or 0)
-                self.states.step = TransactionStep.WAITING_FOR_MISSING_DATA
-
-    return FixedDestHandler
-
-
-def _FILE_DATA():
-    from spacepackets.cfdp import PduType
-
-    return PduType.FILE_DATA
-
-
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -325,9 +157,11 @@ class _Slot:
     """One rover-side transaction slot: a SourceHandler, its outbox and the job it carries."""
 
     handler: object
-    outbox: deque = field(default_factory=deque)  # (PDU bytes, file offset or None)
-    queued_offsets: set = field(default_factory=set)
+    outbox: deque = field(default_factory=deque)  # (PDU bytes, key: file offset, "metadata" or None)
+    queued_offsets: set = field(default_factory=set)  # keys waiting in the outbox
+    sent_at: dict = field(default_factory=dict)  # file offset → CFDP time its last copy went out
     job: FileJob | None = None
+    seq: int = -1  # CFDP transaction sequence number of the job's transaction
     finished: object | None = None  # FinishedParams once the transaction closed
     last_activity_s: float = 0.0  # CFDP time of the last PDU received or file data sent
     abandoned: bool = False  # reset by the inactivity check; its abandon event is already out
@@ -367,11 +201,11 @@ class TransferEngine:
         self.on_delivery = on_delivery
         self.on_event = on_event
         self.clock = SimClock()  # CFDP time: runs only while a pass is open
-        self._countdown = _countdown_class(self.clock)
-        entity, local, remote, timers = _make_users_and_configs(cfg, self._countdown)
+        self._countdown = countdown_class(self.clock)
+        entity, local, remote, timers = make_users_and_configs(cfg, self._countdown)
         self._entity = entity
         self._timers = timers
-        User = _user_class()
+        User = user_class()
         seq = SeqCountProvider(16)
         rover_remote = RemoteEntityConfigTable([remote(GROUND_ENTITY_ID)])
         self._slots = [
@@ -388,7 +222,7 @@ class TransferEngine:
         ]
         for slot in self._slots:
             slot.handler.user = User(HostFilestore(), on_finished=self._source_finished_cb(slot))
-        self._DestHandler = _dest_handler_class()
+        self._DestHandler = dest_handler_class()
         self._ground_local = local(GROUND_ENTITY_ID)
         self._ground_remote = RemoteEntityConfigTable([remote(ROVER_ENTITY_ID)])
         self._ground_user = User(
@@ -412,7 +246,9 @@ class TransferEngine:
         self._report: PassReport | None = None
         self._back_busy = 0.0
         self._rover_outbox_extra: deque = deque()  # ACKs the rover router answers itself
-        self._rr = 0  # round-robin position over the slots
+        self._in_flight_s = 0.0  # set per pass by _round_trip_s
+        self._slot_by_seq: dict[int, _Slot] = {}  # open transactions by sequence number
+        self._by_age = list(self._slots)  # oldest transaction first (a slot moves last when it starts one)
         self._attempt = 0
 
     # --- public state -----------------------------------------------------------------------
@@ -484,14 +320,20 @@ class TransferEngine:
             msgs_to_user=[MessageToUserTlv(message)],
         )
         self._attempt += 1
+        self._by_age.remove(slot)
+        self._by_age.append(slot)
         slot.job = job
         slot.finished = None
+        slot.sent_at.clear()
         slot.last_activity_s = self.clock.now_s
         slot.handler.put_request(request)
+        self._step_source(slot, None)  # starts the transaction: it has its sequence number now
+        slot.seq = slot.handler.transaction_seq_num.value
+        self._slot_by_seq[slot.seq] = slot
         self._event("start", slot)
-        self._step_source(slot, None)
 
     def _step_source(self, slot: _Slot, pdu) -> None:
+        from spacepackets.cfdp import DirectiveType
         from cfdppy.exceptions import (
             InvalidDestinationId,
             InvalidNakPdu,
@@ -520,12 +362,18 @@ class TransferEngine:
             holder = slot.handler.get_next_packet()
             if holder is None:
                 break
-            offset = getattr(holder.pdu, "offset", None) if holder.pdu_type == _FILE_DATA() else None
-            if offset is not None:
-                if offset in slot.queued_offsets:
+            # key: the file offset of file data, "metadata" for a Metadata PDU, else None
+            if holder.pdu_type == FILE_DATA():
+                key = holder.pdu.offset
+            else:
+                key = "metadata" if holder.pdu_directive_type == DirectiveType.METADATA_PDU else None
+            if key is not None:
+                if key in slot.queued_offsets:
                     continue  # already waiting to go: a second copy would only waste the link
-                slot.queued_offsets.add(offset)
-            slot.outbox.append((bytes(holder.pdu.pack()), offset))
+                if isinstance(key, int) and self.clock.now_s - slot.sent_at.get(key, -math.inf) < self._in_flight_s:
+                    continue  # its last copy may still be on its way (module doc, "Link scheduling")
+                slot.queued_offsets.add(key)
+            slot.outbox.append((bytes(holder.pdu.pack()), key))
         self._conclude_if_idle(slot)
 
     def _conclude_if_idle(self, slot: _Slot) -> None:
@@ -544,11 +392,13 @@ class TransferEngine:
                 cond = "none" if f is None else f.condition_code.name
                 self._event("abandon", slot, reason=f"closed without delivery ({cond})")
         slot.abandoned = False
+        self._slot_by_seq.pop(slot.seq, None)
         slot.job = None
         slot.finished = None
 
     def _rover_receive(self, frame: bytes) -> None:
-        from spacepackets.cfdp import Direction, DirectiveType
+        from cfdppy.handler import SourceTransactionStep
+        from spacepackets.cfdp import ConditionCode, Direction, DirectiveType
         from spacepackets.cfdp.pdu import AckPdu, PduFactory, TransactionStatus
 
         packets, self._rover_buffer, junk = deframe(self._rover_buffer + frame, apids=(APID_CFDP,))
@@ -563,9 +413,7 @@ class TransferEngine:
             if pdu is None:
                 continue
             seq = pdu.transaction_seq_num.value
-            slot = next(
-                (s for s in self._slots if s.job is not None and s.handler.transaction_seq_num.value == seq), None
-            )
+            slot = self._slot_by_seq.get(seq)
             if slot is None:
                 if getattr(pdu, "directive_type", None) == DirectiveType.FINISHED_PDU:
                     # §4.7.2: acknowledge a Finished PDU even for a transaction already closed here.
@@ -575,6 +423,14 @@ class TransferEngine:
                     self._rover_outbox_extra.append(bytes(ack.pack()))
                 continue
             slot.last_activity_s = self.clock.now_s
+            if getattr(pdu, "directive_type", None) == DirectiveType.FINISHED_PDU and (
+                slot.handler.step == SourceTransactionStep.WAITING_FOR_EOF_ACK
+            ):
+                # The ground sends Finished only once it has the EOF: the Finished proves the
+                # EOF arrived though its ACK was lost. cfdp-py 0.7.0 ignores a Finished PDU while
+                # it waits for that ACK and repeats the EOF, a round trip per lost ACK.
+                self._step_source(slot, AckPdu(copy.copy(pdu.pdu_header.pdu_conf), DirectiveType.EOF_PDU,
+                                               ConditionCode.NO_ERROR, TransactionStatus.ACTIVE))  # fmt: skip
             self._step_source(slot, pdu)
 
     # --- ground side -------------------------------------------------------------------------
@@ -743,6 +599,7 @@ class TransferEngine:
                 slot.handler.reset()
                 slot.outbox.clear()
                 slot.queued_offsets.clear()
+                slot.sent_at.clear()
             self._step_source(slot, None)
         for seq in list(self._dest):
             if self.clock.now_s - self._dest_heard.get(seq, self.clock.now_s) > limit_s:
@@ -766,15 +623,41 @@ class TransferEngine:
                 continue
             self._ground_step(seq, None)
 
+    def _round_trip_s(self, p: Pass) -> float:
+        """Longest time a file segment can take to be sent and NAKed back [s] (est.).
+
+        Its own transmission at the pass rate, one more segment ahead of it (a directive
+        can go first), the proximity light time both ways and a NAK PDU (≤ 1 kB) on the return
+        link. A NAK heard sooner after a segment was sent may have been made before it arrived.
+        """
+        segment_s = 8 * (self.cfg.segment_bytes + PDU_OVERHEAD_BYTES) / p.rate_bps
+        return 2 * segment_s + 2 * self.cfg.proximity_delay_s + 8 * 1024 / self.cfg.return_rate_bps
+
+    def _pop(self, slot: _Slot) -> bytes:
+        frame, key = slot.outbox.popleft()
+        slot.queued_offsets.discard(key)
+        if isinstance(key, int):
+            slot.sent_at[key] = self.clock.now_s
+            # Sending file data is activity too: a sender streaming over a clean link hears
+            # nothing back until its EOF (module doc, "Transaction inactivity"). Repeated
+            # EOFs are not: a sender nobody answers must still be abandoned.
+            slot.last_activity_s = self.clock.now_s
+        return frame
+
     def _next_forward(self) -> bytes | None:
-        """The next PDU for the forward link, round-robin over the transaction slots."""
+        """The next PDU for the forward link (module doc, "Link scheduling").
+
+        Directives first (Metadata, EOF, ACK: small, and each one a peer's timer waits on), then
+        file data, both from the oldest transaction first.
+        """
         from cfdppy.handler import SourceTransactionStep
 
         if self._rover_outbox_extra:
             return self._rover_outbox_extra.popleft()
-        n = len(self._slots)
-        for k in range(n):
-            slot = self._slots[(self._rr + k) % n]
+        for slot in self._by_age:
+            if slot.outbox and not isinstance(slot.outbox[0][1], int):
+                return self._pop(slot)
+        for slot in self._by_age:
             if not slot.outbox and slot.job is not None and slot.handler.step in (
                 SourceTransactionStep.SENDING_METADATA,
                 SourceTransactionStep.SENDING_FILE_DATA,
@@ -783,26 +666,54 @@ class TransferEngine:
             ):
                 self._step_source(slot, None)
             if slot.outbox:
-                self._rr = (self._rr + k + 1) % n
-                frame, offset = slot.outbox.popleft()
-                slot.queued_offsets.discard(offset)
-                if offset is not None:
-                    # Sending file data is activity too: a sender streaming over a clean link hears
-                    # nothing back until its EOF (module doc, "Transaction inactivity"). Repeated
-                    # EOFs are not: a sender nobody answers must still be abandoned.
-                    slot.last_activity_s = self.clock.now_s
-                return frame
+                return self._pop(slot)
         return None
+
+    def _open_transaction(self, next_job: Callable[[float], FileJob | None]) -> bool:
+        """Start the next product in a free slot; False if no slot is free or nothing is left."""
+        slot = next((s for s in self._by_age if s.job is None), None)
+        if slot is None:
+            return False
+        job = next_job(self._scet_s())
+        if job is None:
+            return False
+        self._start(slot, job)
+        return True
 
     def run_pass(self, p: Pass, next_job: Callable[[float], FileJob | None]) -> PassReport:
         """Transfer during pass ``p``; ``next_job(scet_s)`` gives the next product to start, or None.
 
-        Returns what the pass carried. Transactions still open at the end stay suspended.
+        Returns what the pass carried. Transactions still open at the end stay suspended. A full
+        disk raises :class:`LinkError` at once (:meth:`_disk_full`).
         """
+        try:
+            return self._run_pass(p, next_job)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise self._disk_full(p, exc) from None
+
+    def _disk_full(self, p: Pass, exc: OSError) -> LinkError:
+        """Remove the partial files of the staging folder; say what filled and what had arrived.
+
+        (Issue 20: a relay on a full disk left 7.4 MB of staging files and an internal error.)
+        """
+        staged = sum(f.stat().st_size for f in self.staging_dir.rglob("*") if f.is_file())
+        shutil.rmtree(self.staging_dir, ignore_errors=True)
+        got = sum(d.size_bytes for d in self._delivered.values())
+        return LinkError(
+            f"{exc.filename or self.staging_dir}: disk full ({os.strerror(exc.errno)}) — relay stopped in pass "
+            f"{p.index} ({p.orbiter}) after {len(self._delivered)} products ({_size(got)}) had arrived verified; "
+            f"the {_size(staged)} of partial transfers in {self.staging_dir} were removed: free space on that disk "
+            "and run the relay again"
+        )
+
+    def _run_pass(self, p: Pass, next_job: Callable[[float], FileJob | None]) -> PassReport:
         self._pass = p
         self._pass_clock0 = self.clock.now_s
         self._report = report = PassReport(p.index, p.orbiter, p.start_s, p.duration_s, p.rate_bps)
         self._back_busy = self.clock.now_s
+        self._in_flight_s = self._round_trip_s(p)
         end_s = self._pass_clock0 + p.duration_s
         poll_dt = min(self.cfg.ack_timer_s, self.cfg.nak_timer_s) / 4.0
         next_poll = self.clock.now_s
@@ -810,19 +721,18 @@ class TransferEngine:
         for slot in self._slots:
             if slot.job is not None:
                 self._event("resume", slot)
-        with _simulated_timers(self._countdown):
+        with simulated_timers(self._countdown):
             while self.clock.now_s < end_s:
                 self._deliver_due(self.clock.now_s)
                 if self.clock.now_s >= next_poll:
                     self._poll_timers()
                     next_poll = self.clock.now_s + poll_dt
-                for slot in self._slots:
-                    if slot.job is None:
-                        job = next_job(p.start_s + (self.clock.now_s - self._pass_clock0))
-                        if job is None:
-                            break
-                        self._start(slot, job)
-                frame_pdu = self._next_forward() if fwd_busy <= self.clock.now_s else None
+                frame_pdu = None
+                if fwd_busy <= self.clock.now_s:
+                    frame_pdu = self._next_forward()
+                    # The link would idle: open another transaction (module doc, "Link scheduling").
+                    while frame_pdu is None and self._open_transaction(next_job):
+                        frame_pdu = self._next_forward()
                 if frame_pdu is not None:
                     frame = pack_packet(APID_CFDP, self._seq_down.next(APID_CFDP), frame_pdu)
                     tx_end = self.clock.now_s + len(frame) * 8 / p.rate_bps
