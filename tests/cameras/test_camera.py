@@ -103,8 +103,8 @@ def _flat(radiance: float, shape=(256, 256)) -> np.ndarray:
 
 def test_flat_field_noise_is_shot_plus_read_noise():
     # EMVA 1288 photon-transfer relation: σ²[e⁻] = signal[e⁻] + σ_read²; checked in raw DN before
-    # the display gamma by using a linear 16-bit output (gamma applied through the LUT, inverted here).
-    cfg = DEFAULT_VIEWS["lcam"]
+    # the output LUT (the video cameras' 2.2 gamma, inverted here).
+    cfg = DEFAULT_VIEWS["lcam"].model_copy(update={"display_gamma": 2.2})
     state = ExposureState(exposure_s=2000.0 / cfg.sensitivity_e_per_s, gain=1.0)
     img = sensor_image(_flat(1.0, (512, 512)), state, cfg, np.random.default_rng(5))
     electrons = 1.0 * cfg.sensitivity_e_per_s * state.exposure_s  # 2000 e-
@@ -117,6 +117,25 @@ def test_flat_field_noise_is_shot_plus_read_noise():
     expected = np.sqrt(expected_sigma_dn**2 + step**2 / 12.0)
     assert linear_dn.mean() == pytest.approx(electrons * dn_per_e, rel=0.02)
     assert linear_dn.std() == pytest.approx(expected, rel=0.08)
+
+
+def test_lcam_output_is_linear_8_bit_so_skylit_shadows_stay_dark():
+    # The LCAM's 8-bit output is linear in the signal (mission file, display_gamma = 1): a shadow
+    # lit by the skylight alone (0.27 of sunlit level ground at τ = 0.45, Sun 31° high) reads
+    # 0.27 of the sunlit grey, as the real frames' scarp shadows (5–15 against ≈ 110 of 255) read
+    # darker still; the video cameras' 2.2 gamma would lift it to 0.27^(1/2.2) ≈ 0.55. Tolerance:
+    # shot and read noise over 128² pixels and 8-bit steps, ±0.02 of the ratio.
+    cfg = DEFAULT_VIEWS["lcam"].model_copy(update={"read_noise_e": 0.0})
+    state = ExposureState(cfg.min_exposure_s, 1.0)
+    sunlit = 110.0 / 255.0 * cfg.full_well_e / (cfg.sensitivity_e_per_s * cfg.min_exposure_s)  # radiance read as 110
+    lit = sensor_image(_flat(sunlit, (128, 128)), state, cfg, np.random.default_rng(1)).mean()
+    shadow = sensor_image(_flat(0.27 * sunlit, (128, 128)), state, cfg, np.random.default_rng(2)).mean()
+    assert lit == pytest.approx(110.0, abs=1.0)
+    assert shadow / lit == pytest.approx(0.27, abs=0.02)
+    video = cfg.model_copy(update={"display_gamma": 2.2})
+    lit_v = sensor_image(_flat(sunlit, (128, 128)), state, video, np.random.default_rng(1)).mean()
+    shadow_v = sensor_image(_flat(0.27 * sunlit, (128, 128)), state, video, np.random.default_rng(2)).mean()
+    assert shadow_v / lit_v == pytest.approx(0.27 ** (1 / 2.2), abs=0.02)
 
 
 def test_sensor_is_deterministic_for_a_seed_and_differs_across_seeds():

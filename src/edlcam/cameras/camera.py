@@ -15,7 +15,8 @@ ranges these cameras see. Pixel (0, 0) is the centre of the top-left pixel; x gr
 The sensor turns linear scene radiance (1.0 = a white Lambertian surface under the overhead Sun)
 into electrons (``sensitivity_e_per_s``), adds shot noise (Poisson, here its Gaussian limit) and
 read noise, clips at the full well, quantises to ``bit_depth`` bits, demosaics an RGGB Bayer
-mosaic with OpenCV and applies a display gamma. Auto-exposure meters the clipped signal a real
+mosaic with OpenCV and applies the camera's output LUT (``display_gamma``: 2.2 for the video
+cameras, 1 — linear 8-bit — for the LCAM). Auto-exposure meters the clipped signal a real
 sensor sees and corrects a fraction ``ae_speed`` of the log-exposure error per frame, exposure
 first, then gain — so a camera swung from bright sky to dark ground takes a few frames to adapt.
 """
@@ -46,7 +47,6 @@ __all__ = [
     "sensor_image",
 ]
 
-DISPLAY_GAMMA = 2.2  # the camera's output LUT (est.: sRGB-like), linear DN → 8-bit
 _LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709 luminance weights
 
 
@@ -407,7 +407,7 @@ def sensor_image(radiance: np.ndarray, state: ExposureState, cfg: CameraConfig, 
     noisy = np.minimum(noisy, np.float32(cfg.full_well_e))
     dn = np.clip(noisy * np.float32(state.gain * full_scale / cfg.full_well_e), 0.0, full_scale)
     dn = np.rint(dn).astype(np.uint16)
-    lut = _display_lut(cfg.bit_depth)
+    lut = _display_lut(cfg.bit_depth, cfg.display_gamma)
     if cfg.colour == "mono":
         return np.take(lut, dn)
     rgb16 = cv2.cvtColor(dn, getattr(cv2, _CV_RGGB_TO_RGB))
@@ -415,9 +415,9 @@ def sensor_image(radiance: np.ndarray, state: ExposureState, cfg: CameraConfig, 
 
 
 @lru_cache(maxsize=8)
-def _display_lut(bit_depth: int) -> np.ndarray:
-    """The output LUT: linear DN of ``bit_depth`` bits → 8-bit display values (gamma DISPLAY_GAMMA)."""
+def _display_lut(bit_depth: int, display_gamma: float) -> np.ndarray:
+    """The output LUT: linear DN of ``bit_depth`` bits → 8-bit values, 255 (DN / full scale)^(1/γ)."""
     full_scale = float(2**bit_depth - 1)
-    lut = np.rint(255.0 * (np.arange(full_scale + 1) / full_scale) ** (1.0 / DISPLAY_GAMMA)).astype(np.uint8)
+    lut = np.rint(255.0 * (np.arange(full_scale + 1) / full_scale) ** (1.0 / display_gamma)).astype(np.uint8)
     lut.flags.writeable = False
     return lut

@@ -55,6 +55,9 @@ class CameraConfig(Section):
     full_well_e: Positive = 10_500.0
     read_noise_e: NonNegative = 12.0
     bit_depth: Annotated[int, Field(ge=8, le=16)] = 12
+    # Output LUT, linear DN → 8-bit values: V = 255 (DN / full scale)^(1/display_gamma). 2.2: the
+    # sRGB-like video encoding of the colour cameras (est.); 1.0: linear 8-bit (the LCAM).
+    display_gamma: Annotated[float, Field(ge=1.0, le=3.0)] = 2.2
     max_blur_subframes: Annotated[int, Field(ge=1, le=64)] = 8
 
     @model_validator(mode="after")
@@ -112,7 +115,7 @@ DEFAULT_VIEWS: dict[str, CameraConfig] = {
         width_px=1024, height_px=1024, hfov_deg=90.0, vfov_deg=90.0, linearity=0.0, fps=1.0, preview_scale=4,
         colour="mono", start_event="heatshield_separation", start_offset_s=5.0,
         end_event="touchdown", end_offset_s=0.0, min_exposure_s=150e-6, max_exposure_s=150e-6, max_gain=1.0,
-        sensitivity_e_per_s=7.0e7,
+        sensitivity_e_per_s=1.35e8, display_gamma=1.0,
     ),
 }
 
