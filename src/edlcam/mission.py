@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from edlcam.config.base import Section
 from edlcam.config.cameras import CamerasConfig
@@ -46,6 +46,7 @@ from edlcam.config.lvs import LvsConfig
 from edlcam.config.microphone import MicrophoneConfig
 from edlcam.config.montecarlo import MontecarloConfig
 from edlcam.config.onboard import OnboardConfig
+from edlcam.config.sequence import SequenceConfig, check_sequence
 from edlcam.config.terrain import TerrainConfig
 from edlcam.errors import MissionError
 
@@ -68,6 +69,7 @@ class Mission(Section):
     target: TargetConfig = TargetConfig()
     entry: EntryConfig = EntryConfig()
     vehicle: VehicleConfig = VehicleConfig()
+    sequence: SequenceConfig = SequenceConfig()
     guidance: GuidanceConfig = GuidanceConfig()
     parachute: ParachuteConfig = ParachuteConfig()
     powered_descent: PoweredDescentConfig = PoweredDescentConfig()
@@ -80,6 +82,16 @@ class Mission(Section):
     montecarlo: MontecarloConfig = MontecarloConfig()
     lvs: LvsConfig = LvsConfig()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_unflown(cls, data):
+        return drop_unflown(data)
+
+    @model_validator(mode="after")
+    def _sequence_flyable(self):
+        check_sequence(self)  # a sequence the vehicle cannot fly, refused naming its field
+        return self
+
     def with_seed(self, seed: int | None) -> "Mission":
         """This mission with ``mission.seed`` replaced (unchanged when ``seed`` is None)."""
         if seed is None:
@@ -87,6 +99,34 @@ class Mission(Section):
         if seed < 0:
             raise MissionError(f"--seed is {seed}; a seed must be a whole number ≥ 0")
         return self.model_copy(update={"mission": self.mission.model_copy(update={"seed": seed})})
+
+
+def drop_unflown(data: Any) -> Any:
+    """The mission data without the instruments that do not fly: where ``[cameras] flown`` lists
+    the set (cameras by their view's name, and ``"microphone"``), every ``[cameras.views.<name>]``
+    (merged from the missions extended, or the defaults) and ``[onboard.capture.<name>]`` of a
+    source not in it is removed. Views merge table by table through ``extends``; this is how a
+    mission removes a camera (or the microphone)."""
+    if not isinstance(data, dict) or not isinstance(data.get("cameras"), dict):
+        return data
+    flown = data["cameras"].get("flown")
+    if not isinstance(flown, list) or not all(isinstance(n, str) for n in flown):
+        return data  # no set given, or a malformed one: the cameras' own validation names it
+    from edlcam.config.cameras import DEFAULT_VIEWS
+    from edlcam.config.onboard import DEFAULT_CAPTURE
+
+    views = data["cameras"].get("views", DEFAULT_VIEWS)
+    if not isinstance(views, dict):
+        return data
+    out = dict(data)
+    out["cameras"] = dict(data["cameras"], views={k: v for k, v in views.items() if k in flown})
+    onboard = data.get("onboard", {})
+    if isinstance(onboard, dict):
+        capture = onboard.get("capture", DEFAULT_CAPTURE)
+        if isinstance(capture, dict):
+            dropped = (set(views) | {"microphone"}) - set(flown)
+            out["onboard"] = dict(onboard, capture={k: v for k, v in capture.items() if k not in dropped})
+    return out
 
 
 def default_mission_path() -> Path:

@@ -285,7 +285,7 @@ def demo(run: str | Path, *, mission=None, progress: Progress | None = None, qua
     import logging
 
     from edlcam.errors import MissionError
-    from edlcam.ground.demo import FILM_CAMERAS, MAX_RELAYS, MIN_FILM_COVERAGE, film_coverage
+    from edlcam.ground.demo import MAX_RELAYS, MIN_FILM_COVERAGE, film_cameras, film_coverage
     from edlcam.link.planner import request_products
     from edlcam.mission import Mission, load_mission
     from edlcam.staging import protect_received, protect_stores
@@ -326,7 +326,7 @@ def demo(run: str | Path, *, mission=None, progress: Progress | None = None, qua
         logging.getLogger(__name__).info(
             "%.0f %% of the film's frames home at video quality after %g days; requesting the rest",
             100 * coverage, window)
-        for camera in FILM_CAMERAS:
+        for camera in film_cameras(m):
             request_products(run, camera, span[0], span[1], quality="full")
         requested = True
         window *= 2

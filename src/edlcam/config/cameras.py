@@ -134,9 +134,42 @@ class CamerasConfig(Section):
     haze_distance_m: Positive = 24_700.0  # e-folding path of the dust haze at the surface: scale height / dust optical depth
     shadow_map_px: Annotated[int, Field(ge=256, le=8192)] = 2048
     views: dict[str, CameraConfig] = Field(default_factory=lambda: dict(DEFAULT_VIEWS))
+    # The instruments that record EDL (None: every [cameras.views.<name>] and the microphone): a
+    # mission that extends another lists its own set here, cameras by name and "microphone"; the
+    # views and [onboard.capture] entries of those not listed are dropped
+    # (edlcam.mission.drop_unflown), as views merge table by table otherwise.
+    flown: list[str] | None = None
+    # The film's panels, each a list of cameras preferred first (edlcam.ground.assemble): under the
+    # parachute a main picture and two insets, in the descent the same, at the sky crane two side by
+    # side. A panel whose cameras are none of the mission's shows that no camera recorded.
+    film_parachute: list[list[str]] = [["puc_a", "puc_b", "puc_c"], ["puc_b"], ["puc_c"]]
+    film_descent: list[list[str]] = [["rdc", "lcam"], ["puc_a", "puc_b", "puc_c"], ["lcam"]]
+    film_skycrane: list[list[str]] = [["ddc"], ["ruc", "rdc"]]
 
     @model_validator(mode="after")
     def _check(self):
+        if self.flown is not None:
+            if not self.flown:
+                raise ValueError("flown is empty; list at least one camera (a [cameras.views.<name>] table) that flies")
+            missing = [n for n in self.flown if n not in self.views and n != "microphone"]
+            if missing:
+                raise ValueError(
+                    f"flown names {', '.join(repr(n) for n in missing)} but there is no [cameras.views.{missing[0]}] table; "
+                    "add the camera's table or remove the name"
+                )
+            extra = [n for n in self.views if n not in self.flown]
+            if extra:  # drop_unflown removes them as the mission loads; a model built by hand must not keep them
+                raise ValueError(f"views holds {', '.join(repr(n) for n in extra)}, not in flown; remove it or list it in flown")
+        for field, want in (("film_parachute", 3), ("film_descent", 3), ("film_skycrane", 2)):
+            panels = getattr(self, field)
+            if len(panels) != want:
+                raise ValueError(f"{field} has {len(panels)} panels; it takes {want} lists of camera names (main first)")
+        named = {n for f in (self.film_parachute, self.film_descent, self.film_skycrane) for panel in f for n in panel}
+        if not named & set(self.views):
+            raise ValueError(
+                f"film_parachute, film_descent and film_skycrane name none of the mission's cameras ({', '.join(self.views)}); "
+                "put at least one in their panels"
+            )
         if not self.views:
             raise ValueError("views is empty; define at least one [cameras.views.<name>] table")
         for name in self.views:

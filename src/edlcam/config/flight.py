@@ -102,7 +102,9 @@ class VehicleConfig(Section):
     balance_mass_kg: bounded(0, 100_000.0, why="a lander part of up to 100 t (Mars 2020 enters at 3.4 t)") = 150.0
     heatshield_mass_kg: Mass = 440.0
     backshell_mass_kg: Mass = 575.0
-    descent_stage_dry_mass_kg: Mass = 850.0
+    descent_stage_dry_mass_kg: bounded(
+        0, 100_000.0, why="a descent stage of up to 100 t (Mars 2020 ≈ 850 kg); 0: none (a sky crane needs one, [sequence])"
+    ) = 850.0
     propellant_mass_kg: Mass = 400.0
     rover_mass_kg: Mass = 1025.0
     diameter_m: bounded(
@@ -174,6 +176,13 @@ class ParachuteConfig(Section):
     ) = [0.56, 0.58, 0.62, 0.64, 0.62, 0.58, 0.53]
     inflation_time_s: Positive = 0.45
     deploy_range_to_target_km: Positive = 8.0
+    # The other parachute triggers' values ([sequence] parachute_trigger says which fires): unset
+    # unless the mission's trigger needs it.
+    deploy_velocity_m_s: bounded(100.0, 1500.0, why="a supersonic parachute deploys at a few hundred m/s (MSL ≈ 400 m/s)") | None = None
+    deploy_mach: bounded(0.5, 3.0, why="a disk-gap-band parachute is qualified to about Mach 2.3 (Mars 2020 1.4–2.2)") | None = None
+    deploy_dynamic_pressure_pa: bounded(
+        50.0, 2000.0, why="a Mars parachute deploys at a few hundred Pa (the Mars 2020 box 300–800 Pa)"
+    ) | None = None
     deploy_mach_min: Positive = 1.4
     deploy_mach_max: Positive = 2.2
     deploy_dynamic_pressure_min_pa: Positive = 300.0

@@ -62,6 +62,12 @@ class TerrainConfig(Section):
     delta_front_thickness_m: NonNegative = 40.0
     delta_apex_thickness_m: NonNegative = 110.0
     delta_scarp_width_m: Annotated[float, Field(ge=25, le=2000)] = 40.0  # the mapped delta's front: 10–90 % of its rise
+    # A central mound (Gale's Aeolis Mons): a cosine bell of mound_height_m above the floor,
+    # mound_radius_m at its base, centred at the given point; mound_height_m = 0: none (Jezero).
+    mound_latitude_deg: Latitude = 0.0
+    mound_longitude_deg: Longitude = 0.0
+    mound_height_m: Annotated[float, Field(ge=0, le=25_000)] = 0.0
+    mound_radius_m: Annotated[float, Field(gt=100, le=200_000)] = 20_000.0
     # Superposed craters: Ivanov (2001) production function with the Hartmann & Neukum (2001)
     # chronology, capped at an equilibrium density (a fraction of geometric saturation).
     plains_age_gyr: Annotated[float, Field(gt=0, le=4.5)] = 3.8

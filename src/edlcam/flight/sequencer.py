@@ -10,8 +10,10 @@ angle moves through it as its rate- and acceleration-limited actuator drives it.
 
 Phases and what ends them::
 
-    ENTRY       guided lifting entry (ETPC: pre-bank, range control, heading alignment, SUFR)
-                → Range Trigger inside the Mach / dynamic-pressure box: parachute deploy
+    ENTRY       guided lifting entry (ETPC: pre-bank, range control, heading alignment, SUFR), or
+                ballistic ([sequence] entry)
+                → the parachute's trigger ([sequence] parachute_trigger: range, navigated
+                velocity, Mach or dynamic pressure) inside the Mach / dynamic-pressure box: deploy
     PARACHUTE   disk-gap-band inflating over ≈0.45 s; heat shield off after the delay (Mach < max)
                 → height above ground ≤ planned height (radar): backshell separation
     FREEFALL    descent stage and rover fall clear of the backshell, engines warming
@@ -35,7 +37,7 @@ from edlcam.flight import kernel as K
 from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
 from edlcam.flight.kernel.dynamics import Planet
 from edlcam.flight.kernel.layout import (
-    APPROACH, CONSTANT_V, DECEL, ENTRY, FAILED, FREEFALL, LANDED, PARACHUTE, S_IN_BOX, S_PROPELLANT, S_REASON_ALT,
+    TRIGGER_CODES, APPROACH, CONSTANT_V, DECEL, ENTRY, FAILED, FREEFALL, LANDED, PARACHUTE, S_IN_BOX, S_PROPELLANT, S_REASON_ALT,
     S_REASON_HAGL, S_REASON_SPEED, S_REASON_T, S_STATUS, S_STEPS, S_T_END, S_TD_HS, S_TD_VS, SKYCRANE,
 )  # fmt: skip
 from edlcam.flight.vehicle import Vehicle
@@ -159,6 +161,15 @@ class FlightResult:
     steps: np.ndarray | None = None  # (N,) integration steps each case flew
 
 
+def _trigger_value(mission) -> float:
+    """The value the parachute's trigger fires at ([parachute]; the range trigger's is
+    ``deploy_range``): m/s, Mach or Pa. The mission's validation makes sure it is given."""
+    from edlcam.config.sequence import TRIGGER_PARAMETER
+
+    trigger = mission.sequence.parachute_trigger
+    return 0.0 if trigger == "range" else float(getattr(mission.parachute, TRIGGER_PARAMETER[trigger]))
+
+
 def kernel_inputs(mission, terrain, reference=None):
     """What :mod:`edlcam.flight.kernel` needs from the mission: the parameters, the vehicle's
     aerodynamic tables, the entry guidance's reference table and the terrain's tables."""
@@ -189,6 +200,8 @@ def kernel_inputs(mission, terrain, reference=None):
         db_speed=guid.deadband_reference_speed_m_s, sufr_bank=guid.sufr_bank_rad,
         bank_rate_lim=math.radians(gc.bank_rate_limit_deg_s), bank_acc_lim=math.radians(gc.bank_acceleration_limit_deg_s2),
         sufr_lead_s=gc.sufr_lead_s, sufr_max_s=gc.sufr_max_duration_s,
+        entry_guided=1.0 if mission.sequence.entry == "guided" else 0.0,
+        deploy_trigger=TRIGGER_CODES[mission.sequence.parachute_trigger], deploy_value=_trigger_value(mission),
         deploy_range=pc.deploy_range_to_target_km * 1e3, mach_min=pc.deploy_mach_min, mach_max=pc.deploy_mach_max,
         q_min=pc.deploy_dynamic_pressure_min_pa, q_max=pc.deploy_dynamic_pressure_max_pa,
         hs_delay_s=pc.heatshield_separation_delay_s, hs_mach_max=pc.heatshield_separation_mach_max,

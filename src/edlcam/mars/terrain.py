@@ -381,7 +381,8 @@ class Terrain:
             units = unit_raster(load_unit_map(), to_en, seed=seed, unit_names=names)
             unit_look = units.field([[*cfg.units[k].albedo_rgb, cfg.units[k].mottling, cfg.units[k].bedform_contrast]
                                      for k in names])  # fmt: skip
-        raster, aux, origin = _build_raster(cfg, seed, center_m, noise_tex, units)
+        mound_m = tuple(float(x) for x in to_en(cfg.mound_latitude_deg, cfg.mound_longitude_deg)) if cfg.mound_height_m > 0 else None
+        raster, aux, origin = _build_raster(cfg, seed, center_m, noise_tex, units, mound_m)
         craters, catalog = _build_crater_layers(cfg, seed)
         noise = _build_noise_layers(cfg, seed, noise_tex)
         albedo = _build_albedo_layers(seed, noise_tex)
@@ -718,11 +719,15 @@ def _latlon_to_en(lat_deg, lon_deg, lat0_deg, lon0_deg, ell: Ellipsoid):
     return d @ basis[0], d @ basis[1]
 
 
-def _host_crater(cfg: TerrainConfig, e, n, center_m, *, fan: bool = True):
-    """Altitude [m] of plain + host crater + delta, and the floor and delta weights (0..1).
+def _host_crater(cfg: TerrainConfig, e, n, center_m, *, fan: bool = True, mound_m=None):
+    """Altitude [m] of plain + host crater + central mound + delta, and the floor and delta
+    weights (0..1).
 
     ``fan=False`` leaves the procedural fan out: the unit map's delta stands there instead
-    (:mod:`edlcam.mars.landforms`)."""
+    (:mod:`edlcam.mars.landforms`). ``mound_m``: the central mound's centre (east, north) [m], or
+    None for none — a cosine bell of ``mound_height_m`` over ``mound_radius_m`` (Gale's Aeolis Mons:
+    a layered mound ≈ 5.5 km above the floor, its base ≈ 10 km from Curiosity's landing site); its
+    slopes are not crater floor (the floor's weight falls to 0 where it stands 100 m proud)."""
     radius = 0.5 * cfg.crater_diameter_m
     az = math.radians(cfg.regional_slope_azimuth_deg)
     weight = 1.0 - _smoothstep((np.hypot(e, n) - cfg.model_radius_m) / cfg.blend_width_m)
@@ -740,6 +745,11 @@ def _host_crater(cfg: TerrainConfig, e, n, center_m, *, fan: bool = True):
     apron = cfg.rim_height_m * np.clip((rho_out**-3 - 1.0 / 27.0) / (1.0 - 1.0 / 27.0), 0.0, 1.0)
     z = np.where(rho < 1.0, inner, plain + apron)
     floor_w = 1.0 - _smoothstep((rho - rf) / (1.0 - rf) * 2.0)
+    if mound_m is not None:
+        s_m = np.hypot(e - mound_m[0], n - mound_m[1]) / cfg.mound_radius_m
+        bump = cfg.mound_height_m * 0.5 * (1.0 + np.cos(math.pi * np.minimum(s_m, 1.0)))
+        z = z + bump
+        floor_w = floor_w * (1.0 - np.clip(bump / 100.0, 0.0, 1.0))
     # Delta: a fan from the inlet on the rim toward the centre; its top slopes down from the apex.
     daz = math.radians(cfg.delta_azimuth_deg)
     apex = (center_m[0] + radius * math.sin(daz), center_m[1] + radius * math.cos(daz))
@@ -796,13 +806,13 @@ def _band_rms(cfg: TerrainConfig, lam_max):
     return cfg.roughness_rms_at_100m_m * (centre / 100.0) ** cfg.hurst_exponent
 
 
-def _build_raster(cfg: TerrainConfig, seed: int, center_m, noise_tex: np.ndarray, units=None):
+def _build_raster(cfg: TerrainConfig, seed: int, center_m, noise_tex: np.ndarray, units=None, mound_m=None):
     half = cfg.model_radius_m + cfg.blend_width_m
     n = int(math.ceil(2.0 * half / _RASTER_CELL_M)) + 1
     origin = -0.5 * (n - 1) * _RASTER_CELL_M
     axis = origin + np.arange(n) * _RASTER_CELL_M
     east, north = np.meshgrid(axis, axis)
-    z, floor_w, delta_w = _host_crater(cfg, east, north, center_m, fan=units is None)
+    z, floor_w, delta_w = _host_crater(cfg, east, north, center_m, fan=units is None, mound_m=mound_m)
     weight = 1.0 - _smoothstep((np.hypot(east, north) - cfg.model_radius_m) / cfg.blend_width_m)
     rough = 1.0 + (cfg.floor_roughness_factor - 1.0) * np.maximum(floor_w, delta_w)
     e_flat, n_flat = east.reshape(-1), north.reshape(-1)

@@ -110,9 +110,9 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     bank_start = lane[L_BANK]  # the bank at t (the integration moves it through the step)
     now = _sense(case, terrain, events, snap, lane, P, aero, recording)
     _failures(now, case, summary, lane)
-    rng = 0.0
+    rng = to_trigger = 0.0
     if lane[L_PHASE] == ENTRY:
-        rng = _entry_phase(now, case, ref, tgt_u, events, snap, lane, P)
+        rng, to_trigger = _entry_phase(now, case, ref, tgt_u, events, snap, lane, P)
     if lane[L_PHASE] == PARACHUTE:
         _parachute_phase(now, events, snap, lane, P)
     if FREEFALL <= lane[L_PHASE] <= SKYCRANE:
@@ -131,7 +131,7 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
         return 1
     if phase == ENTRY:
         mode = int(lane[L_MODE])
-        gap = _range_gap_s(rng, mode, now.air_speed, now.speed, P)
+        gap = _range_gap_s(rng, mode, now.air_speed, now.speed, to_trigger, P)
         dt = _entry_step(t, mode, gap, lane[L_T_CYCLE_NEXT], lane[L_T_SUFR], P)
     else:
         dt = _step_for(phase, t, lane[L_T_DEPLOY], lane[L_HEATSHIELD_ON] > 0.5, now.hagl_low, now.vu, P)

@@ -27,6 +27,7 @@ __all__ = [
     "RANGE_CONTROL",
     "HEADING_ALIGNMENT",
     "SUFR",
+    "TRIGGER_CODES",
     "N_EVENTS",
     "EVENT_FIELDS",
     "N_EVENT_FIELDS",
@@ -44,6 +45,13 @@ __all__ = [
 # Phases (edlcam.flight.sequencer names them) and entry-guidance modes (edlcam.flight.guidance).
 ENTRY, PARACHUTE, FREEFALL, APPROACH, CONSTANT_V, DECEL, SKYCRANE, LANDED, FAILED = range(9)
 PREBANK, RANGE_CONTROL, HEADING_ALIGNMENT, SUFR = 0, 1, 2, 3
+
+# The mission's sequence ([sequence], edlcam.config.sequence) as codes in KernelParams: the entry
+# (``entry_guided``: 1 guided, 0 ballistic) and what fires the parachute (``deploy_trigger``, on
+# the value ``deploy_value``: m/s, Mach or Pa; the range trigger's is ``deploy_range``).
+TRIGGER_RANGE, TRIGGER_VELOCITY, TRIGGER_MACH, TRIGGER_DYNAMIC_PRESSURE = 0, 1, 2, 3
+TRIGGER_CODES = {"range": TRIGGER_RANGE, "navigated_velocity": TRIGGER_VELOCITY, "mach": TRIGGER_MACH,
+                 "dynamic_pressure": TRIGGER_DYNAMIC_PRESSURE}  # fmt: skip
 
 T_EPS_S = 1e-6  # times this close count as reached (sums of steps carry rounding)
 
@@ -136,6 +144,8 @@ KernelParams = namedtuple(
         # entry guidance
         "prebank", "rc_drag", "overcontrol", "ha_speed", "ha_gain", "ha_max_bank", "db_low", "db_high", "db_speed",
         "sufr_bank", "bank_rate_lim", "bank_acc_lim", "sufr_lead_s", "sufr_max_s",
+        # the sequence: entry guided (1) or ballistic (0), the parachute's trigger and its value
+        "entry_guided", "deploy_trigger", "deploy_value",
         # parachute
         "deploy_range", "mach_min", "mach_max", "q_min", "q_max", "hs_delay_s", "hs_mach_max",
         # powered descent

@@ -40,12 +40,13 @@ from edlcam.flight.kernel.layout import (
     L_VX, L_VY, L_VZ, L_WIND_X, L_WIND_Y, L_WIND_Z, LANDED, N_EVENT_FIELDS, PARACHUTE, PREBANK,
     RANGE_CONTROL, S_REASON_ALT, S_REASON_HAGL, S_REASON_SPEED, S_REASON_T, SKYCRANE,
     SNAP_COS_LAT, SNAP_SIN_LAT, SNAP_X, SNAP_Y, ST_CRASH, ST_FUEL_OUT, ST_NONE, ST_SKIP_OUT, SUFR, T_EPS_S,
+    TRIGGER_RANGE,
 )  # fmt: skip
 from edlcam.flight.kernel.powered import (
     _constant_velocity_command, _deceleration_command, _divert_aim, _e_guidance, _skycrane_command, _thrust,
     _time_to_go,
 )  # fmt: skip
-from edlcam.flight.kernel.steps import _ground_read
+from edlcam.flight.kernel.steps import _ground_read, _trigger_reached, _trigger_time_s
 from edlcam.flight.kernel.vecmath import _table_pair
 from edlcam.mars.terrain_kernel import curvature_drop_m, ground_altitude_m
 
@@ -170,17 +171,26 @@ def _failures(now, case, summary, lane):
 
 @kernel_jit(error_model="numpy", forceinline=True)
 def _entry_phase(now, case, ref, tgt_u, events, snap, lane, P):
-    """One step of guided entry: the ETPC (:mod:`edlcam.flight.kernel.entry`) once per guidance
-    cycle, SUFR (lift up, the balance mass jettisoned) shortly before the deploy range, and parachute
-    deploy at the Range Trigger (Way et al.; Nelessen et al. 2019): inside the Mach / q box once
-    SUFR's roll is done, or late (SUFR's time limit, or the lowest Mach). The triggers are watched
-    at every step (the steps shrink to the output step near them); the guidance itself runs once
-    per cycle, and at once when SUFR begins. Returns the range to the target [m]."""
+    """One step of entry. Guided (``P.entry_guided``): the ETPC (:mod:`edlcam.flight.kernel.entry`)
+    once per guidance cycle, SUFR (lift up, the balance mass jettisoned) shortly before the
+    parachute's trigger, and parachute deploy at the trigger (Mars 2020's Range Trigger: Way et al.;
+    Nelessen et al. 2019; or MSL's navigated velocity, a Mach or a dynamic pressure:
+    ``P.deploy_trigger``) inside the Mach / q box once SUFR's roll is done, or late (SUFR's time
+    limit, or the lowest Mach). Ballistic: no bank steering and no SUFR; deploy at the trigger
+    inside the box, or late at the lowest Mach. The triggers are watched at every step (the steps
+    shrink to the output step near them); the guidance itself runs once per cycle, and at once when
+    SUFR begins. Returns the range to the target [m] and the flight time to the trigger [s]."""
     rad = math.pi / 180.0
     t, m, mode = now.t, lane[L_M], int(lane[L_MODE])
     rng, herr, xr, vl_u = _target_geometry(now.sin_lat, now.cos_lat, now.rx, now.ry, now.vx, now.vy, now.vz, tgt_u, P)
+    to_trigger = _trigger_time_s(rng, now.speed, now.mach, now.q, now.a_sound, now.decel, P)
+    guided = P.entry_guided > 0.5
     cycle = t >= lane[L_T_CYCLE_NEXT] - T_EPS_S
-    if mode != SUFR and (rng <= P.deploy_range + now.air_speed * P.sufr_lead_s or now.mach < P.mach_min + 0.1):
+    if P.deploy_trigger == TRIGGER_RANGE:
+        sufr_near = rng <= P.deploy_range + now.air_speed * P.sufr_lead_s
+    else:
+        sufr_near = to_trigger <= P.sufr_lead_s
+    if guided and mode != SUFR and (sufr_near or now.mach < P.mach_min + 0.1):
         _mark(events, EV_SUFR_START, snap, m)
         _mark(events, EV_BALANCE_MASS_JETTISON, snap, m)
         mode = SUFR
@@ -189,7 +199,7 @@ def _entry_phase(now, case, ref, tgt_u, events, snap, lane, P):
         lane[L_M] = m
         lane[L_LIFT_ON] = 0.0
         cycle = True
-    if cycle:
+    if guided and cycle:
         drag_acc = now.q * now.cd_mach * P.ref_area * case[C_DRAG] / m
         new_mode = next_entry_mode(mode, now.speed, drag_acc, P)
         if new_mode == RANGE_CONTROL and mode == PREBANK:
@@ -204,9 +214,14 @@ def _entry_phase(now, case, ref, tgt_u, events, snap, lane, P):
         lane[L_T_CYCLE_NEXT] = t + P.dt_guidance
     lane[L_MODE] = mode
     in_box = P.mach_min <= now.mach <= P.mach_max and P.q_min <= now.q <= P.q_max
-    sufr_done = abs(lane[L_BANK] - P.sufr_bank) < 5.0 * rad  # SUFR's roll done (the bank now; the controller moves it in the step)
-    trigger = mode == SUFR and rng <= P.deploy_range and now.mach <= P.mach_max and now.q <= P.q_max and sufr_done
-    late = mode == SUFR and (t - lane[L_T_SUFR] >= P.sufr_max_s or now.mach < P.mach_min)
+    reached = _trigger_reached(rng, now.speed, now.mach, now.q, P) and now.mach <= P.mach_max and now.q <= P.q_max
+    if guided:
+        sufr_done = abs(lane[L_BANK] - P.sufr_bank) < 5.0 * rad  # SUFR's roll done (the bank now; the controller moves it in the step)
+        trigger = mode == SUFR and reached and sufr_done
+        late = mode == SUFR and (t - lane[L_T_SUFR] >= P.sufr_max_s or now.mach < P.mach_min)
+    else:
+        trigger = reached
+        late = now.mach < P.mach_min
     if trigger or late:
         _mark(events, EV_PARACHUTE_DEPLOY, snap, m)
         _mark(events, EV_MORTAR_FIRE, snap, m)
@@ -214,7 +229,7 @@ def _entry_phase(now, case, ref, tgt_u, events, snap, lane, P):
         lane[L_T_DEPLOY] = t
         lane[L_PHASE] = PARACHUTE
         lane[L_T_PHASE] = t
-    return rng
+    return rng, to_trigger
 
 
 @kernel_jit(error_model="numpy", forceinline=True)

@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 
 from edlcam.flight.kernel.cache import kernel_jit
-from edlcam.flight.kernel.layout import APPROACH, CONSTANT_V, DECEL, PARACHUTE, SUFR, T_EPS_S
+from edlcam.flight.kernel.layout import (
+    APPROACH, CONSTANT_V, DECEL, PARACHUTE, SUFR, T_EPS_S, TRIGGER_MACH, TRIGGER_RANGE, TRIGGER_VELOCITY,
+)  # fmt: skip
 from edlcam.mars.terrain_kernel import curvature_drop_m, ground_upper_bound_m
 
 __all__: list[str] = []  # the kernel's own helpers, imported by its modules
@@ -32,11 +34,50 @@ def _whole_fine_steps(dt, P):
 
 
 @kernel_jit(error_model="numpy", inline="always")
-def _range_gap_s(rng, mode, air_speed, speed, P):
-    """Flight time [s] to the next range trigger of entry: SUFR start, then parachute deploy."""
-    if mode != SUFR:
-        return (rng - P.deploy_range - air_speed * P.sufr_lead_s) / max(speed, 1.0)
-    return (rng - P.deploy_range) / max(speed, 1.0)
+def _trigger_reached(rng, speed, mach, q, P):
+    """Whether the parachute's trigger (``P.deploy_trigger``) is reached: the range to the target
+    down to ``P.deploy_range``, or the navigated speed, the Mach or the dynamic pressure down to
+    ``P.deploy_value`` (the dynamic pressure once the Mach is inside the deploy box: before, it is
+    still rising from entry interface). Entry navigation is the true state (no IMU error yet)."""
+    trig = P.deploy_trigger
+    if trig == TRIGGER_RANGE:
+        return rng <= P.deploy_range
+    if trig == TRIGGER_VELOCITY:
+        return speed <= P.deploy_value
+    if trig == TRIGGER_MACH:
+        return mach <= P.deploy_value
+    return q <= P.deploy_value and mach <= P.mach_max
+
+
+@kernel_jit(error_model="numpy", inline="always")
+def _trigger_time_s(rng, speed, mach, q, a_sound, decel, P):
+    """Flight time [s] to the parachute's trigger at the present rates (≤ 0: reached): the range
+    flown at the present speed; the speed, Mach or dynamic pressure falling with the sensed
+    deceleration ``decel`` [m/s²] (the dynamic pressure as the speed squared, the rising density
+    neglected, so early: an estimate that only places SUFR and shortens the steps)."""
+    trig = P.deploy_trigger
+    if trig == TRIGGER_RANGE:
+        return (rng - P.deploy_range) / max(speed, 1.0)
+    rate = max(decel, 0.1)
+    if trig == TRIGGER_VELOCITY:
+        return (speed - P.deploy_value) / rate
+    if trig == TRIGGER_MACH:
+        return (mach - P.deploy_value) * a_sound / rate
+    to_box = (mach - P.mach_max) * a_sound / rate
+    return max(to_box, (q - P.deploy_value) * speed / (2.0 * max(q, 1e-9) * rate))
+
+
+@kernel_jit(error_model="numpy", inline="always")
+def _range_gap_s(rng, mode, air_speed, speed, to_trigger_s, P):
+    """Flight time [s] to the next trigger of entry: SUFR start, then parachute deploy (a guided
+    entry), or parachute deploy (a ballistic one). ``to_trigger_s``: :func:`_trigger_time_s`."""
+    if P.deploy_trigger == TRIGGER_RANGE:
+        if mode != SUFR and P.entry_guided > 0.5:
+            return (rng - P.deploy_range - air_speed * P.sufr_lead_s) / max(speed, 1.0)
+        return (rng - P.deploy_range) / max(speed, 1.0)
+    if mode != SUFR and P.entry_guided > 0.5:
+        return to_trigger_s - P.sufr_lead_s
+    return to_trigger_s
 
 
 @kernel_jit(error_model="numpy", inline="always")

@@ -1,0 +1,89 @@
+"""The shipped `msl` mission: Curiosity into Gale crater, its events against the times flown.
+
+Published flown times (E+ s after entry interface), NASA/JPL MSL landing event reports (Aug 2012),
+as quoted in issue 19: parachute deploy ≈ E+259 s, heat-shield separation ≈ E+279 s, rover
+separation (the sky crane lowering the rover) ≈ E+413 s, touchdown ≈ E+432 s. Entry interface
+2012-08-06 05:10:45.7 UTC SCET (Karlgaard et al. 2014, J. Spacecr. Rockets 51(4)); touchdown
+05:17:57.3 UTC SCET (NASA/JPL), E+431.6 s.
+
+Tolerances: the flight is the nominal of a model with estimated inputs (the trigger velocity, the
+aerodynamics, Mars 2020's descent-stage design), not a reconstruction: ±10 s on deploy and
+heat-shield separation (NASA/JPL gave the deploy time ±10–15 s before flight), ±20 s on rover
+separation and touchdown (the powered descent's length depends on the parachute's descent rate).
+"""
+
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from edlcam.flight.sequencer import fly
+from edlcam.link.clock import SclkCorrelation, utc_to_unix_s
+from edlcam.mars.terrain import Terrain
+from edlcam.mission import load_mission, shipped_missions
+
+FLOWN_S = {  # NASA/JPL, as above: (E+ s, tolerance s)
+    "parachute_deploy": (259.0, 10.0),
+    "heatshield_separation": (279.0, 10.0),
+    "skycrane_start": (413.0, 20.0),  # rover separation
+    "touchdown": (432.0, 20.0),
+}
+
+
+@pytest.fixture(scope="module")
+def msl():
+    return load_mission(shipped_missions()["msl"])
+
+
+@pytest.fixture(scope="module")
+def flight(msl):
+    return fly(msl)
+
+
+def test_msl_ships_and_extends_mars2020(msl):
+    assert "msl" in shipped_missions()
+    assert msl.mission.name == "Mars Science Laboratory"
+    assert msl.sequence.parachute_trigger == "navigated_velocity"
+    assert list(msl.cameras.views) == ["mardi"]  # MARDI only: Mars 2020's six EDLCAM cameras and LCAM removed
+    assert set(msl.onboard.capture) == {"mardi"}  # no microphone flew
+    mardi = msl.cameras.views["mardi"]
+    assert (mardi.width_px, mardi.height_px, mardi.colour) == (1600, 1200, "bayer")  # Malin et al. 2017
+    assert mardi.fps == pytest.approx(4.0)  # NASA/JPL: ≈ 4 fps
+    assert not msl.lvs.enabled
+
+
+def test_entry_interface_utc_is_the_reconstruction(msl):
+    # Karlgaard et al. 2014: EI 2012-08-06 05:10:45.7 UTC SCET
+    assert datetime.fromisoformat(msl.entry.utc.replace("Z", "+00:00")).isoformat() == "2012-08-06T05:10:45.700000+00:00"
+    corr = SclkCorrelation(msl.link.sclk_epoch_utc, msl.link.sclk_rate)
+    assert msl.onboard.sclk_at_entry_interface_s == pytest.approx(corr.sclk_from_scet(utc_to_unix_s(msl.entry.utc)), abs=1e-3)
+
+
+def test_msl_lands(flight):
+    assert flight.status[0] == "landed", flight.reason[0]
+
+
+@pytest.mark.parametrize("name", sorted(FLOWN_S))
+def test_event_times_against_the_flown_ones(flight, name):
+    flown, tolerance = FLOWN_S[name]
+    t = float(flight.events[name]["t_s"][0])
+    assert t == pytest.approx(flown, abs=tolerance), f"{name} at E+{t:.1f} s, flown ≈ E+{flown:.0f} s"
+
+
+def test_parachute_deploys_on_navigated_velocity(msl, flight):
+    ev = {k: float(v[0]) for k, v in flight.events["parachute_deploy"].items()}
+    # within one output step (0.05 s at ≈ 8 m/s² of deceleration) of the trigger velocity
+    assert ev["speed_m_s"] == pytest.approx(msl.parachute.deploy_velocity_m_s, abs=1.0)
+    assert msl.parachute.deploy_mach_min <= ev["mach"] <= msl.parachute.deploy_mach_max
+
+
+def test_gale_has_aeolis_mons_beside_the_landing_site(msl):
+    terrain = Terrain.from_mission(msl)
+    # the landing site on the floor near −4.5 km (NASA/JPL: Bradbury Landing ≈ −4.5 km MOLA; ±150 m of the model's relief)
+    assert float(terrain.altitude_m(0.0, 0.0)) == pytest.approx(-4500.0, abs=150.0)
+    # Aeolis Mons's summit region stands kilometres above the floor, ≈ 38 km south-east of the landing site
+    from edlcam.mars.terrain import _latlon_to_en
+
+    e, n = _latlon_to_en(-5.08, 137.85, msl.target.latitude_deg, msl.target.longitude_deg, terrain.ellipsoid)
+    assert 30e3 < float(np.hypot(e, n)) < 45e3
+    assert float(terrain.altitude_m(float(e), float(n))) - float(terrain.altitude_m(0.0, 0.0)) > 4000.0
