@@ -2,7 +2,8 @@
 
 Modules: :mod:`~edlcam.link.clock` (SCLK/SCET/ERT, light time), :mod:`~edlcam.link.channel`
 (the radio seam), :mod:`~edlcam.link.packets` (CCSDS Space Packets, deframer),
-:mod:`~edlcam.link.transfer` (CFDP class 2), :mod:`~edlcam.link.passes`,
+:mod:`~edlcam.link.transfer` (CFDP class 2: the passes; :mod:`~edlcam.link.sender` the rover's side,
+:mod:`~edlcam.link.receiver` the ground's), :mod:`~edlcam.link.passes`,
 :mod:`~edlcam.link.planner`, :mod:`~edlcam.link.telemetry`, :mod:`~edlcam.link.live`,
 :mod:`~edlcam.link.relay`. Names are re-exported lazily so ``edlcam --help`` stays fast.
 """
