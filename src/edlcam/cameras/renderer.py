@@ -24,6 +24,9 @@ exponential dust haze of the atmosphere's 11.1 km scale height (NSSDC) whose sur
 path is ``haze_distance_m`` = H / τ. The sky: butterscotch at the horizon, darker toward the
 zenith, a bluish forward-scattering glow around the Sun (the Mars sky as seen by Pathfinder and
 the MER Pancams: Lemmon et al. 2004, Science 306:1753; Ehlmann et al. 2021 for the blue aureole).
+
+The GLSL of these passes is in :mod:`edlcam.cameras.shaders`; the boulder template and the terrain
+rings' grid helpers in :mod:`edlcam.cameras.render_geometry`.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edlcam.cameras.photometry import GLSL_HAPKE, illumination
+from edlcam.cameras import shaders
+from edlcam.cameras.photometry import illumination
+from edlcam.cameras.render_geometry import TerrainRingGPU, icosphere, north_east_order, stitch_edges
 from edlcam.errors import RenderError
 
 __all__ = ["get_context", "Renderer", "RenderStats", "projection_from_intrinsics", "EGL_PACKAGES"]
@@ -89,286 +94,9 @@ def projection_from_intrinsics(fx, fy, cx, cy, width, height, near=NEAR_M, far=F
 
 _CV_TO_GL = np.diag([1.0, -1.0, -1.0])
 
-_SKY_HAZE = """
-uniform vec3 u_sun;            // unit, world (ENU)
-uniform vec3 u_cam_world;      // camera position in ENU [m] (for the haze altitude)
-uniform float u_ground_up;     // ground height below the camera [m]
-uniform float u_haze_m;
-
-vec3 sky_color(vec3 d) {
-    float elev = d.z;
-    vec3 horizon = vec3(0.80, 0.58, 0.40) * 0.42;
-    vec3 zenith = vec3(0.52, 0.36, 0.26) * 0.20;
-    vec3 c = mix(horizon, zenith, smoothstep(-0.02, 0.75, elev));
-    float ang = acos(clamp(dot(d, u_sun), -1.0, 1.0));
-    c += vec3(0.55, 0.65, 0.85) * (1.6 * exp(-ang / 0.06) + 0.25 * exp(-ang / 0.35));
-    return c;
-}
-
-// Transmittance T of the path to p_rel and the air light it adds: color * T + air * (1 - T).
-void haze_terms(vec3 p_rel, out float T, out vec3 air) {
-    float d = length(p_rel);
-    float z1 = max(u_cam_world.z - u_ground_up, 0.0);
-    float z2 = max(u_cam_world.z + p_rel.z - u_ground_up, 0.0);
-    float H = 11100.0;
-    float mean_density = abs(z2 - z1) > 1.0 ? H * abs(exp(-z1 / H) - exp(-z2 / H)) / abs(z2 - z1) : exp(-z1 / H);
-    T = exp(-d * mean_density / u_haze_m);
-    vec3 dir = p_rel / max(d, 1e-6);
-    air = sky_color(normalize(vec3(dir.xy, max(dir.z, 0.02))));
-}
-"""
-
-# Preview: the haze is evaluated per vertex and interpolated (it varies over kilometres, far more
-# slowly than the vertex spacing), sparing llvmpipe two exp() and an acos() per fragment.
-_VS_HAZE = """
-#ifdef PREVIEW
-""" + _SKY_HAZE + """
-out float v_T; out vec3 v_air;
-#define HAZE_VERTEX(p) haze_terms(p, v_T, v_air)
-#else
-#define HAZE_VERTEX(p)
-#endif
-"""
-
-_COMMON = _SKY_HAZE + GLSL_HAPKE + """
-uniform float u_logc;
-uniform float u_ambient;       // horizontal skylight irradiance (photometry.illumination)
-uniform float u_sun_irr;       // sunlight reaching the ground, per unit above the air
-uniform sampler2DShadow u_shadow;
-uniform mat4 u_light;
-uniform float u_use_shadow;
-
-float shadow_at(vec3 p_rel) {
-    if (u_use_shadow < 0.5) return 1.0;
-    vec4 l = u_light * vec4(p_rel, 1.0);
-    vec3 s = l.xyz * 0.5 + 0.5;
-    if (any(lessThan(s, vec3(0.0))) || any(greaterThan(s, vec3(1.0)))) return 1.0;
-#ifdef PREVIEW
-    // One tap: the LINEAR compare filter still gives a 2×2 percentage-closer edge.
-    return texture(u_shadow, vec3(s.xy, s.z - 0.0015));
-#else
-    float lit = 0.0;
-    vec2 texel = 1.0 / vec2(textureSize(u_shadow, 0));
-    for (int i = -1; i <= 1; i++)
-        for (int j = -1; j <= 1; j++)
-            lit += texture(u_shadow, vec3(s.xy + vec2(i, j) * texel, s.z - 0.0015));
-    return lit / 9.0;
-#endif
-}
-
-#if defined(PREVIEW) && defined(HAZE_VARYINGS)
-in float v_T; in vec3 v_air;
-vec3 haze(vec3 color, vec3 p_rel) { return color * v_T + v_air * (1.0 - v_T); }
-#elif !defined(PREVIEW)
-vec3 haze(vec3 color, vec3 p_rel) {
-    float T; vec3 air;
-    haze_terms(p_rel, T, air);
-    return color * T + air * (1.0 - T);
-}
-#endif
-
-vec3 lit(vec3 albedo, vec3 n, vec3 p_rel) {
-    float ndl = max(dot(n, u_sun), 0.0);
-    float sky = u_ambient * (0.6 + 0.4 * n.z);
-    float sh = ndl > 0.0 ? shadow_at(p_rel) : 1.0;
-    return albedo * (ndl * sh * u_sun_irr + sky);
-}
-
-// The ground: Hapke's reflectance in place of Lambert's cos i.
-vec3 lit_ground(vec3 albedo, vec3 n, vec3 p_rel) {
-    vec3 to_eye = -normalize(p_rel);
-    float ndl = dot(n, u_sun);
-    float f = hapke(ndl, dot(n, to_eye), dot(u_sun, to_eye));
-    float sky = u_ambient * (0.6 + 0.4 * n.z);
-    float sh = ndl > 0.0 ? shadow_at(p_rel) : 1.0;
-    return albedo * (f * sh * u_sun_irr + sky);
-}
-
-void write_depth(float view_z) {
-#ifndef PREVIEW
-    // Preview uses the projection's own depth over a per-frame near/far range instead: writing
-    // gl_FragDepth turns off early depth rejection, which llvmpipe pays for in every fragment.
-    gl_FragDepth = log2(max(1e-6, 1.0 + view_z)) * u_logc;
-#endif
-}
-"""
-
-_MESH_VS = """
-#version 330
-""" + _VS_HAZE + """
-uniform mat4 u_model; uniform mat4 u_vp; uniform mat3 u_nmat;
-in vec3 in_pos; in vec3 in_normal; in vec3 in_color;
-out vec3 v_p; out vec3 v_n; out vec3 v_c; out float v_z;
-uniform mat4 u_view;
-void main() {
-    vec4 p = u_model * vec4(in_pos, 1.0);
-    v_p = p.xyz; v_n = u_nmat * in_normal; v_c = in_color;
-    v_z = -(u_view * p).z;
-    HAZE_VERTEX(p.xyz);
-    gl_Position = u_vp * p;
-}
-"""
-
-_MESH_FS = """
-#version 330
-#define HAZE_VARYINGS
-""" + _COMMON + """
-uniform float u_emissive; uniform float u_opacity;
-in vec3 v_p; in vec3 v_n; in vec3 v_c; in float v_z;
-out vec4 f_color;
-void main() {
-    write_depth(v_z);
-    if (u_emissive > 0.5) { f_color = vec4(v_c * u_opacity, 1.0); return; }
-    vec3 n = normalize(v_n);
-    if (!gl_FrontFacing) n = -n;
-    f_color = vec4(haze(lit(v_c, n, v_p), v_p), u_opacity);
-}
-"""
-
-_TERRAIN_VS = """
-#version 330
-""" + _VS_HAZE + """
-uniform mat4 u_vp; uniform mat4 u_view; uniform vec3 u_offset;
-in vec3 in_pos; in vec2 in_uv;
-out vec3 v_p; out vec2 v_uv; out float v_z;
-void main() {
-    vec3 p = in_pos + u_offset;
-    v_p = p; v_uv = in_uv; v_z = -(u_view * vec4(p, 1.0)).z;
-    HAZE_VERTEX(p);
-    gl_Position = u_vp * vec4(p, 1.0);
-}
-"""
-
-_TERRAIN_FS = """
-#version 330
-#define HAZE_VARYINGS
-""" + _COMMON + """
-uniform sampler2D u_albedo; uniform sampler2D u_normals;
-in vec3 v_p; in vec2 v_uv; in float v_z;
-out vec4 f_color;
-void main() {
-    write_depth(v_z);
-    vec3 n = normalize(texture(u_normals, v_uv).xyz);
-    vec3 a = texture(u_albedo, v_uv).rgb;
-    f_color = vec4(haze(lit_ground(a, n, v_p), v_p), 1.0);
-}
-"""
-
-_ROCK_VS = """
-#version 330
-""" + _VS_HAZE + """
-uniform mat4 u_vp; uniform mat4 u_view; uniform vec3 u_offset;
-in vec3 in_pos; in vec3 in_normal; in vec3 in_at; in vec3 in_scale; in float in_yaw; in vec3 in_tint;
-out vec3 v_p; out vec3 v_n; out vec3 v_c; out float v_z;
-void main() {
-    float c = cos(in_yaw), s = sin(in_yaw);
-    mat3 r = mat3(c, s, 0.0, -s, c, 0.0, 0.0, 0.0, 1.0);
-    vec3 p = in_at + u_offset + r * (in_pos * in_scale);
-    v_p = p; v_n = r * (in_normal / in_scale); v_c = in_tint;
-    v_z = -(u_view * vec4(p, 1.0)).z;
-    HAZE_VERTEX(p);
-    gl_Position = u_vp * vec4(p, 1.0);
-}
-"""
-
-_SKY_VS = """
-#version 330
-in vec2 in_xy; out vec2 v_xy;
-void main() { v_xy = in_xy; gl_Position = vec4(in_xy, 1.0, 1.0); }
-"""
-
-_SKY_FS = """
-#version 330
-""" + _COMMON + """
-uniform mat3 u_rcam; uniform vec4 u_intr; uniform float u_height_px;
-uniform float u_sun_radiance; uniform float u_sun_cos;
-in vec2 v_xy; out vec4 f_color;
-void main() {
-    // The pixel's ray through the pinhole (pixel centres at integers, row 0 at the top).
-    vec2 uv = vec2(gl_FragCoord.x - 0.5, u_height_px - gl_FragCoord.y - 0.5);
-    vec3 d = normalize(u_rcam * vec3((uv.x - u_intr.z) / u_intr.x, (uv.y - u_intr.w) / u_intr.y, 1.0));
-    vec3 c = sky_color(d);
-    if (dot(d, u_sun) > u_sun_cos) c += vec3(u_sun_radiance);
-    f_color = vec4(c, 1.0);
-}
-"""
-
-_DUST_VS = """
-#version 330
-uniform mat4 u_vp; uniform mat4 u_view; uniform vec3 u_offset; uniform float u_fy;
-in vec3 in_at; in float in_size; in float in_alpha; in float in_shade;
-out float v_alpha; out float v_shade; out float v_z; out vec3 v_p;
-void main() {
-    vec3 p = in_at + u_offset;
-    v_z = -(u_view * vec4(p, 1.0)).z;
-    v_alpha = in_alpha; v_shade = in_shade; v_p = p;
-    gl_PointSize = clamp(in_size * u_fy / max(v_z, 0.05), 1.0, 255.0);
-    gl_Position = u_vp * vec4(p, 1.0);
-}
-"""
-
-_DUST_FS = """
-#version 330
-""" + _COMMON + """
-in float v_alpha; in float v_shade; in float v_z; in vec3 v_p; out vec4 f_color;
-void main() {
-    vec2 q = gl_PointCoord * 2.0 - 1.0;
-    float r2 = dot(q, q);
-    if (r2 > 1.0) discard;
-    write_depth(v_z);
-    vec3 dust = vec3(0.62, 0.46, 0.33) * v_shade;   // est.: Mars soil albedo tint
-    vec3 c = dust * (max(u_sun.z, 0.0) * 0.8 * u_sun_irr + u_ambient * 1.5);
-    f_color = vec4(c, v_alpha * (1.0 - r2) * (1.0 - r2));
-}
-"""
-
-_DEPTH_FS = """
-#version 330
-void main() { }
-"""
-
 
 def _mat(m: np.ndarray) -> bytes:
     return np.asarray(m, dtype="f4").T.tobytes()
-
-
-def _icosphere(seed: int = 7, *, subdivisions: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A lumpy unit-radius icosphere (20·4^subdivisions faces): positions, normals, faces — the boulder template."""
-    t = (1.0 + 5**0.5) / 2.0
-    v = np.array([[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t], [0, -1, -t], [0, 1, -t],
-                  [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]], float)
-    f = [[0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11], [1, 5, 9], [5, 11, 4], [11, 10, 2], [10, 7, 6],
-         [7, 1, 8], [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9], [4, 9, 5], [2, 4, 11], [6, 2, 10],
-         [8, 6, 7], [9, 8, 1]]
-    verts = [x / np.linalg.norm(x) for x in v]
-    cache: dict[tuple[int, int], int] = {}
-
-    def mid(a, b):
-        key = (min(a, b), max(a, b))
-        if key not in cache:
-            m = verts[a] + verts[b]
-            verts.append(m / np.linalg.norm(m))
-            cache[key] = len(verts) - 1
-        return cache[key]
-
-    faces = [list(x) for x in f]
-    for _ in range(subdivisions):
-        finer = []
-        for a, b, c in faces:
-            ab, bc, ca = mid(a, b), mid(b, c), mid(c, a)
-            finer += [[a, ab, ca], [b, bc, ab], [c, ca, bc], [ab, bc, ca]]
-        faces = finer
-    p = np.array(verts)
-    p *= (0.8 + 0.35 * np.random.default_rng(seed).random(len(p)))[:, None]
-    p[:, 2] = np.maximum(p[:, 2], -0.3)  # a flat-ish base, as rocks sit half buried
-    faces = np.array(faces, np.uint32)
-    tri = p[faces]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    n = np.zeros_like(p)
-    for k in range(3):
-        np.add.at(n, faces[:, k], fn)
-    n /= np.linalg.norm(n, axis=1, keepdims=True)
-    return p, n, faces
 
 
 @dataclass(frozen=True)
@@ -379,20 +107,6 @@ class RenderStats:
     rings: int
     rocks: int
     dust: int
-
-
-class _TerrainRingGPU:
-    def __init__(self, vbo, vao_by_hole, tex_albedo, tex_normals, samples):
-        self.vbo, self.vao_by_hole, self.tex_albedo, self.tex_normals, self.samples = vbo, vao_by_hole, tex_albedo, tex_normals, samples
-
-    def release(self):
-        for vaos, ibo in self.vao_by_hole.values():
-            for vao in vaos:
-                vao.release()
-            ibo.release()
-        self.vbo.release()
-        self.tex_albedo.release()
-        self.tex_normals.release()
 
 
 class Renderer:
@@ -420,21 +134,21 @@ class Renderer:
                 vs, fs = (x.replace("#version 330\n", "#version 330\n#define PREVIEW\n", 1) for x in (vs, fs))
             return ctx.program(vertex_shader=vs, fragment_shader=fs)
 
-        self.p_mesh = program(_MESH_VS, _MESH_FS)
-        self.p_terrain = program(_TERRAIN_VS, _TERRAIN_FS)
-        self.p_rock = program(_ROCK_VS, _MESH_FS)
-        self.p_sky = program(_SKY_VS, _SKY_FS)
-        self.p_dust = program(_DUST_VS, _DUST_FS)
-        self.d_mesh = program(_MESH_VS, _DEPTH_FS, depth=True)
-        self.d_terrain = program(_TERRAIN_VS, _DEPTH_FS, depth=True)
-        self.d_rock = program(_ROCK_VS, _DEPTH_FS, depth=True)
+        self.p_mesh = program(shaders.MESH_VS, shaders.MESH_FS)
+        self.p_terrain = program(shaders.TERRAIN_VS, shaders.TERRAIN_FS)
+        self.p_rock = program(shaders.ROCK_VS, shaders.MESH_FS)
+        self.p_sky = program(shaders.SKY_VS, shaders.SKY_FS)
+        self.p_dust = program(shaders.DUST_VS, shaders.DUST_FS)
+        self.d_mesh = program(shaders.MESH_VS, shaders.DEPTH_FS, depth=True)
+        self.d_terrain = program(shaders.TERRAIN_VS, shaders.DEPTH_FS, depth=True)
+        self.d_rock = program(shaders.ROCK_VS, shaders.DEPTH_FS, depth=True)
         self.sky_vbo = ctx.buffer(np.array([-1, -1, 3, -1, -1, 3], dtype="f4").tobytes())
         self.sky_vao = ctx.vertex_array(self.p_sky, [(self.sky_vbo, "2f", "in_xy")])
         # Boulder templates by the size a rock spans on screen: previews draw those under
         # ROCK_DETAIL_PX with the 20-face template (its facets do not show at that size).
         self.rock_templates = []
         for subdivisions, min_px in ((0, 0.0), (1, ROCK_DETAIL_PX)) if preview else ((1, 0.0),):
-            p, n, f = _icosphere(subdivisions=subdivisions)
+            p, n, f = icosphere(subdivisions=subdivisions)
             self.rock_templates.append((ctx.buffer(np.hstack([p, n]).astype("f4").tobytes()),
                                         ctx.buffer(f.astype("u4").tobytes()), len(f), min_px))
         self._fy = 1.0
@@ -448,7 +162,7 @@ class Renderer:
         self._fbos: dict[tuple[int, int], tuple] = {}
         self._static_meshes: dict[str, tuple] = {}
         self._bounds_cache: dict[str, tuple] = {}
-        self._rings: dict[tuple, _TerrainRingGPU] = {}
+        self._rings: dict[tuple, TerrainRingGPU] = {}
         self._ring_cache = ring_cache
         self._mgl = moderngl
 
@@ -477,7 +191,7 @@ class Renderer:
         dvao = self.ctx.vertex_array(self.d_mesh, [(vbo, "3f 12x 12x", "in_pos")], index_buffer=ibo)
         return vao, dvao, vbo, ibo
 
-    def _ring_gpu(self, ring) -> _TerrainRingGPU:
+    def _ring_gpu(self, ring) -> TerrainRingGPU:
         key = (ring.center_en_m, ring.size_m, ring.samples)
         gpu = self._rings.get(key)
         if gpu is not None:
@@ -489,7 +203,7 @@ class Renderer:
         east, north, up, rgb = self.terrain.heightmap(
             center_east_m=ring.center_en_m[0], center_north_m=ring.center_en_m[1], size_m=ring.size_m, samples=nt
         )
-        east, north, up, rgb = _north_east_order(np.asarray(east, float), np.asarray(north, float), np.asarray(up, float), np.asarray(rgb))
+        east, north, up, rgb = north_east_order(np.asarray(east, float), np.asarray(north, float), np.asarray(up, float), np.asarray(rgb))
         if rgb.dtype == np.uint8:
             rgb = rgb.astype(np.float32) / 255.0
         spacing = ring.size_m / (nt - 1)
@@ -497,7 +211,7 @@ class Renderer:
         normals = np.stack([-ge, -gn, np.ones_like(up)], axis=-1)
         normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
         ge_, gn_, gu_ = east[::f, ::f], north[::f, ::f], up[::f, ::f].copy()
-        _stitch_edges(gu_)
+        stitch_edges(gu_)
         uv_i = (np.arange(n) * f + 0.5) / nt
         uu, vv = np.meshgrid(uv_i, uv_i)
         verts = np.stack([ge_ - ring.center_en_m[0], gn_ - ring.center_en_m[1], gu_, uu, vv], axis=-1).reshape(-1, 5)
@@ -509,7 +223,7 @@ class Renderer:
             t.filter = (self._mgl.LINEAR_MIPMAP_LINEAR, self._mgl.LINEAR)
             t.build_mipmaps()
             t.repeat_x = t.repeat_y = False
-        gpu = _TerrainRingGPU(vbo, {}, tex_a, tex_n, n)
+        gpu = TerrainRingGPU(vbo, {}, tex_a, tex_n, n)
         self._rings[key] = gpu
         while len(self._rings) > self._ring_cache:
             old = next(iter(self._rings))
@@ -842,24 +556,3 @@ class Renderer:
             for r in res[:4]:
                 r.release()
         self._static_meshes.clear()
-
-
-def _north_east_order(east, north, up, rgb):
-    """Reorder heightmap grids to axis 0 = north ascending, axis 1 = east ascending."""
-    if east.ndim == 1:  # 1-D axes given
-        east, north = np.meshgrid(east, north)
-    if abs(east[0, -1] - east[0, 0]) < abs(east[-1, 0] - east[0, 0]):  # east varies along axis 0: transpose
-        east, north, up = east.T, north.T, up.T
-        rgb = np.swapaxes(rgb, 0, 1)
-    if east[0, -1] < east[0, 0]:
-        east, north, up, rgb = east[:, ::-1], north[:, ::-1], up[:, ::-1], rgb[:, ::-1]
-    if north[-1, 0] < north[0, 0]:
-        east, north, up, rgb = east[::-1], north[::-1], up[::-1], rgb[::-1]
-    return east, north, up, rgb
-
-
-def _stitch_edges(up: np.ndarray) -> None:
-    """Set odd edge vertices to the mean of their even neighbours, so a ring's edge matches the
-    coarser ring around it (which only has the even ones) and leaves no cracks."""
-    for edge in (up[0, :], up[-1, :], up[:, 0], up[:, -1]):
-        edge[1:-1:2] = 0.5 * (edge[0:-2:2] + edge[2::2])
