@@ -184,11 +184,12 @@ class Renderer:
         return self._fbos[size]
 
     def _mesh_vao(self, prog, mesh):
-        data = np.hstack([mesh.positions_m, mesh.normals, mesh.colors_rgb]).astype("f4")
+        data = np.hstack([mesh.positions_m, mesh.normals, mesh.colors_rgb, mesh.translucency[:, None]]).astype("f4")
         vbo = self.ctx.buffer(data.tobytes())
         ibo = self.ctx.buffer(np.ascontiguousarray(mesh.indices, dtype="u4").tobytes())
-        vao = self.ctx.vertex_array(prog, [(vbo, "3f 3f 3f", "in_pos", "in_normal", "in_color")], index_buffer=ibo)
-        dvao = self.ctx.vertex_array(self.d_mesh, [(vbo, "3f 12x 12x", "in_pos")], index_buffer=ibo)
+        vao = self.ctx.vertex_array(prog, [(vbo, "3f 3f 3f 1f", "in_pos", "in_normal", "in_color", "in_translucency")],
+                                    index_buffer=ibo)
+        dvao = self.ctx.vertex_array(self.d_mesh, [(vbo, "3f 12x 12x 4x", "in_pos")], index_buffer=ibo)
         return vao, dvao, vbo, ibo
 
     def _ring_gpu(self, ring) -> TerrainRingGPU:

@@ -30,12 +30,17 @@ __all__ = [
     "SceneBuilder",
     "terrain_ring_plan",
     "dust_particles",
+    "dust_sources_m",
     "MARS_RADIUS_M",
 ]
 
 log = logging.getLogger(__name__)
 
 MARS_RADIUS_M = 3396.19e3  # MOLA reference radius (Smith et al. 2001), for the horizon distance
+# est.: the height at which the plumes of a 0.3-throttle sky crane lift a fully opaque cloud
+# (dust_particles); ≈ 9–10 m, the stage's height at touchdown, × √(1/0.3)
+BROWNOUT_REFERENCE_HEIGHT_M = 17.0
+BROWNOUT_PUFF_OPACITY = 1.0  # est.: a fresh puff's peak opacity at full strength
 BODY_NAMES = ("heatshield", "backshell", "parachute", "descent_stage", "rover")
 
 
@@ -210,6 +215,21 @@ class SceneState:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+def dust_sources_m(stage_position_m, height_m: float, ground_up_m: float) -> np.ndarray:
+    """(5,3) ENU points [m] where the descent stage's plumes lift dust, for :func:`dust_particles`.
+
+    The engines are canted outward, so their plumes hit the ground ≈ 1.5 m + h·tan 25° out from
+    the stage's centre under its four engine pairs (est.); the fifth point, under the stage, is
+    the fountain where the four plumes' wall jets meet and turn up (multi-jet ground effect, est.),
+    which puts dust under the rover as in the real DDC film.
+    """
+    e, n = float(stage_position_m[0]), float(stage_position_m[1])
+    spread = 1.5 + height_m * np.tan(np.radians(25.0))
+    ang = np.radians(np.arange(4) * 90.0 + 45.0)
+    corners = np.stack([e + spread * np.cos(ang), n + spread * np.sin(ang), np.full(4, ground_up_m)], -1)
+    return np.vstack([corners, [e, n, ground_up_m]])
+
+
 def dust_particles(
     nozzle_points_m: np.ndarray,
     throttle: float,
@@ -226,9 +246,13 @@ def dust_particles(
 
     Est. model (no published one fits a renderer): puffs are born at a steady rate at the plume
     impingement points, fly out radially with exponentially decaying speed (10–35 m/s, τ = 0.7 s),
-    rise 0.3–3 m and grow over a 2.5 s life; their opacity scales with throttle and with
-    (1 − h/h_limit)², so the cloud grows as the descent stage nears the ground. A particle's
-    random draws depend only on (seed, birth slot), so frames at any times agree with each other.
+    rise 0.3–3 m and grow over a 2.5 s life. Their opacity follows the plumes' pressure on the
+    ground, throttle × (h_ref/h)² (a conical plume spreads its thrust over an area ∝ h²; capped at
+    1), faded by √(1 − h/h_limit) toward the height where lifting starts. h_ref =
+    BROWNOUT_REFERENCE_HEIGHT_M makes the sky crane's last seconds (≈ 0.3 throttle, the stage
+    ≈ 9–10 m up with the rover on the ground) a brown-out: the dust that hides the ground at the
+    end of the real DDC and RUC films (NASA/JPL, 2021-02-22). A particle's random draws depend
+    only on (seed, birth slot), so frames at any times agree with each other.
 
     ``thinning`` k > 1 (previews) keeps every k-th birth slot, each puff k times as opaque
     (1 − (1 − α)^k), so the cloud's cover stays while llvmpipe blends a k-th of the sprites.
@@ -252,8 +276,9 @@ def dust_particles(
     rise = (0.3 + 2.7 * r[:, 2] ** 2) * (1.0 - np.exp(-age / 0.9))
     pos = np.stack([src[:, 0] + dist * np.cos(az), src[:, 1] + dist * np.sin(az), ground_up_m + rise + 0.2], axis=-1)
     size = 0.4 + 1.6 * r[:, 3] + 1.2 * age
-    strength = float(np.clip(throttle, 0.0, 1.0)) * (1.0 - height_m / height_limit_m) ** 2
-    alpha = strength * 0.35 * (1.0 - age / life_s) * (0.5 + 0.5 * r[:, 4])
+    pressure = float(np.clip(throttle, 0.0, 1.0)) * (BROWNOUT_REFERENCE_HEIGHT_M / max(height_m, 0.5)) ** 2
+    strength = min(pressure, 1.0) * np.sqrt(1.0 - height_m / height_limit_m)
+    alpha = strength * BROWNOUT_PUFF_OPACITY * (1.0 - age / life_s) * (0.5 + 0.5 * r[:, 4])
     if thinning > 1:
         alpha = 1.0 - (1.0 - alpha) ** thinning
     shade = 0.85 + 0.3 * r[:, 5]
@@ -431,12 +456,8 @@ class SceneBuilder:
             ds_ground = float(self.terrain.surface_up_m(ds.position_m[0], ds.position_m[1]))
             ds_height = ds.position_m[2] - ds_ground
             if ds_height < self.dust_height_m:
-                # Plumes are canted outward: they hit the ground ≈ h·tan(cant) beyond the stage's corners.
-                spread = 1.5 + ds_height * np.tan(np.radians(25.0))
-                ang = np.radians(np.arange(4) * 90.0 + 45.0)
-                nozzles = np.stack([ds.position_m[0] + spread * np.cos(ang), ds.position_m[1] + spread * np.sin(ang), np.full(4, ds_ground)], -1)
                 dust = dust_particles(
-                    nozzles, ds.aux, ds_height, t_s, seed=self.seed, count=self.dust_count,
+                    dust_sources_m(ds.position_m, ds_height, ds_ground), ds.aux, ds_height, t_s, seed=self.seed, count=self.dust_count,
                     height_limit_m=self.dust_height_m, ground_up_m=ds_ground, thinning=dust_thinning,
                 )
         shadow_center = camera_position_m

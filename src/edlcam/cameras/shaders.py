@@ -127,12 +127,12 @@ MESH_VS = """
 #version 330
 """ + _VS_HAZE + """
 uniform mat4 u_model; uniform mat4 u_vp; uniform mat3 u_nmat;
-in vec3 in_pos; in vec3 in_normal; in vec3 in_color;
-out vec3 v_p; out vec3 v_n; out vec3 v_c; out float v_z;
+in vec3 in_pos; in vec3 in_normal; in vec3 in_color; in float in_translucency;
+out vec3 v_p; out vec3 v_n; out vec3 v_c; out float v_z; out float v_tr;
 uniform mat4 u_view;
 void main() {
     vec4 p = u_model * vec4(in_pos, 1.0);
-    v_p = p.xyz; v_n = u_nmat * in_normal; v_c = in_color;
+    v_p = p.xyz; v_n = u_nmat * in_normal; v_c = in_color; v_tr = in_translucency;
     v_z = -(u_view * p).z;
     HAZE_VERTEX(p.xyz);
     gl_Position = u_vp * p;
@@ -144,14 +144,17 @@ MESH_FS = """
 #define HAZE_VARYINGS
 """ + COMMON + """
 uniform float u_emissive; uniform float u_opacity;
-in vec3 v_p; in vec3 v_n; in vec3 v_c; in float v_z;
+in vec3 v_p; in vec3 v_n; in vec3 v_c; in float v_z; in float v_tr;
 out vec4 f_color;
 void main() {
     write_depth(v_z);
     if (u_emissive > 0.5) { f_color = vec4(v_c * u_opacity, 1.0); return; }
     vec3 n = normalize(v_n);
     if (!gl_FrontFacing) n = -n;
-    f_color = vec4(haze(lit(v_c, n, v_p), v_p), u_opacity);
+    // Thin fabric: the sunlight and skylight on its far side come through, diffusely (the sun
+    // unshadowed: the sheet itself is what a shadow map would find between this side and the Sun).
+    vec3 through = v_c * v_tr * (max(-dot(n, u_sun), 0.0) * u_sun_irr + u_ambient * (0.6 - 0.4 * n.z));
+    f_color = vec4(haze(lit(v_c, n, v_p) + through, v_p), u_opacity);
 }
 """
 
@@ -189,8 +192,9 @@ ROCK_VS = """
 """ + _VS_HAZE + """
 uniform mat4 u_vp; uniform mat4 u_view; uniform vec3 u_offset;
 in vec3 in_pos; in vec3 in_normal; in vec3 in_at; in vec3 in_scale; in float in_yaw; in vec3 in_tint;
-out vec3 v_p; out vec3 v_n; out vec3 v_c; out float v_z;
+out vec3 v_p; out vec3 v_n; out vec3 v_c; out float v_z; out float v_tr;
 void main() {
+    v_tr = 0.0;  // rock is opaque
     float c = cos(in_yaw), s = sin(in_yaw);
     mat3 r = mat3(c, s, 0.0, -s, c, 0.0, 0.0, 0.0, 1.0);
     vec3 p = in_at + u_offset + r * (in_pos * in_scale);
@@ -248,7 +252,7 @@ void main() {
     write_depth(v_z);
     vec3 dust = vec3(0.62, 0.46, 0.33) * v_shade;   // est.: Mars soil albedo tint
     vec3 c = dust * (max(u_sun.z, 0.0) * 0.8 * u_sun_irr + u_ambient * 1.5);
-    f_color = vec4(c, v_alpha * (1.0 - r2) * (1.0 - r2));
+    f_color = vec4(c, v_alpha * (1.0 - r2));  // a soft edge, half the peak over the disc
 }
 """
 

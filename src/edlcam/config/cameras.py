@@ -101,12 +101,12 @@ DEFAULT_VIEWS: dict[str, CameraConfig] = {
         start_event="heatshield_separation", start_offset_s=-1.0, end_event="touchdown", end_offset_s=5.0,
     ),
     "ddc": _view(
-        mount="descent_stage", position_m=[0.9, 0.4, -0.03], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
+        mount="descent_stage", position_m=[0.2, 0.95, -0.03], look=[-0.02, -0.1, -1.0], up=[1.0, 0.0, 0.0],
         width_px=2048, height_px=1536, hfov_deg=45.0, vfov_deg=34.5, fps=30.0, preview_rate_divisor=3, preview_scale=3,
         start_event="skycrane_start", start_offset_s=-2.0, end_event="touchdown", end_offset_s=10.0,
     ),
     "ruc": _view(
-        mount="rover", position_m=[-0.4, 0.4, 1.66], look=[0.0, 0.0, 1.0], up=[1.0, 0.0, 0.0],
+        mount="rover", position_m=[0.55, 0.75, 1.40], look=[0.0, 0.0, 1.0], up=[1.0, 0.0, 0.0],
         width_px=1280, height_px=1024, hfov_deg=50.0, vfov_deg=41.0, fps=30.0, preview_rate_divisor=3,
         start_event="skycrane_start", start_offset_s=-2.0, end_event="touchdown", end_offset_s=10.0,
     ),

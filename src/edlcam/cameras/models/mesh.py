@@ -49,6 +49,10 @@ class Mesh:
     indices: np.ndarray  # (T,3) uint32 triangles, counter-clockwise seen from outside
     emissive: bool = False  # True: drawn unlit and additively (engine plumes, glow)
     opacity: float = 1.0  # < 1: drawn blended (plumes, dust-like effects)
+    # (V,) float32 in [0, 1], None = 0: a thin sheet's diffuse transmission per unit albedo. The
+    # side turned from the Sun shows albedo × translucency × the sunlight on the other side, so
+    # sunlit fabric glows through (the parachute's gores seen by the up-look cameras).
+    translucency: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         pos = np.ascontiguousarray(self.positions_m, dtype=np.float32).reshape(-1, 3)
@@ -63,7 +67,12 @@ class Mesh:
             raise ValueError(f"indices reach vertex {int(idx.max())} but the mesh has {len(pos)} vertices")
         if not 0.0 < self.opacity <= 1.0:
             raise ValueError(f"opacity is {self.opacity}; it must lie in (0, 1]")
-        for name, arr in (("positions_m", pos), ("normals", nrm), ("colors_rgb", col), ("indices", idx)):
+        tr = np.zeros(len(pos), np.float32) if self.translucency is None else np.ascontiguousarray(
+            np.broadcast_to(np.asarray(self.translucency, dtype=np.float32), (len(pos),)))
+        if tr.size and not (np.all(tr >= 0.0) and np.all(tr <= 1.0)):
+            raise ValueError(f"translucency spans {tr.min()}..{tr.max()}; it must lie in [0, 1]")
+        for name, arr in (("positions_m", pos), ("normals", nrm), ("colors_rgb", col), ("indices", idx),
+                          ("translucency", tr)):
             arr.flags.writeable = False
             object.__setattr__(self, name, arr)
 
@@ -93,7 +102,7 @@ class Mesh:
         indices = self.indices
         if np.linalg.det(rot) < 0:  # a mirror turns counter-clockwise into clockwise
             indices = indices[:, ::-1]
-        return Mesh(pos, nrm, self.colors_rgb, indices, self.emissive, self.opacity)
+        return Mesh(pos, nrm, self.colors_rgb, indices, self.emissive, self.opacity, self.translucency)
 
     @staticmethod
     def merge(meshes: Iterable["Mesh"]) -> "Mesh":
@@ -115,6 +124,7 @@ class Mesh:
             np.concatenate([m.indices.astype(np.int64) + off for m, off in zip(parts, offsets)]),
             parts[0].emissive,
             parts[0].opacity,
+            np.concatenate([m.translucency for m in parts]),
         )
 
     @staticmethod
@@ -375,5 +385,6 @@ def two_sided(mesh: Mesh, *, thickness_m: float, back_color: Callable | np.ndarr
         mesh.indices[:, ::-1],
         mesh.emissive,
         mesh.opacity,
+        mesh.translucency,
     )
     return Mesh.merge([mesh, back])

@@ -23,11 +23,14 @@ the NASA/JPL annotated image PIA24431) and of transcriptions of the raw EDL imag
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from edlcam.cameras.models.mesh import Mesh, grid_mesh, strut, struts, two_sided
 
 __all__ = [
+    "CANOPY_TRANSLUCENCY",
     "PARACHUTE_NOMINAL_DIAMETER_M",
     "PARACHUTE_GORES",
     "PARACHUTE_RING_TEXTS",
@@ -57,6 +60,11 @@ PARACHUTE_RING_TEXTS = ("DARE", "MIGHTY", "THINGS", "34 11 58 N 118 10 31 W")  #
 _RING_START_GORE = (0, 40, 20, 0)  # gores after the reference where each ring's text begins
 ORANGE_RGB = np.array([0.80, 0.10, 0.008])  # linear albedo of "international orange" nylon (est.)
 WHITE_RGB = np.array([0.80, 0.80, 0.77])  # linear albedo of neutral white nylon (est.)
+# est.: light canopy nylon (≈ 40 g/m²) lets ≈ 0.35 of the sunlight through diffusely, ≈ 0.45 of its
+# 0.8 albedo; dyed gores pass their own colour. This is why the sunlit canopy glows white and
+# orange against the sky in the real PUC footage (NASA/JPL, 2021-02-22) rather than showing the
+# dark, skylit underside an opaque sheet would.
+CANOPY_TRANSLUCENCY = 0.45
 _LINE_RGB = np.array([0.22, 0.19, 0.15])  # suspension lines, seen dark against the sky (est.)
 _TAPE_RGB = np.array([0.6, 0.6, 0.58])
 _RISER_RGB = np.array([0.35, 0.30, 0.22])
@@ -138,7 +146,7 @@ def parachute_mesh(
     nominal_diameter_m: float = PARACHUTE_NOMINAL_DIAMETER_M,
     coarse: bool = False,
 ) -> Mesh:
-    """The canopy (two-sided cloth, coded gores), 80 suspension lines and the riser.
+    """The canopy (two-sided translucent cloth, coded gores), 80 suspension lines and the riser.
 
     ``inflation`` [0..1]: 0 is the narrow bundle of cloth at line stretch, 1 fully inflated;
     between, a bullet-shaped canopy with a narrower mouth, keeping its cloth length; its
@@ -202,7 +210,7 @@ def parachute_mesh(
         lo, hi = rows[0], rows[-1] + 1  # quad rows lo..hi-1 use point rows lo..hi
         quad_ring = ring[lo:hi]
         colors = np.where(bits[quad_ring][:, gore][..., None], ORANGE_RGB, WHITE_RGB)
-        cloth = grid_mesh(pts[lo : hi + 1], normals[lo : hi + 1], colors)
+        cloth = replace(grid_mesh(pts[lo : hi + 1], normals[lo : hi + 1], colors), translucency=CANOPY_TRANSLUCENCY)
         parts.append(two_sided(cloth, thickness_m=0.01))
     canopy = Mesh.merge(parts)
 

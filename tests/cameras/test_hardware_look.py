@@ -1,0 +1,129 @@
+"""The hardware as the real EDL footage shows it: the canopy lit through by the Sun, the rover and
+descent stage at their published sizes, the sky crane's brown-out.
+
+Renders use a bare scene (no terrain) or the models alone, so each expectation follows from the
+shading or the geometry that the test names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edlcam.cameras.models.mesh import Mesh
+
+SUN = np.array([0.0, 0.5, 0.8660254])  # 60° elevation
+HAZE_M = 24_700.0  # the mission's haze distance: τ = 11.1 km / 24.7 km = 0.45 (mars2020.toml)
+
+
+def _sheet(translucency: float) -> Mesh:
+    """A horizontal 2 m square of white nylon (albedo 0.8) facing +z (up, toward the Sun)."""
+    pos = np.array([[-1.0, -1.0, 0.0], [1.0, -1.0, 0.0], [1.0, 1.0, 0.0], [-1.0, 1.0, 0.0]])
+    return Mesh(pos, np.tile([0.0, 0.0, 1.0], (4, 1)), np.full((4, 3), 0.8), [[0, 1, 2], [0, 2, 3]],
+                translucency=translucency)
+
+
+def _radiance_from_below(mesh: Mesh) -> np.ndarray:
+    """Radiance at the image centre of a camera 1 m under the sheet looking straight up."""
+    pytest.importorskip("moderngl")
+    from edlcam.cameras.camera import Camera, mount_rotation
+    from edlcam.cameras.renderer import Renderer
+    from edlcam.cameras.scene import SceneObject, SceneState
+    from edlcam.config.cameras import DEFAULT_VIEWS
+
+    cam = Camera("puc_a", DEFAULT_VIEWS["puc_a"]).scaled(8)
+    renderer = Renderer(terrain=None, haze_distance_m=HAZE_M, shadow_map_px=256)
+    pos = np.array([0.0, 0.0, -1.0])
+    R = mount_rotation([0.0, 0.0, 1.0], [0.0, 1.0, 0.0])
+    state = SceneState(0.0, SUN, [SceneObject("sheet", mesh, np.eye(3), np.zeros(3))], [], -100.0)
+    img, _ = renderer.render(state, size=(cam.width_px, cam.height_px),
+                             intrinsics=(*cam.focal_px, *cam.principal_point_px), position_m=pos, R_world_cam=R)
+    h, w = img.shape[:2]
+    return img[h // 2 - 2 : h // 2 + 2, w // 2 - 2 : w // 2 + 2].reshape(-1, 3).mean(axis=0)
+
+
+def test_sunlit_canopy_fabric_glows_through_from_below():
+    # Seen from below, an opaque sheet shows only the skylight on its underside, albedo × sky × 0.2
+    # (the shader's 0.6 + 0.4 n_z with n_z = −1); translucent fabric adds albedo × t × (sun μ₀ +
+    # sky), the light on its top. The real PUC footage shows the canopy glowing white and orange
+    # (NASA/JPL 2021-02-22); t = CANOPY_TRANSLUCENCY (est.). Tolerance 2 %: float32 shading and
+    # the air light of the 1 m path (≈ 4e-5 of the sky's).
+    from edlcam.cameras.models.parachute import CANOPY_TRANSLUCENCY
+    from edlcam.cameras.photometry import illumination
+
+    tau = 11_100.0 / HAZE_M  # as the renderer derives it
+    sun_irr, sky_irr = illumination(tau, SUN[2])
+    opaque = _radiance_from_below(_sheet(0.0))
+    glowing = _radiance_from_below(_sheet(CANOPY_TRANSLUCENCY))
+    assert opaque[1] == pytest.approx(0.8 * 0.2 * sky_irr, rel=0.02)
+    expected = 0.8 * 0.2 * sky_irr + 0.8 * CANOPY_TRANSLUCENCY * (SUN[2] * sun_irr + sky_irr)
+    assert glowing[1] == pytest.approx(expected, rel=0.02)
+    assert glowing[1] > 5.0 * opaque[1]
+
+
+def test_parachute_cloth_is_translucent_and_its_rigging_opaque():
+    from edlcam.cameras.models.parachute import CANOPY_TRANSLUCENCY, parachute_mesh
+
+    m = parachute_mesh(1.0, coarse=True)
+    t = m.translucency.astype(float)
+    assert np.unique(t) == pytest.approx([0.0, CANOPY_TRANSLUCENCY])
+    # lines, tapes and riser stay opaque (the dark silhouettes of the real footage): the cloth
+    # is every vertex of a gore colour
+    cloth = np.isclose(m.colors_rgb[:, 1], 0.10) | np.isclose(m.colors_rgb[:, 1], 0.80)
+    assert np.all(t[cloth] == pytest.approx(CANOPY_TRANSLUCENCY))
+    assert np.all(t[~cloth] == 0.0)
+
+
+def test_translucency_must_lie_in_zero_one():
+    with pytest.raises(ValueError, match="translucency"):
+        _sheet(1.5)
+
+
+class _CheckerGround:
+    """Test double of the terrain: flat ground at 0 m of 1 m checkers (albedo 0.12 / 0.30)."""
+
+    def surface_up_m(self, east_m, north_m):
+        return 0.0 * np.asarray(east_m, float)
+
+    def heightmap(self, *, center_east_m, center_north_m, size_m, samples):
+        a = np.linspace(-size_m / 2, size_m / 2, samples)
+        east, north = np.meshgrid(center_east_m + a, center_north_m + a)
+        chk = (np.floor(east) + np.floor(north)) % 2
+        rgb = np.repeat((0.12 + 0.18 * chk)[..., None], 3, axis=-1).astype(np.float32)
+        return east, north, np.zeros_like(east), rgb
+
+
+def _ground_contrast(stage_height_m: float, *, dust: bool = True) -> float:
+    """std/mean of the ground seen from the DDC's place on a stage that high, in its dust or without."""
+    pytest.importorskip("moderngl")
+    from edlcam.cameras.camera import Camera, mount_rotation
+    from edlcam.cameras.renderer import Renderer
+    from edlcam.cameras.scene import SceneState, dust_particles, dust_sources_m, terrain_ring_plan
+    from edlcam.config.cameras import DEFAULT_VIEWS
+
+    cam = Camera("ddc", DEFAULT_VIEWS["ddc"]).scaled(8)
+    h = stage_height_m
+    pos = np.array([0.2, 0.95, h])
+    R = mount_rotation([0.0, 0.0, -1.0], [1.0, 0.0, 0.0])
+    rings = terrain_ring_plan((0.0, 0.0), h, footprint_half_angle_rad=0.4, samples=65)
+    # the sky crane's throttle at the end (≈ 0.3, flight/bodies.parquet of the demo run)
+    puffs = dust_particles(dust_sources_m([0.0, 0.0, h], h, 0.0), 0.3, h, 17.3, seed=3, count=4000,
+                           height_limit_m=20.0, ground_up_m=0.0)
+    state = SceneState(17.3, SUN, [], rings, 0.0, dust=puffs if dust else None)
+    renderer = Renderer(terrain=_CheckerGround(), haze_distance_m=HAZE_M, shadow_map_px=256, preview=True)
+    img, _ = renderer.render(state, size=(cam.width_px, cam.height_px),
+                             intrinsics=(*cam.focal_px, *cam.principal_point_px), position_m=pos, R_world_cam=R)
+    lum = img @ np.array([0.2126, 0.7152, 0.0722])
+    return float(lum.std() / lum.mean())
+
+
+def test_brownout_hides_the_ground_in_the_sky_cranes_last_seconds():
+    # The real DDC and RUC films end in a dust cloud that hides the ground (NASA/JPL 2021-02-22).
+    # Ground contrast (std/mean) in the dust ÷ without it, from the same place: with the stage
+    # 9.5 m up (the rover on the ground) the dust takes most of it away (measured 0.34), with the
+    # stage 18 m up (lifting just begun; dust_height_m 20 m) little of it (measured 0.80); in
+    # between it thickens as the stage comes down. Bounds are ±0.1 around the measured ratios.
+    ratio = {h: _ground_contrast(h) / _ground_contrast(h, dust=False) for h in (18.0, 12.0, 9.5)}
+    assert ratio[18.0] > 0.7
+    assert ratio[9.5] < 0.45
+    assert ratio[9.5] < ratio[12.0] < ratio[18.0]
