@@ -127,3 +127,54 @@ def test_brownout_hides_the_ground_in_the_sky_cranes_last_seconds():
     assert ratio[18.0] > 0.7
     assert ratio[9.5] < 0.45
     assert ratio[9.5] < ratio[12.0] < ratio[18.0]
+
+
+def test_rover_mesh_has_the_published_size():
+    # NASA Mars 2020 press kit / rover fact sheet: 3.0 m long without the arm, 2.7 m wide, 2.2 m
+    # tall to the top of the mast, wheels 52.5 cm across. Tolerances: 2 cm on width and wheels
+    # (tessellation), 5 cm on the mast top, 10 cm on the length (the MMRTG's tilt, est.).
+    from edlcam.cameras.models import rover
+    from edlcam.cameras.models.rover import rover_mesh
+
+    m = rover_mesh(wheels_deployed=True, mast_deployed=True)
+    p = m.positions_m.astype(float)
+    lo, hi = p.min(axis=0), p.max(axis=0)
+    assert hi[1] - lo[1] == pytest.approx(2.7, abs=0.02)
+    assert hi[2] == pytest.approx(2.2, abs=0.05)
+    assert lo[2] == pytest.approx(0.0, abs=0.005)  # the wheels stand on the ground
+    front_of_wheels = max(rover._WHEEL_X_M) + 0.5 * rover.WHEEL_DIAMETER_M
+    assert front_of_wheels - lo[0] == pytest.approx(3.0, abs=0.10)  # MMRTG's back to the front wheels
+    wheel = p[(np.abs(p[:, 1]) > 1.0) & (np.abs(p[:, 0] - max(rover._WHEEL_X_M)) < 0.3)]
+    assert wheel[:, 2].max() - wheel[:, 2].min() == pytest.approx(0.525, abs=0.02)
+    assert m.triangle_count < 6000  # a preview budget: the DDC draws it every frame
+
+
+def test_rover_shows_the_parts_seen_from_the_descent_stage():
+    # From above (the DDC) the rover is more than a white box: radiators, covers and cable
+    # harnesses show dark on the deck (NASA/JPL DDC frames). Vertices on the deck, inside the
+    # body's outline (the MMRTG, behind it, not counted): the box alone had no dark ones.
+    from edlcam.cameras.models.rover import BODY_HALF_WIDTH_M, BODY_TOP_M, BODY_X_M, rover_mesh
+
+    m = rover_mesh(wheels_deployed=True)
+    p, c = m.positions_m, m.colors_rgb
+    deck = ((p[:, 2] > BODY_TOP_M + 0.02) & (p[:, 0] > BODY_X_M[0]) & (p[:, 0] < BODY_X_M[1])
+            & (np.abs(p[:, 1]) < BODY_HALF_WIDTH_M))
+    assert np.count_nonzero(deck & (c.max(axis=1) < 0.15)) > 200
+    assert np.count_nonzero(deck & (c.min(axis=1) > 0.45)) > 100
+    assert np.count_nonzero(p[:, 0] < BODY_X_M[0] - 0.2) > 100  # the MMRTG behind the body
+
+
+def test_descent_stage_has_eight_canted_engines_and_the_bud():
+    # NASA/JPL: eight throttleable Mars Lander Engines; canted outward by the mission's
+    # [powered_descent] engine_cant_deg; bridles and umbilical leave the BUD under the centre.
+    from edlcam.cameras.models.descent_stage import (BRIDLE_TOP_POINTS_M, engine_exhaust_directions,
+                                                     engine_exit_points_m)
+    from edlcam.config.flight import PoweredDescentConfig
+
+    cant = float(PoweredDescentConfig.model_fields["engine_cant_deg"].default)
+    d = engine_exhaust_directions()
+    assert d.shape == (8, 3)
+    assert np.degrees(np.arccos(-d[:, 2])) == pytest.approx(np.full(8, cant), abs=1e-9)
+    exits = engine_exit_points_m()
+    assert np.all(np.hypot(exits[:, 0], exits[:, 1]) > 1.3)  # at the corners, outside the rover's 2.7 m width / 2
+    assert np.all(np.hypot(BRIDLE_TOP_POINTS_M[:, 0], BRIDLE_TOP_POINTS_M[:, 1]) < 0.25)

@@ -7,8 +7,10 @@ from the bridle-umbilical device (BUD) at the centre of the underside.
 Layout after NASA/JPL's descriptions and photographs of the Mars 2020 (and MSL) descent stage:
 eight Mars Lander Engines in four canted pairs at the corners, three spherical propellant tanks
 and two pressurant spheres, the Terminal Descent Sensor's six radar antennas on one side, the
-BUD underneath. The engine cant defaults to the mission's [powered_descent] engine_cant_deg.
-Sizes are estimates (≈ 3 m across), noted "est." below.
+BUD underneath; gold blankets and grey beams on the underside the rover's up-look camera films.
+The engines are the eight throttleable Mars Lander Engines (≈ 3.1 kN each, est.; REFERENCE.md),
+their cant the mission's [powered_descent] engine_cant_deg; the rover hangs on three bridles
+≈ 7.6 m long (NASA/DLR, REFERENCE.md). Sizes are estimates (≈ 3 m across), noted "est." below.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ _GOLD = np.array([0.55, 0.36, 0.09])  # gold-coloured multilayer insulation
 _TANK = np.array([0.42, 0.42, 0.44])  # titanium tanks
 _NOZZLE = np.array([0.20, 0.19, 0.18])  # niobium/steel nozzle, heat-darkened
 _WHITE = np.array([0.7, 0.7, 0.68])
+_BEAM = np.array([0.30, 0.30, 0.31])  # bare aluminium beams under the deck (est.)
 _BRIDLE = np.array([0.78, 0.76, 0.70])  # nylon straps, light
 _UMBILICAL = np.array([0.10, 0.10, 0.11])  # umbilical cable, darker
 
@@ -99,7 +102,7 @@ def _octagon_prism(half_width_m: float, z0: float, z1: float, color) -> Mesh:
 def descent_stage_mesh(*, cant_deg: float | None = None) -> Mesh:
     """The descent stage: dark structure with gold insulation, tanks, 4 canted engine pairs, radar, BUD.
 
-    About 3 m across the engine pods; ≈ 3 600 triangles.
+    About 3 m across the engine pods; ≈ 3 700 triangles.
     """
     parts = [
         _octagon_prism(DECK_HALF_WIDTH_M, 0.0, DECK_HEIGHT_M, _STRUCTURE),
@@ -139,6 +142,16 @@ def descent_stage_mesh(*, cant_deg: float | None = None) -> Mesh:
         look = np.array([1.2 * ax, -0.4 * tilt - 0.1, -1.0])
         p0 = bracket + [ax, 0.0, -0.10]
         parts.append(strut(p0, p0 + 0.08 * look / np.linalg.norm(look), 0.09, color=_WHITE, n_sides=12))
+    # Underside, as the rover's up-look camera sees it: gold insulation blankets between four
+    # grey beams that run from the BUD to the engine-pod arms (est. from the NASA/JPL RUC frames)
+    for k in range(4):
+        a = np.radians(45.0 + 90.0 * k)
+        rot = rotation_about([0, 0, 1], a)
+        beam_mid = rot @ np.array([0.5 * DECK_HALF_WIDTH_M, 0.0, -0.03])
+        parts.append(box((DECK_HALF_WIDTH_M, 0.08, 0.06), beam_mid, color=_BEAM, rotation=rot))
+        b = np.radians(90.0 * k)
+        blanket_mid = np.array([0.5 * DECK_HALF_WIDTH_M * np.cos(b), 0.5 * DECK_HALF_WIDTH_M * np.sin(b), -0.01])
+        parts.append(box((0.55, 0.55, 0.02), blanket_mid, color=_GOLD, rotation=rotation_about([0, 0, 1], b)))
     # BUD: the drum the bridles and umbilical pay out from, under the deck centre
     parts.append(strut([0, 0, 0.0], [0, 0, -0.06], BUD_RADIUS_M, color=_TANK, n_sides=16))
     return Mesh.merge(parts)

@@ -8,6 +8,11 @@ Published sizes (NASA Mars 2020 rover fact sheet / press kit): ≈ 3 m long with
 ≈ 0.6 m (MSL heritage). Everything else is an estimate from photographs ("est."). During EDL the
 mobility system is folded up under the body and the remote-sensing mast lies on the deck; the
 wheels snap down during the sky-crane descent, the mast rises days after landing.
+
+Seen from the descent stage (the DDC's view, NASA/JPL 2021-02-22) the rover shows the dark finned
+MMRTG at the back, the stowed mast and the high-gain antenna on a white deck crossed by dark
+cable harnesses and radiators, six wheels on rocker-bogie tubes beside it, the arm across the
+front; every one of those is here (:func:`_deck_equipment` for the smaller ones).
 """
 
 from __future__ import annotations
@@ -92,7 +97,7 @@ def _mobility(side: float, deployed: bool) -> list[Mesh]:
     hubs = [np.array([x, side * _TRACK_Y_M, z]) for x, z in zip(hubs_x, hubs_z)]
     knees = [np.array([h[0], y_leg, h[2] + 0.42]) for h in hubs]
     parts = [_wheel(h, side) for h in hubs]
-    rod = 0.035
+    rod = 0.045  # est.: titanium tubes ≈ 9 cm across in photographs
     parts.append(strut(pivot, knees[0], rod, color=_METAL))  # rocker, front arm
     parts.append(strut(pivot, bogie, rod, color=_METAL))  # rocker, rear arm
     parts.append(strut(bogie, knees[1], rod, color=_METAL))  # bogie
@@ -181,6 +186,39 @@ def _body() -> list[Mesh]:
         box((0.12, 0.12, 0.02), [0.7, -0.3, z0 - 0.01], color=_DARK),
         box((0.6, 1.0, 0.12), [0.15, 0.0, z0 - 0.06], color=_GREY),
     ]
+    return parts + _deck_equipment()
+
+
+def _deck_equipment() -> list[Mesh]:
+    """What the descent stage's camera sees on the deck besides the big parts: the heat-rejection
+    radiators beside the MMRTG, the dark electronics and sample-handling covers, and the cable
+    harnesses along the deck's edges and down its sides (est. from the NASA/JPL DDC frames and
+    rover photographs; positions and sizes est.).
+    """
+    x0, x1 = BODY_X_M
+    z1 = BODY_TOP_M + 0.04  # on the deck plate
+    hw = BODY_HALF_WIDTH_M
+    parts = [
+        # heat-rejection system radiators: two dark panels at the rear corners, around the MMRTG
+        box((0.42, 0.34, 0.03), [x0 + 0.26, 0.52, z1 + 0.015], color=_DARK),
+        box((0.42, 0.34, 0.03), [x0 + 0.26, -0.52, z1 + 0.015], color=_DARK),
+        # grey covers of the avionics and of the sample handling assembly, mid-deck
+        box((0.55, 0.28, 0.06), [0.55, 0.25, z1 + 0.03], color=_GREY),
+        box((0.30, 0.42, 0.08), [-0.35, 0.05, z1 + 0.04], color=_BODY),
+        box((0.22, 0.22, 0.05), [0.05, -0.55, z1 + 0.025], color=_DARK),
+    ]
+    # cable harnesses: dark bundles around the deck's edge and across it, and down the sides to
+    # the mobility actuators
+    c = 0.015
+    ring = np.array([[x1 - 0.12, hw - 0.08], [x0 + 0.12, hw - 0.08], [x0 + 0.12, -hw + 0.08], [x1 - 0.12, -hw + 0.08]])
+    for a, b in zip(ring, np.roll(ring, -1, axis=0)):
+        parts.append(strut([a[0], a[1], z1 + c], [b[0], b[1], z1 + c], c, color=_DARK, n_sides=4))
+    for a, b in (([0.55, 0.40], [-0.35, 0.26]), ([0.30, 0.10], [0.05, -0.44]), ([-0.35, -0.16], [x0 + 0.26, -0.35])):
+        parts.append(strut([a[0], a[1], z1 + c], [b[0], b[1], z1 + c], c, color=_DARK, n_sides=4))
+    for side in (1.0, -1.0):
+        for x in (0.65, -0.45):
+            top = [x, side * (hw + 0.01), BODY_TOP_M - 0.02]
+            parts.append(strut(top, [x, side * (hw + 0.01), BODY_BOTTOM_M + 0.25], 0.02, color=_DARK, n_sides=4))
     return parts
 
 
@@ -189,7 +227,7 @@ def rover_mesh(*, wheels_deployed: bool = True, mast_deployed: bool = False) -> 
     """The rover; ``wheels_deployed=False`` is the folded EDL configuration.
 
     ``mast_deployed`` raises the remote-sensing mast (2.2 m tall rover); it stays stowed on the
-    deck through EDL, so the default keeps it down. About 4 200 triangles.
+    deck through EDL, so the default keeps it down. About 4 400 triangles.
     """
     parts = _body() + _rtg() + _arm() + _mast(mast_deployed)
     for side in (1.0, -1.0):
