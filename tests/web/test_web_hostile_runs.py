@@ -140,7 +140,7 @@ def test_odd_content_lengths_are_refused_not_a_500(server, length):
 
 def get_no_stream(server, target: str):
     """(status, headers, body) of a GET, without reading a text/event-stream body (it may be endless)."""
-    with httpx.stream("GET", server.url + target, timeout=10.0) as r:
+    with httpx.stream("GET", server.url + target, timeout=60.0) as r:
         headers = {k.lower(): v for k, v in r.headers.items()}
         data = b"" if headers.get("content-type", "").startswith("text/event-stream") else r.read()
         return r.status_code, headers, data

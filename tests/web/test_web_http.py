@@ -15,7 +15,7 @@ from edlcam.ground.web import runfolder
 
 @pytest.fixture(scope="module")
 def client(server):
-    with httpx.Client(base_url=server.url, timeout=10.0) as c:
+    with httpx.Client(base_url=server.url, timeout=60.0) as c:
         yield c
 
 

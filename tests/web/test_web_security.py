@@ -30,7 +30,7 @@ sys.addaudithook(_audit)  # process-wide and permanent (PEP 578): it records onl
 
 
 def raw(server, method: str, target: str, body: bytes | None = None, headers: dict | None = None, length: bool = True):
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)  # generous: the suite runs on loaded 2-core machines
     try:
         conn.putrequest(method, target, skip_host="Host" in (headers or {}), skip_accept_encoding=True)
         for k, v in (headers or {}).items():
