@@ -12,17 +12,19 @@ Run: ``.venv/bin/python benchmarks/montecarlo.py [--cases 300000] [--amat-cases 
    guided entry, parachute, powered descent, sky crane): the steady rate of the flight kernel,
    compiled and with the terrain built beforehand, and its cost per integration step.
 3. edlcam as a Dask Monte Carlo of ``--cases`` landings (``run_montecarlo``), once on 1 worker
-   and once on 2, one thread each: whole-run rates, the cluster's start and each worker's set-up
-   (terrain, reference trajectory, kernel from its cache: ≈ 3.5 s before the first cases come
-   in, the same for 1 and 2 workers) included; and the rate from the first report on, once the
-   workers are set up. The default 300,000 cases (≈ 1.2 min on 1 worker) keep the set-up a few
-   per cent of a run, as in a Monte Carlo big enough to need more than one worker.
+   and once on 2 (threads of this process, the kernel without the GIL): whole-run rates, the
+   cluster's start and the set-up (ground and reference from the cache, the kernel from its
+   cache) included; and the rate from the first report on. The default 300,000 cases (≈ 1.2 min
+   on 1 worker) keep the set-up a few per cent of a run, as in a Monte Carlo big enough to need
+   more than one worker.
 
 4. The time to answer: the whole command ``edlcam montecarlo -n N --workers 2`` (a fresh process:
-   imports, the cluster, the terrain, the plots) timed for several N (``--startup-ns``, each
-   ``--startup-repeats`` times, the fastest kept); a straight line fitted to wall time against N
-   gives the fixed start-up (its intercept; goal ≤ 3 s) and the throughput (1 / its slope).
-   ``--only-startup`` runs this part alone.
+   imports, the cluster, the ground, the plots and their process) timed for several N
+   (``--startup-ns``, each ``--startup-repeats`` times, the fastest kept); a straight line fitted
+   to wall time against N gives the fixed start-up (its intercept; goal ≤ 3 s) and the throughput
+   (1 / its slope). The same fit through the CPU time of the command and every process it
+   started (user + sys, waited for) gives the fixed cost in CPU: the figure a busy machine does
+   not inflate. ``--only-startup`` runs this part alone.
 
 Prints trajectories/s for each, the per-core ratios edlcam / AMAT (goal ≥ 100× even though edlcam
 flies the whole landing and AMAT only the entry), the speed-up from 1 to 2 workers (goal ≥ 1.7×),

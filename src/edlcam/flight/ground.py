@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FlightGround", "shared_ground", "cache_root"]
+__all__ = ["FlightGround", "shared_ground", "cache_root", "cached_folder"]
 
 log = logging.getLogger(__name__)
 
@@ -101,28 +101,41 @@ def shared_ground(mission) -> tuple[Path, bool]:
     """A folder holding ``mission``'s :class:`FlightGround` for workers on this machine: from the
     cache, else built now and stored there; and whether the caller must delete it (a temporary
     folder, where the cache cannot be written)."""
-    from edlcam.mars.terrain import Terrain
 
-    root = cache_root() / "flight-ground"
-    key = _ground_key(mission)
+    def build() -> FlightGround:
+        from edlcam.mars.terrain import Terrain  # scipy and the terrain's modules: only to build one
+
+        return FlightGround.of(Terrain.from_mission(mission))
+
+    return cached_folder("flight-ground", _ground_key(mission), "ground.json", build)
+
+
+def cached_folder(kind: str, key: str, marker: str, build) -> tuple[Path, bool]:
+    """The cache folder ``kind/key`` (whole once ``marker`` is in it), else ``build().save(folder)``
+    stored there atomically, the least recently used beyond :data:`_GROUND_CACHE_ENTRIES` of that
+    kind dropped; and whether the caller must delete it (a temporary folder, where the cache
+    cannot be written)."""
+    root = cache_root() / kind
     folder = root / key
-    if (folder / "ground.json").is_file():
-        os.utime(folder / "ground.json")  # most recently used
+    if (folder / marker).is_file():
+        os.utime(folder / marker)  # most recently used
         return folder, False
-    ground = FlightGround.of(Terrain.from_mission(mission))
+    made = build()
     try:
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
-        ground.save(tmp)
+        made.save(tmp)
         try:
             os.replace(tmp, folder)  # atomic: a reader sees the whole folder or none
         except OSError:  # another run stored it first
             shutil.rmtree(tmp, ignore_errors=True)
-        entries = sorted((p for p in root.iterdir() if (p / "ground.json").is_file()), key=lambda p: (p / "ground.json").stat().st_mtime)
+        entries = sorted((p for p in root.iterdir() if (p / marker).is_file()), key=lambda p: (p / marker).stat().st_mtime)
         for old in entries[:-_GROUND_CACHE_ENTRIES]:
             shutil.rmtree(old, ignore_errors=True)
-        if (folder / "ground.json").is_file():
+        if (folder / marker).is_file():
             return folder, False
     except OSError as exc:  # a read-only or full home: this run's own copy
-        log.info("flight ground not cached in %s (%s)", root, exc)
-    return ground.save(Path(tempfile.mkdtemp(prefix="edlcam-mc-ground-"))), True
+        log.info("%s not cached in %s (%s)", kind, root, exc)
+    tmp = Path(tempfile.mkdtemp(prefix=f"edlcam-{kind}-"))
+    made.save(tmp)
+    return tmp, True

@@ -6,8 +6,9 @@ one task that draws its cases' inputs from the mission seed (:mod:`edlcam.flight
 case 0 = the nominal mission; every case has its own random streams, so a case's inputs do not
 depend on its batch) and flies them in the compiled flight kernel
 (:func:`edlcam.flight.sequencer.fly`), on a ``dask.distributed`` LocalCluster of this machine by
-default or on an existing cluster. A trajectory never sees another (checked: a case flies the
-same alone, in a batch and in any order), so the output is the same for any number of workers.
+default (one process, a thread per worker: the kernel runs without the GIL) or on an existing
+cluster. A trajectory never sees another (checked: a case flies the same alone, in a batch and in
+any order), so the output is the same for any number of workers.
 
 Outputs (docs/run-folder.md): ``DIR/cases.parquet`` (one row per case: inputs, every event's
 time and state, touchdown point, miss distance, status, reason), ``DIR/summary.json``
@@ -39,7 +40,7 @@ from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
 from edlcam.flight.ground import FlightGround, shared_ground
 from edlcam.flight.kernel.layout import EVENT_FIELDS
 from edlcam.flight.ellipse import STATUSES, LandingEllipse, ellipse_from_covariance, landing_ellipse
-from edlcam.flight.mc_plots import plot_histograms, plot_landing
+from edlcam.flight.mc_plots import PlotProcess, plot_histograms, plot_landing
 
 # What only the fliers need (numba and the kernel, scipy for the draws, dask, matplotlib) is
 # imported where it is used: the client of a Dask Monte Carlo never flies, and every second of
@@ -80,11 +81,14 @@ def _mission_digest(mission) -> str:
 def _context(mission, reference=None, ground=None):
     """Terrain and entry-guidance reference of ``mission``, built once per worker process (they
     are the same for every case: dispersions change the flight, not the map or the plan). The
-    client's ``reference``, when given, is used rather than built again; so is its ``ground``, a
-    folder holding the :class:`FlightGround` it saved, when this process can read it."""
+    client's ``reference``, when given, is used rather than built again; so is its ``ground``: the
+    :class:`FlightGround` itself (a worker thread of the client's process), or a folder holding
+    the one it saved, when this process can read it."""
+    if reference is not None and isinstance(ground, FlightGround):
+        return ground, reference  # the client's own: nothing to build, nothing shared to guard
     key = _mission_digest(mission)
     if key not in _CONTEXT:
-        from edlcam.flight.guidance import build_reference
+        from edlcam.flight.mc_reference import shared_reference
 
         terrain = None
         if ground is not None:
@@ -168,7 +172,8 @@ def fly_batch(mission, case_indices, cases=None, cg_m=None, *, batch: int = 0, r
     """Fly one batch and return its columns of cases.parquet; the cases' inputs are drawn here
     (on the worker: each case has its own random streams) unless given. ``reference``: the
     mission's entry-guidance reference, if the caller has it (else the worker builds it once);
-    ``ground``: the folder of the client's :class:`FlightGround` (else the worker builds the terrain).
+    ``ground``: the client's :class:`FlightGround` or the folder it is saved in (else the worker
+    builds the terrain).
 
     A case the sequencer cannot fly (an exception, not a failed landing: those are statuses) is
     isolated by flying the batch's cases one by one; it gets status ``error`` and the rest of
@@ -269,8 +274,8 @@ def _batches(n: int, size: int, workers: int = 1) -> list[np.ndarray]:
 
 
 def _connect(scheduler: str | None, workers: int | None):
-    """A Dask client: to ``scheduler`` if given, else to a new LocalCluster of ``workers``
-    single-threaded processes (one per core when None)."""
+    """A Dask client: to ``scheduler`` if given, else to a new LocalCluster in this process with
+    ``workers`` threads (one per core when None)."""
     import os
 
     from distributed import Client, LocalCluster
@@ -285,27 +290,35 @@ def _connect(scheduler: str | None, workers: int | None):
                 "tcp://HOST:PORT, or leave --scheduler out to run on this machine"
             ) from None
     n = workers or os.cpu_count() or 1
-    # Processes with one thread each: the flight kernel holds the GIL.
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+    # Threads of this process: the flight kernel runs without the GIL (fly_cases is nogil), so
+    # they fly side by side, with no worker process to start and one kernel, reference and
+    # ground for all (issue 21: worker processes cost ≈ 4 s of CPU each before their first case).
+    # No dashboard; the scheduler's HTTP server (health, metrics) on a free local port, not 8787,
+    # which another cluster on this machine may hold.
+    cluster = LocalCluster(n_workers=1, threads_per_worker=n, processes=False, dashboard_address=None,
+                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR)  # fmt: skip
     return Client(cluster), cluster
 
 
-def _warm_worker(plots: bool) -> None:
-    """Import what a worker flies with (numba and the kernel's modules, the draws) and, when it
-    will draw a plot, matplotlib: a fresh worker does it while the client still builds the plan
-    and the ground."""
+def _warm_worker() -> None:
+    """Import what a worker flies with (numba and the kernel's modules, the draws): in this
+    process while the client builds the plan and the ground, on a remote worker while it waits."""
     import edlcam.flight.dispersions  # noqa: F401
     import edlcam.flight.sequencer  # noqa: F401
 
-    if plots:
-        import matplotlib.backends.backend_agg  # noqa: F401
-        import matplotlib.figure  # noqa: F401
+
+def _threads(client) -> int:
+    """Threads of all the cluster's workers: the batches that can fly at once."""
+    return max(1, sum(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values()))
 
 
-def _start_cluster(scheduler: str | None, workers: int | None, plots: bool):
+def _start_cluster(scheduler: str | None, workers: int | None):
     client, cluster = _connect(scheduler, workers)
     try:
-        client.run(_warm_worker, plots and cluster is not None)
+        if cluster is None:
+            client.run(_warm_worker)
+        else:
+            _warm_worker()
     except Exception:
         client.close()
         if cluster is not None:
@@ -334,22 +347,24 @@ def run_montecarlo(
 ) -> MonteCarloOutputs:
     """Fly ``n`` cases (default ``[montecarlo] cases``; case 0 nominal) and write the outputs.
 
-    ``workers`` = 0 flies every batch in this process (no Dask); otherwise a LocalCluster of
-    ``workers`` processes, or the cluster at ``scheduler``. ``progress(done_cases, total)`` is
-    called as batches finish and as workers report the cases flown in the batches they fly.
+    ``workers`` = 0 flies every batch in this process without Dask; otherwise on a LocalCluster
+    of ``workers`` threads in this process, or on the cluster at ``scheduler``.
+    ``progress(done_cases, total)`` is called as batches finish and as workers report the cases
+    flown in the batches they fly.
 
     The fixed cost comes before the first case and after the last; it is kept short by doing it
-    once and side by side: the cluster starts (and its workers import the kernel and matplotlib)
-    on a thread while this process builds the guidance reference and the terrain; workers on this
-    machine map the terrain's kernel tables (:func:`shared_ground`, kept between runs) instead of
-    each building the terrain; the two plots are drawn on two workers at once.
+    once and side by side: the two plots' processes start first and import matplotlib while the
+    cluster starts (and imports the kernel) on a thread and this process builds the guidance
+    reference and maps the terrain's kernel tables (:func:`shared_ground`, kept between runs);
+    the local cluster's workers are threads that fly with this process's kernel, reference and
+    ground; the plots are drawn in their two processes while this one writes the cases.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from edlcam.flight.guidance import build_reference
+    from edlcam.flight.mc_reference import shared_reference
 
     mc = mission.montecarlo
     n = mc.cases if n is None else int(n)
@@ -364,7 +379,8 @@ def run_montecarlo(
     t0 = time.perf_counter()
     in_process = workers == 0 and not scheduler
     starter = None if in_process else ThreadPoolExecutor(max_workers=1, thread_name_prefix="edlcam-cluster")
-    connecting = None if starter is None else starter.submit(_start_cluster, scheduler, workers, plots)
+    plotter = PlotProcess() if plots else None
+    connecting = None if starter is None else starter.submit(_start_cluster, scheduler, workers)
     client = cluster = None
     ground_dir: Path | None = None
     ground_is_temporary = False
@@ -373,8 +389,8 @@ def run_montecarlo(
     report = progress or (lambda done, total: None)
     try:
         # Fail fast on a mission whose nominal plan cannot be flown (reference trajectory errors);
-        # the workers get this reference rather than building their own.
-        reference = build_reference(mission)
+        # the workers get this reference rather than building their own (kept between runs).
+        reference = shared_reference(mission)
         batches = _batches(n, size)
         if in_process:
             for b, idx in enumerate(batches):
@@ -384,10 +400,11 @@ def run_montecarlo(
         else:
             from distributed import as_completed
 
-            if not scheduler:  # the workers share this machine's disk: the ground is built once, here
+            if not scheduler:  # the workers are threads of this process: the ground is mapped once, here
                 ground_dir, ground_is_temporary = shared_ground(mission)
+                local_ground = FlightGround.load(ground_dir)
             client, cluster = connecting.result()
-            batches = _batches(n, size, max(1, len(client.scheduler_info()["workers"])))
+            batches = _batches(n, size, _threads(client))
             flying: dict[int, int] = {}  # batch → its cases flown so far
 
             def on_event(event):
@@ -399,8 +416,8 @@ def run_montecarlo(
 
             client.subscribe_topic(PROGRESS_TOPIC, on_event)
             try:
-                shared_reference = client.scatter(reference, broadcast=True)
-                ground = None if ground_dir is None else str(ground_dir)
+                shared_reference = client.scatter(reference, broadcast=True, hash=False)
+                ground = None if ground_dir is None else client.scatter(local_ground, broadcast=True, hash=False)
                 futures = {
                     client.submit(fly_batch, mission, idx, batch=b, reference=shared_reference, ground=ground, pure=False): b
                     for b, idx in enumerate(batches)
@@ -417,20 +434,17 @@ def run_montecarlo(
 
         cols = _concat([parts[b] for b in range(len(batches))])
         summary = summarize(cols, mission)
-        plot_jobs = []
         if plots:
             plot_cols = {k: cols[k] for k in _PLOT_COLUMNS}
-            jobs = ((plot_landing, (plot_cols, summary, mission, out / "landing.png")), (plot_histograms, (plot_cols, mission, out / "histograms.png")))
-            if client is not None and cluster is not None:  # local workers write where this process would
-                plot_jobs = [client.submit(fn, *args, pure=False) for fn, args in jobs]
-            else:
-                plot_jobs = [fn(*args) for fn, args in jobs]
+            plotter.draw(plot_cols, summary, mission, out / "landing.png", out / "histograms.png")
         cases_path = out / "cases.parquet"
         pq.write_table(pa.table(cols), cases_path)
         summary_path = out / "summary.json"
         summary_path.write_text(json.dumps(_finite(summary), indent=2) + "\n")
-        plot_paths = tuple(Path(j.result()) if hasattr(j, "result") else j for j in plot_jobs)
+        plot_paths = plotter.result() if plotter is not None else ()
     finally:
+        if plotter is not None:
+            plotter.close()
         if connecting is not None:
             if client is None and connecting.exception() is None:
                 client, cluster = connecting.result()

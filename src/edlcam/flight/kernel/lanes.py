@@ -311,10 +311,13 @@ def _fly_lanes(cases, P, aero, ref, terrain, events, summary, record):
     return rows
 
 
-@kernel_jit(error_model="numpy")
+@kernel_jit(error_model="numpy", nogil=True)
 def fly_cases(cases, P, aero, ref, terrain, events, summary):
     """Fly every row of ``cases`` (N × CASE_FIELDS); fills ``events`` (N × N_EVENTS ×
-    N_EVENT_FIELDS) and ``summary`` (N × SUMMARY_FIELDS). Every array must be C-contiguous."""
+    N_EVENT_FIELDS) and ``summary`` (N × SUMMARY_FIELDS). Every array must be C-contiguous.
+
+    It runs without the GIL: the Monte Carlo flies its batches on threads of one process
+    (:func:`edlcam.flight.montecarlo.run_montecarlo`); each call writes only its own rows."""
     _fly_lanes(cases, P, aero, ref, terrain, events, summary, np.empty((0, len(RECORD_COLUMNS))))
 
 
