@@ -235,6 +235,7 @@ def main() -> None:
     ap.add_argument("--startup-ns", default="200,2000,8000", help="N of the whole-command runs (comma-separated)")
     ap.add_argument("--startup-repeats", type=int, default=2)
     ap.add_argument("--only-startup", action="store_true", help="run only the whole-command timing (part 4)")
+    ap.add_argument("--skip-startup", action="store_true", help="run parts 1-3 only")
     args = ap.parse_args()
 
     from edlcam.mission import load_mission
@@ -243,14 +244,15 @@ def main() -> None:
     results: dict = {"cores": os.cpu_count(), "avx512_lines": avx512()}
     print(f"machine: {os.cpu_count()} cores, `grep -c avx512 /proc/cpuinfo`: {results['avx512_lines']}")
 
-    ns = [int(x) for x in args.startup_ns.split(",")]
-    c = command_times(ns, 2, args.startup_repeats)
+    ns = [] if args.skip_startup else [int(x) for x in args.startup_ns.split(",")]
+    c = command_times(ns, 2, args.startup_repeats) if ns else {}
     results["command"] = c
-    print(f"edlcam montecarlo -n N --workers 2, whole command (fastest of {args.startup_repeats}): "
-          + ", ".join(f"N={n}: {w:.2f} s" for n, w in c["walls_s"].items())
-          + f"; fitted: fixed start-up {c['intercept_s']:.2f} s (goal ≤ 3 s), {c['per_s']:.0f} landings/s on 2 workers; "
-          f"CPU of all its processes: fixed {c['cpu_intercept_s']:.2f} s, {c['cpu_per_landing_us']:.0f} µs a landing; "
-          f"load average {c['load_average_min']:.1f}–{c['load_average_max']:.1f} on {os.cpu_count()} cores")  # fmt: skip
+    if c:
+        print(f"edlcam montecarlo -n N --workers 2, whole command (fastest of {args.startup_repeats}): "
+              + ", ".join(f"N={n}: {w:.2f} s" for n, w in c["walls_s"].items())
+              + f"; fitted: fixed start-up {c['intercept_s']:.2f} s (goal ≤ 3 s), {c['per_s']:.0f} landings/s on 2 workers; "
+              f"CPU of all its processes: fixed {c['cpu_intercept_s']:.2f} s, {c['cpu_per_landing_us']:.0f} µs a landing; "
+              f"load average {c['load_average_min']:.1f}–{c['load_average_max']:.1f} on {os.cpu_count()} cores")  # fmt: skip
     if args.only_startup:
         print(json.dumps(results, indent=2, default=str))
         return
