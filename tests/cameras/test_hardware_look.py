@@ -178,3 +178,49 @@ def test_descent_stage_has_eight_canted_engines_and_the_bud():
     exits = engine_exit_points_m()
     assert np.all(np.hypot(exits[:, 0], exits[:, 1]) > 1.3)  # at the corners, outside the rover's 2.7 m width / 2
     assert np.all(np.hypot(BRIDLE_TOP_POINTS_M[:, 0], BRIDLE_TOP_POINTS_M[:, 1]) < 0.25)
+
+
+def _mated_view(camera: str) -> tuple[np.ndarray, float]:
+    """Luminance seen by ``camera`` with the rover still mated under the descent stage (its first
+    frames: the windows open 2 s before rover separation), 20 m over checkered ground, and the
+    fraction of the frame that is ground or sky (not hardware)."""
+    pytest.importorskip("moderngl")
+    from edlcam.cameras.camera import Camera
+    from edlcam.cameras.models import descent_stage_mesh, rover_mesh
+    from edlcam.cameras.renderer import Renderer
+    from edlcam.cameras.scene import SceneObject, SceneState, terrain_ring_plan
+    from edlcam.config.cameras import DEFAULT_VIEWS
+    from edlcam.config.flight import PoweredDescentConfig
+
+    stowed_m = float(PoweredDescentConfig.model_fields["rover_stowed_height_m"].default)
+    cam = Camera(camera, DEFAULT_VIEWS[camera]).scaled(8)
+    ds = np.array([0.0, 0.0, 20.0])
+    rover = ds - [0.0, 0.0, stowed_m]
+    body = ds if cam.config.mount == "descent_stage" else rover
+    pos = body + np.asarray(cam.config.position_m, float)
+    R = cam.R_body_cam
+    hardware = [SceneObject("ds", descent_stage_mesh(), np.eye(3), ds),
+                SceneObject("rover", rover_mesh(wheels_deployed=False), np.eye(3), rover)]
+    rings = terrain_ring_plan((0.0, 0.0), 20.0, footprint_half_angle_rad=0.5, samples=65)
+    size = (cam.width_px, cam.height_px)
+    intr = (*cam.focal_px, *cam.principal_point_px)
+    renderer = Renderer(terrain=_CheckerGround(), haze_distance_m=HAZE_M, shadow_map_px=256, preview=True)
+    with_hw, _ = renderer.render(SceneState(0.0, SUN, hardware, rings, 0.0), size=size, intrinsics=intr,
+                                 position_m=pos, R_world_cam=R)
+    bare, _ = renderer.render(SceneState(0.0, SUN, [], rings, 0.0), size=size, intrinsics=intr,
+                              position_m=pos, R_world_cam=R)
+    lum = with_hw @ np.array([0.2126, 0.7152, 0.0722])
+    open_fraction = float(np.mean(np.all(np.isclose(with_hw, bare, rtol=1e-4, atol=1e-7), axis=-1)))
+    return lum, open_fraction
+
+
+@pytest.mark.parametrize(("camera", "least_open"), [("ddc", 0.07), ("ruc", 0.4)])
+def test_first_sky_crane_frames_are_not_a_grey_wash(camera, least_open):
+    # The DDC and RUC start before rover separation (REFERENCE.md windows; mars2020.toml). Mounted
+    # where nothing fills the lens, their first frames show the mated hardware beside ground (DDC)
+    # or sky (RUC), what the real films open on (NASA/JPL 2021-02-22), not one surface 4–30 cm
+    # away that the auto-exposure stretches into a grey wash. Measured open fractions 0.10 and
+    # 0.53 (the old mounts: 0 and 0); bounds a quarter below them. Contrast (std/mean) > 0.3.
+    lum, open_fraction = _mated_view(camera)
+    assert open_fraction > least_open
+    assert lum.std() / lum.mean() > 0.3
