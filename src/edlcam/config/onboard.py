@@ -60,7 +60,7 @@ class ProductsConfig(Section):
     browse_interval_s: Positive = 1.0
     video_segment_s: Positive = 10.0
     video_crf: Annotated[int, Field(ge=0, le=51)] = 23
-    lossless_png_level: Annotated[int, Field(ge=0, le=9)] = 3
+    lossless_png_level: Annotated[int, Field(ge=0, le=9)] = 2
     # priority of each kind (lower goes home first); a source's capture priority is added
     priority_thumbnail: Priority = 1
     priority_audio: Priority = 2

@@ -146,8 +146,12 @@ class _VideoSegments:
         rgb = image if image.ndim == 3 else np.repeat(image[:, :, None], 3, axis=2)
         h, w = self.stream.height, self.stream.width
         import av
+        import cv2
 
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:h, :w]), format="rgb24")
+        # The encoder's own format, converted by OpenCV (BT.601 limited range, swscale's values ±1 in Y,
+        # as edlcam.ground.video.rgb_to_i420): 0.4 ms a 640×512 frame against swscale's 2.8 ms.
+        i420 = cv2.cvtColor(np.ascontiguousarray(rgb[:h, :w]), cv2.COLOR_RGB2YUV_I420)
+        frame = av.VideoFrame.from_numpy_buffer(i420, format="yuv420p")
         frame.pts = len(self.frames)
         for packet in self.stream.encode(frame):
             self.container.mux(packet)
