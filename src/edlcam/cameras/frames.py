@@ -9,8 +9,9 @@ the camera's native frames from the window start; ``t_s`` is the exposure start.
 Preview quality renders at 1/``preview_scale`` of the resolution (half; a third for the DDC and the PUC insets; a quarter for the LCAM)
 through the renderer's cheap path (no MSAA, no log depth, one shadow tap, per-vertex haze), with
 coarser terrain rings, a coarser canopy, 20-face small boulders and thinned dust, and keeps every
-``preview_rate_divisor``-th frame (PUCs 75 → 10.7 fps, the others 30 → 10 fps), so that the whole
-preview schedule renders in ≈ 2.5 minutes on two cores (benchmarks/RESULTS.md).
+``preview_rate_divisor``-th frame (PUC A 75 → 10.7 fps, PUC B and C, the film's insets, 5.4 fps,
+the others 30 → 10 fps), so that the whole preview schedule renders in ≈ 2.5 minutes on two cores
+(benchmarks/RESULTS.md).
 ``frames(..., workers=K)`` renders ahead in K processes with the same bytes as in one: previews
 on the multiprocessing pool (:mod:`edlcam.cameras.pool`), full quality on a dask.distributed
 LocalCluster of K workers, or on an existing cluster given by ``scheduler`` (:mod:`edlcam.cameras.dask_render`).

@@ -93,8 +93,8 @@ _PUC = dict(
 
 DEFAULT_VIEWS: dict[str, CameraConfig] = {
     "puc_a": _view(**_PUC, position_m=[0.7, 0.0, 2.6], look=[-0.1, 0.0, 1.0], up=[1.0, 0.0, 0.0]),
-    "puc_b": _view(**_PUC, position_m=[-0.35, 0.606, 2.6], look=[0.05, -0.0866, 1.0], up=[-0.5, 0.866, 0.0], preview_scale=3),
-    "puc_c": _view(**_PUC, position_m=[-0.35, -0.606, 2.6], look=[0.05, 0.0866, 1.0], up=[-0.5, -0.866, 0.0], preview_scale=3),
+    "puc_b": _view(**{**_PUC, "preview_rate_divisor": 14}, position_m=[-0.35, 0.606, 2.6], look=[0.05, -0.0866, 1.0], up=[-0.5, 0.866, 0.0], preview_scale=3),
+    "puc_c": _view(**{**_PUC, "preview_rate_divisor": 14}, position_m=[-0.35, -0.606, 2.6], look=[0.05, 0.0866, 1.0], up=[-0.5, -0.866, 0.0], preview_scale=3),
     "rdc": _view(
         mount="rover", position_m=[0.6, 0.0, 0.55], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
         width_px=1280, height_px=1024, hfov_deg=35.0, vfov_deg=30.0, fps=30.0, preview_rate_divisor=3,
