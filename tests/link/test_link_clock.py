@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edlcam.link.clock import SclkCorrelation, SimClock, light_time_s, utc_iso, utc_to_unix_s
+from edlcam.link.clock import SclkCorrelation, SimClock, light_time_s, light_times_s, utc_iso, utc_to_unix_s
 
 ENTRY = utc_to_unix_s("2021-02-18T20:36:38Z")
 
@@ -13,6 +13,33 @@ def test_light_time_at_landing_matches_nasa():
     # NASA: one-way light time at landing 11 min 22 s = 682 s (REFERENCE.md); NASA rounds to the
     # second and the built-in ephemeris is good to ~1e-6, so ±1 s.
     assert light_time_s(ENTRY) == pytest.approx(682.0, abs=1.0)
+
+
+def _light_time_alone(unix_s: float) -> float:
+    """The light time solved for one scalar time, as the clock did before it solved many at once."""
+    import astropy.units as u
+    from astropy.coordinates import get_body_barycentric
+    from astropy.time import Time
+
+    from edlcam.link.clock import SPEED_OF_LIGHT_M_S
+
+    t = Time(unix_s, format="unix", scale="utc")
+    mars = get_body_barycentric("mars", t)
+    tau_s = 680.0
+    for _ in range(4):
+        earth = get_body_barycentric("earth", t + tau_s * u.s)
+        tau_s = float((earth - mars).norm().to_value(u.m)) / SPEED_OF_LIGHT_M_S
+    return tau_s
+
+
+def test_light_times_together_equal_each_alone_bit_for_bit():
+    # The relay solves every delivery's light time in one array; the ERTs in the golden catalog
+    # were made one at a time, so the two must agree exactly, not approximately.
+    times = [ENTRY + 3 * 86_400.0 + k * 977.0 for k in range(6)] + [ENTRY + 3 * 86_400.0 + 0.4]
+    together = light_times_s(times)
+    assert together == [_light_time_alone(float(round(t))) for t in times]
+    assert together[-1] == together[0]  # cached per second of SCET
+    assert light_time_s(times[2]) == together[2]
 
 
 def test_entry_earth_received_time_matches_nasa():

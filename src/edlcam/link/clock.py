@@ -29,6 +29,7 @@ __all__ = [
     "SimClock",
     "SclkCorrelation",
     "light_time_s",
+    "light_times_s",
     "utc_iso",
     "utc_to_unix_s",
 ]
@@ -43,20 +44,41 @@ def _astropy_offline() -> None:
     iers.conf.auto_download = False
 
 
-@lru_cache(maxsize=4096)
-def _light_time_cached(unix_s_rounded: float) -> float:
+_LIGHT_TIME_S: dict[float, float] = {}  # whole second of SCET (Unix s) → one-way light time [s]
+
+
+def _solve_light_times(unix_s: list[float]) -> list[float]:
+    """Light times [s] of signals leaving Mars at each of ``unix_s``, in one vectorized evaluation.
+
+    Element by element the same arithmetic as one at a time (ERFA's ufuncs), so the values are
+    bit-identical to a scalar solve; one array call costs ≈ 0.2 ms a time against ≈ 4 ms alone.
+    """
     import astropy.units as u
+    import numpy as np
     from astropy.coordinates import get_body_barycentric
     from astropy.time import Time
 
     _astropy_offline()
-    t = Time(unix_s_rounded, format="unix", scale="utc")
+    t = Time(np.asarray(unix_s, float), format="unix", scale="utc")
     mars = get_body_barycentric("mars", t)
-    tau_s = 680.0  # start near the Mars 2020 value; any positive start converges
+    tau_s = np.full(len(unix_s), 680.0)  # start near the Mars 2020 value; any positive start converges
     for _ in range(4):
         earth = get_body_barycentric("earth", t + tau_s * u.s)
-        tau_s = float((earth - mars).norm().to_value(u.m)) / SPEED_OF_LIGHT_M_S
-    return tau_s
+        tau_s = (earth - mars).norm().to_value(u.m) / SPEED_OF_LIGHT_M_S
+    return [float(x) for x in np.atleast_1d(tau_s)]
+
+
+def light_times_s(scet_unix_s) -> list[float]:
+    """:func:`light_time_s` of many SCETs at once: the seconds not yet known are solved together.
+
+    The relay asks for the light time of every delivery (thousands of distinct seconds over the
+    passes); solved one by one they took ≈ 4 ms each, most of the relay's ephemeris time.
+    """
+    keys = [float(round(float(x))) for x in scet_unix_s]
+    missing = sorted({k for k in keys if k not in _LIGHT_TIME_S})
+    if missing:
+        _LIGHT_TIME_S.update(zip(missing, _solve_light_times(missing)))
+    return [_LIGHT_TIME_S[k] for k in keys]
 
 
 def light_time_s(scet_unix_s: float) -> float:
@@ -64,12 +86,12 @@ def light_time_s(scet_unix_s: float) -> float:
 
     Barycentric positions from astropy's built-in ephemeris; the Earth is taken where it is
     when the signal arrives (fixed-point iteration). Values are cached per second of SCET
-    (light time changes by < 0.01 s per minute).
+    (light time changes by < 0.01 s per minute); :func:`light_times_s` solves many at once.
 
     >>> round(light_time_s(utc_to_unix_s("2021-02-18T20:36:38Z")))
     682
     """
-    return _light_time_cached(float(round(scet_unix_s)))
+    return light_times_s([scet_unix_s])[0]
 
 
 def utc_to_unix_s(utc: str) -> float:

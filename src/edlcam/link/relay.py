@@ -27,7 +27,7 @@ import numpy as np
 
 from edlcam.errors import LinkError, RunFolderError
 from edlcam.link.channel import LossyChannel
-from edlcam.link.clock import light_time_s, utc_iso, utc_to_unix_s
+from edlcam.link.clock import light_time_s, light_times_s, utc_iso, utc_to_unix_s
 from edlcam.link.passes import build_schedule, schedule_capacity_bits
 from edlcam.link.planner import KINDS, plan_order, read_manifest, read_requests, request_status
 from edlcam.link.transfer import FileJob, TransferEngine
@@ -127,22 +127,21 @@ def _relay(run_dir: Path, new: Path, mission, products, passes, loss: float, see
     forward = LossyChannel.from_config(link_cfg.channel, seed=np.random.default_rng(fwd_seq), loss=loss)
     back = LossyChannel.from_config(link_cfg.channel, seed=np.random.default_rng(back_seq), loss=loss)
     log_lines: list[dict] = []
+    delivered_lines: list[tuple[dict, float]] = []  # (log line, SCET [Unix s]): ERTs filled in after the passes
 
     def on_delivery(d):
-        ert = td_unix + d.scet_s + link_cfg.cfdp.forward_latency_s
-        ert += light_time_s(td_unix + d.scet_s)
-        log_lines.append(
-            {
-                "type": "delivery",
-                "id": d.product_id,
-                "path": d.rel_path,
-                "bytes": d.size_bytes,
-                "pass": d.pass_index,
-                "t_after_touchdown_s": round(d.scet_s, 3),
-                "scet": utc_iso(td_unix + d.scet_s),
-                "ert": utc_iso(ert),
-            }
-        )
+        line = {
+            "type": "delivery",
+            "id": d.product_id,
+            "path": d.rel_path,
+            "bytes": d.size_bytes,
+            "pass": d.pass_index,
+            "t_after_touchdown_s": round(d.scet_s, 3),
+            "scet": utc_iso(td_unix + d.scet_s),
+            "ert": None,
+        }
+        log_lines.append(line)
+        delivered_lines.append((line, td_unix + d.scet_s))
 
     engine = TransferEngine(
         cfg=link_cfg.cfdp,
@@ -204,6 +203,10 @@ def _relay(run_dir: Path, new: Path, mission, products, passes, loss: float, see
         ):
             break
     shutil.rmtree(staging_dir, ignore_errors=True)
+    # Every delivery's light time in one ephemeris evaluation (one at a time they were ≈ 4 ms each).
+    lights = light_times_s([scet for _, scet in delivered_lines])
+    for (line, scet), light in zip(delivered_lines, lights):
+        line["ert"] = utc_iso(scet + link_cfg.cfdp.forward_latency_s + light)
     if progress is not None:
         progress(days)
 

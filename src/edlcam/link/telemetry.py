@@ -38,7 +38,7 @@ import numpy as np
 from edlcam.errors import RunFolderError
 from edlcam.flight.events import EVENT_NAMES  # the run-folder contract
 from edlcam.link.channel import Channel, PerfectChannel
-from edlcam.link.clock import light_time_s, utc_iso, utc_to_unix_s
+from edlcam.link.clock import light_time_s, light_times_s, utc_iso, utc_to_unix_s
 from edlcam.link.packets import APID_EVENT, APID_TELEMETRY, SequenceCounter, deframe, pack_packet
 
 __all__ = [
@@ -256,9 +256,10 @@ def build_telemetry(run_dir, *, uhf, channel: Channel | None = None) -> list[dic
         records.append((float(e["t_s"]), {"kind": "tone", "t_s": float(e["t_s"]), "event": e["name"], "tone": i + 1}))
     entry_ert = entry_unix + light_time_s(entry_unix)
     out = []
-    for sent_s, rec in records:
+    lights = light_times_s([entry_unix + sent_s for sent_s, _ in records])  # one ephemeris evaluation for all
+    for (sent_s, rec), light in zip(records, lights):
         scet = entry_unix + sent_s
-        ert = scet + light_time_s(scet)
+        ert = scet + light
         out.append({**rec, "scet": utc_iso(entry_unix + rec["t_s"]), "ert": utc_iso(ert), "ert_offset_s": round(ert - entry_ert, 4)})
     out.sort(key=lambda r: (r["ert_offset_s"], r["kind"]))
     return out
