@@ -77,7 +77,7 @@ def _ground_parts(run: Path, root: Path) -> None:
     from edlcam.ground.assemble import assemble_film
     from edlcam.ground.catalog import build_catalog, open_catalog
     from edlcam.ground.report import write_report
-    from edlcam.ground.runfolder import load_run_mission
+    from edlcam.runfolder import load_run_mission
     from edlcam.ground.video import open_cameras, write_camera_mp4
 
     t = time.perf_counter()

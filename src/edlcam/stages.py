@@ -67,7 +67,7 @@ class SimulateResult:
     bodies: Path
     events: Path
     plots: tuple[Path, ...]
-    touchdown: dict  # the touchdown event of events.json (t_s, speeds, miss_distance_m …)
+    touchdown: dict  # the flight's touchdown event (t_s, speeds, miss_distance_m …)
 
 
 @dataclass(frozen=True)
@@ -129,17 +129,14 @@ def _tick(progress: Progress | None):
 
 def _run_mission(run: Path, mission) -> "Mission":
     """``mission`` as a Mission: given, or a file, or RUN/mission.toml."""
-    from edlcam.errors import RunFolderError
+    from edlcam import runfolder
     from edlcam.mission import Mission, load_mission
 
     if isinstance(mission, Mission):
         return mission
     if mission is not None:
         return load_mission(mission)
-    path = run / "mission.toml"
-    if not path.exists():
-        raise RunFolderError(f"{path}: missing; run `edlcam simulate --out {run}` first")
-    return load_mission(path)
+    return runfolder.load_run_mission(run)
 
 
 def simulate(run: str | Path, *, mission=None, progress: Progress | None = None,
@@ -148,6 +145,7 @@ def simulate(run: str | Path, *, mission=None, progress: Progress | None = None,
 
     ``mission`` None: the shipped Mars 2020 mission. ``seed`` replaces the mission's seed.
     """
+    from edlcam import runfolder
     from edlcam.flight.run import simulate as fly_and_write
     from edlcam.mission import Mission, load_mission
 
@@ -159,11 +157,9 @@ def simulate(run: str | Path, *, mission=None, progress: Progress | None = None,
     tick = _tick(progress)
     limit = m.simulation.max_duration_s
     out = fly_and_write(m, run, progress=lambda t, _n: tick("simulate", min(t, limit), limit, f"E+{t:.0f} s"))
-    from edlcam.ground.runfolder import read_events
-
-    touchdown = next(e for e in read_events(run) if e["name"] == "touchdown")
+    touchdown = runfolder.read_events(run).require("touchdown", "ends the flight").as_dict()
     tick("simulate", limit, limit, "landed")
-    return SimulateResult(run, run / "mission.toml", out.trajectory, out.bodies, out.events, out.plots, touchdown)
+    return SimulateResult(run, run / runfolder.MISSION, out.trajectory, out.bodies, out.events, out.plots, touchdown)
 
 
 def film(run: str | Path, *, mission=None, progress: Progress | None = None, quality: str = "full",
@@ -206,9 +202,9 @@ def relay(run: str | Path, *, mission=None, progress: Progress | None = None, lo
     Earth days of relay passes (CFDP). ``loss``/``seed`` replace ``[link.channel] loss`` and the seed.
     Products already received are replaced only with ``overwrite`` (and the ground's outputs made
     from them are removed with them)."""
+    from edlcam import runfolder
     from edlcam.link.relay import run_relay
     from edlcam.link.telemetry import write_telemetry
-
     from edlcam.staging import protect_received
 
     run = Path(run)
@@ -216,11 +212,11 @@ def relay(run: str | Path, *, mission=None, progress: Progress | None = None, lo
     protect_received(run, overwrite)
     tick = _tick(progress)
     telemetry_path = None
-    if telemetry and (run / "flight" / "trajectory.parquet").exists():
+    if telemetry and (run / runfolder.TRAJECTORY).exists():
         telemetry_path = write_telemetry(run, uhf=m.link.uhf)
     summary = run_relay(run, mission=m, loss=loss, seed=seed, days=days, overwrite=overwrite,
                         progress=lambda d: tick("relay", d, days, f"{d:.2f} of {days:g} days"))
-    return RelayResult(run, run / "link" / "summary.json", summary, telemetry_path)
+    return RelayResult(run, run / runfolder.LINK_SUMMARY, summary, telemetry_path)
 
 
 def assemble(run: str | Path, *, mission=None, progress: Progress | None = None, cameras: bool = True,
@@ -230,6 +226,7 @@ def assemble(run: str | Path, *, mission=None, progress: Progress | None = None,
     The ground reads the run's own mission (RUN/mission.toml): ``mission``, if given, must be it.
     ``film_options`` go to :func:`edlcam.ground.assemble.assemble_film` (size, fps, span).
     """
+    from edlcam import runfolder
     from edlcam.ground.assemble import assemble as build
 
     run = Path(run)
@@ -237,7 +234,7 @@ def assemble(run: str | Path, *, mission=None, progress: Progress | None = None,
     tick = _tick(progress)
     summary = build(run, cameras=cameras, progress=lambda label, d, n: tick("assemble", d, n, label),
                     **film_options)
-    ground = run / "ground"
+    ground = run / runfolder.GROUND_DIR
     return AssembleResult(run, Path(summary["catalog"]["path"]), ground / summary["film"]["path"],
                           {name: ground / c["path"] for name, c in summary["cameras"].items()}, summary)
 
@@ -261,10 +258,11 @@ def _same_mission(run: Path, mission) -> None:
     """The ground stages read RUN/mission.toml; refuse a different mission rather than ignore it."""
     if mission is None:
         return
+    from edlcam import runfolder
     from edlcam.errors import MissionError
 
     if _run_mission(run, mission) != _run_mission(run, None):
-        raise MissionError(f"{run / 'mission.toml'}: the ground stages use the run's own mission, and the one "
+        raise MissionError(f"{run / runfolder.MISSION}: the ground stages use the run's own mission, and the one "
                            f"given differs; leave the mission out, or rerun `edlcam simulate` with it")
 
 

@@ -3,12 +3,13 @@ records what it was made from (docs/run-folder.md, "Reruns and provenance").
 
 A stage's run:
 
-1. :func:`check_inputs` reads the ``provenance.json`` of the folders it reads and refuses inputs
+1. :func:`check_inputs` reads the provenance record of the folders it reads and refuses inputs
    made from a different upstream run (``simulate`` ran again since ``film``: "rerun film");
 2. :func:`refuse_replacing` refuses, in one line, to replace committed or received data unless
    told (``--overwrite``);
-3. :func:`building` gives it an empty folder ``RUN/.staging/<stage>.new/`` to write everything
-   into, with its own ``provenance.json`` (:func:`write_provenance`);
+3. :func:`building` gives it an empty folder ``RUN/.staging/<stage>.new/``, shaped like the run
+   folder, to write everything into through :mod:`edlcam.runfolder`'s writers (``new`` in place of
+   ``RUN``), with a provenance record for each folder it makes (:func:`write_provenance`);
 4. :func:`commit` swaps the new files in through a journal, ``RUN/.staging/<stage>.swap.json``:
    each old output is moved aside, the new one renamed into its place, then the old ones are
    deleted. A kill before the journal is written leaves the old output untouched (the half-built
@@ -17,7 +18,8 @@ A stage's run:
    is whole.
 
 Renames stay inside the run folder, so each is atomic (one filesystem). One writer per run
-folder at a time.
+folder at a time. Every name (the staging folder, the journal, the provenance file, which command
+makes each folder and from what) is :mod:`edlcam.runfolder`'s.
 """
 
 from __future__ import annotations
@@ -31,10 +33,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from edlcam.errors import RunFolderError
+from edlcam.runfolder.files import (
+    FLIGHT_DIR,
+    MISSION,
+    RECEIVED_DIR,
+    STAGE_FOLDERS,
+    STAGING_DIR,
+    STORE_DIR,
+    SWAP_JOURNAL_SUFFIX,
+    provenance_path,
+    staging_path,
+)
 
 __all__ = [
-    "STAGING_DIR",
-    "PROVENANCE_FILE",
     "FOLDER_STAGE",
     "building",
     "commit",
@@ -49,12 +60,9 @@ __all__ = [
     "input_digests",
 ]
 
-STAGING_DIR = ".staging"
-PROVENANCE_FILE = "provenance.json"
-
-# Each output folder with a provenance.json, the command that writes it, and the folders it is made from.
-FOLDER_STAGE = {"flight": "simulate", "onboard": "film", "link": "relay", "ground": "assemble"}
-UPSTREAM = {"flight": (), "onboard": ("flight",), "link": ("flight", "onboard"), "ground": ("flight", "onboard", "link")}
+# Each output folder with a provenance record, the command that writes it, and the folders it is made from.
+FOLDER_STAGE = {folder: command for folder, (command, _) in STAGE_FOLDERS.items()}
+UPSTREAM = {folder: upstream for folder, (_, upstream) in STAGE_FOLDERS.items()}
 
 
 def _root(run: Path) -> Path:
@@ -68,10 +76,10 @@ def recover(run: str | Path, stage: str | None = None) -> None:
     root = _root(Path(run))
     if not root.is_dir():
         return
-    for journal in sorted(root.glob("*.swap.json")):
+    for journal in sorted(root.glob(f"*{SWAP_JOURNAL_SUFFIX}")):
         _replay(journal)
     if stage is not None:
-        for leftover in (root / f"{stage}.new", root / f"{stage}.old", root / f"{stage}.swap.tmp"):
+        for leftover in (staging_path(run, stage, part) for part in ("new", "old", "swap.tmp")):
             if leftover.is_dir():
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
@@ -80,10 +88,11 @@ def recover(run: str | Path, stage: str | None = None) -> None:
 
 @contextmanager
 def building(run: str | Path, stage: str) -> Iterator[Path]:
-    """An empty folder ``RUN/.staging/<stage>.new`` to build a stage's output in; removed if the block fails."""
+    """An empty folder ``RUN/.staging/<stage>.new``, shaped like the run folder, to build a stage's output
+    in; removed if the block fails."""
     run = Path(run)
     recover(run, stage)
-    new = _root(run) / f"{stage}.new"
+    new = staging_path(run, stage, "new")
     new.mkdir(parents=True)
     try:
         yield new
@@ -96,13 +105,12 @@ def commit(run: str | Path, stage: str, moves: Iterable[tuple[Path | None, Path]
     """Swap the new outputs in: each ``(new, place)`` renames ``new`` to ``place`` (the old one moved aside
     first); ``(None, place)`` only removes ``place`` (an output the new one makes stale)."""
     run = Path(run)
-    root = _root(run)
-    aside = root / f"{stage}.old"
+    aside = staging_path(run, stage, "old")
     aside.mkdir(parents=True, exist_ok=True)
     plan = [[None if src is None else str(src), str(dst), str(aside / f"{i}-{Path(dst).name}")]
             for i, (src, dst) in enumerate(moves)]
-    journal = root / f"{stage}.swap.json"
-    tmp = journal.with_suffix(".tmp")
+    journal = staging_path(run, stage, SWAP_JOURNAL_SUFFIX.lstrip("."))
+    tmp = staging_path(run, stage, "swap.tmp")
     with open(tmp, "w") as fh:
         json.dump({"moves": plan}, fh)
         fh.flush()
@@ -125,9 +133,9 @@ def _replay(journal: Path) -> None:
             os.rename(src_path, dst_path)
     _fsync_dir(journal.parent.parent)
     journal.unlink()
-    stage = journal.name.removesuffix(".swap.json")
-    for done in (f"{stage}.old", f"{stage}.new"):  # the old outputs, and what the new one did not need
-        shutil.rmtree(journal.parent / done, ignore_errors=True)
+    stage, run = journal.name.removesuffix(SWAP_JOURNAL_SUFFIX), journal.parent.parent
+    for done in ("old", "new"):  # the old outputs, and what the new one did not need
+        shutil.rmtree(staging_path(run, stage, done), ignore_errors=True)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -149,12 +157,12 @@ def refuse_replacing(path: Path, what: str, command: str, overwrite: bool) -> No
 
 def protect_stores(run: str | Path, overwrite: bool) -> None:
     """Refuse to replace a filmed run's committed stores (RUN/onboard/store) unless ``overwrite``."""
-    refuse_replacing(Path(run) / "onboard" / "store", "the DSUs' committed stores", "edlcam film", overwrite)
+    refuse_replacing(Path(run) / STORE_DIR, "the DSUs' committed stores", "edlcam film", overwrite)
 
 
 def protect_received(run: str | Path, overwrite: bool) -> None:
     """Refuse to replace the products received on the ground (RUN/ground/received) unless ``overwrite``."""
-    refuse_replacing(Path(run) / "ground" / "received", "the products received on the ground", "edlcam relay",
+    refuse_replacing(Path(run) / RECEIVED_DIR, "the products received on the ground", "edlcam relay",
                      overwrite)
 
 
@@ -167,7 +175,7 @@ def file_sha256(path: Path) -> str:
 
 
 def write_provenance(folder: Path, *, stage: str, inputs: dict[str, str], files: dict[str, Path]) -> str:
-    """Write ``folder/provenance.json``: what the stage was made from and its files' SHA-256; return its digest.
+    """Write ``folder``'s provenance record: what the stage was made from and its files' SHA-256; return its digest.
 
     The digest covers the stage, its inputs' digests and its files' digests, so it changes when
     anything it was made from changes and stays the same when a rerun makes the same bytes.
@@ -175,13 +183,13 @@ def write_provenance(folder: Path, *, stage: str, inputs: dict[str, str], files:
     body = {"stage": stage, "inputs": dict(sorted(inputs.items())),
             "files": {name: file_sha256(p) for name, p in sorted(files.items())}}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    (folder / PROVENANCE_FILE).write_text(json.dumps({"digest": digest, **body}, indent=1) + "\n")
+    provenance_path(folder).write_text(json.dumps({"digest": digest, **body}, indent=1) + "\n")
     return digest
 
 
 def read_provenance(folder: Path) -> dict | None:
-    """``folder/provenance.json``, or None when the folder has none (made before provenance was recorded)."""
-    path = folder / PROVENANCE_FILE
+    """``folder``'s provenance record, or None when it has none (made before provenance was recorded)."""
+    path = provenance_path(folder)
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
@@ -202,7 +210,7 @@ def _rerun(run: Path, folder: str) -> str:
 
 def check_inputs(run: str | Path, folders: Iterable[str]) -> None:
     """Refuse when the run's ``folders`` (in pipeline order) were not made from one another, naming the
-    first stage to rerun. Folders without provenance.json are not checked (made before it was recorded)."""
+    first stage to rerun. Folders without a provenance record are not checked (made before it was recorded)."""
     run = Path(run)
     recover(run)
     folders = list(folders)
@@ -210,12 +218,12 @@ def check_inputs(run: str | Path, folders: Iterable[str]) -> None:
         prov = read_provenance(run / folder)
         if prov is None:
             continue
-        if folder == "flight":
-            recorded = prov["inputs"].get("mission.toml")
-            mission = run / "mission.toml"
+        if folder == FLIGHT_DIR:
+            recorded = prov["inputs"].get(MISSION)
+            mission = run / MISSION
             if recorded is not None and (not mission.exists() or file_sha256(mission) != recorded):
-                raise RunFolderError(f"{mission}: not the mission {run / 'flight'} was flown with (it changed "
-                                     f"after `edlcam simulate`); rerun {_rerun(run, 'flight')}")
+                raise RunFolderError(f"{mission}: not the mission {run / FLIGHT_DIR} was flown with (it changed "
+                                     f"after `edlcam simulate`); rerun {_rerun(run, FLIGHT_DIR)}")
             continue
         for upstream, digest in prov["inputs"].items():
             if upstream not in FOLDER_STAGE:

@@ -243,7 +243,7 @@ def test_winch_whine_follows_the_bridle_payout_speed(record):
 def test_missing_flight_output_names_the_file_and_the_fix(tmp_path):
     with pytest.raises(RunFolderError) as err:
         mic.render_audio(tmp_path)
-    assert str(err.value) == f"{tmp_path / 'flight' / 'trajectory.parquet'}: missing; run `edlcam simulate --out {tmp_path}` first"
+    assert str(err.value) == f"{tmp_path / 'flight' / 'trajectory.parquet'}: missing; run `edlcam simulate --out {tmp_path}` to make it"
 
 
 def test_unreasonable_sample_rate_is_refused(run):
@@ -252,9 +252,14 @@ def test_unreasonable_sample_rate_is_refused(run):
     assert str(err.value) == "sample rate 1000 Hz is outside 8000–192000 Hz; use 48000 (EDLCAM records 48 kHz)"
 
 
-def test_rotate_matches_a_quarter_turn_about_up():
-    q = np.array([np.cos(np.pi / 4), 0.0, 0.0, np.sin(np.pi / 4)])  # +90° about z
-    assert np.allclose(mic.rotate(q, [1.0, 0.0, 0.0]), [0.0, 1.0, 0.0], atol=1e-12)
+def test_a_body_point_turns_with_the_body_a_quarter_turn_about_up():
+    from edlcam.runfolder import BodyTrack
+
+    turn = np.array([np.cos(np.pi / 4), 0.0, 0.0, np.sin(np.pi / 4)])  # +90° about z
+    track = BodyTrack("rover", [0.0, 1.0], [[0, 0, 0], [0, 0, 0]], [[0, 0, 0], [0, 0, 0]], [[1, 0, 0, 0], turn], [0, 0])
+    assert np.allclose(track.point(1.0, [1.0, 0.0, 0.0]), [0.0, 1.0, 0.0], atol=1e-12)
+    half = np.array([np.cos(np.pi / 8), 0.0, 0.0, np.sin(np.pi / 8)])  # slerp: half way is +45°
+    assert np.allclose(track.attitude(0.5), half, atol=1e-12)
 
 
 def test_listen_writes_the_flac_and_a_spectrogram(run, tmp_path):

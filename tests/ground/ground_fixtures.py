@@ -60,7 +60,8 @@ def small_mission():
                   "max_exposure_s": min(v.max_exposure_s, 0.5 / CAMERA_FPS[name])}
         views[name] = v.model_copy(update=update)
     cams = m.cameras.model_copy(update={"views": views})
-    return m.model_copy(update={"cameras": cams})
+    mic = m.microphone.model_copy(update={"sample_rate_hz": AUDIO_RATE_HZ})
+    return m.model_copy(update={"cameras": cams, "microphone": mic})
 
 
 def write_flight(run: Path, step_s: float = 0.1) -> None:
@@ -103,8 +104,8 @@ class SyntheticCameras:
     def __init__(self, mission):
         self.views = mission.cameras.views
 
-    def __call__(self, run_dir, camera, *, quality, t_start_s=None, t_end_s=None):
-        fps = self.views[camera].fps
+    def __call__(self, run_dir, camera, *, quality, t_start_s=None, t_end_s=None, rate=None):
+        fps = rate.rate_hz if rate is not None else self.views[camera].fps
         mono = self.views[camera].colour == "mono"
         n = int(math.floor((t_end_s - t_start_s) * fps + 1e-9)) + 1
         for k in range(n):
@@ -112,14 +113,14 @@ class SyntheticCameras:
             yield Frame(camera, k, t, synthetic_image(camera, k, t, mono))
 
 
-def synthetic_audio(run_dir) -> Audio:
+def synthetic_audio(run_dir, *, sample_rate_hz=AUDIO_RATE_HZ, mission=None) -> Audio:
     """Low hiss with a click (a 5 ms burst) at the flash."""
     rng = np.random.default_rng(7)
-    n = int(40 * AUDIO_RATE_HZ)
+    n = int(40 * sample_rate_hz)
     samples = (1e-4 * rng.standard_normal(n)).astype(np.float32)
-    i = int(round(FLASH_T_S * AUDIO_RATE_HZ))
+    i = int(round(FLASH_T_S * sample_rate_hz))
     samples[i: i + 40] += 0.5
-    return Audio(samples, float(AUDIO_RATE_HZ), 0.0)
+    return Audio(samples, float(sample_rate_hz), 0.0)
 
 
 def build_run(run: Path, *, days: float = 1.0) -> Path:

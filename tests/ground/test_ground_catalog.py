@@ -11,8 +11,8 @@ import pytest
 from ground_fixtures import EVENTS, copy_run, synthetic_run
 
 from edlcam.ground.catalog import build_catalog, dump_catalog, open_catalog
-from edlcam.ground.runfolder import read_events
 from edlcam.ground.timeline import event_table, format_event_table
+from edlcam.runfolder import read_events
 
 DATA = Path(__file__).parent.parent / "data"
 REGEN = os.environ.get("EDLCAM_REGEN_GOLDEN") == "1"  # regenerate tests/data/ground_* instead of comparing
@@ -127,6 +127,6 @@ def _mask_ert(line: str) -> str:
 
 def test_golden_event_table_of_the_short_seeded_run(catalog):
     run, _ = catalog
-    rows = event_table(read_events(run))
+    rows = event_table([e.as_dict() for e in read_events(run).all()])
     assert [r.name for r in rows] == list(EVENTS)
     _golden("ground_events.txt", format_event_table(rows))

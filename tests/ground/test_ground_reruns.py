@@ -101,7 +101,7 @@ def test_a_film_rerun_killed_midway_leaves_the_old_recording_whole(run, capsys):
             assert proc.poll() is None, log.read_text()
             assert time.monotonic() < deadline, "the film rerun never started recording"
             time.sleep(0.1)
-        new = run / ".staging" / "onboard.new" / "store"
+        new = run / ".staging" / "onboard.new" / "onboard" / "store"  # the staging folder is shaped like the run
         assert any(new.rglob("seg-*.edls"))  # it was recording, beside the old stores
     finally:
         proc.send_signal(signal.SIGKILL)

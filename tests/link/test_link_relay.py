@@ -114,4 +114,4 @@ def test_relay_cli_writes_outputs(product_run, capsys):
 
 def test_missing_manifest_names_the_fix(flight_run, capsys):
     assert main(["relay", str(flight_run), "--days", "1"]) == 1
-    assert "no product manifest; run `edlcam film" in capsys.readouterr().err
+    assert "onboard/products/manifest.json: missing; run `edlcam film" in capsys.readouterr().err

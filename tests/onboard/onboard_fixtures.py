@@ -21,14 +21,18 @@ EVENTS = {
 MINOR = {"mortar_fire": 10.0, "radar_lock": 13.0, "bridle_cut": 21.5, "flyaway_start": 22.0}
 
 
+AUDIO_RATE_HZ = 8000  # the microphone's [microphone] sample_rate_hz in these missions
+
+
 def small_mission(fps: float = 10.0, width: int = 64, height: int = 48, **onboard):
-    """The default mission with small, slow cameras (and any [onboard] overrides)."""
+    """The default mission with small, slow cameras, an 8 kHz microphone (and any [onboard] overrides)."""
     m = load_mission()
     views = {name: v.model_copy(update={"width_px": width, "height_px": height, "fps": min(v.fps, fps)})
              for name, v in m.cameras.views.items()}
     cams = m.cameras.model_copy(update={"views": views})
     ob = m.onboard.model_copy(update=onboard)
-    return m.model_copy(update={"cameras": cams, "onboard": ob})
+    mic = m.microphone.model_copy(update={"sample_rate_hz": AUDIO_RATE_HZ})
+    return m.model_copy(update={"cameras": cams, "onboard": ob, "microphone": mic})
 
 
 def write_events(run_dir, events=EVENTS, minor=MINOR) -> None:
@@ -56,18 +60,18 @@ class SyntheticCameras:
         self.views = mission.cameras.views
         self.calls: list[tuple] = []
 
-    def __call__(self, run_dir, camera, *, quality, t_start_s=None, t_end_s=None):
+    def __call__(self, run_dir, camera, *, quality, t_start_s=None, t_end_s=None, rate=None):
         self.calls.append((camera, quality, t_start_s, t_end_s))
         v = self.views[camera]
-        fps = v.fps / (v.preview_rate_divisor if quality == "preview" else 1)
+        fps = rate.rate_hz if rate is not None else v.fps / (v.preview_rate_divisor if quality == "preview" else 1)
         n = int(math.floor((t_end_s - t_start_s) * fps + 1e-9)) + 1
         for k in range(n):
             yield Frame(camera, k, t_start_s + k / fps,
                         synthetic_image(camera, k, v.height_px, v.width_px, v.colour == "mono"))
 
 
-def synthetic_audio(run_dir) -> Audio:
-    rate = 8000.0
+def synthetic_audio(run_dir, *, sample_rate_hz=AUDIO_RATE_HZ, mission=None) -> Audio:
+    rate = float(sample_rate_hz)
     t = np.arange(int(90 * rate)) / rate
     return Audio((0.25 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32), rate, 0.0)
 

@@ -347,7 +347,7 @@ def test_a_full_disk_stops_film_early_with_one_line(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(film_mod, "_writer", writer)
     assert main(["film", str(tmp_path)]) == 1
     err = capsys.readouterr().err.replace("\n", "")
-    ds = tmp_path / ".staging" / "onboard.new" / "store" / "descent_stage"  # where film built the new store
+    ds = tmp_path / ".staging" / "onboard.new" / "onboard" / "store" / "descent_stage"  # where film built it
     assert err == (f"error: {segment_path(ds, 0)}: disk full (ENOSPC) while recording; nothing was replaced: "
                    f"{tmp_path / 'onboard'} is as it was before this run (the partial new recording was removed, "
                    f"freeing its space); free space on that disk and run `edlcam film` again")

@@ -87,7 +87,7 @@ def test_unknown_event_names_the_field_and_the_choices():
     with pytest.raises(MissionError) as exc:
         build_schedule(m, NASA_EVENTS)
     assert str(exc.value) == (
-        "onboard.capture.rdc.start_event is 'chute_open', not an event in flight/events.json; use one of: "
+        "onboard.capture.rdc.start_event is 'chute_open', not an event of this flight; use one of: "
         "backshell_separation, entry_interface, heatshield_separation, parachute_deploy, radar_lock, "
         "skycrane_start, touchdown"
     )
@@ -98,7 +98,7 @@ def test_capture_of_an_unknown_camera_and_missing_events_file(tmp_path):
     with pytest.raises(MissionError, match=r"^onboard.capture.navcam names no camera in \[cameras.views\]; "
                                            r"remove it or add the camera$"):
         build_schedule(m, NASA_EVENTS)
-    with pytest.raises(RunFolderError, match=r"flight/events.json: missing; run `edlcam simulate` for this run"):
+    with pytest.raises(RunFolderError, match=r"flight/events.json: missing; run `edlcam simulate --out .*` to make it$"):
         load_events(tmp_path)
 
 

@@ -279,3 +279,12 @@ def test_real_run_screenshot_is_not_blank(page, facts, tmp_path):
     wait_js(page, f"Math.abs({CURSOR} - {t_event}) < 0.01 && !{FILM}.seeking && {FILM}.readyState >= 2")
     png = check_screenshot(page, film_std_min=20)  # the composite's panels and telemetry, not a black box
     (tmp_path / "viewer-real-run.png").write_bytes(png)  # kept by pytest's temp-dir retention, to look at
+
+
+def test_every_file_the_demo_writes_is_described_in_the_run_folder_doc(real_run):
+    """docs/run-folder.md's file table (edlcam.runfolder.LAYOUT) covers what every real stage wrote."""
+    from edlcam import runfolder
+
+    files = [p for p in real_run.rglob("*") if p.is_file()]
+    assert {p.relative_to(real_run).parts[0] for p in files} >= {"mission.toml", "flight", "onboard", "link", "ground"}
+    assert sorted(str(p.relative_to(real_run)) for p in files if runfolder.describe(real_run, p) is None) == []

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
+from edlcam import runfolder
 from edlcam.errors import RenderError, RunFolderError
 
 __all__ = ["register", "write_spectrogram", "AUDIO_SUFFIXES"]
@@ -16,15 +16,8 @@ AUDIO_SUFFIXES = {".flac": "FLAC", ".wav": "WAV"}
 
 
 def _event_marks(run_dir: Path) -> list[tuple[str, float, bool]]:
-    """(name, t_s, major) of every event in RUN/flight/events.json, in time order."""
-    path = run_dir / "flight" / "events.json"
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise RunFolderError(f"{path}: cannot be read ({exc}); re-run `edlcam simulate`") from None
-    marks = [(e["name"], float(e["t_s"]), True) for e in doc.get("events", [])]
-    marks += [(e["name"], float(e["t_s"]), False) for e in doc.get("minor_events", [])]
-    return sorted(marks, key=lambda m: m[1])
+    """(name, t_s, major) of every event of the run, in time order."""
+    return [(e.name, e.t_s, e.major) for e in runfolder.read_events(run_dir).all()]
 
 
 def _spectrogram_db(samples, fs: int, window_s: float, max_columns: int):
@@ -101,7 +94,7 @@ def listen(
     run: Path = typer.Argument(..., help="Run folder written by `edlcam simulate`."),
     output: Path = typer.Option(..., "-o", "--output", help="Audio file to write: FILE.flac (or .wav)."),
     spectrogram: Path | None = typer.Option(None, "--spectrogram", help="Spectrogram PNG (default: FILE.png beside the audio)."),
-    sample_rate_hz: int = typer.Option(48_000, "--sample-rate", help="Samples per second."),
+    sample_rate_hz: int | None = typer.Option(None, "--sample-rate", help="Samples per second (default: the mission's [microphone] sample_rate_hz)."),
 ) -> None:
     """Render what the rover's microphone hears from entry interface to a minute after touchdown."""
     import soundfile

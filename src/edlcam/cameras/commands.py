@@ -49,15 +49,16 @@ def register(app: typer.Typer) -> None:
                                    help="quantise to this many colours (a smaller PNG, e.g. 256 for docs); 0 keeps full colour"),
     ) -> None:
         """Every camera at the landing's key moments, in one labelled PNG."""
-        import pyarrow.parquet as pq
         from rich.progress import Progress
 
         from edlcam.cameras.contact_sheet import contact_sheet, key_moments
         from edlcam.cameras.frames import open_run
 
         film = open_run(run)
-        traj_path = Path(run) / "flight" / "trajectory.parquet"
-        trajectory = pq.read_table(traj_path).to_pydict() if traj_path.exists() else None
+        from edlcam import runfolder
+
+        has_trajectory = (Path(run) / runfolder.TRAJECTORY).exists()
+        trajectory = runfolder.read_trajectory(run).as_dict() if has_trajectory else None
         moments = key_moments(film.events, trajectory)
         with Progress(transient=True) as bar:
             task = bar.add_task("rendering contact sheet", total=len(film.camera_names) * len(moments))

@@ -22,7 +22,6 @@ an iteration started; the auto-exposure, which has memory, settles on the first 
 
 from __future__ import annotations
 
-import json
 import logging
 import zlib
 from dataclasses import dataclass
@@ -32,8 +31,10 @@ from typing import Iterator, Literal
 import numpy as np
 
 from edlcam.cameras.camera import Camera, ExposureState, metered_signal, next_exposure, sensor_image, settle_exposure
-from edlcam.cameras.scene import BodyTracks, SceneBuilder, ViewCone
-from edlcam.errors import RenderError, RunFolderError
+from edlcam import runfolder
+from edlcam.cameras.scene import SceneBuilder, ViewCone
+from edlcam.errors import RenderError
+from edlcam.runfolder import CaptureRate
 
 __all__ = ["Frame", "FilmRun", "frames", "camera_window", "open_run", "render_backend", "Quality", "Backend"]
 
@@ -60,20 +61,6 @@ class Frame:
     gain: float = 1.0
 
 
-def _read_events(path: Path) -> dict[str, float]:
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RunFolderError(f"{path}: missing; run `edlcam simulate --out {path.parent.parent}` first") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise RunFolderError(f"{path}: not readable JSON ({exc}); re-run `edlcam simulate`") from None
-    out: dict[str, float] = {}
-    for key in ("events", "minor_events"):
-        for ev in data.get(key, []):
-            out.setdefault(str(ev["name"]), float(ev["t_s"]))
-    return out
-
-
 def camera_window(cfg, events: dict[str, float], *, name: str = "?") -> tuple[float, float]:
     """The camera's active window (t_start_s, t_end_s) from its start/end events and offsets."""
     for field in ("start_event", "end_event"):
@@ -93,28 +80,15 @@ class FilmRun:
     """
 
     def __init__(self, run_dir: str | Path, *, terrain=None, models=None, sun_enu=None, mission=None):
-        import pyarrow.parquet as pq
-
         from edlcam.mission import load_mission
 
         self.run_dir = Path(run_dir)
         terrain_given, models_given, sun_given, mission_given = terrain, models, sun_enu, mission
-        flight = self.run_dir / "flight"
-        mission_path = self.run_dir / "mission.toml"
         if mission is None:
-            if not mission_path.exists():
-                raise RunFolderError(f"{mission_path}: missing; run `edlcam simulate --out {self.run_dir}` first")
-            mission = load_mission(mission_path)
+            mission = load_mission(runfolder.require(self.run_dir, self.run_dir / runfolder.MISSION))
         self.mission = mission
-        bodies_path = flight / "bodies.parquet"
-        if not bodies_path.exists():
-            raise RunFolderError(f"{bodies_path}: missing; run `edlcam simulate --out {self.run_dir}` first")
-        try:
-            table = pq.read_table(bodies_path)
-        except Exception as exc:  # pyarrow raises several types for a damaged file
-            raise RunFolderError(f"{bodies_path}: not a readable Parquet file ({exc}); re-run `edlcam simulate`") from None
-        self.tracks = BodyTracks(table)
-        self.events = _read_events(flight / "events.json")
+        self.tracks = runfolder.read_bodies(self.run_dir)
+        self.events = runfolder.read_events(self.run_dir).times()
         if terrain is None:
             from edlcam.mars.terrain import Terrain
 
@@ -283,17 +257,23 @@ class FilmRun:
         return sensor_image(radiance, state, rcam.config, _frame_rng(self.mission.mission.seed, name, 0, t_s))
 
     def frame_plan(self, name: str, *, quality: Quality = "preview", t_start_s: float | None = None,
-                   t_end_s: float | None = None) -> tuple[int, list[tuple[int, float]]]:
-        """(step, [(native frame index, exposure start t_s), ...]) of the frames ``frames`` yields."""
+                   t_end_s: float | None = None, rate: CaptureRate | None = None) -> tuple[int, list[tuple[int, float]]]:
+        """(step, [(sensor frame index, exposure start t_s), ...]) of the frames ``frames`` yields.
+
+        ``rate``: the camera's capture rate (default :func:`edlcam.runfolder.capture_rates` of the
+        run's mission at ``quality``); the sensor runs at ``rate.sensor_hz`` and every
+        ``rate.keep_every``-th frame is kept.
+        """
         if quality not in ("preview", "full"):
             raise RenderError(f"quality is {quality!r}; use 'preview' or 'full'")
         cam = self.camera(name)
+        if rate is None:
+            rate = runfolder.capture_rates(self.mission, quality)[name]
         w0, w1 = camera_window(cam.config, self.events, name=name)
         f0, f1 = self.tracks.t_range_s
         lo = max(w0, f0, t_start_s if t_start_s is not None else -np.inf)
         hi = min(w1, f1, t_end_s if t_end_s is not None else np.inf)
-        fps = cam.config.fps
-        step = cam.config.preview_rate_divisor if quality == "preview" else 1
+        fps, step = rate.sensor_hz, rate.keep_every
         first = int(np.ceil((lo - w0) * fps - 1e-9))
         first = int(np.ceil(first / step) * step)
         plan = []
@@ -329,15 +309,15 @@ class FilmRun:
         return out, state
 
     def frames(self, name: str, *, quality: Quality = "preview", t_start_s: float | None = None,
-               t_end_s: float | None = None, workers: int = 0, scheduler: str | None = None,
-               backend: Backend = "auto") -> Iterator[Frame]:
+               t_end_s: float | None = None, rate: CaptureRate | None = None, workers: int = 0,
+               scheduler: str | None = None, backend: Backend = "auto") -> Iterator[Frame]:
         """Frames of the named camera over its window (or the part within [t_start_s, t_end_s]).
 
-        ``workers`` > 0 renders ahead in that many processes, ``scheduler`` on the Dask cluster
-        there; :func:`render_backend` says which backend. The frames are byte-identical to
-        those rendered here (``workers=0``).
+        ``rate``: the capture rate to record at (see :meth:`frame_plan`). ``workers`` > 0 renders
+        ahead in that many processes, ``scheduler`` on the Dask cluster there; :func:`render_backend`
+        says which backend. The frames are byte-identical to those rendered here (``workers=0``).
         """
-        step, plan = self.frame_plan(name, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s)
+        step, plan = self.frame_plan(name, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s, rate=rate)
         chosen = render_backend(quality, workers, scheduler, backend)
         if chosen == "dask":
             from edlcam.cameras.dask_render import get_dask
@@ -473,7 +453,7 @@ def _shared_run(run_dir: str | Path) -> FilmRun:
     """One opened run per folder and file versions: ``film`` calls ``frames`` once per camera."""
     run = Path(run_dir).resolve()
     stamp = []
-    for rel in ("mission.toml", "flight/bodies.parquet", "flight/events.json"):
+    for rel in (runfolder.MISSION, runfolder.BODIES, runfolder.EVENTS):
         try:
             st = (run / rel).stat()
             stamp.append((st.st_mtime_ns, st.st_size))
@@ -487,12 +467,14 @@ def _shared_run(run_dir: str | Path) -> FilmRun:
 
 
 def frames(run_dir: str | Path, camera: str, *, quality: Quality = "preview", t_start_s: float | None = None,
-           t_end_s: float | None = None, workers: int | None = None, scheduler: str | None = None,
-           backend: Backend = "auto") -> Iterator[Frame]:
+           t_end_s: float | None = None, rate: CaptureRate | None = None, workers: int | None = None,
+           scheduler: str | None = None, backend: Backend = "auto") -> Iterator[Frame]:
     """Frames of one camera of a run, in time order: ``Frame(camera, index, t_s, image)``.
 
     ``quality`` "preview" renders at 1/``preview_scale`` of the resolution and keeps every
-    ``preview_rate_divisor``-th frame; "full" renders native frames at the camera's rate.
+    ``preview_rate_divisor``-th frame; "full" renders every frame at the camera's rate. ``rate``
+    (what ``edlcam film`` records at) defaults to :func:`edlcam.runfolder.capture_rates` of the
+    run's mission, which honours ``[onboard.capture.<camera>] fps``.
     ``workers`` render processes (default: the mission's ``[cameras] workers``; 0 renders here):
     previews on the multiprocessing pool, full quality on a Dask LocalCluster of that many
     workers. ``scheduler`` ("tcp://HOST:PORT") renders on that Dask cluster instead; ``backend``
@@ -501,5 +483,5 @@ def frames(run_dir: str | Path, camera: str, *, quality: Quality = "preview", t_
     """
     film = _shared_run(run_dir)
     k = film.mission.cameras.workers if workers is None else int(workers)
-    yield from film.frames(camera, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s, workers=k,
+    yield from film.frames(camera, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s, rate=rate, workers=k,
                            scheduler=scheduler, backend=backend)

@@ -31,7 +31,6 @@ alone or with the others.
 
 from __future__ import annotations
 
-import json
 import logging
 import zlib
 from collections.abc import Callable, Collection
@@ -41,14 +40,16 @@ from pathlib import Path
 import numpy as np
 from scipy import signal as sps
 
+from edlcam import runfolder
 from edlcam.config.microphone import MicrophoneConfig
-from edlcam.errors import RenderError, RunFolderError
+from edlcam.errors import RenderError
+from edlcam.runfolder import BodyTrack
 from edlcam.mars import acoustics
 from edlcam.mars.atmosphere import Atmosphere
 
 __all__ = [
     "Audio",
-    "BodyTrack",
+    "BodyTrack",  # re-exported from edlcam.runfolder: the one pose interpolation
     "FlightRecord",
     "SOURCES",
     "load_flight",
@@ -57,7 +58,6 @@ __all__ = [
     "structure_impulse_response",
     "shaped_noise",
     "friedlander",
-    "rotate",
 ]
 
 log = logging.getLogger(__name__)
@@ -85,34 +85,6 @@ class Audio:
 
 
 @dataclass(frozen=True)
-class BodyTrack:
-    """One body's pose over time (rows of bodies.parquet), interpolated and clamped at the ends."""
-
-    t_s: np.ndarray
-    position_m: np.ndarray  # (n, 3) ENU
-    velocity_m_s: np.ndarray  # (n, 3)
-    quaternion: np.ndarray  # (n, 4) w, x, y, z body → ENU
-    aux: np.ndarray  # (n,)
-
-    def position(self, t_s) -> np.ndarray:
-        return np.stack([np.interp(t_s, self.t_s, self.position_m[:, k]) for k in range(3)], axis=-1)
-
-    def velocity(self, t_s) -> np.ndarray:
-        return np.stack([np.interp(t_s, self.t_s, self.velocity_m_s[:, k]) for k in range(3)], axis=-1)
-
-    def attitude(self, t_s) -> np.ndarray:
-        q = np.stack([np.interp(t_s, self.t_s, self.quaternion[:, k]) for k in range(4)], axis=-1)
-        return q / np.linalg.norm(q, axis=-1, keepdims=True)
-
-    def aux_at(self, t_s) -> np.ndarray:
-        return np.interp(t_s, self.t_s, self.aux)
-
-    def point(self, t_s, body_point_m) -> np.ndarray:
-        """ENU position of a point fixed in the body frame [m]."""
-        return self.position(t_s) + rotate(self.attitude(t_s), np.asarray(body_point_m, dtype=float))
-
-
-@dataclass(frozen=True)
 class FlightRecord:
     """What the microphone needs from ``RUN/flight/``."""
 
@@ -125,69 +97,18 @@ class FlightRecord:
         return None if event is None else float(event["t_s"])
 
 
-def rotate(q, v) -> np.ndarray:
-    """Rotate vector(s) ``v`` by unit quaternion(s) ``q`` = (w, x, y, z), batch axis first."""
-    q = np.asarray(q, dtype=float)
-    v = np.broadcast_to(np.asarray(v, dtype=float), q.shape[:-1] + (3,))
-    w, u = q[..., :1], q[..., 1:]
-    t = 2.0 * np.cross(u, v)
-    return v + w * t + np.cross(u, t)
-
-
-def _read_parquet(path: Path, columns: list[str]) -> dict[str, np.ndarray]:
-    import pyarrow.parquet as pq
-
-    if not path.is_file():
-        raise RunFolderError(f"{path}: missing; run `edlcam simulate --out {path.parent.parent}` first")
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise RunFolderError(f"{path}: not a readable Parquet file ({exc}); re-run `edlcam simulate`") from None
-    missing = [c for c in columns if c not in table.column_names]
-    if missing:
-        raise RunFolderError(f"{path}: lacks column(s) {', '.join(missing)} (docs/run-folder.md); re-run `edlcam simulate`")
-    return {c: table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names}
-
-
 def load_flight(run_dir: str | Path) -> FlightRecord:
-    """Read trajectory.parquet, bodies.parquet and events.json from ``run_dir/flight``."""
-    flight = Path(run_dir) / "flight"
-    traj = _read_parquet(
-        flight / "trajectory.parquet", ["t_s", "altitude_m", "up_m", "dynamic_pressure_pa", "phase"]
-    )
-    order = np.argsort(traj["t_s"], kind="stable")
-    traj = {k: np.asarray(v)[order] for k, v in traj.items()}
-    rows = _read_parquet(
-        flight / "bodies.parquet",
-        ["t_s", "body", "east_m", "north_m", "up_m", "ve_m_s", "vn_m_s", "vu_m_s", "qw", "qx", "qy", "qz", "aux"],
-    )
-    bodies: dict[str, BodyTrack] = {}
-    names = np.asarray(rows["body"]).astype(str)
-    for name in np.unique(names):
-        sel = np.flatnonzero(names == name)
-        sel = sel[np.argsort(rows["t_s"][sel], kind="stable")]
-        col = lambda *keys: np.stack([np.asarray(rows[k], dtype=float)[sel] for k in keys], axis=-1)  # noqa: E731
-        bodies[str(name)] = BodyTrack(
-            t_s=np.asarray(rows["t_s"], dtype=float)[sel],
-            position_m=col("east_m", "north_m", "up_m"),
-            velocity_m_s=col("ve_m_s", "vn_m_s", "vu_m_s"),
-            quaternion=col("qw", "qx", "qy", "qz"),
-            aux=np.asarray(rows["aux"], dtype=float)[sel],
-        )
-    if "rover" not in bodies:
-        raise RunFolderError(f"{flight / 'bodies.parquet'}: has no 'rover' rows; the microphone rides on the rover")
-    path = flight / "events.json"
-    try:
-        doc = json.loads(path.read_text())
-        events = {e["name"]: e for e in doc.get("minor_events", [])}
-        events.update({e["name"]: e for e in doc["events"]})
-    except FileNotFoundError:
-        raise RunFolderError(f"{path}: missing; run `edlcam simulate` first") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise RunFolderError(f"{path}: not an events file ({exc}); re-run `edlcam simulate`") from None
-    if "touchdown" not in events:
-        raise RunFolderError(f"{path}: has no 'touchdown' event, which the recording's length is measured from; re-run `edlcam simulate`")
-    return FlightRecord(trajectory=traj, bodies=bodies, events=events)
+    """The flight as the microphone needs it: trajectory, body tracks and events (:mod:`edlcam.runfolder`)."""
+    run_dir = Path(run_dir)
+    traj = runfolder.read_trajectory(run_dir, ["t_s", "altitude_m", "up_m", "dynamic_pressure_pa", "phase"])
+    tracks = runfolder.read_bodies(run_dir)
+    if "rover" not in tracks:
+        raise runfolder.corrupt(run_dir, run_dir / runfolder.BODIES, "no 'rover' rows, and the microphone rides on the rover")
+    events = runfolder.read_events(run_dir)
+    events.require("touchdown", "the recording's length is measured from")
+    by_name = {e.name: e.as_dict() for e in events.minor}
+    by_name.update({e.name: e.as_dict() for e in events.major})
+    return FlightRecord(trajectory=traj.as_dict(), bodies=tracks.tracks, events=by_name)
 
 
 # --- signal building blocks --------------------------------------------------------------------
@@ -561,11 +482,16 @@ def render_pressure(
     record: FlightRecord,
     mission,
     *,
-    sample_rate_hz: int = 48_000,
+    sample_rate_hz: int | None = None,
     sources: Collection[str] | None = None,
     progress: Callable[[float, str], None] | None = None,
 ) -> np.ndarray:
-    """Sound pressure at the microphone [Pa], one float64 per sample from E+0, before the recorder."""
+    """Sound pressure at the microphone [Pa], one float64 per sample from E+0, before the recorder.
+
+    ``sample_rate_hz`` defaults to the mission's ``[microphone] sample_rate_hz``.
+    """
+    if sample_rate_hz is None:
+        sample_rate_hz = int(mission.microphone.sample_rate_hz)
     if not 8000 <= sample_rate_hz <= 192_000:
         raise RenderError(f"sample rate {sample_rate_hz} Hz is outside 8000–192000 Hz; use 48000 (EDLCAM records 48 kHz)")
     chosen = tuple(SOURCES if sources is None else sources)
@@ -586,7 +512,7 @@ def render_pressure(
 def render_audio(
     run_dir: str | Path,
     *,
-    sample_rate_hz: int = 48_000,
+    sample_rate_hz: int | None = None,
     mission=None,
     sources: Collection[str] | None = None,
     progress: Callable[[float, str], None] | None = None,
@@ -596,14 +522,17 @@ def render_audio(
     Reads ``run_dir/flight`` and the run's ``mission.toml`` (the default mission when the run has
     none, or ``mission`` if given). Returns float32 samples scaled so that 1.0 is the
     microphone's ``full_scale_pa``, high-passed at ``highpass_hz`` and clipped like an ADC;
-    sample 0 is E+0. ``sources`` renders a subset of :data:`SOURCES` (all by default).
+    sample 0 is E+0. ``sources`` renders a subset of :data:`SOURCES` (all by default);
+    ``sample_rate_hz`` defaults to the mission's ``[microphone] sample_rate_hz``.
     """
     from edlcam.mission import load_mission
 
     run_dir = Path(run_dir)
     if mission is None:
-        resolved = run_dir / "mission.toml"
+        resolved = run_dir / runfolder.MISSION
         mission = load_mission(resolved if resolved.is_file() else None)
+    if sample_rate_hz is None:
+        sample_rate_hz = int(mission.microphone.sample_rate_hz)
     record = load_flight(run_dir)
     pressure = render_pressure(record, mission, sample_rate_hz=sample_rate_hz, sources=sources, progress=progress)
     cfg = mission.microphone

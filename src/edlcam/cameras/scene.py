@@ -20,6 +20,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from edlcam.runfolder import BodyPose, BodyTracks  # the run folder's one pose interpolation
+
 __all__ = [
     "BodyPose",
     "BodyTracks",
@@ -42,76 +44,6 @@ MARS_RADIUS_M = 3396.19e3  # MOLA reference radius (Smith et al. 2001), for the 
 BROWNOUT_REFERENCE_HEIGHT_M = 17.0
 BROWNOUT_PUFF_OPACITY = 1.0  # est.: a fresh puff's peak opacity at full strength
 BODY_NAMES = ("heatshield", "backshell", "parachute", "descent_stage", "rover")
-
-
-@dataclass(frozen=True)
-class BodyPose:
-    """A body at one time: origin in ENU [m], rotation body→ENU, velocity [m/s], aux column."""
-
-    name: str
-    position_m: np.ndarray
-    R: np.ndarray
-    velocity_m_s: np.ndarray
-    aux: float
-
-
-class BodyTracks:
-    """Every body's trajectory from ``flight/bodies.parquet``, interpolated in time."""
-
-    def __init__(self, table):
-        import pandas as pd
-        from scipy.spatial.transform import Rotation, Slerp
-
-        df = table.to_pandas() if hasattr(table, "to_pandas") else pd.DataFrame(table)
-        self._tracks: dict[str, dict[str, Any]] = {}
-        for name, g in df.groupby("body", sort=False):
-            g = g.sort_values("t_s").drop_duplicates("t_s")
-            t = g["t_s"].to_numpy(float)
-            q = g[["qw", "qx", "qy", "qz"]].to_numpy(float)
-            rot = Rotation.from_quat(q, scalar_first=True)
-            track = {
-                "t": t,
-                "pos": g[["east_m", "north_m", "up_m"]].to_numpy(float),
-                "vel": g[["ve_m_s", "vn_m_s", "vu_m_s"]].to_numpy(float),
-                "aux": g["aux"].to_numpy(float),
-                "slerp": Slerp(t, rot) if len(t) > 1 else None,
-                "rot": rot,
-            }
-            self._tracks[str(name)] = track
-        if not self._tracks:
-            raise ValueError("the bodies table is empty")
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self._tracks)
-
-    @property
-    def t_range_s(self) -> tuple[float, float]:
-        """The first and last time any body is known [s]."""
-        return (min(tr["t"][0] for tr in self._tracks.values()), max(tr["t"][-1] for tr in self._tracks.values()))
-
-    def pose(self, name: str, t_s: float) -> BodyPose | None:
-        """The body's pose at ``t_s``, or None when it does not exist then (e.g. parachute before mortar fire)."""
-        tr = self._tracks.get(name)
-        if tr is None or t_s < tr["t"][0] or t_s > tr["t"][-1]:
-            return None
-        t = tr["t"]
-        if len(t) == 1:
-            return BodyPose(name, tr["pos"][0], tr["rot"][0].as_matrix(), tr["vel"][0], float(tr["aux"][0]))
-        pos = np.array([np.interp(t_s, t, tr["pos"][:, k]) for k in range(3)])
-        vel = np.array([np.interp(t_s, t, tr["vel"][:, k]) for k in range(3)])
-        aux = float(np.interp(t_s, t, tr["aux"]))
-        R = tr["slerp"]([t_s]).as_matrix()[0]
-        return BodyPose(name, pos, R, vel, aux)
-
-    def poses(self, t_s: float) -> dict[str, BodyPose]:
-        """Every body that exists at ``t_s``."""
-        out = {}
-        for name in self._tracks:
-            p = self.pose(name, t_s)
-            if p is not None:
-                out[name] = p
-        return out
 
 
 @dataclass(frozen=True)

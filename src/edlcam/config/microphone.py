@@ -25,6 +25,7 @@ class MicrophoneConfig(Section):
 
     # The microphone and its recorder.
     position_rover_m: Vector3 = [0.2, 1.2, 1.0]
+    sample_rate_hz: Annotated[int, Field(ge=8000, le=192_000)] = 48_000
     full_scale_pa: Positive = 1000.0
     highpass_hz: Positive = 20.0
     self_noise_pa: NonNegative = 6.0e-4

@@ -1,4 +1,5 @@
-"""Names of the EDL events written to ``flight/events.json`` (docs/run-folder.md), in flight order.
+"""Names of the EDL events the flight records, in flight order (docs/run-folder.md; read them with
+:func:`edlcam.runfolder.read_events`).
 
 A module of its own, free of heavy imports, so that every later stage can name the events.
 """

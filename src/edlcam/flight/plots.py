@@ -3,7 +3,6 @@ ground track to the target."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -11,7 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+
+from edlcam import runfolder  # noqa: E402
 
 __all__ = ["plot_flight"]
 
@@ -36,12 +36,12 @@ _SHORT = {
 }
 
 
-def plot_flight(trajectory_path, events_path, out_dir, *, mission=None) -> tuple[Path, ...]:
-    """Write ``timeline.png`` (six panels) and ``ground_track.png``; return their paths."""
+def plot_flight(run, out_dir, *, mission=None) -> tuple[Path, ...]:
+    """Write ``timeline.png`` (six panels) and ``ground_track.png`` of the flight in ``run``; return their paths."""
     out_dir = Path(out_dir)
-    tab = pq.read_table(trajectory_path).to_pydict()
+    tab = runfolder.read_trajectory(run).as_dict()
     t = np.asarray(tab["t_s"])
-    events = json.loads(Path(events_path).read_text())["events"]
+    events = [e.as_dict() for e in runfolder.read_events(run).major]
 
     fig, axes = plt.subplots(3, 2, figsize=(13, 10), sharex=True, constrained_layout=True)
     for ax, (col, label, scale) in zip(axes.ravel(), _PANELS):

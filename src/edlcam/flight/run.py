@@ -1,14 +1,13 @@
 """``edlcam simulate``: fly the mission once and write the flight stage's part of the run folder.
 
-Outputs (schemas in docs/run-folder.md): ``RUN/mission.toml``, ``RUN/flight/trajectory.parquet``,
-``RUN/flight/bodies.parquet``, ``RUN/flight/events.json``, the PNG plots and
-``RUN/flight/provenance.json``. They are built in ``RUN/.staging/`` and swapped in together only
-once complete (:mod:`edlcam.staging`): a flight that fails late leaves the old one whole.
+Outputs (schemas in docs/run-folder.md, written through :mod:`edlcam.runfolder`): the resolved mission,
+the trajectory, every body's track, the events, the PNG plots and the provenance record under
+``RUN/flight/``. They are built in the run's staging folder and swapped in together only once
+complete (:mod:`edlcam.staging`): a flight that fails late leaves the old one whole.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -17,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from edlcam import runfolder
 from edlcam.errors import FlightError
 from edlcam.flight.attitude import quaternions_wxyz
 from edlcam.flight.bodies import build_bodies, bodies_table
@@ -132,20 +131,20 @@ def simulate(mission: Mission, out_dir: str | Path, *, progress=None, plots: boo
     """
 
     out = Path(out_dir)
-    with building(out, "flight") as flight_dir:  # creates out/ too
-        files, result, mission_path = _fly_and_write(mission, flight_dir, progress=progress, plots=plots,
-                                                     terrain=terrain, case=case, reference=reference)
-    final = out / "flight"
+    with building(out, "flight") as new:  # creates out/ too
+        files, result = _fly_and_write(mission, new, progress=progress, plots=plots, terrain=terrain, case=case,
+                                       reference=reference)
     # the mission file first: it leaves the staging folder before the folder becomes flight/
-    commit(out, "flight", [(mission_path, out / "mission.toml"), (flight_dir, final)])
-    trajectory, bodies, events, *plot_paths = (final / p.relative_to(flight_dir) for p in files)
+    commit(out, "flight", [(new / runfolder.MISSION, out / runfolder.MISSION),
+                           (new / runfolder.FLIGHT_DIR, out / runfolder.FLIGHT_DIR)])
+    trajectory, bodies, events, *plot_paths = (out / p.relative_to(new) for p in files)
     return SimulationOutputs(out, trajectory, bodies, events, tuple(plot_paths), result)
 
 
-def _fly_and_write(mission: Mission, flight_dir: Path, *, progress, plots, terrain, case,
-                   reference) -> tuple[list[Path], FlightResult, Path]:
-    """Fly and write flight/ and the mission file into ``flight_dir`` (a staging folder);
-    return ([trajectory, bodies, events, *plots], the flight, the mission file)."""
+def _fly_and_write(mission: Mission, new: Path, *, progress, plots, terrain, case,
+                   reference) -> tuple[list[Path], FlightResult]:
+    """Fly and write the flight folder and the mission file into ``new`` (a staging folder shaped like
+    a run folder); return ([trajectory, bodies, events, *plots], the flight)."""
     if terrain is None:
         from edlcam.mars.terrain import Terrain
 
@@ -167,12 +166,8 @@ def _fly_and_write(mission: Mission, flight_dir: Path, *, progress, plots, terra
     cols["phase"] = np.array([PHASE_NAMES[int(c)] for c in rec["phase_code"]], dtype=object)
     for j, c in enumerate(("qw", "qx", "qy", "qz")):
         cols[c] = q[:, j]
-    table = pa.table({k: cols[k] for k in TRAJECTORY_COLUMNS})
-    traj_path = flight_dir / "trajectory.parquet"
-    pq.write_table(table, traj_path)
-
-    bodies_path = flight_dir / "bodies.parquet"
-    pq.write_table(pa.table(bodies_table(tracks)), bodies_path)
+    traj_path = runfolder.write_trajectory(new, pa.table({k: cols[k] for k in TRAJECTORY_COLUMNS}))
+    bodies_path = runfolder.write_bodies(new, pa.table(bodies_table(tracks)))
 
     entry_utc = mission.entry.utc
     main = []
@@ -194,26 +189,15 @@ def _fly_and_write(mission: Mission, flight_dir: Path, *, progress, plots, terra
     for name, t in body_events.items():
         minor.append({"name": name, "t_s": _clean(t), "utc": utc_at(entry_utc, t)})
     minor.sort(key=lambda e: e["t_s"])
-    events_path = flight_dir / "events.json"
-    events_path.write_text(
-        json.dumps(
-            {
-                "events": main,
-                "minor_events": minor,
-                "status": str(result.status[0]),
-                "propellant_used_kg": _clean(result.propellant_used_kg[0]),
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    mission_path = flight_dir / "mission.toml"
+    events_path = runfolder.write_events(new, main, minor, status=str(result.status[0]),
+                                         propellant_used_kg=_clean(result.propellant_used_kg[0]))
+    mission_path = new / runfolder.MISSION
     write_mission(mission, mission_path)
     plot_paths: tuple[Path, ...] = ()
     if plots:
         from edlcam.flight.plots import plot_flight
 
-        plot_paths = plot_flight(traj_path, events_path, flight_dir, mission=mission)
-    write_provenance(flight_dir, stage="simulate", inputs={"mission.toml": file_sha256(mission_path)},
+        plot_paths = plot_flight(new, traj_path.parent, mission=mission)
+    write_provenance(traj_path.parent, stage="simulate", inputs={runfolder.MISSION: file_sha256(mission_path)},
                      files={p.name: p for p in (traj_path, bodies_path, events_path)})
-    return [traj_path, bodies_path, events_path, *plot_paths], result, mission_path
+    return [traj_path, bodies_path, events_path, *plot_paths], result

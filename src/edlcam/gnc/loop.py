@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edlcam.errors import NavigationError, RunFolderError
+from edlcam import runfolder
+from edlcam.errors import NavigationError
 
 __all__ = ["LvsRun", "Navigation", "navigate", "run_lvs", "image_times", "LVS_TAG"]
 
@@ -219,24 +220,20 @@ def run_lvs(run_dir, *, mission=None, quality: str = "full", terrain=None, progr
 
     run = Path(run_dir)
     if mission is None:
-        path = run / "mission.toml"
-        if not path.exists():
-            raise RunFolderError(f"{path}: missing; run `edlcam simulate --out {run}` first")
-        mission = load_mission(path)
+        mission = load_mission(runfolder.require(run, run / runfolder.MISSION))
     cfg = mission.lvs
     if cfg.camera not in mission.cameras.views:
         raise NavigationError(f"[lvs] camera is {cfg.camera!r}, not a camera of the mission; use one of {', '.join(mission.cameras.views)}")
     terrain = Terrain.from_mission(mission) if terrain is None else terrain
-    traj_path = run / "flight" / "trajectory.parquet"
-    if not traj_path.exists():
-        raise RunFolderError(f"{traj_path}: missing; run `edlcam simulate --out {run}` first")
+    runfolder.require(run, run / runfolder.TRAJECTORY)
     check_inputs(run, ["flight"])
     with building(run, "lvs") as new:
         lvs = _navigate_and_refly(run, new, mission, terrain, quality, progress)
     refly = new / "refly"
-    commit(run, "lvs", [(refly / "mission.toml", run / "mission.toml"), (refly / "flight", run / "flight"),
-                        (new / "lvs", run / "lvs")])
-    return dataclasses.replace(lvs, lvs_dir=run / "lvs")
+    commit(run, "lvs", [(refly / runfolder.MISSION, run / runfolder.MISSION),
+                        (refly / runfolder.FLIGHT_DIR, run / runfolder.FLIGHT_DIR),
+                        (new / runfolder.LVS_DIR, run / runfolder.LVS_DIR)])
+    return dataclasses.replace(lvs, lvs_dir=run / runfolder.LVS_DIR)
 
 
 def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, progress) -> LvsRun:
@@ -253,8 +250,7 @@ def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, pr
     from edlcam.gnc.sts import select_target
 
     cfg = mission.lvs
-    traj_path = run / "flight" / "trajectory.parquet"
-    lvs_dir = new / "lvs"
+    lvs_dir = new / runfolder.LVS_DIR
     lvs_dir.mkdir()
     say = progress or (lambda stage, done, total: None)
 
@@ -271,8 +267,7 @@ def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, pr
     film_mission = mission if quality == "full" else mission.model_copy(
         update={"cameras": mission.cameras.model_copy(update={"msaa_samples": 0})})
     film = open_run(run, terrain=terrain, mission=film_mission)
-    traj = pq.read_table(traj_path).to_pandas()
-    traj = {k: traj[k].to_numpy() for k in traj.columns}
+    traj = runfolder.read_trajectory(run).as_dict()
     got = navigate(film, traj, film.events, mission, onboard, progress=lambda d, n: say("images", d, n))
     rows, landmarks, nav, truth_div, t_divert = got.rows, got.landmarks, got.filter, got.truth_en, got.t_divert_s
     p_err, v_err, imu = got.initial_position_error_m, got.initial_velocity_error_m_s, got.imu

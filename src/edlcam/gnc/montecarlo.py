@@ -29,8 +29,7 @@ def lvs_case(mission_dict: dict, index: int, map_path: str, hazard_path: str, wo
     (``status`` "error" and ``reason`` when the case raised). ``work``: a scratch folder."""
     import shutil
 
-    import pyarrow.parquet as pq
-
+    from edlcam import runfolder
     from edlcam.cameras.frames import open_run
     from edlcam.flight.dispersions import draw_cases
     from edlcam.flight.run import simulate
@@ -56,8 +55,7 @@ def lvs_case(mission_dict: dict, index: int, map_path: str, hazard_path: str, wo
     try:
         simulate(mission, run, terrain=terrain, case=cases, plots=False, reference=reference)
         film = open_run(run, terrain=terrain, mission=mission)
-        traj = pq.read_table(run / "flight" / "trajectory.parquet").to_pandas()
-        traj = {k: traj[k].to_numpy() for k in traj.columns}
+        traj = runfolder.read_trajectory(run).as_dict()
         got = navigate(film, traj, film.events, mission, onboard, rng_key=(index,))
         rows, nav, truth, p_err, dr = got.rows, got.filter, got.truth_en, got.initial_position_error_m, got.dead_reckoned_en
         est, cov = nav.position, nav.position_cov

@@ -19,7 +19,6 @@ the film costs little more than encoding it (benchmarks/RESULTS.md).
 
 from __future__ import annotations
 
-import json
 import contextlib
 import logging
 from collections import Counter
@@ -30,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from edlcam import runfolder
 from edlcam.errors import RunFolderError
-from edlcam.ground.overlays import TextItem
+from edlcam.ground.overlays import TRAJECTORY_COLUMNS, TextItem
 from edlcam.ground.video import FASTSTART, fit_i420, gap_card, i420_planes, rgb_to_i420
 
 __all__ = [
@@ -397,13 +397,6 @@ class _Composer:
         return self.canvas.buf
 
 
-def _event_times(events: list[dict]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for e in events:
-        out.setdefault(str(e["name"]), float(e["t_s"]))
-    return out
-
-
 def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = FILM_HEIGHT_PX,
                   fps: int = FILM_FPS, t_start_s: float | None = None, t_end_s: float | None = None,
                   out: Path | None = None, progress: ProgressFn | None = None, frame_sink=None) -> FilmResult:
@@ -416,7 +409,6 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
     import av
 
     from edlcam.ground.catalog import open_catalog
-    from edlcam.ground.runfolder import load_run_mission, read_events, read_trajectory
     from edlcam.ground.sound import load_soundtrack
     from edlcam.ground.timecorr import TimeLine
     from edlcam.ground.video import h264_stream, open_cameras
@@ -428,23 +420,23 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
 
     from edlcam.ground.sound import read_track
 
-    mission = load_run_mission(run)
+    mission = runfolder.load_run_mission(run)
     # Setup reads that do not depend on each other overlap (≈ 1 s in line, paid before the first frame).
     setup = ThreadPoolExecutor(max_workers=2, thread_name_prefix="edlcam-film-setup")
-    trajectory_read = setup.submit(read_trajectory, run)
+    trajectory_read = setup.submit(lambda: runfolder.read_trajectory(run, TRAJECTORY_COLUMNS).as_dict())
     con = open_catalog(run)
     audio = con.execute("SELECT path, sclk_start FROM products WHERE kind = 'audio' AND status = 'received' "
                         "ORDER BY sclk_start LIMIT 1").fetchone()
-    track_read = None if audio is None else setup.submit(read_track, run / "ground" / "received" / audio["path"])
+    track_read = None if audio is None else setup.submit(read_track, runfolder.received_path(run, audio["path"]))
     setup.shutdown(wait=False)
     timeline = TimeLine.from_mission(mission)
-    events = _event_times(read_events(run))
+    events = runfolder.read_events(run).times()
     try:
         trajectory = trajectory_read.result()
         cameras = open_cameras(run, con, mission, prefer=FILM_KIND_ORDER)
         windows = {n: c.window_s for n, c in cameras.items() if len(c)}
         if not windows:
-            raise RunFolderError(f"{run / 'ground' / 'catalog.sqlite'}: no camera frames in the catalog; "
+            raise RunFolderError(f"{run / runfolder.CATALOG}: no camera frames in the catalog; "
                                  f"run `edlcam film {run}` and `edlcam relay {run}` first")
         span = film_span(events, windows, mission.cameras)
         t0 = span[0] if t_start_s is None else float(t_start_s)
@@ -452,7 +444,7 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
         shots = edit_list(events, windows, t0, t1, width=width, height=height, film=mission.cameras)
         sound = None
         if audio is not None:
-            sound = load_soundtrack(run / "ground" / "received" / audio["path"], track=track_read.result(),
+            sound = load_soundtrack(runfolder.received_path(run, audio["path"]), track=track_read.result(),
                                     t0_s=float(timeline.t_s(audio["sclk_start"])), t_start_s=t0, t_end_s=t1)
         else:
             log.warning("no microphone product received: the film is silent")
@@ -461,7 +453,7 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
         composer = _Composer(cameras, shots, trajectory, timeline, events, width, height,
                              sound.note if sound else "sound: not received yet",
                              lvs=LvsOverlay.load(run, mission.lvs.camera))
-        path = out or run / "ground" / "landing.mp4"
+        path = out or run / runfolder.LANDING_FILM
         path.parent.mkdir(parents=True, exist_ok=True)
         n_frames = int(np.floor((t1 - t0) * fps + 1e-9))
         with av.open(str(path), mode="w", options=FASTSTART) as container:
@@ -569,13 +561,12 @@ def assemble(run: str | Path, *, cameras: bool = True, progress: Callable[[str, 
              **film_options) -> dict:
     """The ground stage: catalog, one MP4 per camera, the film; writes RUN/ground/assembly.json.
 
-    The MP4s, assembly.json and provenance.json are built in RUN/.staging/assemble.new/ and
+    The MP4s, the assembly record and the provenance record are built in the run's staging folder and
     swapped into RUN/ground/ together once all are complete (:mod:`edlcam.staging`); the
     catalog replaces itself atomically. Refuses a run whose onboard/ or link/ outputs were made
     from another flight or recording (naming the stage to rerun).
     """
     from edlcam.ground.catalog import build_catalog, open_catalog
-    from edlcam.ground.runfolder import load_run_mission
     from edlcam.ground.video import open_cameras, write_camera_mp4
     from edlcam.staging import building, check_inputs, commit, input_digests, write_provenance
 
@@ -586,8 +577,9 @@ def assemble(run: str | Path, *, cameras: bool = True, progress: Callable[[str, 
         progress("catalog", 1, 1)
     per_camera = {}
     with building(run, "assemble") as new:
+        (new / runfolder.GROUND_DIR).mkdir()
         if cameras:
-            mission = load_run_mission(run)
+            mission = runfolder.load_run_mission(run)
             con = open_catalog(run)
             try:
                 cams = open_cameras(run, con, mission)
@@ -599,24 +591,24 @@ def assemble(run: str | Path, *, cameras: bool = True, progress: Callable[[str, 
                         done += 1
                         if progress:
                             progress(f"camera {name}", done, total)
-                    video = write_camera_mp4(frames, new / f"{name}.mp4", progress=tick)
+                    video = write_camera_mp4(frames, runfolder.camera_film(new, name), progress=tick)
                     per_camera[name] = {"path": video.path.name, "frames": video.frames, "fps": video.fps,
                                         "t_start_s": None if video.t_start_s is None else round(video.t_start_s, 6),
                                         "copied": video.copied}
             finally:
                 con.close()
-        film = assemble_film(run, out=new / "landing.mp4",
+        film = assemble_film(run, out=new / runfolder.LANDING_FILM,
                              progress=(lambda d, t: progress("film", d, t)) if progress else None, **film_options)
         summary = {
             "catalog": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(stats).items()},
             "cameras": per_camera,
             "film": {**{k: v for k, v in asdict(film).items() if k != "path"}, "path": film.path.name},
         }
-        (new / "assembly.json").write_text(json.dumps(summary, indent=1) + "\n")
-        write_provenance(new, stage="assemble", inputs=input_digests(run, "ground"),
-                         files={"assembly.json": new / "assembly.json"})
-    ground = run / "ground"
-    commit(run, "assemble", [(f, ground / f.name) for f in sorted(new.iterdir())])
+        assembly = runfolder.write_json(new / runfolder.ASSEMBLY, summary, indent=1)
+        write_provenance(assembly.parent, stage="assemble", inputs=input_digests(run, runfolder.GROUND_DIR),
+                         files={assembly.name: assembly})
+    ground = run / runfolder.GROUND_DIR
+    commit(run, "assemble", [(f, ground / f.name) for f in sorted((new / runfolder.GROUND_DIR).iterdir())])
     return summary
 
 

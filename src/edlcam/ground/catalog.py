@@ -19,8 +19,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from edlcam import runfolder
 from edlcam.errors import RunFolderError
-from edlcam.ground.runfolder import load_run_mission, read_events, read_jsonl, read_link, read_manifest
 from edlcam.ground.timecorr import TimeLine, frame_clocks, utc_iso
 from edlcam.ground.timeline import NOMINAL_TIMELINE
 from edlcam.link.transfer import sha256_file  # the check the link's ground side makes on arrival
@@ -80,7 +80,7 @@ class CatalogStats:
 
 def catalog_path(run: str | Path) -> Path:
     """RUN/ground/catalog.sqlite."""
-    return Path(run) / "ground" / "catalog.sqlite"
+    return Path(run) / runfolder.CATALOG
 
 
 def _covering_request(requests: list[dict], p: dict) -> int | None:
@@ -96,14 +96,13 @@ def _covering_request(requests: list[dict], p: dict) -> int | None:
 def build_catalog(run: str | Path) -> CatalogStats:
     """(Re)build RUN/ground/catalog.sqlite from the run's onboard, link and ground files."""
     run = Path(run)
-    mission = load_run_mission(run)
+    mission = runfolder.load_run_mission(run)
     timeline = TimeLine.from_mission(mission)
-    manifest = read_manifest(run)
-    events = read_events(run)
-    link_log, summary = read_link(run)
-    req_path = run / "link" / "requests.jsonl"
-    requests = read_jsonl(run, req_path) if req_path.exists() else []
-    received_dir = run / "ground" / "received"
+    manifest = [p.as_dict() for p in runfolder.read_manifest(run).products]
+    events = [e.as_dict() for e in runfolder.read_events(run).all()]
+    link_log, summary = runfolder.read_link(run)
+    req_path = run / runfolder.LINK_REQUESTS
+    requests = runfolder.read_jsonl(run, req_path) if req_path.exists() else []
 
     deliveries = {d["id"]: d for d in link_log if d.get("type") == "delivery"}
     pass_rows = [r for r in link_log if r.get("type") == "pass"]
@@ -115,7 +114,7 @@ def build_catalog(run: str | Path) -> CatalogStats:
         d = deliveries.get(p["id"])
         status, request_id = "missing", None
         if d is not None:
-            f = received_dir / p["path"]
+            f = runfolder.received_path(run, p["path"])
             if f.is_file() and f.stat().st_size == p["size_bytes"] and sha256_file(f) == p["sha256"]:
                 status = "received"
             else:
@@ -140,7 +139,7 @@ def build_catalog(run: str | Path) -> CatalogStats:
 
     if corrupt:
         log.warning("%d delivered products are absent from %s or fail their SHA-256 (first: %s); counted missing",
-                    corrupt, received_dir, first_bad)
+                    corrupt, run / runfolder.RECEIVED_DIR, first_bad)
 
     # Per frame: the best kind received that covers it.
     clocks = frame_clocks(manifest)
@@ -215,10 +214,8 @@ def build_catalog(run: str | Path) -> CatalogStats:
 
 def open_catalog(run: str | Path) -> sqlite3.Connection:
     """A read-only connection to RUN/ground/catalog.sqlite (RunFolderError if it is absent)."""
-    from edlcam.ground.runfolder import require
-
     run = Path(run)
-    path = require(run, catalog_path(run))
+    path = runfolder.require(run, catalog_path(run))
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
     try:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edlcam import runfolder
+
 __all__ = ["film_coverage", "film_cameras", "MIN_FILM_COVERAGE", "MAX_RELAYS"]
 
 MIN_FILM_COVERAGE = 0.95  # share of film-span frames home at video quality or better before the film is made
@@ -29,14 +31,11 @@ def film_coverage(run: Path) -> tuple[float, tuple[float, float]]:
     the film's cameras are the mission's that fill its panels ([cameras] film_*)."""
     from edlcam.ground.assemble import film_span
     from edlcam.ground.catalog import build_catalog, open_catalog
-    from edlcam.ground.runfolder import load_run_mission, read_events
 
-    mission = load_run_mission(run)
+    mission = runfolder.load_run_mission(run)
     cams, cameras = mission.cameras, film_cameras(mission)
     build_catalog(run)
-    events = {}
-    for e in read_events(run):
-        events.setdefault(str(e["name"]), float(e["t_s"]))
+    events = runfolder.read_events(run).times()
     con = open_catalog(run)
     try:
         windows = {c: (lo, hi) for c, lo, hi in con.execute(

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Telemetry", "TextItem", "TextPainter", "font", "label_image", "label_box", "caption_box",
+__all__ = ["TRAJECTORY_COLUMNS", "Telemetry", "TextItem", "TextPainter", "font", "label_image", "label_box", "caption_box",
            "draw_label", "draw_telemetry", "draw_caption", "draw_items", "telemetry_items", "caption_for",
            "EVENT_CAPTIONS", "format_height", "format_speed", "WHITE", "AMBER", "RED", "DIM"]
 
@@ -31,7 +31,10 @@ DIM = (170, 170, 170)
 BOX = (0, 0, 0)  # behind labels and captions
 TELEMETRY_BG = (12, 12, 14)
 
-# Caption shown for a few seconds after each event (names from flight/events.json).
+# The trajectory columns the ground's overlays and report read (docs/run-folder.md).
+TRAJECTORY_COLUMNS = ("t_s", "height_agl_m", "altitude_m", "speed_m_s", "vu_m_s", "mach", "phase")
+
+# Caption shown for a few seconds after each event (the flight's event names).
 EVENT_CAPTIONS = {
     "parachute_deploy": "Parachute deploy",
     "heatshield_separation": "Heat shield separation",

@@ -14,12 +14,12 @@ import html
 import io
 import json
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
 
-from edlcam.ground.runfolder import load_run_mission, read_events, read_trajectory
+from edlcam import runfolder
+from edlcam.ground.overlays import TRAJECTORY_COLUMNS
 from edlcam.ground.timeline import event_table
 from edlcam.staging import check_inputs
 
@@ -157,12 +157,11 @@ def write_report(run: str | Path, *, montecarlo: str | Path | None = None, still
 
     run = Path(run)
     check_inputs(run, ["flight", "onboard", "link", "ground"])
-    mission = load_run_mission(run)
-    events_list = read_events(run)
-    events = {}
-    for e in events_list:
-        events.setdefault(str(e["name"]), float(e["t_s"]))
-    trajectory = read_trajectory(run)
+    mission = runfolder.load_run_mission(run)
+    flight_events = runfolder.read_events(run)
+    events_list = [e.as_dict() for e in flight_events.all()]
+    events = flight_events.times()
+    trajectory = runfolder.read_trajectory(run, TRAJECTORY_COLUMNS).as_dict()
     con = open_catalog(run)
     parts = [f"<h1>{html.escape(mission.mission.name)} — landing report</h1>"]
     try:
@@ -184,8 +183,8 @@ def write_report(run: str | Path, *, montecarlo: str | Path | None = None, still
                      "(published before landing); difference 0 inside a published range.</p>"
                      + _table(["event", "E+ s", "NASA E+ s", "diff s", "height m", "speed m/s", "UTC (SCET)"], rows))
 
-        film = run / "ground" / "landing.mp4"
-        assembly = run / "ground" / "assembly.json"
+        film = run / runfolder.LANDING_FILM
+        assembly = run / runfolder.ASSEMBLY
         parts.append("<h2>The film</h2>")
         if film.exists():
             parts.append('<video controls preload="metadata" src="landing.mp4"></video>')
@@ -257,8 +256,5 @@ def write_report(run: str | Path, *, montecarlo: str | Path | None = None, still
         con.close()
     page = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(mission.mission.name)} "
             f"landing report</title><style>{CSS}</style></head><body>{''.join(parts)}</body></html>\n")
-    path = run / "ground" / "report.html"
-    tmp = path.with_name(f".{path.name}.tmp")  # written whole, then renamed: a reader never sees half a page
-    tmp.write_text(page)
-    os.replace(tmp, path)
-    return path
+    # written whole, then renamed (runfolder's writers): a reader never sees half a page
+    return runfolder.write_text(run / runfolder.REPORT_HTML, page)

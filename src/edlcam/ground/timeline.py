@@ -54,7 +54,7 @@ def _nominal_text(nominal: tuple[float, float] | None) -> str:
 
 
 def event_table(events: list[dict]) -> list[EventRow]:
-    """The major events (``events`` of events.json, in flight order) with their nominal times."""
+    """The major events (dicts of :meth:`edlcam.runfolder.Event.as_dict`, in flight order) with their nominal times."""
     rows = []
     for ev in events:
         if not ev.get("major", True):

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edlcam import runfolder
+
 __all__ = ["Picture", "CameraFrames", "CameraVideo", "open_cameras", "write_camera_mp4", "copy_camera_mp4",
            "gap_card", "h264_stream", "rgb_to_i420", "i420_to_rgb", "i420_planes", "fit_i420",
            "FILM_CRF", "FILM_PRESET"]
@@ -194,16 +196,18 @@ def _frame_i420(frame) -> np.ndarray:
 class CameraFrames:
     """Every recorded frame of one camera, each shown from the best product that came home."""
 
-    def __init__(self, run: Path, camera: str, con: sqlite3.Connection, *, aspect: float,
+    def __init__(self, run: Path, camera: str, con: sqlite3.Connection, *, rate_hz: float, aspect: float,
                  scales: dict[str, float] | None = None, prefer: tuple[str, ...] | None = None):
+        """``rate_hz``: the rate the camera recorded at (the manifest's ``rates_hz``)."""
         self.run, self.camera, self.aspect = Path(run), camera, aspect
+        self.rate_hz = float(rate_hz)
         self.scales = scales or {"thumbnail": 0.125, "browse": 0.5}  # of each reduced kind, [onboard.products]
         rows = con.execute("SELECT frame_index, t_s, best_kind FROM frames WHERE camera = ? ORDER BY frame_index",
                            (camera,)).fetchall()
         self.frame_index = np.array([r[0] for r in rows], dtype=np.int64)
         self.t_s = np.array([r[1] for r in rows], dtype=float)
         self.kind = [r[2] for r in rows]
-        self.period_s = float(np.median(np.diff(self.t_s))) if len(self.t_s) > 1 else 1.0
+        self.period_s = 1.0 / self.rate_hz
         self._paths: dict[tuple[str, int], tuple[str, int]] = {}  # (kind, frame) → (path, position in file)
         self._encoding: dict[Path, str | None] = {}  # file → pixel encoding of an image product
         for pid, kind, path, first, last, encoding in con.execute(
@@ -215,7 +219,7 @@ class CameraFrames:
             hi = int(np.searchsorted(self.frame_index, last, side="right"))
             for pos, k in enumerate(range(lo, hi)):
                 self._paths[(kind, int(self.frame_index[k]))] = (path, pos)
-            self._encoding[self.run / "ground" / "received" / path] = encoding
+            self._encoding[runfolder.received_path(self.run, path)] = encoding
         if prefer is not None:  # show the first kind of ``prefer`` that came home, not the best
             self.kind = [next((k for k in prefer if (k, int(n)) in self._paths), None) for n in self.frame_index]
         self._segment: _SegmentReader | None = None
@@ -243,7 +247,7 @@ class CameraFrames:
 
     def _file(self, position: int) -> tuple[Path, int]:
         path, pos = self._paths[(self.kind[position], int(self.frame_index[position]))]
-        return self.run / "ground" / "received" / path, pos
+        return runfolder.received_path(self.run, path), pos
 
     def _decoded(self, full: Path, pos: int):
         if self._segment is None or self._segment.path != full:
@@ -295,7 +299,7 @@ class CameraFrames:
             hit = self._paths.get(("video", int(n)))
             if hit is None:
                 return None
-            full = self.run / "ground" / "received" / hit[0]
+            full = runfolder.received_path(self.run, hit[0])
             if out and out[-1][0] == full:
                 out[-1][1].append(position)
             else:
@@ -315,8 +319,10 @@ def open_cameras(run: Path, con: sqlite3.Connection, mission, *,
                  prefer: tuple[str, ...] | None = None) -> dict[str, CameraFrames]:
     """A :class:`CameraFrames` for every camera with recorded frames, keyed by name.
 
-    ``prefer`` orders the kinds to show (default: the best received, lossless first).
+    ``prefer`` orders the kinds to show (default: the best received, lossless first). Each
+    camera's frame rate is the one it recorded at, from the run's product manifest.
     """
+    manifest = runfolder.read_manifest(run)
     views = mission.cameras.views
     names = [r[0] for r in con.execute("SELECT DISTINCT camera FROM frames ORDER BY camera")]
     out = {}
@@ -325,7 +331,8 @@ def open_cameras(run: Path, con: sqlite3.Connection, mission, *,
         aspect = view.width_px / view.height_px if view is not None else 4 / 3
         scales = {"thumbnail": mission.onboard.products.thumbnail_scale,
                   "browse": mission.onboard.products.browse_scale}
-        out[name] = CameraFrames(run, name, con, aspect=aspect, scales=scales, prefer=prefer)
+        out[name] = CameraFrames(run, name, con, rate_hz=manifest.rate_hz(name), aspect=aspect, scales=scales,
+                                 prefer=prefer)
     return out
 
 
@@ -341,7 +348,7 @@ def h264_stream(container, *, width: int, height: int, rate: Fraction, crf: int 
 
 
 def _camera_rate(frames: CameraFrames) -> Fraction:
-    return Fraction(1 / frames.period_s).limit_denominator(1001)
+    return Fraction(frames.rate_hz).limit_denominator(1001)
 
 
 def _presentation_frames(frames: CameraFrames) -> np.ndarray:
@@ -434,7 +441,7 @@ def write_camera_mp4(frames: CameraFrames, path: Path, *, progress: Callable[[],
 
     from edlcam.ground.overlays import label_image
 
-    fps = round(1 / frames.period_s, 3) if len(frames) > 1 else None
+    fps = round(frames.rate_hz, 3) if len(frames) > 1 else None
     if not len(frames):
         return CameraVideo(path, 0, fps, None, False)
     t_start = float(frames.t_s[0])

@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from edlcam import runfolder
+
 __all__ = ["register"]
 
 
@@ -15,7 +17,7 @@ def _mission_for(run: Path, mission_file: Optional[Path]):
 
     if mission_file is not None:
         return load_mission(mission_file)
-    resolved = run / "mission.toml"
+    resolved = run / runfolder.MISSION
     return load_mission(resolved if resolved.exists() else None)
 
 
@@ -52,7 +54,7 @@ def relay(
     total = summary["received"] + summary["missing"]
     console.print(
         f"{summary['received']} of {total} products received ({summary['received_bytes'] / 1e6:.1f} MB), "
-        f"{summary['missing']} missing, over {summary['passes']} passes; see {run / 'link' / 'summary.json'}"
+        f"{summary['missing']} missing, over {summary['passes']} passes; see {run / runfolder.LINK_SUMMARY}"
     )
     for kind, row in summary["per_kind"].items():
         if row["received"] or row["missing"]:
@@ -73,7 +75,7 @@ def live(
 
     if not speed > 0:
         raise LinkError(f"--speed is {speed:g}; playback speed must be > 0 (1 = real time)")
-    if not (run / "link" / "telemetry.jsonl").exists():
+    if not (run / runfolder.LINK_TELEMETRY).exists():
         write_telemetry(run, uhf=_mission_for(run, mission).link.uhf)
     records = load_records(run)
     play(records, speed=speed, light_time_s=light_time_s(utc_to_unix_s(touchdown_utc(run))))

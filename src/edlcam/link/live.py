@@ -11,11 +11,10 @@ a test can run it at a very high speed into a recording console.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 
+from edlcam import runfolder
 from edlcam.errors import RunFolderError
 from edlcam.flight.events import EVENT_LABELS as _EVENT_LABEL
 
@@ -24,17 +23,8 @@ __all__ = ["load_records", "render", "play"]
 
 
 def load_records(run_dir) -> list[dict]:
-    """The received telemetry records of a run, in Earth-received order."""
-    path = Path(run_dir) / "link" / "telemetry.jsonl"
-    try:
-        lines = path.read_text().splitlines()
-    except FileNotFoundError:
-        raise RunFolderError(f"{path}: no telemetry; run `edlcam relay {run_dir}` first") from None
-    try:
-        records = [json.loads(line) for line in lines if line.strip()]
-    except json.JSONDecodeError as exc:
-        raise RunFolderError(f"{path}: line {exc.lineno} is not JSON; re-run `edlcam relay`") from None
-    return sorted(records, key=lambda r: r["ert_offset_s"])
+    """The received telemetry records of a run, in Earth-received order (:func:`edlcam.runfolder.read_telemetry`)."""
+    return runfolder.read_telemetry(run_dir)
 
 
 def render(records: list[dict], ert_offset_s: float, *, light_time_s: float):

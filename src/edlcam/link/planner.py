@@ -24,7 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from edlcam import runfolder
 from edlcam.errors import LinkError, RunFolderError
+from edlcam.runfolder import PRODUCT_KINDS, Product  # Product: one manifest entry, re-exported
 
 __all__ = [
     "Product",
@@ -39,28 +41,13 @@ __all__ = [
     "products_for_request",
 ]
 
-KINDS = ("thumbnail", "browse", "video", "lossless", "audio")
+KINDS = PRODUCT_KINDS
 QUALITY_KINDS = {
     "thumbnail": ("thumbnail",),
     "browse": ("browse",),
     "full": ("video", "audio"),
     "lossless": ("lossless",),
 }
-
-
-@dataclass(frozen=True)
-class Product:
-    """One entry of ``onboard/products/manifest.json`` (schema in docs/run-folder.md)."""
-
-    id: str
-    kind: str
-    camera: str
-    path: str
-    size_bytes: int
-    sha256: str
-    priority: int
-    t_start_s: float
-    t_end_s: float
 
 
 @dataclass(frozen=True)
@@ -76,40 +63,12 @@ class Request:
 
 
 def read_manifest(run_dir: Path) -> list[Product]:
-    """The onboard products of a run; :class:`RunFolderError` names what is missing or wrong."""
-    path = Path(run_dir) / "onboard" / "products" / "manifest.json"
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RunFolderError(f"{path}: no product manifest; run `edlcam film {run_dir}` first") from None
-    except json.JSONDecodeError as exc:
-        raise RunFolderError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); re-run `edlcam film`") from None
-    products = []
-    for i, p in enumerate(raw.get("products", [])):
-        try:
-            product = Product(
-                id=str(p["id"]),
-                kind=str(p["kind"]),
-                camera=str(p["camera"]),
-                path=str(p["path"]),
-                size_bytes=int(p["size_bytes"]),
-                sha256=str(p["sha256"]),
-                priority=int(p["priority"]),
-                t_start_s=float(p["t_start_s"]),
-                t_end_s=float(p["t_end_s"]),
-            )
-        except KeyError as exc:
-            raise RunFolderError(f"{path}: products[{i}] lacks field {exc.args[0]!r}; see docs/run-folder.md") from None
-        if product.kind not in KINDS:
-            raise RunFolderError(f"{path}: products[{i}].kind is {product.kind!r}; expected one of {', '.join(KINDS)}")
-        if Path(product.path).is_absolute() or ".." in Path(product.path).parts:
-            raise RunFolderError(f"{path}: products[{i}].path {product.path!r} must be relative to onboard/products/")
-        products.append(product)
-    return products
+    """The onboard products of a run (:func:`edlcam.runfolder.read_manifest`)."""
+    return list(runfolder.read_manifest(run_dir).products)
 
 
 def _requests_path(run_dir: Path) -> Path:
-    return Path(run_dir) / "link" / "requests.jsonl"
+    return Path(run_dir) / runfolder.LINK_REQUESTS
 
 
 def _parse_request(line: str) -> Request | None:
@@ -154,7 +113,7 @@ def _next_request_id(journal: bytes) -> int:
 
 
 def _last_simulated_s(run_dir: Path) -> float:
-    summary = Path(run_dir) / "link" / "summary.json"
+    summary = Path(run_dir) / runfolder.LINK_SUMMARY
     try:
         return float(json.loads(summary.read_text()).get("simulated_until_s", 0.0))
     except (OSError, json.JSONDecodeError, ValueError, TypeError, AttributeError):
@@ -276,7 +235,7 @@ def request_status(run_dir, requests: Sequence[Request] | None = None, *, receiv
     """Each request (every one made, or those given) with ``status`` ``pending`` or ``delivered``
     and its product counts.
 
-    What came home is RUN/link/summary.json's ``received_ids`` in RUN/ground/received, unless
+    What came home is the last relay summary's ``received_ids`` in RUN/ground/received, unless
     ``received_ids``/``received_dir`` give it (a relay building its output beside the old one).
     """
     run_dir = Path(run_dir)
@@ -287,9 +246,9 @@ def request_status(run_dir, requests: Sequence[Request] | None = None, *, receiv
         index = _ProductIndex(read_manifest(run_dir))
     except RunFolderError:
         index = _ProductIndex([])
-    received_dir = run_dir / "ground" / "received" if received_dir is None else Path(received_dir)
+    received_dir = run_dir / runfolder.RECEIVED_DIR if received_dir is None else Path(received_dir)
     received = set()
-    summary = run_dir / "link" / "summary.json"
+    summary = run_dir / runfolder.LINK_SUMMARY
     if received_ids is not None:
         received = set(received_ids)
     elif summary.exists():

@@ -1,8 +1,8 @@
 """The footage home: onboard products → relay passes → ``RUN/ground/received/``.
 
-Reads ``RUN/onboard/products/manifest.json``, plans the order (:mod:`edlcam.link.planner`),
-runs CFDP class 2 transfers pass by pass (:mod:`edlcam.link.transfer`) through seeded lossy
-channels, and writes:
+Reads the run's product manifest (:func:`edlcam.runfolder.read_manifest`), plans the order
+(:mod:`edlcam.link.planner`), runs CFDP class 2 transfers pass by pass (:mod:`edlcam.link.transfer`)
+through seeded lossy channels, and writes:
 
 - ``RUN/ground/received/<path>`` — each product verified by SHA-256, same relative path as onboard;
 - ``RUN/link/log.jsonl`` — one line per pass, per delivered product and per transfer start,
@@ -10,14 +10,13 @@ channels, and writes:
 - ``RUN/link/summary.json`` — received / missing per kind, bytes, per-pass volume, requests;
 - ``RUN/link/provenance.json`` — what it was made from (:mod:`edlcam.staging`).
 
-All of them are built in ``RUN/.staging/relay.new/`` and swapped in together once complete.
+All of them are built in the run's staging folder and swapped in together once complete.
 
 A product not verified on the ground is reported missing, never received.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from collections.abc import Callable
@@ -25,33 +24,24 @@ from pathlib import Path
 
 import numpy as np
 
-from edlcam.errors import LinkError, RunFolderError
+from edlcam import runfolder
+from edlcam.errors import LinkError
 from edlcam.link.channel import LossyChannel
 from edlcam.link.clock import light_time_s, light_times_s, utc_iso, utc_to_unix_s
 from edlcam.link.passes import build_schedule, schedule_capacity_bits
 from edlcam.link.planner import KINDS, plan_order, read_manifest, read_requests, request_status
 from edlcam.link.transfer import FileJob, TransferEngine
-from edlcam.staging import (PROVENANCE_FILE, building, check_inputs, commit, input_digests, protect_received,
-                            write_provenance)
+from edlcam.staging import building, check_inputs, commit, input_digests, protect_received, write_provenance
 
-__all__ = ["run_relay", "touchdown_utc", "GROUND_OUTPUTS"]
+__all__ = ["run_relay", "touchdown_utc"]
 
 log = logging.getLogger(__name__)
 
 
 def touchdown_utc(run_dir: Path) -> str:
-    """UTC (SCET) of touchdown from ``RUN/flight/events.json``."""
-    path = Path(run_dir) / "flight" / "events.json"
-    try:
-        events = json.loads(path.read_text())["events"]
-    except FileNotFoundError:
-        raise RunFolderError(f"{path}: no flight events; run `edlcam simulate --out {run_dir}` first") from None
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise RunFolderError(f"{path}: not an events file (see docs/run-folder.md); re-run `edlcam simulate`") from None
-    for e in events:
-        if e.get("name") == "touchdown" and "utc" in e:
-            return str(e["utc"])
-    raise RunFolderError(f"{path}: no 'touchdown' event with a 'utc'; the flight did not land — re-run `edlcam simulate`")
+    """UTC (SCET) of touchdown, from the flight's events."""
+    touchdown = runfolder.read_events(run_dir).require("touchdown", "the relay passes are timed from", field="utc")
+    return str(touchdown.get("utc"))
 
 
 def _check_loss(loss: float) -> None:
@@ -78,7 +68,7 @@ def run_relay(
     ones (catalog, MP4s, report) are removed with them (:mod:`edlcam.staging`).
     """
     run_dir = Path(run_dir)
-    check_inputs(run_dir, ["flight", "onboard"])
+    check_inputs(run_dir, [runfolder.FLIGHT_DIR, runfolder.ONBOARD_DIR])
     protect_received(run_dir, overwrite)
     link_cfg = mission.link
     loss = link_cfg.channel.loss if loss is None else float(loss)
@@ -88,40 +78,37 @@ def run_relay(
         raise LinkError(f"--seed is {seed}; a seed must be a whole number ≥ 0")
     passes = build_schedule(link_cfg.passes, days=days)
     products = read_manifest(run_dir)
-    onboard = run_dir / "onboard" / "products"
+    onboard = run_dir / runfolder.PRODUCTS_DIR
     for p in products:
         f = onboard / p.path
         if not f.is_file():
-            raise RunFolderError(f"{f}: listed in manifest.json (id {p.id}) but missing; re-run `edlcam film`")
+            raise runfolder.corrupt(run_dir, f, f"missing, though the product manifest lists it (id {p.id})")
     td_utc = touchdown_utc(run_dir)
 
     with building(run_dir, "relay") as new:  # a relay run re-simulates from touchdown
         summary = _relay(run_dir, new, mission, products, passes, loss, seed, days, td_utc, progress)
-    link_dir, ground_dir = run_dir / "link", run_dir / "ground"
-    stale = [p for p in (*(ground_dir / n for n in GROUND_OUTPUTS), *sorted(ground_dir.glob("*.mp4"))) if p.exists()]
+    stale = runfolder.ground_outputs(run_dir)
     if stale:
         log.warning("the ground's outputs made from the products received before are removed with them: %s; "
                     "run `edlcam assemble %s` again", ", ".join(p.name for p in stale), run_dir)
-    commit(run_dir, "relay", [*((None, p) for p in stale), (new / "received", ground_dir / "received"),
-                              *((new / n, link_dir / n) for n in ("log.jsonl", "summary.json", PROVENANCE_FILE))])
+    link_provenance = runfolder.provenance_path(runfolder.LINK_DIR).as_posix()
+    commit(run_dir, "relay", [*((None, p) for p in stale),
+                              *((new / rel, run_dir / rel) for rel in (runfolder.RECEIVED_DIR, runfolder.LINK_LOG,
+                                                                       runfolder.LINK_SUMMARY, link_provenance))])
     return summary
-
-
-# What `edlcam assemble` and `edlcam report` make from ground/received (besides one MP4 per camera).
-GROUND_OUTPUTS = ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm", "assembly.json", "report.html",
-                  PROVENANCE_FILE)
 
 
 def _relay(run_dir: Path, new: Path, mission, products, passes, loss: float, seed: int, days: float, td_utc: str,
            progress) -> dict:
-    """Run the passes into ``new`` (received/, log.jsonl, summary.json, provenance.json); return the summary."""
+    """Run the passes into ``new`` (the staging folder, shaped like the run folder: the received products,
+    the link's log, summary and provenance); return the summary."""
     link_cfg = mission.link
-    onboard = run_dir / "onboard" / "products"
+    onboard = run_dir / runfolder.PRODUCTS_DIR
     td_unix = utc_to_unix_s(td_utc)
     uplink_delay_s = light_time_s(td_unix)
-    received_dir = new / "received"
-    received_dir.mkdir()  # even if nothing comes home: it replaces the old ground/received
-    staging_dir = new / "cfdp"
+    received_dir = new / runfolder.RECEIVED_DIR
+    received_dir.mkdir(parents=True)  # even if nothing comes home: it replaces the old ground/received
+    staging_dir = new / runfolder.LINK_STAGING
 
     fwd_seq, back_seq = np.random.SeedSequence(seed).spawn(2)
     forward = LossyChannel.from_config(link_cfg.channel, seed=np.random.default_rng(fwd_seq), loss=loss)
@@ -242,9 +229,9 @@ def _relay(run_dir: Path, new: Path, mission, products, passes, loss: float, see
         "received_ids": sorted(delivered),
         "missing_ids": sorted(p.id for p in products if p.id not in delivered),
     }
-    (new / "log.jsonl").write_text("".join(json.dumps(line) + "\n" for line in log_lines))
+    log_path = runfolder.write_jsonl(new / runfolder.LINK_LOG, log_lines)
     summary["requests"] = request_status(run_dir, received_ids=summary["received_ids"], received_dir=received_dir)
-    (new / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    write_provenance(new, stage="relay", inputs=input_digests(run_dir, "link"),
-                     files={n: new / n for n in ("log.jsonl", "summary.json")})
+    summary_path = runfolder.write_json(new / runfolder.LINK_SUMMARY, summary, indent=1)
+    write_provenance(log_path.parent, stage="relay", inputs=input_digests(run_dir, runfolder.LINK_DIR),
+                     files={p.name: p for p in (log_path, summary_path)})
     return summary

@@ -2,8 +2,8 @@
 
 During Mars 2020's landing only engineering data went out (REFERENCE.md): a thin UHF stream to
 MRO, relayed to Earth in near real time, and X-band "semaphore" tones straight to Earth marking
-each event. This module turns a flight run (``RUN/flight/trajectory.parquet`` and
-``events.json``) into that stream:
+each event. This module turns a flight run (its trajectory and events, read through
+:mod:`edlcam.runfolder`) into that stream:
 
 - every ``[link.uhf] interval_s`` a telemetry Space Packet (time, altitude, height, speed,
   vertical speed, sensed deceleration, Mach, dynamic pressure, phase) and at each event an event
@@ -26,16 +26,14 @@ entry interface, the clock of the live display).
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from edlcam.errors import RunFolderError
+from edlcam import runfolder
 from edlcam.flight.events import EVENT_NAMES  # the run-folder contract
 from edlcam.link.channel import Channel, PerfectChannel
 from edlcam.link.clock import light_time_s, light_times_s, utc_iso, utc_to_unix_s
@@ -162,27 +160,10 @@ _COLUMNS = (
 
 
 def _read_flight(run_dir: Path) -> tuple[dict, list[dict], str]:
-    import pyarrow.parquet as pq
-
-    traj_path = run_dir / "flight" / "trajectory.parquet"
-    events_path = run_dir / "flight" / "events.json"
-    try:
-        table = pq.read_table(traj_path, columns=list(_COLUMNS))
-    except FileNotFoundError:
-        raise RunFolderError(f"{traj_path}: no trajectory; run `edlcam simulate --out {run_dir}` first") from None
-    except (KeyError, ValueError) as exc:
-        raise RunFolderError(f"{traj_path}: lacks a column the link needs ({exc}); see docs/run-folder.md") from None
-    cols = {c: table.column(c).to_numpy() for c in _COLUMNS}
-    try:
-        events = json.loads(events_path.read_text())["events"]
-    except FileNotFoundError:
-        raise RunFolderError(f"{events_path}: no flight events; run `edlcam simulate --out {run_dir}` first") from None
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise RunFolderError(f"{events_path}: not an events file (see docs/run-folder.md)") from None
-    entry = next((e for e in events if e.get("name") == "entry_interface"), None)
-    if entry is None or "utc" not in entry:
-        raise RunFolderError(f"{events_path}: no 'entry_interface' event with a 'utc'; re-run `edlcam simulate`")
-    return cols, events, str(entry["utc"])
+    traj = runfolder.read_trajectory(run_dir, _COLUMNS)
+    events = runfolder.read_events(run_dir)
+    entry = events.require("entry_interface", "the telemetry's clock starts at", field="utc")
+    return traj.as_dict(), [e.as_dict() for e in events.major], str(entry.get("utc"))
 
 
 def _sample(cols: dict, t: np.ndarray) -> dict:
@@ -268,9 +249,5 @@ def build_telemetry(run_dir, *, uhf, channel: Channel | None = None) -> list[dic
 def write_telemetry(run_dir, *, uhf, channel: Channel | None = None) -> Path:
     """Build the received telemetry and write ``RUN/link/telemetry.jsonl``; return its path."""
     records = build_telemetry(run_dir, uhf=uhf, channel=channel)
-    path = Path(run_dir) / "link" / "telemetry.jsonl"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")  # written whole, then renamed: `edlcam live` never reads half
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
-    os.replace(tmp, path)
-    return path
+    # written whole, then renamed (runfolder's writers): `edlcam live` never reads half
+    return runfolder.write_jsonl(Path(run_dir) / runfolder.LINK_TELEMETRY, records)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import errno
 import heapq
-import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -30,8 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from edlcam.cameras.camera import bayer_mosaic
-from edlcam.errors import RunFolderError, StoreError, StoreFullError
-from edlcam.onboard.schedule import CaptureWindow, Schedule, build_schedule, load_events, sclk_from_t
+from edlcam import runfolder
+from edlcam.errors import RenderError, StoreError, StoreFullError
+from edlcam.runfolder import store_dir  # RUN/onboard/store/<unit>, re-exported
+from edlcam.onboard.schedule import CaptureWindow, Schedule, build_schedule, sclk_from_t
 from edlcam.onboard.store import (
     FORMAT_BAYER_PNG,
     FORMAT_BAYER_RGGB8,
@@ -53,11 +54,6 @@ log = logging.getLogger(__name__)
 
 UNIT_TAGS = {"descent_stage": "DESC", "rover": "ROVR"}
 ProgressFn = Callable[[int, int, str], None]
-
-
-def store_dir(run_dir: str | Path, unit: str) -> Path:
-    """RUN/onboard/store/<unit>."""
-    return Path(run_dir) / "onboard" / "store" / unit
 
 
 def mosaic_rggb(rgb: np.ndarray) -> np.ndarray:
@@ -139,7 +135,7 @@ def _stream(run_dir, window: CaptureWindow, quality, frame_source, audio, onboar
                                            int(round(audio.sample_rate_hz)), block.shape[0])
         return
     for frame in frame_source(run_dir, window.source, quality=quality, t_start_s=window.t_start_s,
-                              t_end_s=window.t_end_s):
+                              t_end_s=window.t_end_s, rate=window.capture):
         image = np.asarray(frame.image)
         fmt, ch, payload = encode_image(image, colour=window.colour, encoding=onboard.frame_encoding,
                                         png_level=onboard.png_level)
@@ -148,9 +144,9 @@ def _stream(run_dir, window: CaptureWindow, quality, frame_source, audio, onboar
                                                        image.shape[1], image.shape[0])
 
 
-def _writer(onboard_dir: Path, unit: str, onboard) -> StoreWriter:
+def _writer(root: Path, unit: str, onboard) -> StoreWriter:
     return StoreWriter(
-        onboard_dir / "store" / unit, unit_tag=UNIT_TAGS[unit], segment_bytes=onboard.segment_bytes,
+        store_dir(root, unit), unit_tag=UNIT_TAGS[unit], segment_bytes=onboard.segment_bytes,
         capacity_bytes=getattr(onboard, f"{unit}_capacity_bytes"),
         priorities={k: v.priority for k, v in onboard.capture.items()},
         admit_fraction=tuple(onboard.admit_fraction), commit_bytes=onboard.commit_bytes,
@@ -189,9 +185,10 @@ _UNCHANGED = ("nothing was replaced: {out} is as it was before this run (the par
               "freeing its space); free space on that disk and run `edlcam film` again")
 
 
-def _record(run_dir: Path, new: Path, out: Path, schedule: Schedule, quality, frame_source, audio, onboard,
+def _record(run_dir: Path, new: Path, schedule: Schedule, quality, frame_source, audio, onboard,
             cut_event: str, t_cut: float, progress: ProgressFn | None) -> tuple[UmbilicalResult, dict]:
-    """Record both units into ``new`` (the onboard folder being built); return the umbilical and the report."""
+    """Record both units into ``new`` (the staging folder the onboard folder is built in, shaped like the run
+    folder); return the umbilical and the report."""
     total = sum(w.frames for w in schedule.windows if not w.is_audio) or 1
     done = 0
 
@@ -243,8 +240,8 @@ def _record(run_dir: Path, new: Path, out: Path, schedule: Schedule, quality, fr
             for w in schedule.windows
         ],
         "peak_sensor_rate_bytes_s": schedule.peak_rate()[0],
-        "units": {"descent_stage": _summarise(ds, out / "store" / "descent_stage"),
-                  "rover": _summarise(rv, out / "store" / "rover")},
+        "units": {"descent_stage": _summarise(ds, store_dir(run_dir, "descent_stage")),
+                  "rover": _summarise(rv, store_dir(run_dir, "rover"))},
         "umbilical": _umbilical_report(umb, cut_event),
     }
     return umb, report
@@ -263,42 +260,46 @@ def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_sour
 
     run_dir = Path(run_dir)
     if mission is None:
-        path = run_dir / "mission.toml"
-        if not path.exists():
-            raise RunFolderError(f"{path}: missing; run `edlcam simulate` for this run folder first")
-        mission = load_mission(path)
+        mission = load_mission(runfolder.require(run_dir, run_dir / runfolder.MISSION))
     onboard = mission.onboard
-    out = run_dir / "onboard"
-    check_inputs(run_dir, ["flight"])
+    out = run_dir / runfolder.ONBOARD_DIR
+    check_inputs(run_dir, [runfolder.FLIGHT_DIR])
     protect_stores(run_dir, overwrite)
-    events = load_events(run_dir)
+    flight_events = runfolder.read_events(run_dir)
+    events = flight_events.times()
     schedule = build_schedule(mission, events, quality=quality)
     cut_event = onboard.umbilical_cut_event
     if cut_event not in events:
-        log.warning("events.json has no %r; the umbilical is cut at touchdown", cut_event)
+        log.warning("the flight has no %r event; the umbilical is cut at touchdown", cut_event)
         cut_event = "touchdown"
-    if cut_event not in events:
-        raise RunFolderError(f"{run_dir / 'flight' / 'events.json'}: no 'touchdown' event; rerun `edlcam simulate`")
+        flight_events.require("touchdown", "cuts the umbilical when the flight has no "
+                              f"{onboard.umbilical_cut_event!r}")
     t_cut = events[cut_event]
     frame_source = frame_source or _default_frame_source()
+    rates = {w.source: w.capture for w in schedule.windows}
     audio = None
-    if any(w.is_audio for w in schedule.windows):
-        audio = (audio_source or _default_audio_source())(run_dir)
+    if any(w.is_audio and w.duration_s > 0 for w in schedule.windows):  # an empty window records no sound
+        rate_hz = rates["microphone"].rate_hz
+        audio = (audio_source or _default_audio_source())(run_dir, sample_rate_hz=int(rate_hz), mission=mission)
+        if audio.sample_rate_hz != rate_hz:
+            raise RenderError(f"the audio source gave {audio.sample_rate_hz:g} Hz, but the microphone records at "
+                              f"{rate_hz:g} Hz ([microphone] sample_rate_hz); render it at that rate")
 
     try:
         with building(run_dir, "onboard") as new:
-            umb, report = _record(run_dir, new, out, schedule, quality, frame_source, audio, onboard, cut_event,
+            umb, report = _record(run_dir, new, schedule, quality, frame_source, audio, onboard, cut_event,
                                   t_cut, progress)
             try:
                 if make_products:
                     from edlcam.onboard.products import make_products as _make
 
-                    report["products"] = _make(run_dir, mission, progress=progress, onboard_dir=new)
-                (new / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-                files = {"report.json": new / "report.json"}
-                if make_products:
-                    files["products/manifest.json"] = new / "products" / "manifest.json"
-                write_provenance(new, stage="film", inputs=input_digests(run_dir, "onboard"), files=files)
+                    report["products"] = _make(run_dir, mission, rates=rates, quality=quality, progress=progress,
+                                               root=new)
+                report_path = runfolder.write_json(new / runfolder.ONBOARD_REPORT, report)
+                written = [report_path] + ([new / runfolder.MANIFEST] if make_products else [])
+                write_provenance(new / runfolder.ONBOARD_DIR, stage="film",
+                                 inputs=input_digests(run_dir, runfolder.ONBOARD_DIR),
+                                 files={p.relative_to(new / runfolder.ONBOARD_DIR).as_posix(): p for p in written})
             except OSError as exc:  # a full disk here: say so in one line
                 if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                     raise
@@ -308,9 +309,8 @@ def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_sour
                                  f"(both new stores were complete: {held}); {_UNCHANGED.format(out=out)}") from None
     except StoreFullError as exc:
         raise StoreError(f"{exc.where}: disk full (ENOSPC) while recording; {_UNCHANGED.format(out=out)}") from None
-    commit(run_dir, "onboard", [(new, out)])
-    report_path = out / "report.json"
-    return FilmResult(schedule, umb, report, report_path)
+    commit(run_dir, "onboard", [(new / runfolder.ONBOARD_DIR, out)])
+    return FilmResult(schedule, umb, report, run_dir / runfolder.ONBOARD_REPORT)
 
 
 def _umbilical_report(umb: UmbilicalResult, cut_event: str) -> dict:

@@ -5,11 +5,11 @@ its thumbnails first), browse JPEGs (half size, one per second), H.264 video in 
 (PyAV, libx264) and every frame lossless (PNG of the sensor's pixels: a colour camera's Bayer
 mosaic, demosaiced on the ground); for the microphone, the audio as FLAC
 (soundfile). Each product gets an id, a priority (lower goes home first: the kind's priority
-plus the source's capture priority), its size and sha256, listed in
-``RUN/onboard/products/manifest.json`` (schema in docs/run-folder.md). The compression ratio of
-each kind is reported: uncompressed 8-bit RGB (or mono) bytes — for lossless, the sensor's bytes,
-one a pixel for a mosaic — or float32 audio bytes, of what a product covers, divided by the
-product's bytes.
+plus the source's capture priority), its size and sha256, listed in the run's product manifest
+(:func:`edlcam.runfolder.write_manifest`, schema in docs/run-folder.md) with the rate each source
+recorded at. The compression ratio of each kind is reported: uncompressed 8-bit RGB (or mono)
+bytes — for lossless, the sensor's bytes, one a pixel for a mosaic — or float32 audio bytes, of
+what a product covers, divided by the product's bytes.
 """
 
 from __future__ import annotations
@@ -19,16 +19,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import hashlib
 import io
-import json
 import logging
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from edlcam import runfolder
 from edlcam.errors import StoreError
+from edlcam.runfolder import CaptureRate
 from edlcam.onboard.schedule import t_from_sclk
 from edlcam.onboard.store import (
     FORMAT_BAYER_PNG,
@@ -52,14 +53,12 @@ __all__ = [
     "flac_bytes",
     "make_products",
     "source_records",
-    "PRODUCTS_DIR",
 ]
 
 log = logging.getLogger(__name__)
 
 KINDS = ("thumbnail", "browse", "video", "lossless", "audio")
 _SHORT = {"thumbnail": "thumb", "browse": "browse", "video": "video", "lossless": "lossless", "audio": "audio"}
-PRODUCTS_DIR = ("onboard", "products")
 
 
 def decode_image(record: Record) -> np.ndarray:
@@ -229,29 +228,25 @@ def demosaic_rggb(mosaic: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(mosaic, cv2.COLOR_BayerRGGB2RGB)
 
 
-def _frame_rate(infos: list[RecordInfo]) -> float:
-    if len(infos) < 2:
-        return 1.0
-    dt = np.diff([r.sclk_s for r in infos])
-    dt = dt[dt > 0]
-    return float(1.0 / np.median(dt)) if len(dt) else 1.0
+def make_products(run_dir: str | Path, mission, *, rates: Mapping[str, CaptureRate], quality: str,
+                  unit: str = "rover", progress: Callable[[int, int, str], None] | None = None,
+                  root: str | Path | None = None) -> dict:
+    """Make every product from RUN/onboard/store/<unit>, write the manifest, return per-kind stats.
 
-
-def make_products(run_dir: str | Path, mission, *, unit: str = "rover",
-                  progress: Callable[[int, int, str], None] | None = None, onboard_dir: str | Path | None = None) -> dict:
-    """Make every product from RUN/onboard/store/<unit>; write manifest.json; return per-kind stats.
-
-    ``onboard_dir`` replaces RUN/onboard (``film`` builds a new onboard folder beside the old one).
+    ``rates``: each source's capture rate (the film's schedule); video segments and the audio file
+    play at it, and the manifest records it for the ground. ``root`` replaces the run folder as the
+    place the onboard folder is read from and written to (``film`` builds a new one in the run's
+    staging folder, shaped like the run folder).
     """
-    onboard_dir = Path(run_dir) / "onboard" if onboard_dir is None else Path(onboard_dir)
+    root_dir = Path(run_dir) if root is None else Path(root)
     cfg = mission.onboard.products
     sclk0 = mission.onboard.sclk_at_entry_interface_s
     priority = {name: cap.priority for name, cap in mission.onboard.capture.items()}
     kind_priority = {"thumbnail": cfg.priority_thumbnail, "browse": cfg.priority_browse,
                      "video": cfg.priority_video, "lossless": cfg.priority_lossless, "audio": cfg.priority_audio}
-    root = onboard_dir / "products"
+    root = root_dir / runfolder.PRODUCTS_DIR
     root.mkdir(parents=True, exist_ok=True)
-    src_dir = onboard_dir / "store" / unit
+    src_dir = runfolder.store_dir(root_dir, unit)
     by_source = source_records(src_dir)
     entries: list[dict] = []
     raw_bytes = defaultdict(int)
@@ -274,7 +269,7 @@ def make_products(run_dir: str | Path, mission, *, unit: str = "rover",
         if infos[0].format == FORMAT_PCM_F32LE:
             records = [read_record(src_dir, i) for i in infos]
             samples = np.concatenate([decode_audio(r) for r in records])
-            path = _write(root / source / "audio" / "000000.flac", flac_bytes(samples, records[0].width))
+            path = _write(root / source / "audio" / "000000.flac", flac_bytes(samples, int(rates[source].rate_hz)))
             entries.append(_entry(root, path, kind="audio", source=source, n=0, priority=pr["audio"],
                                   records=records, sclk0=sclk0))
             raw_bytes["audio"] += samples.nbytes
@@ -282,7 +277,7 @@ def make_products(run_dir: str | Path, mission, *, unit: str = "rover",
             if progress:
                 progress(done, total, f"products {source}")
             continue
-        video = _VideoSegments(root / source / "video", _frame_rate(infos), cfg.video_segment_s, cfg.video_crf)
+        video = _VideoSegments(root / source / "video", rates[source].rate_hz, cfg.video_segment_s, cfg.video_crf)
         t0 = t_from_sclk(infos[0].sclk_s, sclk0)
         next_browse = -np.inf
         for info in infos:
@@ -325,7 +320,7 @@ def make_products(run_dir: str | Path, mission, *, unit: str = "rover",
 
     pool.shutdown(wait=True)
     entries.sort(key=lambda e: (e["priority"], e["t_start_s"], e["id"]))
-    (root / "manifest.json").write_text(json.dumps({"products": entries}, indent=1) + "\n")
+    runfolder.write_manifest(root_dir, entries, rates=rates, quality=quality)
     stats = {}
     for kind in KINDS:
         sel = [e for e in entries if e["kind"] == kind]

@@ -1,9 +1,10 @@
 """The capture schedule: which source each DSU records, from which event to which, at what rate,
 and the data volume and rate that implies.
 
-Camera windows, frame rates and sizes come from ``[cameras.views.<name>]``; ``[onboard.capture]``
-assigns each source to a DSU with an overflow priority and may override the window. Event times
-come from ``RUN/flight/events.json`` (``events`` and ``minor_events``, docs/run-folder.md).
+Camera windows and sizes come from ``[cameras.views.<name>]``; ``[onboard.capture]`` assigns each
+source to a DSU with an overflow priority and may override the window and the frame rate. Each
+source's rate is :func:`edlcam.runfolder.capture_rates`'s (decided once for the run). Event times
+are the flight's events, major and minor (:func:`edlcam.runfolder.read_events`).
 
 Volumes count sensor bytes: one byte per pixel for the colour cameras' Bayer mosaic and the
 monochrome LCAM (8-bit, as the FLIR Chameleon3 delivers raw frames; Maki et al. 2020), and four
@@ -12,13 +13,14 @@ bytes per float32 audio sample.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from edlcam.config.onboard import CaptureConfig
-from edlcam.errors import MissionError, RunFolderError
+from edlcam import runfolder
+from edlcam.errors import MissionError
+from edlcam.runfolder.onboard import CaptureRate, capture_rates
 
 __all__ = [
     "CaptureWindow",
@@ -29,10 +31,9 @@ __all__ = [
     "format_schedule",
     "sclk_from_t",
     "t_from_sclk",
-    "DEFAULT_SAMPLE_RATE_HZ",
+    "CaptureRate",
 ]
 
-DEFAULT_SAMPLE_RATE_HZ = 48_000.0  # est.: used only when [microphone] names no sample rate
 AUDIO_BYTES_PER_SAMPLE = 4  # float32
 
 
@@ -51,6 +52,7 @@ class CaptureWindow:
     colour: str  # "bayer", "mono" or "audio"
     start_event: str
     end_event: str
+    capture: CaptureRate | None = None  # the rate decided for this source (edlcam.runfolder.capture_rates)
 
     @property
     def is_audio(self) -> bool:
@@ -134,28 +136,15 @@ def t_from_sclk(sclk_s: float, sclk_at_entry_interface_s: float) -> float:
 
 
 def load_events(run_dir: str | Path) -> dict[str, float]:
-    """``{event name: t_s}`` from RUN/flight/events.json, major and minor events together."""
-    path = Path(run_dir) / "flight" / "events.json"
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RunFolderError(f"{path}: missing; run `edlcam simulate` for this run folder first") from None
-    except json.JSONDecodeError as exc:
-        raise RunFolderError(f"{path}: not valid JSON ({exc}); rerun `edlcam simulate`") from None
-    out: dict[str, float] = {}
-    for ev in list(data.get("events", [])) + list(data.get("minor_events", [])):
-        try:
-            out[str(ev["name"])] = float(ev["t_s"])
-        except (KeyError, TypeError, ValueError):
-            raise RunFolderError(f"{path}: an event lacks 'name' or a numeric 't_s': {ev!r}") from None
-    return out
+    """``{event name: t_s}`` of the flight's events, major and minor together, in time order."""
+    return runfolder.read_events(run_dir).times()
 
 
 def event_time(events: dict[str, float], name: str, field: str) -> float:
     """Time [s] of event ``name``; a MissionError naming ``field`` when the flight has no such event."""
     if name not in events:
         known = ", ".join(sorted(events))
-        raise MissionError(f"{field} is {name!r}, not an event in flight/events.json; use one of: {known}")
+        raise MissionError(f"{field} is {name!r}, not an event of this flight; use one of: {known}")
     return events[name]
 
 
@@ -181,6 +170,7 @@ def build_schedule(mission, events: dict[str, float], *, quality: str = "full") 
         raise MissionError(f"quality is {quality!r}; use 'preview' or 'full'")
     onboard = mission.onboard
     views = _views(mission)
+    rates = capture_rates(mission, quality)
     windows = []
     for source in sorted(set(views) | set(onboard.capture)):
         cap: CaptureConfig | None = onboard.capture.get(source)
@@ -201,22 +191,19 @@ def build_schedule(mission, events: dict[str, float], *, quality: str = "full") 
                                                                           "start_offset_s", source, 0.0)
         t1 = event_time(events, end_ev, f"{where}.end_event") + _pick(cap.end_offset_s, camera,
                                                                       "end_offset_s", source, 0.0)
+        rate = rates[source]
         if is_audio:
-            mic = getattr(mission, "microphone", None)
-            rate = float(getattr(mic, "sample_rate_hz", None) or DEFAULT_SAMPLE_RATE_HZ)
-            windows.append(CaptureWindow(source, cap.unit, cap.priority, t0, t1, rate, 0, 0, "audio",
-                                         start_ev, end_ev))
+            windows.append(CaptureWindow(source, cap.unit, cap.priority, t0, t1, rate.rate_hz, 0, 0, "audio",
+                                         start_ev, end_ev, rate))
             continue
-        fps = float(_pick(cap.fps, camera, "fps", source))
         width, height = int(camera.width_px), int(camera.height_px)
         if quality == "preview":
-            fps /= int(getattr(camera, "preview_rate_divisor", 1) or 1)
             # Previews render at 1/preview_scale of the resolution (edlcam.cameras.Camera.scaled).
             scale = int(getattr(camera, "preview_scale", 1) or 1)
             width, height = width // scale, height // scale
         windows.append(CaptureWindow(
-            source, cap.unit, cap.priority, t0, t1, fps, width, height,
-            str(getattr(camera, "colour", "bayer")), start_ev, end_ev,
+            source, cap.unit, cap.priority, t0, t1, rate.rate_hz, width, height,
+            str(getattr(camera, "colour", "bayer")), start_ev, end_ev, rate,
         ))
     windows.sort(key=lambda w: (w.t_start_s, w.source))
     return Schedule(tuple(windows), quality)

@@ -29,6 +29,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Reques
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
+from edlcam import runfolder
 from edlcam.errors import LinkError, RunFolderError
 from edlcam.ground.web import runfolder as rf
 
@@ -166,7 +167,7 @@ def _summary(run: rf.RunFolder) -> RunSummary:
     return RunSummary(
         id=run.id,
         name=run.path.name,
-        flight=(run.path / "flight" / "trajectory.parquet").exists(),
+        flight=(run.path / runfolder.TRAJECTORY).exists(),
         telemetry=(run.path / "link" / "telemetry.jsonl").exists(),
         report_url=f"/runs/{run.id}/files/report.html" if ground is not None and (ground / "report.html").is_file() else None,
         films=len(rf.list_videos(run)),
@@ -225,7 +226,7 @@ MAX_PENDING_REQUESTS = 1000  # per run; each is planned on every relay pass, and
 def _journal_key(run: rf.RunFolder) -> tuple:
     """What request statuses depend on: the journal, the manifest, and the last relay's summary."""
     out = []
-    for path in (run.path / "link" / "requests.jsonl", run.path / "onboard" / "products" / "manifest.json", run.path / "link" / "summary.json"):
+    for path in (run.path / runfolder.LINK_REQUESTS, run.path / runfolder.MANIFEST, run.path / runfolder.LINK_SUMMARY):
         try:
             st = path.stat()
             out.append((st.st_mtime_ns, st.st_size, st.st_ino))

@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from edlcam import runfolder
 from edlcam.errors import RunFolderError
 from edlcam.flight.events import EVENT_LABELS  # re-exported for the API
 
@@ -102,84 +103,62 @@ def _finite(values) -> list:
 
 
 @lru_cache(maxsize=32)
-def _trajectory_cached(path: Path, _mtime: int, max_points: int) -> dict:
+def _trajectory_cached(run: Path, _mtime: int, max_points: int) -> dict:
     import numpy as np
-    import pyarrow.parquet as pq
 
-    try:
-        table = pq.read_table(path, columns=[*TRAJECTORY_COLUMNS, "phase"])
-    except (KeyError, ValueError) as exc:
-        raise RunFolderError(f"{path}: lacks a column the viewer charts ({exc}); see docs/run-folder.md") from None
-    except OSError as exc:
-        raise RunFolderError(f"{path}: not a readable Parquet file ({exc}); re-run `edlcam simulate`") from None
-    n = table.num_rows
+    traj = runfolder.read_trajectory(run, [*TRAJECTORY_COLUMNS, "phase"])
+    n = traj.rows
     # Evenly spaced rows, first and last kept: a 0.1 s trajectory has ~4000 rows; a chart needs ≤ max_points.
     idx = np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(int)) if n else np.zeros(0, int)
     try:
-        out = {c: _finite(table.column(c).to_numpy(zero_copy_only=False)[idx]) for c in TRAJECTORY_COLUMNS}
+        out = {c: _finite(np.asarray(traj[c])[idx]) for c in TRAJECTORY_COLUMNS}
     except (TypeError, ValueError) as exc:
-        raise RunFolderError(f"{path}: a charted column is not numeric ({exc}); re-run `edlcam simulate`") from None
-    out["phase"] = [str(x) for x in np.asarray(table.column("phase").to_pylist(), dtype=object)[idx]]
+        raise RunFolderError(f"{traj.path}: a charted column is not numeric ({exc}); re-run `edlcam simulate`") from None
+    out["phase"] = [str(x) for x in np.asarray(traj["phase"], dtype=object)[idx]]
     out["rows"] = n
     return out
 
 
 def read_trajectory(run: RunFolder, *, max_points: int = 1500) -> dict | None:
-    """The charted columns of ``flight/trajectory.parquet``, at most ``max_points`` rows; None if absent."""
-    path = run.path / "flight" / "trajectory.parquet"
+    """The charted columns of the run's trajectory, at most ``max_points`` rows; None if absent."""
+    path = run.path / runfolder.TRAJECTORY
     if not path.exists():
         return None
-    return _trajectory_cached(path, _mtime_ns(path), max_points)
+    return _trajectory_cached(run.path, _mtime_ns(path), max_points)
 
 
 @lru_cache(maxsize=32)
-def _events_cached(path: Path, _mtime: int) -> list[dict]:
-    try:
-        raw = json.loads(path.read_text())
-        events = raw["events"]
-    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
-        raise RunFolderError(f"{path}: not an events file (see docs/run-folder.md); re-run `edlcam simulate`") from None
-    if not isinstance(events, list):
-        raise RunFolderError(f"{path}: 'events' is not a list (see docs/run-folder.md); re-run `edlcam simulate`")
+def _events_cached(run: Path, _mtime: int) -> list[dict]:
     out = []
-    for e in events:
-        if not isinstance(e, dict) or "name" not in e or "t_s" not in e:
-            raise RunFolderError(f"{path}: an event lacks 'name' or 't_s'; re-run `edlcam simulate`")
-        name = str(e["name"])
-        t = e["t_s"]
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
-            raise RunFolderError(f"{path}: event {name!r} has t_s {t!r}, expected a finite number of seconds; re-run `edlcam simulate`")
+    for e in runfolder.read_events(run).major:
         row = {k: e.get(k) for k in ("altitude_m", "height_agl_m", "speed_m_s", "mach", "dynamic_pressure_pa")}
         for k, v in row.items():
             row[k] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
         utc = e.get("utc")
-        row.update(name=name, t_s=float(t), utc=utc if isinstance(utc, str) else None,
-                   label=EVENT_LABELS.get(name, name.replace("_", " ").capitalize()))  # fmt: skip
+        row.update(name=e.name, t_s=e.t_s, utc=utc if isinstance(utc, str) else None,
+                   label=EVENT_LABELS.get(e.name, e.name.replace("_", " ").capitalize()))  # fmt: skip
         out.append(row)
     return out
 
 
 def read_events(run: RunFolder) -> list[dict]:
-    """The major EDL events of ``flight/events.json`` with display labels ([] if absent)."""
-    path = run.path / "flight" / "events.json"
+    """The major EDL events of the run with display labels ([] if the flight has not run)."""
+    path = run.path / runfolder.EVENTS
     if not path.exists():
         return []
-    return _events_cached(path, _mtime_ns(path))
+    return _events_cached(run.path, _mtime_ns(path))
 
 
 @lru_cache(maxsize=16)
-def _manifest_cached(path: Path, _mtime: int) -> list[dict]:
-    try:
-        return [p for p in json.loads(path.read_text()).get("products", []) if isinstance(p, dict)]
-    except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
-        raise RunFolderError(f"{path}: not valid JSON; re-run `edlcam film`") from None
+def _manifest_cached(run: Path, _mtime: int) -> list[dict]:
+    return [p.as_dict() for p in runfolder.read_manifest(run).products]
 
 
 def _manifest(run: RunFolder) -> list[dict]:
-    path = run.path / "onboard" / "products" / "manifest.json"
+    path = run.path / runfolder.MANIFEST
     if not path.exists():
         return []
-    return _manifest_cached(path, _mtime_ns(path))
+    return _manifest_cached(run.path, _mtime_ns(path))
 
 
 @lru_cache(maxsize=16)
@@ -192,7 +171,7 @@ def _received_cached(path: Path, _mtime: int) -> frozenset[str] | None:
 
 def received_ids(run: RunFolder) -> frozenset[str] | None:
     """Ids the last relay delivered (``link/summary.json``), or None when unknown."""
-    path = run.path / "link" / "summary.json"
+    path = run.path / runfolder.LINK_SUMMARY
     if not path.exists():
         return None
     return _received_cached(path, _mtime_ns(path))
@@ -272,8 +251,8 @@ def list_videos(run: RunFolder) -> list[dict]:
     if ground is None:
         return []
     films = tuple(sorted((p.name, _mtime_ns(p)) for p in ground.iterdir() if p.suffix.lower() in _VIDEO_SUFFIXES))
-    key = films + tuple(_mtime_ns(p) for p in (ground / "assembly.json", ground / "catalog.sqlite", run.path / "link" / "summary.json",
-                                               run.path / "onboard" / "products" / "manifest.json"))  # fmt: skip
+    key = films + tuple(_mtime_ns(run.path / p) for p in (runfolder.ASSEMBLY, runfolder.CATALOG, runfolder.LINK_SUMMARY,
+                                                          runfolder.MANIFEST))  # fmt: skip
     return [dict(v) for v in _videos_cached(run, key)]
 
 
@@ -289,9 +268,9 @@ def _videos_cached(run: RunFolder, _key: tuple) -> tuple[dict, ...]:
     out = []
     for p in files:
         duration, t_tag, vcodec, acodec = _probe_cached(p, _mtime_ns(p))
-        t_start, source = _assembly_t_start(ground / "assembly.json", p.name), "assembly"
+        t_start, source = _assembly_t_start(run.path / runfolder.ASSEMBLY, p.name), "assembly"
         if t_start is None:
-            t_start, source = _catalog_t_start(ground / "catalog.sqlite", p.name), "catalog"
+            t_start, source = _catalog_t_start(run.path / runfolder.CATALOG, p.name), "catalog"
         if t_start is None and t_tag is not None:
             t_start, source = t_tag, "metadata"
         if t_start is None:
@@ -376,7 +355,7 @@ def _telemetry_cached(path: Path, _mtime: int) -> tuple[dict, ...]:
 
 def read_telemetry(run: RunFolder) -> list[dict] | None:
     """Records of ``link/telemetry.jsonl`` in Earth-received order (None if absent)."""
-    path = run.path / "link" / "telemetry.jsonl"
+    path = run.path / runfolder.LINK_TELEMETRY
     if not path.exists():
         return None
     return list(_telemetry_cached(path, _mtime_ns(path)))
