@@ -87,6 +87,29 @@ def test_a_missing_or_damaged_file_is_one_line_naming_it_and_the_command(tmp_pat
     assert "\n" not in str(exc.value) and "trajectory.parquet: missing; run `edlcam simulate" in str(exc.value)
 
 
+def test_a_mission_an_older_edlcam_wrote_is_refused_naming_the_values_and_simulate(tmp_path, capsys):
+    """A run's mission.toml holds every value (write_mission); one written before the LCAM's lens had a
+    linearity would film a pinhole LCAM again: every stage refuses it in one line, not a traceback."""
+    from edlcam.cli import main
+    from edlcam.mission import load_mission, write_mission
+
+    mission = load_mission()
+    write_mission(mission, tmp_path / "mission.toml")
+    assert runfolder.load_run_mission(tmp_path) == mission
+    old = [line for line in (tmp_path / "mission.toml").read_text().splitlines()
+           if not line.startswith(("linearity", "sample_rate_hz"))]
+    (tmp_path / "mission.toml").write_text("\n".join(old) + "\n")
+    expected = (f"{tmp_path / 'mission.toml'}: written by an older edlcam: 'cameras.views.lcam.linearity', "
+                f"'microphone.sample_rate_hz' are missing; rerun `edlcam simulate --out {tmp_path}` to rewrite it "
+                f"(and the stages after it)")
+    with pytest.raises(RunFolderError) as exc:
+        runfolder.load_run_mission(tmp_path)
+    assert str(exc.value) == expected
+    for command in (["film", str(tmp_path)], ["relay", str(tmp_path)], ["assemble", str(tmp_path)]):
+        assert main(command) == 1
+        assert capsys.readouterr().err.replace("\n", "") == f"error: {expected}"
+
+
 def test_a_manifest_without_a_recorded_rate_is_refused_by_name(tmp_path):
     path = tmp_path / "onboard" / "products" / "manifest.json"
     path.parent.mkdir(parents=True)

@@ -133,6 +133,22 @@ def test_a_later_stage_refuses_inputs_made_from_another_upstream_run(tmp_path):
         check_inputs(tmp_path, ["flight"])
 
 
+def test_an_lvs_from_another_flight_is_refused_naming_lvs_and_the_ground_records_it(tmp_path):
+    (tmp_path / "mission.toml").write_text("seed = 1\n")
+    _flight(tmp_path, "re-flown by lvs")
+    lvs = _stage(tmp_path, "lvs", "fixes", "lvs")
+    _stage(tmp_path, "onboard", "recorded", "film")
+    _stage(tmp_path, "link", "relayed", "relay")
+    assert input_digests(tmp_path, "ground")["lvs"] == lvs  # the film's LVS overlay is made from it
+    check_inputs(tmp_path, ["flight", "lvs", "onboard", "link"])
+    _flight(tmp_path, "simulated again")
+    with pytest.raises(RunFolderError) as exc:
+        check_inputs(tmp_path, ["flight", "lvs", "onboard", "link"])
+    assert str(exc.value) == (f"{tmp_path / 'lvs'}: made from another flight/ than the one in this run (`edlcam "
+                              f"simulate` ran again after `edlcam lvs`); rerun `edlcam lvs {tmp_path}` and the "
+                              f"stages after it")
+
+
 def test_folders_without_provenance_are_not_checked(tmp_path):
     (tmp_path / "onboard").mkdir()
     check_inputs(tmp_path, ["flight", "onboard"])

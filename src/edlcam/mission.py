@@ -52,6 +52,7 @@ from edlcam.errors import MissionError
 
 __all__ = [
     "Mission", "MissionInfo", "load_mission", "default_mission_path", "mission_from_dict", "shipped_missions", "write_mission",
+    "missing_from_resolved",
 ]
 
 
@@ -283,17 +284,31 @@ def load_mission(path: str | Path | None = None, *, seed: int | None = None) -> 
 _NAMED_TABLES = ("cameras.views", "onboard.capture")
 
 
-def _missing(reference: dict, given: dict, prefix: str = "") -> list[str]:
+def _missing(reference: dict, given: dict, prefix: str = "", *, named: bool = False) -> list[str]:
     """Dotted names of the keys of ``reference`` absent from ``given`` (a whole missing table is
-    named once, not key by key)."""
+    named once, not key by key). ``named``: compare also the entries of the named tables that both
+    have (a camera with the shipped camera of the same name)."""
     out = []
     for key, value in reference.items():
         name = f"{prefix}{key}"
         if key not in given:
-            out.append(name)
-        elif isinstance(value, dict) and isinstance(given[key], dict) and name not in _NAMED_TABLES:
-            out += _missing(value, given[key], name + ".")
+            if not (named and prefix[:-1] in _NAMED_TABLES):  # a complete file chooses its own names
+                out.append(name)
+        elif isinstance(value, dict) and isinstance(given[key], dict) and (named or name not in _NAMED_TABLES):
+            out += _missing(value, given[key], name + ".", named=named)
     return out
+
+
+def missing_from_resolved(path: str | Path) -> list[str]:
+    """Dotted names of the values the shipped mission has that the resolved mission file ``path`` lacks.
+
+    A run's ``mission.toml`` holds every value its run used (:func:`write_mission`), so a value it
+    lacks is one the edlcam that wrote it did not know yet. The named tables' entries are compared
+    with the shipped entry of the same name (an older run's ``cameras.views.lcam`` has no
+    ``linearity``, which would make its LCAM a pinhole again); entries of other names are its own.
+    """
+    shipped = _drop_none(load_mission().model_dump(mode="json"))
+    return _missing(shipped, _read_toml(Path(path)), named=True)
 
 
 def _drop_none(value):

@@ -35,6 +35,9 @@ from pathlib import Path
 from edlcam.errors import RunFolderError
 from edlcam.runfolder.files import (
     FLIGHT_DIR,
+    LINK_DIR,
+    MAKERS,
+    ONBOARD_DIR,
     MISSION,
     RECEIVED_DIR,
     STAGE_FOLDERS,
@@ -204,8 +207,8 @@ def read_provenance(folder: Path) -> dict | None:
 
 
 def _rerun(run: Path, folder: str) -> str:
-    command = FOLDER_STAGE[folder]
-    return f"`edlcam simulate --out {run}`" if command == "simulate" else f"`edlcam {command} {run} --overwrite`"
+    command = MAKERS[folder].format(run=run)
+    return f"`{command} --overwrite`" if folder in (ONBOARD_DIR, LINK_DIR) else f"`{command}`"  # they refuse without
 
 
 def check_inputs(run: str | Path, folders: Iterable[str]) -> None:

@@ -129,7 +129,7 @@ def test_film_errors(tmp_path, capsys):
     assert "error: --quality is 'best'; use 'preview' or 'full'" in capsys.readouterr().err
     assert main(["film", str(tmp_path)]) == 1
     err = capsys.readouterr().err.replace("\n", "")
-    assert f"error: {tmp_path / 'mission.toml'}: missing; run `edlcam simulate --out {tmp_path}` first" in err
+    assert f"error: {tmp_path / 'mission.toml'}: missing; run `edlcam simulate --out {tmp_path}` to make it" in err
     assert main(["store", "verify", str(tmp_path / "nope")]) == 1
     assert "no such store directory; give RUN/onboard/store/<unit>" in capsys.readouterr().err
 

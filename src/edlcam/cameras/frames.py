@@ -80,12 +80,10 @@ class FilmRun:
     """
 
     def __init__(self, run_dir: str | Path, *, terrain=None, models=None, sun_enu=None, mission=None):
-        from edlcam.mission import load_mission
-
         self.run_dir = Path(run_dir)
         terrain_given, models_given, sun_given, mission_given = terrain, models, sun_enu, mission
         if mission is None:
-            mission = load_mission(runfolder.require(self.run_dir, self.run_dir / runfolder.MISSION))
+            mission = runfolder.load_run_mission(self.run_dir)
         self.mission = mission
         self.tracks = runfolder.read_bodies(self.run_dir)
         self.events = runfolder.read_events(self.run_dir).times()

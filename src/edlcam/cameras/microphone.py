@@ -525,12 +525,9 @@ def render_audio(
     sample 0 is E+0. ``sources`` renders a subset of :data:`SOURCES` (all by default);
     ``sample_rate_hz`` defaults to the mission's ``[microphone] sample_rate_hz``.
     """
-    from edlcam.mission import load_mission
-
     run_dir = Path(run_dir)
     if mission is None:
-        resolved = run_dir / runfolder.MISSION
-        mission = load_mission(resolved if resolved.is_file() else None)
+        mission = runfolder.load_run_mission(run_dir, default_if_missing=True)
     if sample_rate_hz is None:
         sample_rate_hz = int(mission.microphone.sample_rate_hz)
     record = load_flight(run_dir)

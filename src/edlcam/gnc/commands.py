@@ -96,8 +96,11 @@ def run_command(
         f"{out.touchdown_to_target_m:.1f} m from it, {'safe' if out.touchdown_safe else 'UNSAFE'} ground; "
         f"{out.seconds_per_image * 1e3:.0f} ms CPU per image"
     )
-    for name in ("images.parquet", "landmarks.parquet", "summary.json", "error.png", "map.png"):
-        console.print(f"  {out.lvs_dir / name}")
+    from edlcam import runfolder
+
+    for path in (*(run / rel for rel in (runfolder.LVS_IMAGES, runfolder.LVS_LANDMARKS, runfolder.LVS_SUMMARY)),
+                 out.lvs_dir / "error.png", out.lvs_dir / "map.png"):
+        console.print(f"  {path}")
 
 
 def register(app: typer.Typer) -> None:

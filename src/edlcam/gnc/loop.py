@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import json
 import logging
 import math
 import time
@@ -211,16 +210,17 @@ def navigate(film, traj, events: dict, mission, onboard_map, *, rng_key: tuple =
 def run_lvs(run_dir, *, mission=None, quality: str = "full", terrain=None, progress=None) -> LvsRun:
     """LVS in the loop on a simulated run: writes ``RUN/lvs/`` and re-flies ``RUN/flight/``.
 
-    Both are built in RUN/.staging/lvs.new/ and swapped in together once complete
+    Both are built in the run's staging folder and swapped in together once complete
     (:mod:`edlcam.staging`): a failed or killed run leaves the old flight and lvs/ as they were.
+    ``lvs/`` records the flight it re-flew in its provenance, so the stages that read it (the film's
+    LVS overlay, the report) refuse it once ``edlcam simulate`` has flown another.
     """
     from edlcam.mars.terrain import Terrain
-    from edlcam.mission import load_mission
-    from edlcam.staging import building, check_inputs, commit
+    from edlcam.staging import building, check_inputs, commit, read_provenance, write_provenance
 
     run = Path(run_dir)
     if mission is None:
-        mission = load_mission(runfolder.require(run, run / runfolder.MISSION))
+        mission = runfolder.load_run_mission(run)
     cfg = mission.lvs
     if cfg.camera not in mission.cameras.views:
         raise NavigationError(f"[lvs] camera is {cfg.camera!r}, not a camera of the mission; use one of {', '.join(mission.cameras.views)}")
@@ -229,7 +229,12 @@ def run_lvs(run_dir, *, mission=None, quality: str = "full", terrain=None, progr
     check_inputs(run, ["flight"])
     with building(run, "lvs") as new:
         lvs = _navigate_and_refly(run, new, mission, terrain, quality, progress)
-    refly = new / "refly"
+        # lvs/ belongs with the flight it re-flew: a later `edlcam simulate` makes it stale (input check)
+        refly = new / "refly"
+        made = {rel: new / rel for rel in (runfolder.LVS_IMAGES, runfolder.LVS_LANDMARKS, runfolder.LVS_SUMMARY)}
+        write_provenance(new / runfolder.LVS_DIR, stage="lvs",
+                         inputs={runfolder.FLIGHT_DIR: read_provenance(refly / runfolder.FLIGHT_DIR)["digest"]},
+                         files={p.name: p for p in made.values()})
     commit(run, "lvs", [(refly / runfolder.MISSION, run / runfolder.MISSION),
                         (refly / runfolder.FLIGHT_DIR, run / runfolder.FLIGHT_DIR),
                         (new / runfolder.LVS_DIR, run / runfolder.LVS_DIR)])
@@ -257,9 +262,9 @@ def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, pr
     say("map", 0, 1)
     sun = map_sun_enu(cfg, mission.target.latitude_deg, mission.target.longitude_deg)
     onboard = build_onboard_map(terrain, cfg, sun_enu=sun, quality=quality)
-    onboard.save(lvs_dir / "map.npz")
+    onboard.save(new / runfolder.LVS_MAP)
     hazard = build_hazard_map(terrain, cfg, quality=quality)
-    hazard.save(lvs_dir / "hazard.npz")
+    hazard.save(new / runfolder.LVS_HAZARD)
     say("map", 1, 1)
 
     # Preview renders the LVS frames without MSAA (≈ 25 % of a frame's cost; the fixes are as good:
@@ -285,9 +290,9 @@ def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, pr
     td_en = np.array([float(td["east_m"][0]), float(td["north_m"][0])])
     safe = touchdown_is_safe(terrain, td_en[0], td_en[1], cfg) if np.all(np.isfinite(td_en)) else False
 
-    pq.write_table(pa.Table.from_pylist(rows), lvs_dir / "images.parquet")
+    pq.write_table(pa.Table.from_pylist(rows), new / runfolder.LVS_IMAGES)
     cols = ("image", "t_s", "x", "y", "map_east_m", "map_north_m", "score", "inlier")
-    pq.write_table(pa.table({c: [r[k] for r in landmarks] for k, c in enumerate(cols)}), lvs_dir / "landmarks.parquet")
+    pq.write_table(pa.table({c: [r[k] for r in landmarks] for k, c in enumerate(cols)}), new / runfolder.LVS_LANDMARKS)
     cov = nav.position_cov
     final_err = float(np.hypot(*nav_err))
     summary = {
@@ -310,7 +315,7 @@ def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, pr
         "cpu_s_per_image": float(np.mean([r["cpu_s"] for r in rows])),
         "quality": quality,
     }  # fmt: skip
-    (lvs_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    runfolder.write_json(new / runfolder.LVS_SUMMARY, summary)
     from edlcam.gnc.plots import plot_lvs
 
     plot_lvs(lvs_dir, onboard, hazard)

@@ -12,16 +12,20 @@ __all__ = ["plot_lvs"]
 
 
 def plot_lvs(lvs_dir, onboard_map, hazard) -> tuple[Path, Path]:
-    """Write ``error.png`` and ``map.png`` into ``lvs_dir`` from its images.parquet and summary.json."""
+    """Write ``error.png`` and ``map.png`` into ``lvs_dir`` (a run's lvs/ or the one being built) from its
+    images and summary (:mod:`edlcam.runfolder`'s names)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import pyarrow.parquet as pq
 
+    from edlcam import runfolder
+
     lvs_dir = Path(lvs_dir)
-    im = pq.read_table(lvs_dir / "images.parquet").to_pandas()
-    summary = json.loads((lvs_dir / "summary.json").read_text())
+    root = lvs_dir.parent  # the run folder, or the staging folder shaped like it
+    im = pq.read_table(root / runfolder.LVS_IMAGES).to_pandas()
+    summary = json.loads((root / runfolder.LVS_SUMMARY).read_text())
 
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     t = im.t_s.to_numpy()

@@ -571,7 +571,7 @@ def assemble(run: str | Path, *, cameras: bool = True, progress: Callable[[str, 
     from edlcam.staging import building, check_inputs, commit, input_digests, write_provenance
 
     run = Path(run)
-    check_inputs(run, ["flight", "onboard", "link"])
+    check_inputs(run, ["flight", "lvs", "onboard", "link"])
     stats = build_catalog(run)
     if progress:
         progress("catalog", 1, 1)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edlcam import runfolder
 from edlcam.errors import RunFolderError
 
 __all__ = ["LvsOverlay"]
@@ -38,13 +39,14 @@ class LvsOverlay:
         """The overlay of ``run``, or None when the run has no ``lvs/``."""
         import pyarrow.parquet as pq
 
-        lvs = Path(run) / "lvs"
-        if not (lvs / "summary.json").exists():
+        run = Path(run)
+        lvs = run / runfolder.LVS_DIR
+        if not (run / runfolder.LVS_SUMMARY).exists():
             return None
         try:
-            images = pq.read_table(lvs / "images.parquet").to_pylist()
-            lm = pq.read_table(lvs / "landmarks.parquet").to_pydict()
-            summary = json.loads((lvs / "summary.json").read_text())
+            images = pq.read_table(run / runfolder.LVS_IMAGES).to_pylist()
+            lm = pq.read_table(run / runfolder.LVS_LANDMARKS).to_pydict()
+            summary = json.loads((run / runfolder.LVS_SUMMARY).read_text())
         except Exception as exc:  # pyarrow and json raise several types for a damaged file
             raise RunFolderError(f"{lvs}: unreadable LVS output ({exc}); run `edlcam lvs {run}` again") from None
         img = np.asarray(lm.get("image", []), int)

@@ -156,7 +156,7 @@ def write_report(run: str | Path, *, montecarlo: str | Path | None = None, still
     from edlcam.ground.catalog import open_catalog
 
     run = Path(run)
-    check_inputs(run, ["flight", "onboard", "link", "ground"])
+    check_inputs(run, ["flight", "lvs", "onboard", "link", "ground"])
     mission = runfolder.load_run_mission(run)
     flight_events = runfolder.read_events(run)
     events_list = [e.as_dict() for e in flight_events.all()]
@@ -210,12 +210,11 @@ def write_report(run: str | Path, *, montecarlo: str | Path | None = None, still
             parts.append(f"<p class=bad>landing.mp4 is not made yet: run <code>edlcam assemble {html.escape(str(run))}</code>.</p>")
 
         parts.append("<h2>Flight</h2>")
-        for png in sorted((run / "flight").glob("*.png")):
+        for png in sorted((run / runfolder.FLIGHT_DIR).glob("*.png")):
             parts.append(f'<p><img src="{data_uri(png.read_bytes(), "image/png")}" alt="{html.escape(png.stem)}"></p>')
 
-        lvs = run / "lvs"
-        if (lvs / "summary.json").exists():
-            s = json.loads((lvs / "summary.json").read_text())
+        if (run / runfolder.LVS_SUMMARY).exists():
+            s = json.loads((run / runfolder.LVS_SUMMARY).read_text())
             facts = [["images / fixes", f"{s['images']} / {s['fixes_accepted']}"],
                      ["dead-reckoned error at the first image", f"{float(np.hypot(s['initial_error_east_m'], s['initial_error_north_m'])):.0f} m"],
                      ["position error at the divert", f"{s['final_error_m']:.1f} m (requirement < 40 m)"],
@@ -225,6 +224,7 @@ def write_report(run: str | Path, *, montecarlo: str | Path | None = None, still
             parts.append("<h2>Terrain-relative navigation (LVS)</h2><p class=note>The Lander Vision System on the LCAM's "
                          "frames along the true descent, fused with the IMU; Safe Target Selection on the hazard map "
                          "(Johnson et al. 2017, 2022).</p>" + _table(["", ""], facts))
+            lvs = run / runfolder.LVS_DIR
             for png in ("error.png", "map.png"):
                 if (lvs / png).exists():
                     parts.append(f'<p><img src="{data_uri((lvs / png).read_bytes(), "image/png")}" alt="LVS {png[:-4]}"></p>')

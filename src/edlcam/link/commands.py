@@ -17,8 +17,7 @@ def _mission_for(run: Path, mission_file: Optional[Path]):
 
     if mission_file is not None:
         return load_mission(mission_file)
-    resolved = run / runfolder.MISSION
-    return load_mission(resolved if resolved.exists() else None)
+    return runfolder.load_run_mission(run, default_if_missing=True)
 
 
 def relay(

@@ -20,9 +20,12 @@ def _report_problems(path: Path, scan) -> list:
 
     from edlcam.onboard.store import Problem
 
-    if path.resolve().parent.name != "store" or path.resolve().parent.parent.name != "onboard":
+    from edlcam import runfolder
+
+    run = path.parent.parent.parent
+    if path.resolve().parent != (run / runfolder.STORE_DIR).resolve():
         return []
-    report = path.parent.parent / "report.json"
+    report = run / runfolder.ONBOARD_REPORT
     unit = path.resolve().name
     try:
         expected = json.loads(report.read_text())["units"][unit]["sources"]
@@ -176,19 +179,17 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        from edlcam.errors import MissionError, RunFolderError
-        from edlcam.mission import load_mission
+        from edlcam import runfolder
+        from edlcam.errors import MissionError
         from edlcam.onboard.schedule import build_schedule, format_schedule, load_events
         from edlcam.staging import protect_stores
         from edlcam.stages import film
 
         if quality not in ("preview", "full"):
             raise MissionError(f"--quality is {quality!r}; use 'preview' or 'full'")
-        if not (run / "mission.toml").exists():
-            raise RunFolderError(f"{run / 'mission.toml'}: missing; run `edlcam simulate --out {run}` first")
+        mission = runfolder.load_run_mission(run)
         protect_stores(run, overwrite)
         console = Console(highlight=False)
-        mission = load_mission(run / "mission.toml")
         schedule = build_schedule(mission, load_events(run), quality=quality)
         console.print("[bold]capture schedule[/]")
         for line in format_schedule(schedule):

@@ -256,11 +256,9 @@ def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_sour
     one and swapped in once complete (:mod:`edlcam.staging`), so a failed or killed rerun leaves
     the old one whole.
     """
-    from edlcam.mission import load_mission
-
     run_dir = Path(run_dir)
     if mission is None:
-        mission = load_mission(runfolder.require(run_dir, run_dir / runfolder.MISSION))
+        mission = runfolder.load_run_mission(run_dir)
     onboard = mission.onboard
     out = run_dir / runfolder.ONBOARD_DIR
     check_inputs(run_dir, [runfolder.FLIGHT_DIR])

@@ -106,7 +106,7 @@ STAGE_FOLDERS = {
     "lvs": ("lvs", ("flight",)),
     "onboard": ("film", ("flight",)),
     "link": ("relay", ("flight", "onboard")),
-    "ground": ("assemble", ("flight", "onboard", "link")),
+    "ground": ("assemble", ("flight", "lvs", "onboard", "link")),
 }
 
 # The command that writes each top-level part of a run ({run} is the run folder).
@@ -226,13 +226,27 @@ def camera_film(run: Path, camera: str) -> Path:
     return Path(run) / GROUND_DIR / f"{camera}.mp4"
 
 
-def load_run_mission(run: Path):
-    """The resolved mission of the run (RUN/mission.toml)."""
-    from edlcam.errors import MissionError
-    from edlcam.mission import load_mission
+def load_run_mission(run: Path, *, default_if_missing: bool = False):
+    """The resolved mission of the run (RUN/mission.toml), the one place a stage loads it.
 
-    path = require(run, Path(run) / MISSION)
+    ``default_if_missing``: a run without one (a flight written by hand) gets the shipped mission.
+    A file an older edlcam wrote, without a value this one needs, is refused in one line naming the
+    file and the values (rerun ``edlcam simulate``), before any stage uses a default in their place.
+    """
+    from edlcam.errors import MissionError
+    from edlcam.mission import load_mission, missing_from_resolved
+
+    path = Path(run) / MISSION
+    if default_if_missing and not path.exists():
+        return load_mission()
+    require(run, path)
     try:
+        missing = missing_from_resolved(path)
+        if missing:
+            listed = ", ".join(f"'{m}'" for m in missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+            raise RunFolderError(f"{path}: written by an older edlcam: {listed} {'is' if len(missing) == 1 else 'are'} "
+                                 f"missing; rerun `{maker(run, path)}` to rewrite it (and the stages after it)")
         return load_mission(path)
     except MissionError as exc:
-        raise corrupt(run, path, f"not a valid mission ({exc})") from None
+        problem = str(exc).removeprefix(f"{path}: ")
+        raise corrupt(run, path, f"not a valid mission ({problem})") from None

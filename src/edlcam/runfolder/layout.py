@@ -40,6 +40,7 @@ LAYOUT: tuple[RunFile, ...] = (
     RunFile("lvs/landmarks.parquet", "lvs", ("assemble (LVS overlay)",), "one row per matched landmark"),
     RunFile("lvs/summary.json", "lvs", ("assemble (LVS overlay)", "report"), "what the spacecraft believed, and the truth"),
     RunFile("lvs/*.png", "lvs", ("people",), "plots: error.png, map.png"),
+    RunFile("lvs/provenance.json", "lvs", ("assemble", "report"), "the flight it re-flew (input check)"),
     RunFile("onboard/store/*/seg-*.edls", "film", ("film (products)", "store verify/export"), "a DSU's crash-safe store segments"),
     RunFile("onboard/store/*/checkpoint-*.edlc", "film", ("film (products)", "store verify/export"), "a DSU's two checkpoint copies"),
     RunFile("onboard/products/manifest.json", "film", ("relay", "assemble", "view"),

@@ -168,7 +168,7 @@ def _summary(run: rf.RunFolder) -> RunSummary:
         id=run.id,
         name=run.path.name,
         flight=(run.path / runfolder.TRAJECTORY).exists(),
-        telemetry=(run.path / "link" / "telemetry.jsonl").exists(),
+        telemetry=(run.path / runfolder.LINK_TELEMETRY).exists(),
         report_url=f"/runs/{run.id}/files/report.html" if ground is not None and (ground / "report.html").is_file() else None,
         films=len(rf.list_videos(run)),
         cameras=rf.manifest_cameras(run),

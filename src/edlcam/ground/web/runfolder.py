@@ -62,7 +62,7 @@ class RunFolder:
 
     @property
     def ground(self) -> Path:
-        return self.path / "ground"
+        return self.path / runfolder.GROUND_DIR
 
     def real_ground(self) -> Path | None:
         """``ground/``'s real path if it is a folder really inside the run folder, else None.

@@ -182,8 +182,10 @@ def describe_folder(path: str | Path) -> str:
     dirs = [p for p in entries if p.is_dir()]
     names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in entries[:5]) + (", …" if len(entries) > 5 else "")
     hint = ""
-    if (path / "onboard" / "store").is_dir():
-        hint = f"; it looks like a run folder: give {path / 'onboard' / 'store'}"
+    from edlcam.runfolder.files import STORE_DIR
+
+    if (path / STORE_DIR).is_dir():
+        hint = f"; it looks like a run folder: give {path / STORE_DIR}"
     elif (path / "store").is_dir():
         hint = f"; give {path / 'store'}"
     return (f"it holds {len(entries) - len(dirs)} file{'s' * (len(entries) - len(dirs) != 1)} and "
