@@ -131,8 +131,13 @@ def test_odd_range_headers_over_http_are_never_a_500(server, web_run, header):
 
 @pytest.mark.parametrize("length", ["\xb2", "1\xb9", "9" * 5000, "-1", "+5"])
 def test_odd_content_lengths_are_refused_not_a_500(server, length):
-    status, headers, data = raw(server, "POST", "/api/runs/run/requests", body=b"{}",
-                                headers={"Content-Type": "application/json", "Content-Length": length}, length=False)  # fmt: skip
+    try:
+        status, headers, data = raw(server, "POST", "/api/runs/run/requests", body=b"{}",
+                                    headers={"Content-Type": "application/json", "Content-Length": length}, length=False)  # fmt: skip
+    except ConnectionResetError:
+        # The server answered 400 and closed without reading the body we had already sent; the
+        # kernel then resets the connection and may drop the 400 before we read it. Refused, not a 500.
+        return
     assert status in (400, 411, 413), data
 
 
