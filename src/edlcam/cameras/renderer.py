@@ -40,6 +40,7 @@ import numpy as np
 from edlcam.cameras import shaders
 from edlcam.cameras.photometry import illumination
 from edlcam.cameras.render_geometry import TerrainRingGPU, icosphere, north_east_order, stitch_edges
+from edlcam.cameras.terrain_shadow import quantised_sun, sun_visibility
 from edlcam.errors import RenderError
 
 __all__ = ["get_context", "Renderer", "RenderStats", "projection_from_intrinsics", "EGL_PACKAGES"]
@@ -152,6 +153,7 @@ class Renderer:
             self.rock_templates.append((ctx.buffer(np.hstack([p, n]).astype("f4").tobytes()),
                                         ctx.buffer(f.astype("u4").tobytes()), len(f), min_px))
         self._fy = 1.0
+        self._sun_q = quantised_sun((0.0, 0.0, 1.0))  # set per frame by render()
         self.shadow_px = int(shadow_map_px)
         self.shadow_tex = ctx.depth_texture((self.shadow_px, self.shadow_px))
         self.shadow_tex.compare_func = "<="
@@ -193,7 +195,10 @@ class Renderer:
         return vao, dvao, vbo, ibo
 
     def _ring_gpu(self, ring) -> TerrainRingGPU:
-        key = (ring.center_en_m, ring.size_m, ring.samples)
+        # The Sun's direction (quantised: terrain_shadow) is part of the key: the ring's normal
+        # texture carries the Sun's visible fraction over its own relief in its alpha.
+        sun_key, sun_dir = self._sun_q
+        key = (ring.center_en_m, ring.size_m, ring.samples, sun_key)
         gpu = self._rings.get(key)
         if gpu is not None:
             self._rings[key] = self._rings.pop(key)  # most recently used last
@@ -211,6 +216,7 @@ class Renderer:
         gn, ge = np.gradient(up, spacing)
         normals = np.stack([-ge, -gn, np.ones_like(up)], axis=-1)
         normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
+        normals = np.concatenate([normals, sun_visibility(up, spacing, sun_dir)[..., None]], axis=-1)
         ge_, gn_, gu_ = east[::f, ::f], north[::f, ::f], up[::f, ::f].copy()
         stitch_edges(gu_)
         uv_i = (np.arange(n) * f + 0.5) / nt
@@ -219,7 +225,7 @@ class Renderer:
         ctx = self.ctx
         vbo = ctx.buffer(verts.astype("f4").tobytes())
         tex_a = ctx.texture((nt, nt), 3, np.ascontiguousarray(rgb, dtype="f4").tobytes(), dtype="f4")
-        tex_n = ctx.texture((nt, nt), 3, np.ascontiguousarray(normals, dtype="f4").tobytes(), dtype="f4")
+        tex_n = ctx.texture((nt, nt), 4, np.ascontiguousarray(normals, dtype="f4").tobytes(), dtype="f4")
         for t in (tex_a, tex_n):
             t.filter = (self._mgl.LINEAR_MIPMAP_LINEAR, self._mgl.LINEAR)
             t.build_mipmaps()
@@ -272,6 +278,7 @@ class Renderer:
         self._fy = float(fy)
         sun = np.asarray(state.sun_enu, float)
         sun = sun / np.linalg.norm(sun)
+        self._sun_q = quantised_sun(sun)
         logc = 1.0 / np.log2(FAR_M + 1.0)
 
         # Shadow map: orthographic from the Sun over a box around the camera's hardware.

@@ -104,13 +104,14 @@ vec3 lit(vec3 albedo, vec3 n, vec3 p_rel) {
     return albedo * (ndl * sh * u_sun_irr + sky);
 }
 
-// The ground: Hapke's reflectance in place of Lambert's cos i.
-vec3 lit_ground(vec3 albedo, vec3 n, vec3 p_rel) {
+// The ground: Hapke's reflectance in place of Lambert's cos i; ``relief_sun``: the Sun's visible
+// fraction over the terrain's own relief (baked per ring, edlcam.cameras.terrain_shadow).
+vec3 lit_ground(vec3 albedo, vec3 n, vec3 p_rel, float relief_sun) {
     vec3 to_eye = -normalize(p_rel);
     float ndl = dot(n, u_sun);
     float f = hapke(ndl, dot(n, to_eye), dot(u_sun, to_eye));
     float sky = u_ambient * (0.6 + 0.4 * n.z);
-    float sh = ndl > 0.0 ? shadow_at(p_rel) : 1.0;
+    float sh = ndl > 0.0 ? min(shadow_at(p_rel), relief_sun) : 1.0;
     return albedo * (f * sh * u_sun_irr + sky);
 }
 
@@ -181,9 +182,10 @@ in vec3 v_p; in vec2 v_uv; in float v_z;
 out vec4 f_color;
 void main() {
     write_depth(v_z);
-    vec3 n = normalize(texture(u_normals, v_uv).xyz);
+    vec4 nv = texture(u_normals, v_uv);
+    vec3 n = normalize(nv.xyz);
     vec3 a = texture(u_albedo, v_uv).rgb;
-    f_color = vec4(haze(lit_ground(a, n, v_p), v_p), 1.0);
+    f_color = vec4(haze(lit_ground(a, n, v_p, nv.w), v_p), 1.0);
 }
 """
 
