@@ -49,55 +49,47 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import map_coordinates, spline_filter
+from scipy.ndimage import map_coordinates
 from scipy.spatial import cKDTree
 
 from edlcam.config.terrain import TerrainConfig
-from edlcam.mars.frames import Ellipsoid, enu_basis, geodetic_to_cartesian, great_circle_range_m
-from edlcam.mars.terrain_levels import RasterLevel
+from edlcam.mars.crater_stats import __all__ as _MODEL_NAMES  # re-exported: the published models
+from edlcam.mars.crater_stats import (
+    _rock_number_density,
+    crater_cumulative_density_per_m2,
+    crater_depth_m,
+    hartmann_neukum_n1_per_km2,
+    ivanov_production_log10,
+    rock_cumulative_number_per_m2,
+    rock_fractional_area,
+    rock_q,
+    simple_crater_profile,
+)
+from edlcam.mars.frames import Ellipsoid, great_circle_range_m
+from edlcam.mars.terrain_layers import (
+    _RASTER_CELL_M,
+    _ROCK_MIN_D_M,
+    _ROCK_TILE_PER_D,
+    _TAG_NOISE,
+    _TAG_ROCK,
+    _TILE_OFFSET,
+    _build_albedo_layers,
+    _build_crater_layers,
+    _build_noise_layers,
+    _build_raster,
+    _latlon_to_en,
+    _Layers,
+    _lod_weight,
+    _noise_texture,
+    _rng,
+    _smoothstep,
+)
 
-__all__ = [
-    "Terrain",
-    "ivanov_production_log10",
-    "hartmann_neukum_n1_per_km2",
-    "crater_cumulative_density_per_m2",
-    "simple_crater_profile",
-    "crater_depth_m",
-    "rock_fractional_area",
-    "rock_q",
-    "rock_cumulative_number_per_m2",
-    "MAX_ROCKS",
-]
+__all__ = ["Terrain", "MAX_ROCKS", *_MODEL_NAMES]
 
 log = logging.getLogger(__name__)
 
 MAX_ROCKS = 200_000  # rocks() refuses a box expected to hold more
-
-# Ivanov (2001), "Mars/Moon cratering rate ratio estimates", Space Sci. Rev. 96, Table 3 (Mars PF):
-# log10 N(>D) = a0 + Σ a_n (log10 D)^n, N per km², D in km, valid for 15 m ≤ D ≤ 362 km.
-_IVANOV_A = (
-    -3.384, -3.197, 1.257, 0.7915, -0.4861, -0.3630,
-    0.1016, 6.756e-2, -1.181e-2, -4.753e-3, 6.233e-4, 5.805e-5,
-)  # fmt: skip
-_IVANOV_D_MIN_KM = 0.015  # lower validity limit of the polynomial
-_GEOMETRIC_SATURATION = 1.54  # N_s(>D) = 1.54 D^-2 (Gault 1970), any consistent units
-_SIMPLE_COMPLEX_D_M = 7000.0  # simple-to-complex transition on Mars (Garvin et al. 2003: ≈ 7 km)
-
-_RASTER_CELL_M = 200.0  # base raster spacing
-_TEX = 1024  # texture size (power of two: wrap by bit mask)
-_CELLS_PER_D = 8.0  # crater texture cell = D_k / 8 (period 128 D_k): rims stay round under bilinear reads
-_NOISE_BAND_RATIO = 4.0  # each roughness band spans a factor 4 in wavelength
-_NOISE_LAMBDA0_M = 64_000.0  # longest roughness wavelength
-_NOISE_BANDS = 12  # 64 km down to ≈ 4 mm
-_NOISE_MAX_CELLS = 64.0  # band wavelengths 16..64 texture cells
-_RASTER_MIN_LAMBDA_M = 4 * _RASTER_CELL_M  # bands entirely above this go into the raster
-_ROCK_MIN_D_M = 0.05  # smallest rock modelled
-_ROCK_TILE_PER_D = 64.0  # rock tile side = 64 × the class's smallest diameter
-_SCARP_M = 300.0  # width of the delta front scarp (est.)
-
-# Tags that separate the random streams of the layers.
-_TAG_LARGE, _TAG_CRATER, _TAG_NOISE, _TAG_BAND, _TAG_ROCK = 11, 12, 13, 14, 15
-_TILE_OFFSET = 1 << 40  # keeps tile indices non-negative for SeedSequence
 
 # Mars colours (linear 0..1 albedo tints, est. from Mars Pathfinder / Mastcam true-colour images).
 _DUST_RGB = np.array([0.70, 0.50, 0.32], dtype=np.float32)  # butterscotch dust
@@ -105,200 +97,6 @@ _BASALT_RGB = np.array([0.40, 0.30, 0.24], dtype=np.float32)  # darker basaltic 
 _DELTA_RGB = np.array([0.68, 0.56, 0.45], dtype=np.float32)  # lighter delta sediments
 _ALBEDO_SHARED_M = 10.0  # albedo patches of features ≥ this (λ ≥ 40 m) also modulate the real albedo
 _ALBEDO_BELOW_DATA_M = 0.2  # … and those below the orthomosaic's 25 cm pixels add to it
-
-
-# ----------------------------------------------------------------------------------------------
-# Published models (pure functions)
-
-
-def ivanov_production_log10(diameter_km):
-    """log10 of the Mars production function N(>D) [km^-2] normalised to N(1 km) = 10^a0.
-
-    Ivanov (2001) 11th-degree polynomial; below its 15 m limit it is continued as the power law
-    of its own slope at 15 m (≈ D^-3.0), an extrapolation (est.).
-    """
-    d = np.maximum(np.asarray(diameter_km, dtype=float), 1e-12)
-    x = np.log10(np.maximum(d, _IVANOV_D_MIN_KM))
-    poly = np.polynomial.polynomial.polyval(x, _IVANOV_A)
-    x0 = math.log10(_IVANOV_D_MIN_KM)
-    slope = np.polynomial.polynomial.polyval(x0, np.polynomial.polynomial.polyder(_IVANOV_A))
-    below = np.polynomial.polynomial.polyval(x0, _IVANOV_A) + slope * (np.log10(d) - x0)
-    return np.where(d < _IVANOV_D_MIN_KM, below, poly)
-
-
-def hartmann_neukum_n1_per_km2(age_gyr: float) -> float:
-    """Cumulative density of craters ≥ 1 km [km^-2] on a surface of ``age_gyr``.
-
-    Hartmann & Neukum (2001), Space Sci. Rev. 96: N(1) = 2.68e-14 (exp(6.93 T) - 1) + 4.13e-4 T.
-    """
-    return 2.68e-14 * (math.exp(6.93 * age_gyr) - 1.0) + 4.13e-4 * age_gyr
-
-
-def crater_cumulative_density_per_m2(diameter_m, *, age_gyr: float, equilibrium_fraction: float):
-    """Cumulative density N(>D) [m^-2] of craters: production at ``age_gyr``, capped at equilibrium.
-
-    The cap is ``equilibrium_fraction`` × 1.54 D^-2 (Gault 1970 geometric saturation); small
-    craters on old Martian surfaces sit at a few per cent of it (Hartmann 1984; Xiao & Werner 2015).
-    """
-    d_m = np.asarray(diameter_m, dtype=float)
-    scale = hartmann_neukum_n1_per_km2(age_gyr) / 10.0 ** _IVANOV_A[0]
-    production = scale * 10.0 ** ivanov_production_log10(d_m / 1000.0) * 1e-6
-    return np.minimum(production, equilibrium_fraction * _GEOMETRIC_SATURATION / d_m**2)
-
-
-def crater_depth_m(diameter_m, depth_ratio: float):
-    """Rim-to-floor depth [m]: ``depth_ratio`` D for simple craters (Pike 1977), Garvin et al. (2003)
-    d = 0.36 D^0.49 (km) above the 7 km simple-to-complex transition."""
-    d = np.asarray(diameter_m, dtype=float)
-    complex_depth = 360.0 * (d / 1000.0) ** 0.49
-    return np.where(d > _SIMPLE_COMPLEX_D_M, np.minimum(depth_ratio * d, complex_depth), depth_ratio * d)
-
-
-def simple_crater_profile(r_over_radius, depth_m, rim_height_m):
-    """Relief [m] of a fresh crater at distance r/R from its centre, relative to the ground before.
-
-    Parabolic bowl whose floor is ``depth_m`` below the rim crest, rim crest ``rim_height_m`` above
-    the ground (Pike 1977), ejecta thickness ∝ (r/R)^-3 (McGetchin et al. 1973) tapered to zero at
-    2 R. Not volume-conserving: the shape is what a camera and a radar see.
-    """
-    rho = np.asarray(r_over_radius, dtype=float)
-    inside = rim_height_m - depth_m * (1.0 - rho**2)
-    rho_out = np.maximum(rho, 1.0)
-    outside = rim_height_m * (rho_out**-3 - 0.125) / 0.875
-    return np.where(rho < 1.0, inside, np.where(rho < 2.0, outside, 0.0))
-
-
-def rock_q(k: float) -> float:
-    """Golombek & Rapp (1997) decay constant q(k) = 1.79 + 0.152/k [m^-1] for rock abundance k."""
-    return 1.79 + 0.152 / k
-
-
-def rock_fractional_area(diameter_m, k: float):
-    """Cumulative fractional area F_k(D) = k exp(-q D) covered by rocks of diameter ≥ D (Golombek & Rapp 1997)."""
-    return k * np.exp(-rock_q(k) * np.asarray(diameter_m, dtype=float))
-
-
-def _rock_number_density(diameter_m, k: float):
-    """Differential number density n(D) [m^-2 m^-1]: -dF/dD divided by one rock's area πD²/4."""
-    d = np.asarray(diameter_m, dtype=float)
-    q = rock_q(k)
-    return 4.0 * q * k * np.exp(-q * d) / (math.pi * d**2)
-
-
-def rock_cumulative_number_per_m2(d_min_m: float, d_max_m: float, k: float) -> float:
-    """Number of rocks per m² with d_min ≤ D < d_max under the Golombek & Rapp model (quadrature)."""
-    if d_max_m <= d_min_m:
-        return 0.0
-    x = np.geomspace(d_min_m, d_max_m, 257)
-    y = _rock_number_density(x, k)
-    return float(np.trapezoid(y * x, np.log(x)))
-
-
-def _smoothstep(x):
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
-
-
-def _lod_weight(feature_m, spacing_m: float):
-    """1 for features ≥ 4 samples, 0 below 2 samples: what a grid of ``spacing_m`` can show."""
-    if spacing_m <= 0.0:
-        return np.ones_like(np.asarray(feature_m, dtype=float))
-    return np.clip((np.asarray(feature_m, dtype=float) / spacing_m - 2.0) / 2.0, 0.0, 1.0)
-
-
-def _rng(*key: int) -> np.random.Generator:
-    return np.random.default_rng([int(k) for k in key])
-
-
-# ----------------------------------------------------------------------------------------------
-# Construction helpers
-
-
-def _noise_texture(rng: np.random.Generator) -> np.ndarray:
-    """Periodic band-limited noise (wavelengths 16..64 cells), unit RMS — spectral synthesis."""
-    white = rng.standard_normal((_TEX, _TEX))
-    spec = np.fft.rfft2(white)
-    ky = np.fft.fftfreq(_TEX) * _TEX
-    kx = np.fft.rfftfreq(_TEX) * _TEX
-    k = np.hypot(ky[:, None], kx[None, :])
-    k_lo, k_hi = _TEX / _NOISE_MAX_CELLS, _TEX / (_NOISE_MAX_CELLS / _NOISE_BAND_RATIO)
-    # Soft band edges in log k keep the texture free of ringing; inside, amplitude ∝ k^-(H+1)
-    # is applied per band by the caller, so here the band is flat.
-    lk = np.log(np.maximum(k, 1e-9))
-    w = _smoothstep((lk - math.log(k_lo) + 0.25) / 0.5) * _smoothstep((math.log(k_hi) + 0.25 - lk) / 0.5)
-    tex = np.fft.irfft2(spec * w, s=(_TEX, _TEX))
-    return (tex / tex.std()).astype(np.float32)
-
-
-def _stamp_craters(tex: np.ndarray, x_cells, y_cells, diameter_m, cell_m: float, depth_ratio: float, rim_ratio: float):
-    """Add crater relief to a periodic texture (craters wrap around its edges)."""
-    if len(x_cells) == 0:
-        return
-    radius_cells = int(math.ceil(float(np.max(diameter_m)) / cell_m)) + 1  # 2 R in cells, +1
-    offs = np.arange(-radius_cells, radius_cells + 1)
-    size = tex.shape[0]
-    flat = tex.reshape(-1)
-    for start in range(0, len(x_cells), 2048):  # bounded memory
-        sl = slice(start, start + 2048)
-        cx, cy, d = x_cells[sl], y_cells[sl], diameter_m[sl]
-        ix = np.floor(cx).astype(np.int64)[:, None, None] + offs[None, None, :]
-        iy = np.floor(cy).astype(np.int64)[:, None, None] + offs[None, :, None]
-        r_m = np.hypot(ix - cx[:, None, None], iy - cy[:, None, None]) * cell_m
-        rho = r_m / (0.5 * d[:, None, None])
-        z = simple_crater_profile(rho, depth_ratio * d[:, None, None], rim_ratio * d[:, None, None])
-        idx = (iy & (size - 1)) * size + (ix & (size - 1))
-        flat += np.bincount(idx.reshape(-1), weights=z.reshape(-1), minlength=size * size).astype(np.float32)
-
-
-def _sample_bin_diameters(rng, n: int, d_lo: float, d_hi: float, cumulative) -> np.ndarray:
-    """Diameters in [d_lo, d_hi) distributed as the cumulative density ``cumulative`` (inverse CDF)."""
-    grid = np.geomspace(d_lo, d_hi, 65)
-    c = cumulative(grid)
-    frac = (c[0] - c) / (c[0] - c[-1])  # 0 at d_lo .. 1 at d_hi, increasing
-    return np.interp(rng.random(n), frac, grid)
-
-
-@dataclass(frozen=True, eq=False)
-class _Layers:
-    """Stacked periodic textures with per-layer scale, rotation and offset."""
-
-    textures: np.ndarray  # (T, S, S) float32
-    layer_texture: np.ndarray  # (L,) index into textures
-    cell_m: np.ndarray  # (L,)
-    cos_t: np.ndarray  # (L,)
-    sin_t: np.ndarray  # (L,)
-    offset_x: np.ndarray  # (L,) texture cells
-    offset_y: np.ndarray  # (L,)
-    feature_m: np.ndarray  # (L,) the scale that decides level of detail
-    amplitude: np.ndarray  # (L,) multiplier
-
-    def sample(self, e, n, weights):
-        """Σ_l weights_l · amplitude_l · texture_l(e, n); ``weights`` (L,), zero layers are skipped."""
-        active = np.flatnonzero(weights > 0.0)
-        if active.size == 0:
-            return np.zeros_like(e)
-        size = self.textures.shape[-1]
-        mask = size - 1
-        inv = (1.0 / self.cell_m[active])[:, None]
-        c, s = self.cos_t[active][:, None], self.sin_t[active][:, None]
-        u = (c * e - s * n) * inv + self.offset_x[active][:, None]
-        v = (s * e + c * n) * inv + self.offset_y[active][:, None]
-        # Quadratic B-spline read (9 taps): slopes are continuous, so shaded meshes show no
-        # texture-cell facets; it smooths each layer by about one cell (D/8 for craters).
-        iu, iv = np.floor(u + 0.5), np.floor(v + 0.5)
-        tu, tv = (u - iu).astype(np.float32), (v - iv).astype(np.float32)  # textures are float32
-        wu = (0.5 * (0.5 - tu) ** 2, 0.75 - tu * tu, 0.5 * (0.5 + tu) ** 2)
-        wv = (0.5 * (0.5 - tv) ** 2, 0.75 - tv * tv, 0.5 * (0.5 + tv) ** 2)
-        i0, j0 = iu.astype(np.int64) - 1, iv.astype(np.int64) - 1
-        cols = [(i0 + a) & mask for a in range(3)]
-        base = (self.layer_texture[active] * size * size)[:, None]
-        flat = self.textures.reshape(-1)
-        val = 0.0
-        for b in range(3):
-            row = base + ((j0 + b) & mask) * size
-            val = val + wv[b] * (wu[0] * flat[row + cols[0]] + wu[1] * flat[row + cols[1]] + wu[2] * flat[row + cols[2]])
-        scale = (weights[active] * self.amplitude[active])[:, None]
-        return np.sum(val * scale, axis=0, dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -704,231 +502,3 @@ class Terrain:
             best = np.maximum(best, hgt.max(axis=1))
         out[inside] = best
         return out
-
-
-# ----------------------------------------------------------------------------------------------
-# Builders
-
-
-def _latlon_to_en(lat_deg, lon_deg, lat0_deg, lon0_deg, ell: Ellipsoid):
-    """East and north [m] in the tangent plane at (lat0, lon0) of ground points at altitude 0."""
-    r = geodetic_to_cartesian(lat_deg, lon_deg, 0.0, ellipsoid=ell)
-    r0 = geodetic_to_cartesian(lat0_deg, lon0_deg, 0.0, ellipsoid=ell)
-    basis = enu_basis(lat0_deg, lon0_deg)
-    d = r - r0
-    return d @ basis[0], d @ basis[1]
-
-
-def _host_crater(cfg: TerrainConfig, e, n, center_m, *, fan: bool = True, mound_m=None):
-    """Altitude [m] of plain + host crater + central mound + delta, and the floor and delta
-    weights (0..1).
-
-    ``fan=False`` leaves the procedural fan out: the unit map's delta stands there instead
-    (:mod:`edlcam.mars.landforms`). ``mound_m``: the central mound's centre (east, north) [m], or
-    None for none — a cosine bell of ``mound_height_m`` over ``mound_radius_m`` (Gale's Aeolis Mons:
-    a layered mound ≈ 5.5 km above the floor, its base ≈ 10 km from Curiosity's landing site); its
-    slopes are not crater floor (the floor's weight falls to 0 where it stands 100 m proud)."""
-    radius = 0.5 * cfg.crater_diameter_m
-    az = math.radians(cfg.regional_slope_azimuth_deg)
-    weight = 1.0 - _smoothstep((np.hypot(e, n) - cfg.model_radius_m) / cfg.blend_width_m)
-    # Regional plain: tilted toward the Isidis basin, flat far away.
-    plain = cfg.plain_altitude_m - weight * cfg.regional_slope_m_per_km * 1e-3 * (
-        (e - center_m[0]) * math.sin(az) + (n - center_m[1]) * math.cos(az)
-    )
-    rho = np.hypot(e - center_m[0], n - center_m[1]) / radius
-    rf = cfg.floor_radius_fraction
-    t = np.clip((rho - rf) / (1.0 - rf), 0.0, 1.0)
-    # Inside: floor, then a wall steepening toward the rim crest; outside: ejecta ∝ (r/R)^-3 to 3 R.
-    crest = plain + cfg.rim_height_m
-    inner = cfg.floor_altitude_m + (crest - cfg.floor_altitude_m) * t**2
-    rho_out = np.maximum(rho, 1.0)
-    apron = cfg.rim_height_m * np.clip((rho_out**-3 - 1.0 / 27.0) / (1.0 - 1.0 / 27.0), 0.0, 1.0)
-    z = np.where(rho < 1.0, inner, plain + apron)
-    floor_w = 1.0 - _smoothstep((rho - rf) / (1.0 - rf) * 2.0)
-    if mound_m is not None:
-        s_m = np.hypot(e - mound_m[0], n - mound_m[1]) / cfg.mound_radius_m
-        bump = cfg.mound_height_m * 0.5 * (1.0 + np.cos(math.pi * np.minimum(s_m, 1.0)))
-        z = z + bump
-        floor_w = floor_w * (1.0 - np.clip(bump / 100.0, 0.0, 1.0))
-    # Delta: a fan from the inlet on the rim toward the centre; its top slopes down from the apex.
-    daz = math.radians(cfg.delta_azimuth_deg)
-    apex = (center_m[0] + radius * math.sin(daz), center_m[1] + radius * math.cos(daz))
-    ve, vn = e - apex[0], n - apex[1]
-    dist = np.hypot(ve, vn)
-    axis = daz + math.pi
-    phi = np.angle(np.exp(1j * (np.arctan2(ve, vn) - axis)))
-    half = math.radians(cfg.delta_half_angle_deg)
-    # A lobate front (est.: five lobes), receding toward the fan's flanks.
-    front = cfg.delta_radius_m * (1.0 - 0.3 * (phi / half) ** 2) * (1.0 + 0.04 * np.cos(5.0 * math.pi * phi / half))
-    edge = np.minimum(front - dist, (half - np.abs(phi)) * dist)
-    mask = _smoothstep(edge / _SCARP_M + 0.5) * (np.abs(phi) < half)
-    thick = cfg.delta_apex_thickness_m + (cfg.delta_front_thickness_m - cfg.delta_apex_thickness_m) * dist / cfg.delta_radius_m
-    top = cfg.floor_altitude_m + thick
-    lift = mask * np.maximum(top - z, 0.0)
-    delta_w = mask * (top > z)
-    if not fan:
-        return z, floor_w, np.zeros_like(z)
-    return z + lift, floor_w, delta_w.astype(float)
-
-
-def _large_craters(cfg: TerrainConfig, seed: int, center_m, half_m: float):
-    """Craters ≥ the texture range over the raster square: (east, north, diameter) arrays."""
-    rng = _rng(seed, _TAG_LARGE)
-    d_min = cfg.crater_min_diameter_m * 2.0**_n_crater_levels(cfg)
-    d_max = 0.25 * cfg.crater_diameter_m
-    cum = lambda d: crater_cumulative_density_per_m2(d, age_gyr=cfg.plains_age_gyr, equilibrium_fraction=cfg.equilibrium_fraction)  # noqa: E731
-    area = (2.0 * half_m) ** 2
-    count = rng.poisson((cum(d_min) - cum(d_max)) * area)
-    east = rng.uniform(-half_m, half_m, count)
-    north = rng.uniform(-half_m, half_m, count)
-    diameter = _sample_bin_diameters(rng, count, d_min, d_max, cum)
-    # Inside the host crater the floor is younger: craters older than it were buried, so keep a
-    # crater there with probability N(T_floor) / N(T_plains).
-    keep_p = hartmann_neukum_n1_per_km2(cfg.floor_age_gyr) / hartmann_neukum_n1_per_km2(cfg.plains_age_gyr)
-    inside = np.hypot(east - center_m[0], north - center_m[1]) < 0.5 * cfg.crater_diameter_m
-    keep = ~inside | (rng.random(count) < keep_p)
-    return east[keep], north[keep], diameter[keep]
-
-
-def _n_crater_levels(cfg: TerrainConfig) -> int:
-    """Texture crater octaves: from the smallest crater up to ≈ 10 raster cells."""
-    return max(1, int(math.ceil(math.log2(10.0 * _RASTER_CELL_M / cfg.crater_min_diameter_m))))
-
-
-def _band_lambdas():
-    lam_max = _NOISE_LAMBDA0_M / _NOISE_BAND_RATIO ** np.arange(_NOISE_BANDS)
-    return lam_max, lam_max / _NOISE_BAND_RATIO
-
-
-def _band_rms(cfg: TerrainConfig, lam_max):
-    """fBm band RMS ∝ λ^H, normalised to roughness_rms_at_100m_m at a band centred on 100 m."""
-    centre = lam_max / 2.0
-    return cfg.roughness_rms_at_100m_m * (centre / 100.0) ** cfg.hurst_exponent
-
-
-def _build_raster(cfg: TerrainConfig, seed: int, center_m, noise_tex: np.ndarray, units=None, mound_m=None):
-    half = cfg.model_radius_m + cfg.blend_width_m
-    n = int(math.ceil(2.0 * half / _RASTER_CELL_M)) + 1
-    origin = -0.5 * (n - 1) * _RASTER_CELL_M
-    axis = origin + np.arange(n) * _RASTER_CELL_M
-    east, north = np.meshgrid(axis, axis)
-    z, floor_w, delta_w = _host_crater(cfg, east, north, center_m, fan=units is None, mound_m=mound_m)
-    weight = 1.0 - _smoothstep((np.hypot(east, north) - cfg.model_radius_m) / cfg.blend_width_m)
-    rough = 1.0 + (cfg.floor_roughness_factor - 1.0) * np.maximum(floor_w, delta_w)
-    e_flat, n_flat = east.reshape(-1), north.reshape(-1)
-    # Each unit's own roughness scales the fine bands only (the factor the queries read, at the
-    # raster's 200 m, bilinearly): a rugged delta top, not a delta lifted or sunk by km-scale bands.
-    fine_rough = rough
-    if units is not None:
-        unit_rough = units.field([[cfg.units[k].roughness] for k in units.names]).sample(e_flat, n_flat)[:, 0]
-        fine_rough = rough * unit_rough.reshape(rough.shape)
-    # Craters too large for the textures.
-    relief = np.zeros_like(z)
-    ce, cn, cd = _large_craters(cfg, seed, center_m, half)
-    for e0, n0, d in zip(ce, cn, cd):
-        reach = d  # 2 R
-        i0, i1 = np.searchsorted(axis, [e0 - reach, e0 + reach])
-        j0, j1 = np.searchsorted(axis, [n0 - reach, n0 + reach])
-        sub_e, sub_n = east[j0:j1, i0:i1], north[j0:j1, i0:i1]
-        rho = np.hypot(sub_e - e0, sub_n - n0) / (0.5 * d)
-        relief[j0:j1, i0:i1] += simple_crater_profile(rho, crater_depth_m(d, cfg.crater_depth_ratio), _rim_height(cfg, d))
-    # Roughness bands too long for the textures.
-    lam_max, lam_min = _band_lambdas()
-    coarse = lam_min >= _RASTER_MIN_LAMBDA_M
-    layers = _noise_layers_from(cfg, seed, noise_tex, np.flatnonzero(coarse))
-    ones = np.ones(int(coarse.sum()))
-    rough_z = np.concatenate(
-        [layers.sample(e_flat[i : i + 65536], n_flat[i : i + 65536], ones) for i in range(0, e_flat.size, 65536)]
-    ).reshape(z.shape)
-    z = z + weight * (relief + rough * rough_z)
-    log.debug("terrain raster %d² built, %d large craters", n, len(cd))
-    return spline_filter(z, order=3, mode="nearest"), np.stack([fine_rough, floor_w, delta_w]), origin
-
-
-def _rim_height(cfg: TerrainConfig, d):
-    """Rim height [m]: rim_ratio × D for simple craters, scaled with depth for complex ones (est.)."""
-    d = np.asarray(d, dtype=float)
-    return cfg.crater_rim_height_ratio * d * crater_depth_m(d, cfg.crater_depth_ratio) / (cfg.crater_depth_ratio * d)
-
-
-def _build_crater_layers(cfg: TerrainConfig, seed: int):
-    levels = _n_crater_levels(cfg)
-    textures = np.zeros((levels, _TEX, _TEX), dtype=np.float32)
-    cum = lambda d: crater_cumulative_density_per_m2(d, age_gyr=cfg.floor_age_gyr, equilibrium_fraction=cfg.equilibrium_fraction)  # noqa: E731
-    cell, cos_t, sin_t, ox, oy, feat, catalog = [], [], [], [], [], [], []
-    for k in range(levels):
-        d_lo = cfg.crater_min_diameter_m * 2.0**k
-        d_hi = 2.0 * d_lo
-        cell_m = d_lo / _CELLS_PER_D
-        period = _TEX * cell_m
-        rng = _rng(seed, _TAG_CRATER, k)
-        theta = rng.uniform(0.0, 2.0 * math.pi)
-        offset = rng.uniform(0.0, _TEX, 2)
-        count = rng.poisson((cum(d_lo) - cum(d_hi)) * period**2)
-        x = rng.uniform(0.0, _TEX, count)
-        y = rng.uniform(0.0, _TEX, count)
-        diameter = _sample_bin_diameters(rng, count, d_lo, d_hi, cum)
-        _stamp_craters(textures[k], x, y, diameter, cell_m, cfg.crater_depth_ratio, cfg.crater_rim_height_ratio)
-        cell.append(cell_m), cos_t.append(math.cos(theta)), sin_t.append(math.sin(theta))
-        ox.append(offset[0]), oy.append(offset[1]), feat.append(d_lo)
-        catalog.append((d_lo, period, diameter))
-    layers = _Layers(
-        textures=textures,
-        layer_texture=np.arange(levels),
-        cell_m=np.array(cell),
-        cos_t=np.array(cos_t),
-        sin_t=np.array(sin_t),
-        offset_x=np.array(ox),
-        offset_y=np.array(oy),
-        feature_m=np.array(feat),
-        amplitude=np.ones(levels),
-    )
-    return layers, tuple(catalog)
-
-
-def _noise_layers_from(cfg: TerrainConfig, seed: int, tex: np.ndarray, bands) -> _Layers:
-    lam_max, lam_min = _band_lambdas()
-    bands = np.asarray(bands, dtype=int)
-    theta, ox, oy = [], [], []
-    for b in bands:
-        rng = _rng(seed, _TAG_BAND, int(b))
-        theta.append(rng.uniform(0.0, 2.0 * math.pi))
-        o = rng.uniform(0.0, _TEX, 2)
-        ox.append(o[0]), oy.append(o[1])
-    theta = np.array(theta)
-    return _Layers(
-        textures=tex[None],
-        layer_texture=np.zeros(len(bands), dtype=np.int64),
-        cell_m=lam_max[bands] / _NOISE_MAX_CELLS,
-        cos_t=np.cos(theta),
-        sin_t=np.sin(theta),
-        offset_x=np.array(ox),
-        offset_y=np.array(oy),
-        feature_m=lam_min[bands],
-        amplitude=_band_rms(cfg, lam_max[bands]),
-    )
-
-
-def _build_noise_layers(cfg: TerrainConfig, seed: int, tex: np.ndarray) -> _Layers:
-    _, lam_min = _band_lambdas()
-    return _noise_layers_from(cfg, seed, tex, np.flatnonzero(lam_min < _RASTER_MIN_LAMBDA_M))
-
-
-def _build_albedo_layers(seed: int, tex: np.ndarray) -> _Layers:
-    """Albedo patches: ±8 % at hundreds of metres, ±5 % at metres (est.)."""
-    lam = np.array([400.0, 40.0, 4.0, 0.4])
-    amp = np.array([0.08, 0.06, 0.05, 0.04])
-    rng = _rng(seed, _TAG_BAND, 1000)
-    theta = rng.uniform(0.0, 2.0 * math.pi, lam.size)
-    off = rng.uniform(0.0, _TEX, (2, lam.size))
-    return _Layers(
-        textures=tex[None],
-        layer_texture=np.zeros(lam.size, dtype=np.int64),
-        cell_m=lam / _NOISE_MAX_CELLS,
-        cos_t=np.cos(theta),
-        sin_t=np.sin(theta),
-        offset_x=off[0],
-        offset_y=off[1],
-        feature_m=lam / _NOISE_BAND_RATIO,
-        amplitude=amp,
-    )
