@@ -78,3 +78,24 @@ def test_ground_level_agrees_with_the_raster_at_its_box_edge(terrain):
     parent = map_coordinates(terrain._raster, [(n - terrain._raster_origin_m) / 200.0, (e - terrain._raster_origin_m) / 200.0],
                              order=3, mode="nearest", prefilter=False)  # fmt: skip
     np.testing.assert_allclose(level.read(e, n), parent, rtol=0.0, atol=1e-9)
+
+
+def test_no_albedo_step_where_the_floor_meets_the_crater_wall(terrain):
+    # The plains and the wall keep the unit map's background tone (mission file, est. from the TES
+    # albedo map): the mean albedo of a 2 km patch on the floor just inside its edge and one on
+    # the wall beyond it agree within 10 % (the wall's dust-free steep slopes darken by up to 25 %
+    # only where steeper than 30°; the patches' mottling averages out over 2 km). The far side of
+    # the crater from the landing point, where the LCAM sees the floor's edge from 8 km.
+    cfg = terrain.config
+    ce, cn = terrain.crater_center_m
+    away = np.array([ce, cn]) / np.hypot(ce, cn)  # from the landing point through the centre
+    radius = 0.5 * cfg.crater_diameter_m
+
+    def mean_albedo(rho):
+        e, n = np.array([ce, cn]) + away * rho * radius
+        *_, rgb = terrain.heightmap(center_east_m=e, center_north_m=n, size_m=2000.0, samples=65)
+        return float(np.asarray(rgb, float).mean())
+
+    inside = mean_albedo(cfg.floor_radius_fraction - 0.05)
+    wall = mean_albedo(cfg.floor_radius_fraction + 0.05)
+    assert wall == pytest.approx(inside, rel=0.10)

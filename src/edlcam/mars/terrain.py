@@ -347,17 +347,22 @@ class Terrain:
         return east, north, up, rgb
 
     def _colour(self, east, north, z, fields, spacing_m: float):
-        """Albedo in Mars colours: dust on the plains; on the crater floor each geologic unit's own
-        albedo and mottling (:mod:`edlcam.mars.geology`, [terrain.units]), or without a unit map
-        darker basalt with a lighter delta; over the landing site's orthomosaic, its real albedo
-        (:mod:`edlcam.mars.site_ground`)."""
+        """Albedo in Mars colours: each geologic unit's own albedo and mottling (:mod:`edlcam.mars.geology`,
+        [terrain.units]; beyond the map its background unit), or without a unit map dust on the
+        plains and darker basalt with a lighter delta on the floor; over the landing site's
+        orthomosaic, its real albedo (:mod:`edlcam.mars.site_ground`)."""
         floor_w, delta_w = fields[1][..., None], fields[2][..., None]
         e, n = east.reshape(-1), north.reshape(-1)
         if self._unit_look is not None:
             look = self._unit_look.sample(e, n)  # (N, 5): albedo r, g, b, mottling, bedform contrast
             floor_rgb = look[:, :3].reshape(east.shape + (3,))
             mottle = look[:, 3].reshape(east.shape)
-            base = _DUST_RGB * (1.0 - floor_w) + floor_rgb * floor_w
+            # Beyond the floor the plains keep the map's background tone: in orbital albedo maps
+            # (TES, Christensen et al. 2001, JGR 106:23823) Jezero lies in the low-to-medium albedo
+            # terrain west of Isidis with no bright dust mantle on its rim, so the wall and plains
+            # read like the floor at kilometre scale (est.). The dust tint there drew a bright
+            # ring at the floor's edge on the LCAM's horizon.
+            base = floor_rgb
             base = base * self._bedforms(e, n, look[:, 4], spacing_m).reshape(east.shape + (1,))
         else:
             mottle = np.ones(east.shape, dtype=np.float32)
