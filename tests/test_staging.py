@@ -100,11 +100,11 @@ def _stage(run, folder, text, stage):
 
 
 def _flight(run, text):
-    from edlcam.staging import file_sha256
+    from edlcam.staging import sha256_file
 
     (run / "flight").mkdir(parents=True, exist_ok=True)
     (run / "flight" / "data.txt").write_text(text)
-    return write_provenance(run / "flight", stage="simulate", inputs={"mission.toml": file_sha256(run / "mission.toml")},
+    return write_provenance(run / "flight", stage="simulate", inputs={"mission.toml": sha256_file(run / "mission.toml")},
                             files={"data.txt": run / "flight" / "data.txt"})
 
 

@@ -45,6 +45,7 @@ from edlcam.runfolder.files import (
     STORE_DIR,
     SWAP_JOURNAL_SUFFIX,
     provenance_path,
+    sha256_file,
     staging_path,
 )
 
@@ -56,7 +57,7 @@ __all__ = [
     "refuse_replacing",
     "protect_stores",
     "protect_received",
-    "file_sha256",
+    "sha256_file",
     "write_provenance",
     "read_provenance",
     "check_inputs",
@@ -169,13 +170,6 @@ def protect_received(run: str | Path, overwrite: bool) -> None:
                      overwrite)
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def write_provenance(folder: Path, *, stage: str, inputs: dict[str, str], files: dict[str, Path]) -> str:
     """Write ``folder``'s provenance record: what the stage was made from and its files' SHA-256; return its digest.
@@ -184,7 +178,7 @@ def write_provenance(folder: Path, *, stage: str, inputs: dict[str, str], files:
     anything it was made from changes and stays the same when a rerun makes the same bytes.
     """
     body = {"stage": stage, "inputs": dict(sorted(inputs.items())),
-            "files": {name: file_sha256(p) for name, p in sorted(files.items())}}
+            "files": {name: sha256_file(p) for name, p in sorted(files.items())}}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     provenance_path(folder).write_text(json.dumps({"digest": digest, **body}, indent=1) + "\n")
     return digest
@@ -224,7 +218,7 @@ def check_inputs(run: str | Path, folders: Iterable[str]) -> None:
         if folder == FLIGHT_DIR:
             recorded = prov["inputs"].get(MISSION)
             mission = run / MISSION
-            if recorded is not None and (not mission.exists() or file_sha256(mission) != recorded):
+            if recorded is not None and (not mission.exists() or sha256_file(mission) != recorded):
                 raise RunFolderError(f"{mission}: not the mission {run / FLIGHT_DIR} was flown with (it changed "
                                      f"after `edlcam simulate`); rerun {_rerun(run, FLIGHT_DIR)}")
             continue

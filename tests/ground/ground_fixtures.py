@@ -128,7 +128,7 @@ def build_run(run: Path, *, days: float = 1.0) -> Path:
     from edlcam.link.relay import run_relay
     from edlcam.mission import write_mission
     from edlcam.onboard.film import film
-    from edlcam.staging import file_sha256, write_provenance
+    from edlcam.staging import sha256_file, write_provenance
 
     run.mkdir(parents=True, exist_ok=True)
     mission = small_mission()
@@ -136,7 +136,7 @@ def build_run(run: Path, *, days: float = 1.0) -> Path:
     write_flight(run)
     # what `edlcam simulate` records of its flight, so that the later stages record what they were made from
     flight = run / "flight"
-    write_provenance(flight, stage="simulate", inputs={"mission.toml": file_sha256(run / "mission.toml")},
+    write_provenance(flight, stage="simulate", inputs={"mission.toml": sha256_file(run / "mission.toml")},
                      files={n: flight / n for n in ("trajectory.parquet", "events.json")})
     film(run, quality="preview", mission=mission, frame_source=SyntheticCameras(mission),
          audio_source=synthetic_audio)

@@ -26,7 +26,7 @@ from edlcam.flight.vehicle import Vehicle
 from edlcam.mars.frames import enu_basis
 from edlcam.mars.atmosphere import Atmosphere
 from edlcam.mission import Mission, write_mission
-from edlcam.staging import building, commit, file_sha256, write_provenance
+from edlcam.staging import building, commit, sha256_file, write_provenance
 
 __all__ = ["simulate", "SimulationOutputs", "parse_utc", "utc_at", "local_flight_path_angle_heading_deg"]
 
@@ -198,6 +198,6 @@ def _fly_and_write(mission: Mission, new: Path, *, progress, plots, terrain, cas
         from edlcam.flight.plots import plot_flight
 
         plot_paths = plot_flight(new, traj_path.parent, mission=mission)
-    write_provenance(traj_path.parent, stage="simulate", inputs={runfolder.MISSION: file_sha256(mission_path)},
+    write_provenance(traj_path.parent, stage="simulate", inputs={runfolder.MISSION: sha256_file(mission_path)},
                      files={p.name: p for p in (traj_path, bodies_path, events_path)})
     return [traj_path, bodies_path, events_path, *plot_paths], result

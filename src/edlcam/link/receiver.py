@@ -19,7 +19,6 @@ it, and sends the handlers' replies (ACK, NAK, Finished) back through the engine
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from edlcam.link.cfdp_handlers import dest_handler_class
 from edlcam.link.packets import APID_CFDP, deframe
+from edlcam.runfolder.files import sha256_file  # the same digest the provenance records use
 
 if TYPE_CHECKING:
     from edlcam.link.transfer import TransferEngine
@@ -37,14 +37,6 @@ __all__ = ["Delivery", "GroundReceiver", "sha256_file"]
 
 _LOG = logging.getLogger(__name__)
 
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)

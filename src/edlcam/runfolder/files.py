@@ -10,6 +10,7 @@ what is wrong with it and the command that makes it::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 from edlcam.errors import RunFolderError
 
 __all__ = [
+    "sha256_file",
     "MISSION",
     "FLIGHT_DIR",
     "TRAJECTORY",
@@ -250,3 +252,13 @@ def load_run_mission(run: Path, *, default_if_missing: bool = False):
     except MissionError as exc:
         problem = str(exc).removeprefix(f"{path}: ")
         raise corrupt(run, path, f"not a valid mission ({problem})") from None
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks: the digest of provenance records and of the
+    link's check of every product on arrival (one function, so both sides hash alike)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
