@@ -19,12 +19,17 @@ sysdeps:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# The last step flies the nominal once to compile the flight kernel (≈ 70 s of one core): numba caches
+# it beside the sources (src/edlcam/flight/kernel/__pycache__), so the first `edlcam simulate` (and
+# `make demo`) of a fresh clone loads it instead of compiling it inside the demo. An edit of the
+# kernel's sources later recompiles it at its next use (edlcam.flight.kernel.cache).
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.lock
 	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -c "from edlcam.flight.sequencer import fly; from edlcam.mission import load_mission; fly(load_mission(), record=True)"
 	touch $(STAMP)
 
 # run/ is the demo's own folder: a second `make demo` replaces it (--overwrite); each stage builds its new
