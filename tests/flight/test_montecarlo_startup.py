@@ -169,3 +169,34 @@ def test_the_plot_process_raises_the_plots_own_error_in_the_client(tmp_path):
         plotter.result()
     assert err.value.filename == str(tmp_path / "afile" / "landing.png")
     assert (tmp_path / "histograms.png").stat().st_size > 10_000  # the other plot was drawn
+
+
+def test_the_local_workers_are_dask_threads_without_distributed_and_report_their_cases(tmp_path):
+    # Before: a distributed LocalCluster in this process (its import, scheduler and worker loop
+    # ≈ 0.8 s of the fixed CPU). Now Dask's threaded scheduler; the progress bar still gets
+    # every case, the count only growing.
+    code = (
+        "import json, sys\n"
+        "from edlcam.flight.montecarlo import run_montecarlo\n"
+        "from edlcam.mission import load_mission\n"
+        "seen = []\n"
+        f"run_montecarlo(load_mission(), {str(tmp_path / 'mc')!r}, n=7, workers=2, batch_cases=3, plots=False,\n"
+        "               progress=lambda done, total: seen.append([done, total]))\n"
+        "print(json.dumps({'modules': sorted(m for m in ('dask', 'distributed', 'pandas') if m in sys.modules), 'seen': seen}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600).stdout
+    got = json.loads(out.strip().splitlines()[-1])
+    assert "dask" in got["modules"] and "distributed" not in got["modules"]
+    done = [d for d, total in got["seen"]]
+    assert {total for _, total in got["seen"]} == {7} and done[-1] == 7 and done == sorted(done)
+
+
+def test_the_progress_adds_the_cases_of_batches_in_flight_and_drops_their_late_reports():
+    seen = []
+    tally = MC._Tally(10, lambda done, total: seen.append((done, total)))
+    tally.flying(0, 2)  # batch 0 has flown 2 cases
+    tally.flying(1, 3)
+    tally.batch_in(0, 5)  # batch 0 in: its 5 cases replace its 2 reported
+    tally.flying(0, 4)  # a report of batch 0 arriving after it came in: nothing to add
+    tally.batch_in(1, 5)
+    assert seen == [(2, 10), (5, 10), (8, 10), (10, 10)]

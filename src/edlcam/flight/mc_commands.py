@@ -17,7 +17,7 @@ def montecarlo_command(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed of the dispersions (default: the mission's mission.seed)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://HOST:PORT)."),
     workers: Optional[int] = typer.Option(
-        None, "--workers", help="Local Dask worker threads, in this process (default: one per core; 0 = fly without Dask)."
+        None, "--workers", help="Threads of Dask's local scheduler, in this process (default: one per core; 0 = fly without Dask)."
     ),
 ) -> None:
     """Fly dispersed landings in batches (Dask) and write the landing ellipse and statistics."""

@@ -5,8 +5,8 @@ where a worker would get fewer than four batches); each batch is
 one task that draws its cases' inputs from the mission seed (:mod:`edlcam.flight.dispersions`,
 case 0 = the nominal mission; every case has its own random streams, so a case's inputs do not
 depend on its batch) and flies them in the compiled flight kernel
-(:func:`edlcam.flight.sequencer.fly`), on a ``dask.distributed`` LocalCluster of this machine by
-default (one process, a thread per worker: the kernel runs without the GIL) or on an existing
+(:func:`edlcam.flight.sequencer.fly`), on Dask's threaded scheduler in this process by default
+(a thread per worker: the kernel runs without the GIL) or on an existing ``dask.distributed``
 cluster. A trajectory never sees another (checked: a case flies the same alone, in a batch and in
 any order), so the output is the same for any number of workers.
 
@@ -29,8 +29,10 @@ import json
 import logging
 import math
 import shutil
+import threading
 import time
 from dataclasses import dataclass, fields
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -168,12 +170,14 @@ def _concat(parts: list[dict]) -> dict:
     return out
 
 
-def fly_batch(mission, case_indices, cases=None, cg_m=None, *, batch: int = 0, reference=None, ground=None) -> dict:
+def fly_batch(mission, case_indices, cases=None, cg_m=None, *, batch: int = 0, reference=None, ground=None,
+              on_progress=None) -> dict:  # fmt: skip
     """Fly one batch and return its columns of cases.parquet; the cases' inputs are drawn here
     (on the worker: each case has its own random streams) unless given. ``reference``: the
     mission's entry-guidance reference, if the caller has it (else the worker builds it once);
     ``ground``: the client's :class:`FlightGround` or the folder it is saved in (else the worker
-    builds the terrain).
+    builds the terrain). ``on_progress(batch, cases_flown)`` hears of the cases flown as they
+    land (default: a Dask event on :data:`PROGRESS_TOPIC`, when on a ``distributed`` worker).
 
     A case the sequencer cannot fly (an exception, not a failed landing: those are statuses) is
     isolated by flying the batch's cases one by one; it gets status ``error`` and the rest of
@@ -187,7 +191,7 @@ def fly_batch(mission, case_indices, cases=None, cg_m=None, *, batch: int = 0, r
     terrain, reference = _context(mission, reference) if ground is None else _context(mission, reference, ground=ground)
 
     def progress(_t_s, done):
-        _report(batch, done)
+        (on_progress or _report)(batch, done)
 
     try:
         result = fly(mission, cases=cases, terrain=terrain, reference=reference, progress=progress)
@@ -198,7 +202,7 @@ def fly_batch(mission, case_indices, cases=None, cg_m=None, *, batch: int = 0, r
             return _error_columns(cases, cg_m, case_indices, exc)
     return _concat([
         fly_batch(mission, case_indices[i : i + 1], _slice(cases, slice(i, i + 1)), cg_m[i : i + 1], batch=batch, reference=reference,
-                  ground=ground)
+                  ground=ground, on_progress=on_progress)
         for i in range(len(case_indices))
     ])  # fmt: skip
 
@@ -273,36 +277,23 @@ def _batches(n: int, size: int, workers: int = 1) -> list[np.ndarray]:
     return [np.arange(a, min(a + size, n)) for a in range(0, n, size)]
 
 
-def _connect(scheduler: str | None, workers: int | None):
-    """A Dask client: to ``scheduler`` if given, else to a new LocalCluster in this process with
-    ``workers`` threads (one per core when None)."""
-    import os
+def _connect(scheduler: str):
+    """A Dask client of the ``dask.distributed`` cluster at ``scheduler``."""
+    from distributed import Client
 
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        try:
-            return Client(scheduler, timeout=_SCHEDULER_TIMEOUT_S), None
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise EdlcamError(
-                f"--scheduler {scheduler}: no Dask scheduler answered there within {_SCHEDULER_TIMEOUT_S} s "
-                f"({type(exc).__name__}); start one (`dask scheduler`, then `dask worker ADDRESS`) and give its "
-                "tcp://HOST:PORT, or leave --scheduler out to run on this machine"
-            ) from None
-    n = workers or os.cpu_count() or 1
-    # Threads of this process: the flight kernel runs without the GIL (fly_cases is nogil), so
-    # they fly side by side, with no worker process to start and one kernel, reference and
-    # ground for all (issue 21: worker processes cost ≈ 4 s of CPU each before their first case).
-    # No dashboard; the scheduler's HTTP server (health, metrics) on a free local port, not 8787,
-    # which another cluster on this machine may hold.
-    cluster = LocalCluster(n_workers=1, threads_per_worker=n, processes=False, dashboard_address=None,
-                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR)  # fmt: skip
-    return Client(cluster), cluster
+    try:
+        return Client(scheduler, timeout=_SCHEDULER_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise EdlcamError(
+            f"--scheduler {scheduler}: no Dask scheduler answered there within {_SCHEDULER_TIMEOUT_S} s "
+            f"({type(exc).__name__}); start one (`dask scheduler`, then `dask worker ADDRESS`) and give its "
+            "tcp://HOST:PORT, or leave --scheduler out to run on this machine"
+        ) from None
 
 
 def _warm_worker() -> None:
     """Import what a worker flies with (numba and the kernel's modules, the draws): in this
-    process while the client builds the plan and the ground, on a remote worker while it waits."""
+    process while the client gets the plan and the ground, on a remote worker while it waits."""
     import edlcam.flight.dispersions  # noqa: F401
     import edlcam.flight.sequencer  # noqa: F401
 
@@ -312,19 +303,83 @@ def _threads(client) -> int:
     return max(1, sum(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values()))
 
 
-def _start_cluster(scheduler: str | None, workers: int | None):
-    client, cluster = _connect(scheduler, workers)
+def _start_cluster(scheduler: str):
+    client = _connect(scheduler)
     try:
-        if cluster is None:
-            client.run(_warm_worker)
-        else:
-            _warm_worker()
+        client.run(_warm_worker)
     except Exception:
         client.close()
-        if cluster is not None:
-            cluster.close()
         raise
-    return client, cluster
+    return client
+
+
+class _Tally:
+    """The cases flown so far, told to ``report(done, total)`` from any thread: every case of the
+    batches in, and the cases that the batches still flying reported."""
+
+    def __init__(self, total: int, report) -> None:
+        self._total, self._report = total, report
+        self._lock = threading.Lock()
+        self._done = 0
+        self._flying: dict[int, int] = {}  # batch → its cases flown so far
+        self._in: set[int] = set()
+
+    def flying(self, batch: int, cases: int) -> None:
+        with self._lock:
+            if batch in self._in:  # a late report of a batch already in
+                return
+            self._flying[batch] = cases
+            self._report(self._done + sum(self._flying.values()), self._total)
+
+    def batch_in(self, batch: int, cases: int) -> None:
+        with self._lock:
+            self._in.add(batch)
+            self._flying.pop(batch, None)
+            self._done += cases
+            self._report(self._done + sum(self._flying.values()), self._total)
+
+
+def _fly_on_threads(mission, batches, threads: int, reference, ground, tally: _Tally, take) -> None:
+    """Every batch on Dask's threaded scheduler, ``threads`` at a time in this process, with this
+    process's kernel, ``reference`` and ``ground``; ``take(batch, columns)`` is called on this
+    thread as each batch comes in, while the others fly (the kernel leaves the GIL free).
+
+    Not a ``distributed`` LocalCluster: its import, scheduler and worker loop were ≈ 0.8 s of the
+    run's fixed CPU (issue 21) for a graph of independent tasks that needs none of it."""
+    import dask
+    import dask.threaded
+    from dask.callbacks import Callback
+
+    keys = {f"edlcam-batch-{b}": b for b in range(len(batches))}
+    tasks = [
+        dask.delayed(partial(fly_batch, mission, idx, batch=b, reference=reference, ground=ground, on_progress=tally.flying),
+                     pure=False)(dask_key_name=f"edlcam-batch-{b}")
+        for b, idx in enumerate(batches)
+    ]  # fmt: skip
+
+    def posttask(key, result, _dsk, _state, _worker_id):
+        if key in keys:
+            take(keys[key], result)
+
+    with Callback(posttask=posttask):
+        # The scheduler's function itself: named ("threads"), dask.compute imports distributed
+        # to look for a client first (≈ 0.35 s of CPU).
+        dask.compute(tasks, scheduler=dask.threaded.get, num_workers=threads, optimize_graph=False)
+
+
+def _fly_on_cluster(client, mission, batches, reference, tally: _Tally, take) -> None:
+    """Every batch on the ``distributed`` cluster of ``client`` (its workers build the terrain
+    once each and fly with this ``reference``); ``take(batch, columns)`` as each batch comes in."""
+    from distributed import as_completed
+
+    client.subscribe_topic(PROGRESS_TOPIC, lambda event: tally.flying(event[1]["batch"], event[1]["done"]))
+    try:
+        shared_reference = client.scatter(reference, broadcast=True, hash=False)
+        futures = {client.submit(fly_batch, mission, idx, batch=b, reference=shared_reference, pure=False): b for b, idx in enumerate(batches)}
+        for fut in as_completed(futures):
+            take(futures[fut], fut.result())
+    finally:
+        client.unsubscribe_topic(PROGRESS_TOPIC)
 
 
 # The columns the plots read (a subset: a big Monte Carlo's every column is hundreds of MB).
@@ -347,18 +402,19 @@ def run_montecarlo(
 ) -> MonteCarloOutputs:
     """Fly ``n`` cases (default ``[montecarlo] cases``; case 0 nominal) and write the outputs.
 
-    ``workers`` = 0 flies every batch in this process without Dask; otherwise on a LocalCluster
-    of ``workers`` threads in this process, or on the cluster at ``scheduler``.
-    ``progress(done_cases, total)`` is called as batches finish and as workers report the cases
-    flown in the batches they fly.
+    ``workers`` = 0 flies every batch in this process without Dask; otherwise on Dask's threaded
+    scheduler with ``workers`` threads in this process (one per core when None), or on the
+    ``dask.distributed`` cluster at ``scheduler``. ``progress(done_cases, total)`` is called as
+    batches finish and as workers report the cases flown in the batches they fly.
 
     The fixed cost comes before the first case and after the last; it is kept short by doing it
-    once and side by side: the two plots' processes start first and import matplotlib while the
-    cluster starts (and imports the kernel) on a thread and this process builds the guidance
-    reference and maps the terrain's kernel tables (:func:`shared_ground`, kept between runs);
-    the local cluster's workers are threads that fly with this process's kernel, reference and
-    ground; the plots are drawn in their two processes while this one writes the cases.
+    once and side by side: the plots' process starts first and imports matplotlib while a thread
+    imports the kernel (or connects to the cluster) and this one reads the guidance reference and
+    maps the terrain's kernel tables (both kept between runs); the local workers are threads that
+    fly with this process's kernel, reference and ground; the plots are drawn in their process
+    while this one writes the cases.
     """
+    import os
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
@@ -378,63 +434,42 @@ def run_montecarlo(
 
     t0 = time.perf_counter()
     in_process = workers == 0 and not scheduler
-    starter = None if in_process else ThreadPoolExecutor(max_workers=1, thread_name_prefix="edlcam-cluster")
+    starter = None if in_process else ThreadPoolExecutor(max_workers=1, thread_name_prefix="edlcam-start")
     plotter = PlotProcess() if plots else None
-    connecting = None if starter is None else starter.submit(_start_cluster, scheduler, workers)
-    client = cluster = None
+    starting = None if starter is None else starter.submit(_start_cluster, scheduler) if scheduler else starter.submit(_warm_worker)
+    client = None
     ground_dir: Path | None = None
     ground_is_temporary = False
     parts: dict[int, dict] = {}
     tables: dict[int, object] = {}  # batch → its rows of cases.parquet (a pyarrow Table)
-    done = 0
-    report = progress or (lambda done, total: None)
+    tally = _Tally(n, progress or (lambda done, total: None))
+    batches = _batches(n, size)
+
+    def take(b: int, columns: dict) -> None:
+        parts[b] = columns
+        # The first conversion imports pandas (pyarrow's check of its input), ≈ 0.3 s: while
+        # the other batches fly.
+        tables[b] = pa.table(columns)
+        tally.batch_in(b, len(batches[b]))
+
     try:
         # Fail fast on a mission whose nominal plan cannot be flown (reference trajectory errors);
         # the workers get this reference rather than building their own (kept between runs).
         reference = shared_reference(mission)
-        batches = _batches(n, size)
         if in_process:
             for b, idx in enumerate(batches):
-                parts[b] = fly_batch(mission, idx, batch=b, reference=reference)
-                tables[b] = pa.table(parts[b])
-                done += len(idx)
-                report(done, n)
-        else:
-            from distributed import as_completed
-
-            if not scheduler:  # the workers are threads of this process: the ground is mapped once, here
-                ground_dir, ground_is_temporary = shared_ground(mission)
-                local_ground = FlightGround.load(ground_dir)
-            client, cluster = connecting.result()
+                take(b, fly_batch(mission, idx, batch=b, reference=reference, on_progress=tally.flying))
+        elif scheduler:
+            client = starting.result()
             batches = _batches(n, size, _threads(client))
-            flying: dict[int, int] = {}  # batch → its cases flown so far
-
-            def on_event(event):
-                _, msg = event
-                if msg["batch"] in parts:  # a late report of a batch already in
-                    return
-                flying[msg["batch"]] = msg["done"]
-                report(done + sum(flying.values()), n)
-
-            client.subscribe_topic(PROGRESS_TOPIC, on_event)
-            try:
-                shared_reference = client.scatter(reference, broadcast=True, hash=False)
-                ground = None if ground_dir is None else client.scatter(local_ground, broadcast=True, hash=False)
-                futures = {
-                    client.submit(fly_batch, mission, idx, batch=b, reference=shared_reference, ground=ground, pure=False): b
-                    for b, idx in enumerate(batches)
-                }
-                for fut in as_completed(futures):
-                    b = futures[fut]
-                    parts[b] = fut.result()
-                    # Converted while the other batches fly (the kernel leaves the GIL free): the
-                    # first conversion imports pandas (pyarrow's check of its input), ≈ 0.3 s.
-                    tables[b] = pa.table(parts[b])
-                    flying.pop(b, None)
-                    done += len(batches[b])
-                    report(done + sum(flying.values()), n)
-            finally:
-                client.unsubscribe_topic(PROGRESS_TOPIC)
+            _fly_on_cluster(client, mission, batches, reference, tally, take)
+        else:  # threads of this process: the ground is mapped once, here
+            ground_dir, ground_is_temporary = shared_ground(mission)
+            local_ground = FlightGround.load(ground_dir)
+            threads = workers or os.cpu_count() or 1
+            batches = _batches(n, size, threads)
+            starting.result()
+            _fly_on_threads(mission, batches, threads, reference, local_ground, tally, take)
         wall = time.perf_counter() - t0
 
         cols = _concat([parts[b] for b in range(len(batches))])
@@ -451,14 +486,12 @@ def run_montecarlo(
     finally:
         if plotter is not None:
             plotter.close()
-        if connecting is not None:
-            if client is None and connecting.exception() is None:
-                client, cluster = connecting.result()
+        if starting is not None:
+            if scheduler and client is None and starting.exception() is None:
+                client = starting.result()
             starter.shutdown(wait=False)
         if client is not None:
             client.close()
-        if cluster is not None:
-            cluster.close()
         if ground_dir is not None and ground_is_temporary:
             shutil.rmtree(ground_dir, ignore_errors=True)
     return MonteCarloOutputs(out, cases_path, summary_path, plot_paths, summary, wall)
