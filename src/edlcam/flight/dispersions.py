@@ -14,12 +14,21 @@ The models behind the mission file's [montecarlo] defaults (sources beside each 
   crossrange, heading) with the given standard deviations and correlation;
 * atmosphere — density multiplied by ``density_scale_high`` above ≈ 40 km and by
   ``density_scale_low`` below (Karlgaard et al., MEDLI2: up to +150 % aloft, within 12 % below),
-  and a constant wind;
+  both centred on the nominal; a constant wind plus a wind profile (``[montecarlo.wind]``): at each
+  node height each component is a zero-mean normal, the nodes correlated as exp(−|Δh| / L), so
+  that the wind turns and changes with height as Mars-GRAM's and the mesoscale models' do;
 * aerodynamics — drag and L/D multipliers; the radial centre-of-mass offset changes the trim
   angle and so the L/D: for the small trim angles of a 70° sphere-cone both are proportional to
   the offset, so L/D scales by ``1 + δy / y_trim`` (est., MSL heritage: the balance masses set
   ``y_trim``);
-* mass, parachute drag, engine thrust and navigation (position knowledge) errors.
+* entry navigation (``[montecarlo.entry_navigation]``): knowledge errors of the state at entry
+  interface, along and across the entry heading, and the IMU's scale factor (along) and
+  misalignment (across, vertical), which the guidance and the parachute's trigger fly on
+  (:mod:`edlcam.flight.kernel.navigation`);
+* mass, parachute drag, engine thrust, powered-descent navigation (position knowledge) errors,
+  and the divert: with ``divert_from_navigated`` the target is picked near where the vehicle is
+  at the divert (``divert_east_m``, ``divert_north_m`` from there), as the flight's Safe Target
+  Selection did, rather than back at the ellipse's centre.
 """
 
 from __future__ import annotations
@@ -36,11 +45,13 @@ from edlcam.config.montecarlo import ENTRY_DELIVERY_AXES, Distribution
 from edlcam.flight.sequencer import CaseInputs
 from edlcam.mars.frames import destination_point
 
-__all__ = ["sample", "stream_id", "philox4x64", "uniforms", "draw_cases", "delivery_covariance", "INPUT_COLUMNS"]
+__all__ = ["sample", "stream_id", "philox4x64", "uniforms", "draw_cases", "delivery_covariance", "wind_profile_covariance", "INPUT_COLUMNS"]
 
 # Quantities whose draw multiplies the mission's nominal value; the others add to it.
 _MULTIPLIERS = ("density_scale_low", "density_scale_high", "drag_scale", "lift_to_drag_scale", "chute_drag_scale", "thrust_scale")
 _OFFSETS = ("wind_east_m_s", "wind_north_m_s", "entry_mass_offset_kg", "nav_error_east_m", "nav_error_north_m", "nav_error_up_m")
+# Offsets drawn into a CaseInputs field of another name.
+_RENAMED = {"divert_east_m": "divert_target_east_m", "divert_north_m": "divert_target_north_m"}
 
 #: Columns of cases.parquet that hold each case's inputs (``input_`` + the CaseInputs field).
 INPUT_COLUMNS = tuple(f"input_{f.name}" for f in fields(CaseInputs)) + ("input_cg_radial_offset_m",)
@@ -143,6 +154,13 @@ def draw_cases(mission, case_indices) -> tuple[CaseInputs, np.ndarray]:
             values[name][dispersed] *= x
         else:
             values[name][dispersed] += x
+    for name, field in _RENAMED.items():
+        dist = getattr(disp, name)
+        if dist is not None:
+            values[field][dispersed] += sample(dist, uniforms(seed, name, cases)[:, 0])
+    if mc.divert_from_navigated:
+        values["divert_from_navigated"][dispersed] = 1.0
+    _draw_wind_profile(mc.wind, seed, cases, dispersed, values)
     if disp.cg_radial_offset_m is not None:
         cg[dispersed] = sample(disp.cg_radial_offset_m, uniforms(seed, "cg_radial_offset_m", cases)[:, 0])
     values["lift_to_drag_scale"] = values["lift_to_drag_scale"] * (1.0 + cg / mc.trim_cg_radial_offset_m)
@@ -158,4 +176,45 @@ def draw_cases(mission, case_indices) -> tuple[CaseInputs, np.ndarray]:
     values["entry_fpa_deg"][dispersed] += d_fpa
     values["entry_speed_m_s"][dispersed] += d_speed
     values["entry_heading_deg"][dispersed] += d_heading
+    _draw_entry_navigation(mc.entry_navigation, heading, seed, cases, dispersed, values)
     return replace(base, **values), cg
+
+
+def wind_profile_covariance(wind) -> np.ndarray:
+    """Covariance of one wind component at the profile's nodes: σ_i σ_j exp(−|h_i − h_j| / L)."""
+    h = np.asarray(wind.heights_m, float)
+    s = np.asarray(wind.sigma_m_s, float)
+    return np.outer(s, s) * np.exp(-np.abs(h[:, None] - h[None, :]) / wind.correlation_length_m)
+
+
+def _draw_wind_profile(wind, seed, cases, dispersed, values) -> None:
+    root = _sqrt_psd(wind_profile_covariance(wind))
+    k = len(wind.heights_m)
+    for comp in ("e", "n"):
+        z = ndtri(uniforms(seed, f"wind_profile_{comp}", cases, k))
+        # z · rootᵀ summed term by term: a matrix product's rounding would depend on the batch (BLAS)
+        nodes = sum(z[:, j : j + 1] * root[:, j] for j in range(k))
+        for j in range(k):
+            values[f"wind_{comp}{j}_m_s"][dispersed] += nodes[:, j]
+
+
+def _draw_entry_navigation(nav, heading_rad, seed, cases, dispersed, values) -> None:
+    """Entry navigation errors, drawn along and across the entry heading and turned to east/north."""
+    z = ndtri(uniforms(seed, "entry_navigation", cases, 7))
+    sigmas = (nav.position_downrange_sigma_m, nav.position_crossrange_sigma_m, nav.velocity_downrange_sigma_m_s,
+              nav.velocity_crossrange_sigma_m_s, nav.velocity_vertical_sigma_m_s, nav.accel_scale_factor_sigma_ppm * 1e-6,
+              math.radians(nav.misalignment_sigma_deg))  # fmt: skip
+    p_along, p_cross, v_along, v_cross, v_up, scale, tilt = (z * np.asarray(sigmas)).T
+    # along: (sin h, cos h) east/north; across (to the right): (cos h, −sin h)
+    sh, ch = math.sin(heading_rad), math.cos(heading_rad)
+    values["nav_ei_east_m"][dispersed] += p_along * sh + p_cross * ch
+    values["nav_ei_north_m"][dispersed] += p_along * ch - p_cross * sh
+    values["nav_ei_ve_m_s"][dispersed] += v_along * sh + v_cross * ch
+    values["nav_ei_vn_m_s"][dispersed] += v_along * ch - v_cross * sh
+    values["nav_ei_vu_m_s"][dispersed] += v_up
+    # The IMU: its scale factor along the track, a misalignment about the vertical across it and
+    # one about the cross axis (the same σ) vertically.
+    tilt_up = ndtri(uniforms(seed, "entry_navigation_tilt_up", cases, 1))[:, 0] * math.radians(nav.misalignment_sigma_deg)
+    values["nav_imu_e"][dispersed] += scale * sh + tilt * ch
+    values["nav_imu_n"][dispersed] += scale * ch - tilt * sh
+    values["nav_imu_u"][dispersed] += tilt_up

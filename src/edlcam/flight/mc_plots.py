@@ -55,7 +55,7 @@ def plot_landing(cols: dict, summary: dict, mission, path) -> Path:
     pct = f"{100 * mc.ellipse_probability:g} %"
     for ax, prefix, key, title in (
         (fig.add_subplot(1, 2, 1), "backshell_separation", "delivery_ellipse", "where the parachute delivered the lander (backshell separation)"),
-        (fig.add_subplot(1, 2, 2), "touchdown", "landing_ellipse", "touchdown points (after the powered-descent divert)"),
+        (fig.add_subplot(1, 2, 2), "touchdown", "landing_ellipse", "touchdown points (after the divert to the target selected there)"),
     ):
         e = np.asarray(cols[f"{prefix}_east_m"]) / 1e3
         n = np.asarray(cols[f"{prefix}_north_m"]) / 1e3
@@ -64,7 +64,7 @@ def plot_landing(cols: dict, summary: dict, mission, path) -> Path:
             if sel.any():
                 ax.scatter(e[sel], n[sel], s=5, color=_STATUS_COLOURS[s], alpha=0.6, lw=0, label=f"{s} ({int(sel.sum())})")
         pe, pn = published.outline_m()
-        ax.plot(pe / 1e3, pn / 1e3, color="#2f855a", lw=2, ls="--", label=f"published {mc.published_ellipse_major_km:g} × {mc.published_ellipse_minor_km:g} km (PIA24350)")
+        ax.plot(pe / 1e3, pn / 1e3, color="#2f855a", lw=2, ls="--", label=f"published {mc.published_ellipse_major_km:g} × {mc.published_ellipse_minor_km:g} km ({mc.published_ellipse_source})")
         ell = summary.get(key)
         if ell:
             fit = LandingEllipse(
@@ -74,20 +74,6 @@ def plot_landing(cols: dict, summary: dict, mission, path) -> Path:
             fe, fn = fit.outline_m()
             ax.plot(fe / 1e3, fn / 1e3, color="#c05621", lw=2, label=f"{pct} ellipse {ell['major_km']:.2f} × {ell['minor_km']:.2f} km")
         ax.plot([0], [0], marker="+", color="k", ms=14, mew=2, label="target")
-        if prefix == "touchdown" and ell:
-            # The powered descent flies to the target, so the touchdown scatter is metres wide:
-            # an inset in metres shows it against its own ellipse.
-            ins = ax.inset_axes([0.6, 0.04, 0.38, 0.38])
-            for s in STATUSES:
-                sel = (status == s) & np.isfinite(e)
-                if sel.any():
-                    ins.scatter(e[sel] * 1e3, n[sel] * 1e3, s=4, color=_STATUS_COLOURS[s], alpha=0.6, lw=0)
-            ins.plot(fe, fn, color="#c05621", lw=1.5)
-            ins.plot([0], [0], marker="+", color="k", ms=10, mew=1.5)
-            ins.set_aspect("equal", adjustable="datalim")
-            ins.tick_params(labelsize=7)
-            ins.set_title("zoom [m]", fontsize=8)
-            ins.grid(alpha=0.3)
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_xlabel("east of target [km]")
         ax.set_ylabel("north of target [km]")
@@ -142,6 +128,49 @@ def plot_histograms(cols: dict, mission, path) -> Path:
     return Path(path)
 
 
+def plot_ellipse_comparison(entries, path, *, title: str) -> Path:
+    """Landing ellipses of several Monte Carlos on one plot, each with its published ellipse and
+    its flown landing point: ``entries`` are dicts of ``label``, ``colour``, ``ellipse`` (a
+    :class:`~edlcam.flight.ellipse.LandingEllipse`, in km from the mission's target),
+    ``points`` ((east, north) [m] of the landings), ``published`` (the mission's [montecarlo],
+    or None), ``flown`` ((east, north) [m] of the flown landing, or None) and ``flown_label``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from edlcam.flight.ellipse import LandingEllipse
+
+    fig = Figure(figsize=(9, 7))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    for ent in entries:
+        col, ell = ent["colour"], ent["ellipse"]
+        pe, pn = ent["points"]
+        ax.scatter(np.asarray(pe) / 1e3, np.asarray(pn) / 1e3, s=2, color=col, alpha=0.25, lw=0)
+        fe, fn = ell.outline_m()
+        ax.plot(fe / 1e3, fn / 1e3, color=col, lw=2.2,
+                label=f"{ent['label']}: {100 * ell.probability:g} % {2 * ell.semi_major_m / 1e3:.1f} × {2 * ell.semi_minor_m / 1e3:.1f} km")
+        mc = ent["published"]
+        if mc is not None:
+            pub = LandingEllipse(ell.probability, ell.center_east_m, ell.center_north_m, mc.published_ellipse_major_km * 500.0,
+                                 mc.published_ellipse_minor_km * 500.0, mc.published_ellipse_azimuth_deg % 180.0, 0)  # fmt: skip
+            qe, qn = pub.outline_m()
+            ax.plot(qe / 1e3, qn / 1e3, color=col, lw=1.4, ls="--",
+                    label=f"published {mc.published_ellipse_major_km:g} × {mc.published_ellipse_minor_km:g} km ({mc.published_ellipse_source})")
+        if ent.get("flown") is not None:
+            e, n = ent["flown"]
+            ax.plot([e / 1e3], [n / 1e3], marker="*", ms=16, color=col, mec="k", ls="none", label=ent["flown_label"])
+    ax.plot([0], [0], marker="+", color="k", ms=14, mew=2, ls="none", label="aim point")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_xlabel("east of the aim point [km]")
+    ax.set_ylabel("north of the aim point [km]")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return Path(path)
+
+
 def _plotted_values(mission) -> SimpleNamespace:
     """The mission's values that the plots read, as plain namespaces: what the plot process is
     sent (the mission itself would unpickle into its pydantic classes, ≈ 0.2 s of imports)."""
@@ -149,7 +178,8 @@ def _plotted_values(mission) -> SimpleNamespace:
     return SimpleNamespace(
         mission=SimpleNamespace(name=mission.mission.name, seed=mission.mission.seed),
         montecarlo=SimpleNamespace(**{k: getattr(mc, k) for k in (
-            "ellipse_probability", "published_ellipse_major_km", "published_ellipse_minor_km", "published_ellipse_azimuth_deg")}),
+            "ellipse_probability", "published_ellipse_major_km", "published_ellipse_minor_km", "published_ellipse_azimuth_deg",
+            "published_ellipse_source")}),
         parachute=SimpleNamespace(**{k: getattr(pc, k) for k in (
             "deploy_mach_min", "deploy_mach_max", "deploy_dynamic_pressure_min_pa", "deploy_dynamic_pressure_max_pa")}),
         powered_descent=SimpleNamespace(skycrane_speed_m_s=mission.powered_descent.skycrane_speed_m_s),

@@ -242,7 +242,7 @@ def summarize(cols: dict, mission) -> dict:
         "landing_ellipse": landing.as_dict() if landing else None,
         "delivery_ellipse": delivery.as_dict() if delivery else None,
         "published_ellipse": {
-            "source": "NASA Photojournal PIA24350",
+            "source": mc.published_ellipse_source,
             "major_km": mc.published_ellipse_major_km,
             "minor_km": mc.published_ellipse_minor_km,
             "azimuth_deg": mc.published_ellipse_azimuth_deg,

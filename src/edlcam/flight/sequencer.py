@@ -28,7 +28,7 @@ Phases and what ends them::
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -100,15 +100,39 @@ class CaseInputs:
     nav_error_north_m: np.ndarray
     nav_error_up_m: np.ndarray
     # Where the powered descent diverts to, in the target's ENU frame (0, 0: the mission's target;
-    # Safe Target Selection, edlcam.gnc, sets another).
+    # Safe Target Selection, edlcam.gnc, sets another), or with ``divert_from_navigated`` = 1 from
+    # the navigated position at the divert (the Monte Carlo's: the target selected near it).
     divert_target_east_m: np.ndarray | None = None
     divert_target_north_m: np.ndarray | None = None
+    divert_from_navigated: np.ndarray | None = None
+    # The wind profile's nodes (east, north) at the heights [montecarlo.wind] heights_m, added to
+    # the constant wind above (all zero: the constant wind alone).
+    wind_e0_m_s: np.ndarray | None = None
+    wind_e1_m_s: np.ndarray | None = None
+    wind_e2_m_s: np.ndarray | None = None
+    wind_e3_m_s: np.ndarray | None = None
+    wind_e4_m_s: np.ndarray | None = None
+    wind_n0_m_s: np.ndarray | None = None
+    wind_n1_m_s: np.ndarray | None = None
+    wind_n2_m_s: np.ndarray | None = None
+    wind_n3_m_s: np.ndarray | None = None
+    wind_n4_m_s: np.ndarray | None = None
+    # Entry navigation (edlcam.flight.kernel.navigation): knowledge errors at entry interface and
+    # the IMU's error per m/s of speed lost, ENU (all zero: the guidance flies on the true state).
+    nav_ei_east_m: np.ndarray | None = None
+    nav_ei_north_m: np.ndarray | None = None
+    nav_ei_ve_m_s: np.ndarray | None = None
+    nav_ei_vn_m_s: np.ndarray | None = None
+    nav_ei_vu_m_s: np.ndarray | None = None
+    nav_imu_e: np.ndarray | None = None
+    nav_imu_n: np.ndarray | None = None
+    nav_imu_u: np.ndarray | None = None
 
     def __post_init__(self):
         n = np.asarray(self.entry_speed_m_s).shape[0]
-        for name in ("divert_target_east_m", "divert_target_north_m"):
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, np.zeros(n))
+        for f in fields(self):
+            if getattr(self, f.name) is None:
+                object.__setattr__(self, f.name, np.zeros(n))
 
     @property
     def n(self) -> int:
@@ -213,6 +237,7 @@ def kernel_inputs(mission, terrain, reference=None):
         e_x=basis[0, 0], e_y=basis[0, 1], e_z=basis[0, 2], n_x=basis[1, 0], n_y=basis[1, 1], n_z=basis[1, 2],
         u_x=basis[2, 0], u_y=basis[2, 1], u_z=basis[2, 2], o_x=origin[0], o_y=origin[1], o_z=origin[2],
         target_up=float(terrain.surface_up_m(0.0, 0.0)),
+        **{f"wind_h{k}": h for k, h in enumerate(mission.montecarlo.wind.heights_m)},
         dt_fine=sim.step_s, dt_entry=sim.entry_step_s, dt_guidance=sim.entry_guidance_cycle_s, dt_bank=sim.bank_control_cycle_s, dt_chute=sim.parachute_step_s, dt_powered=sim.powered_step_s,
         chute_fine_s=sim.parachute_fine_s,
         max_duration_s=sim.max_duration_s, max_iterations=float(int(math.ceil(sim.max_duration_s / sim.step_s)) + 10),
@@ -265,10 +290,39 @@ def fly(mission, *, cases: CaseInputs | None = None, terrain=None, reference=Non
             b = min(a + chunk, n)
             K.fly_cases(inputs[a:b], params, aero, ref, tables, events[a:b], summary[a:b])
             progress(float(summary[a:b, S_T_END].max()), b)
-    return _result(mission, params, events, summary, rec_cols)
+    return _result(mission, params, events, summary, rec_cols, cases)
 
 
-def _result(mission, params, events_arr, summary, record) -> FlightResult:
+def _hard_landing_cause(events, i, params, cases) -> str:
+    """What made case ``i``'s landing hard, from its events: the sky crane started away from its
+    height (the descent's altitude knowledge: the rover meets the ground while the bridles still
+    pay out), a divert target beyond the powered descent's reach, or neither (the terminal
+    descent itself)."""
+    sky = events["skycrane_start"]
+    h = sky["height_agl_m"][i]
+    if np.isfinite(h) and abs(h - params.sky_height) > 0.25 * params.sky_height:
+        return (
+            f"the sky crane started {h:.1f} m above the ground instead of {params.sky_height:.0f} m (the descent's "
+            f"altitude knowledge read {params.sky_height - h:+.1f} m): the rover met the ground while the bridles still paid out"
+        )
+    bs = events["backshell_separation"]
+    from_nav = float(np.asarray(cases.divert_from_navigated)[i])
+    to_e = float(np.asarray(cases.divert_target_east_m)[i]) + from_nav * bs["east_m"][i] - bs["east_m"][i]
+    to_n = float(np.asarray(cases.divert_target_north_m)[i]) + from_nav * bs["north_m"][i] - bs["north_m"][i]
+    if math.hypot(to_e, to_n) > params.max_divert:
+        dep = events["parachute_deploy"]
+        dep_km = math.hypot(dep["east_m"][i], dep["north_m"][i]) / 1e3
+        bs_km = math.hypot(bs["east_m"][i], bs["north_m"][i]) / 1e3
+        return (
+            f"parachute deployed {dep_km:.1f} km and the backshell separated {bs_km:.1f} km from the target: "
+            f"beyond what the powered descent can divert"
+        )
+    if not np.isfinite(h):
+        return "the descent reached the ground before the sky crane started"
+    return f"the sky crane started at {h:.1f} m as planned; the terminal descent did not slow the rover enough"
+
+
+def _result(mission, params, events_arr, summary, record, cases) -> FlightResult:
     """The kernel's arrays as a :class:`FlightResult`, with each failure's status and reason."""
     n = summary.shape[0]
     names = EVENT_NAMES + MINOR_EVENT_NAMES
@@ -292,14 +346,9 @@ def _result(mission, params, events_arr, summary, record) -> FlightResult:
     for i in np.flatnonzero(landed & (status == "")):
         if td_vs[i] > 2.0 or td_hs[i] > 1.0:
             status[i] = "hard_landing"
-            dep = events["parachute_deploy"]
-            dep_km = math.hypot(dep["east_m"][i], dep["north_m"][i]) / 1e3
-            bs = events["backshell_separation"]
-            bs_km = math.hypot(bs["east_m"][i], bs["north_m"][i]) / 1e3
             reason[i] = (
                 f"hard landing at E+{events['touchdown']['t_s'][i]:.1f} s: {td_vs[i]:.1f} m/s vertical, {td_hs[i]:.1f} m/s horizontal, "
-                f"{miss[i] / 1e3:.2f} km from the target (parachute deployed {dep_km:.1f} km and the backshell separated "
-                f"{bs_km:.1f} km from it: beyond what the powered descent can divert)"
+                f"{miss[i] / 1e3:.2f} km from the target: {_hard_landing_cause(events, i, params, cases)}"
             )
         elif not deploy_in_box[i]:
             status[i] = "deploy_out_of_box"

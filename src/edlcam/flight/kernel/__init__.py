@@ -23,8 +23,9 @@ for what they compute; each imports only those above it:
 - :mod:`~edlcam.flight.kernel.cache` — numba's disk cache keyed on every kernel module's source;
 - :mod:`~edlcam.flight.kernel.vecmath` — √, e^x, cos/sin, tables: arithmetic the lanes vectorize;
 - :mod:`~edlcam.flight.kernel.frames` — geodetic and ENU coordinates, the target's geometry, the ground;
-- :mod:`~edlcam.flight.kernel.dynamics` — the force model: equations of motion, air, aerodynamics, thrust;
+- :mod:`~edlcam.flight.kernel.dynamics` — the force model: equations of motion, air and wind, aerodynamics, thrust;
 - :mod:`~edlcam.flight.kernel.entry` — entry guidance (ETPC) in flight;
+- :mod:`~edlcam.flight.kernel.navigation` — entry navigation: the navigated state the guidance flies on;
 - :mod:`~edlcam.flight.kernel.powered` — powered-descent guidance (E-guidance, terminal phases, engines);
 - :mod:`~edlcam.flight.kernel.steps` — the step policy: each step's length, and when to read the ground;
 - :mod:`~edlcam.flight.kernel.phases` — one lane's step of each phase: sense, fail, fly the phase;

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from edlcam.flight.kernel.cache import kernel_jit
 from edlcam.flight.kernel.frames import _geodetic
 from edlcam.flight.kernel.layout import (
-    ENTRY, F_CHUTE_DRAG, F_DENSITY_HIGH, F_DENSITY_LOW, F_DRAG, F_LOD, F_WIND_X, F_WIND_Y, F_WIND_Z, FREEFALL, LANDED,
+    C_WIND_E, C_WIND_E0, C_WIND_N, C_WIND_N0, ENTRY, F_CHUTE_DRAG, F_DENSITY_HIGH, F_DENSITY_LOW, F_DRAG, F_LOD, F_WIND_X, F_WIND_Y, F_WIND_Z, FREEFALL, LANDED,
     PARACHUTE, X_HEATSHIELD_ON, X_LIFT_ON, X_PHASE, X_T_DEPLOY, X_THRUST_X, X_THRUST_Y, X_THRUST_Z,
 )  # fmt: skip
 from edlcam.flight.kernel.vecmath import _clip, _exp, _sqrt, _table_at, _table_pair
@@ -66,6 +66,25 @@ def _atmosphere(h, scale_low, scale_high, P):
     p = p * ((1.0 - w) * scale_low + w * scale_high)
     rho = p / (P.atm_r * t_k)
     return rho, p, t_k, _sqrt(P.atm_gamma * P.atm_r * t_k)
+
+
+@kernel_jit(error_model="numpy", inline="always")
+def _wind_at(case, height_m, P):
+    """The case's wind (east, north) [m/s] at ``height_m`` above the target's ground: its constant
+    part plus its profile, linear between the nodes at the heights ``P.wind_h0 … wind_h4`` and held
+    beyond the lowest and the highest (:mod:`edlcam.flight.dispersions` draws the nodes)."""
+    hs = (P.wind_h0, P.wind_h1, P.wind_h2, P.wind_h3, P.wind_h4)
+    k, w = 0, 0.0
+    if height_m >= hs[4]:
+        k, w = 3, 1.0
+    elif height_m > hs[0]:
+        for j in range(4):
+            if height_m < hs[j + 1]:
+                k, w = j, (height_m - hs[j]) / (hs[j + 1] - hs[j])
+                break
+    e = case[C_WIND_E] + (1.0 - w) * case[C_WIND_E0 + k] + w * case[C_WIND_E0 + k + 1]
+    n = case[C_WIND_N] + (1.0 - w) * case[C_WIND_N0 + k] + w * case[C_WIND_N0 + k + 1]
+    return e, n
 
 
 @kernel_jit(error_model="numpy", inline="always")

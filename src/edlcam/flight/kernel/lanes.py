@@ -19,6 +19,7 @@ from numba import carray, types
 from numba.extending import intrinsic
 
 from edlcam.flight.kernel.cache import kernel_jit
+from edlcam.flight.kernel.dynamics import _wind_at
 from edlcam.flight.kernel.frames import _from_enu, _ground_altitude_once, _target_geometry
 from edlcam.flight.kernel.integrate import _integrate
 from edlcam.flight.kernel.layout import (
@@ -26,7 +27,8 @@ from edlcam.flight.kernel.layout import (
     B_END_BANK, B_END_BANK_RATE, B_END_M, B_END_RX, B_END_RY, B_END_RZ, B_END_VX, B_END_VY, B_END_VZ, B_HEATSHIELD_ON,
     B_LIFT_ON, B_LOD, B_M, B_PHASE, B_RHO, B_RX, B_RY, B_RZ, B_T, B_T_DEPLOY, B_TICKS, B_TX, B_TY, B_TZ, B_VX, B_VY,
     B_VZ, B_WIND_X, B_WIND_Y, B_WIND_Z, C_ALTITUDE, C_CHUTE_DRAG, C_DENSITY_HIGH, C_DENSITY_LOW, C_DRAG, C_FPA,
-    C_HEADING, C_LAT, C_LOD, C_LON, C_MASS_OFFSET, C_SPEED, C_THRUST, C_WIND_E, C_WIND_N, ENTRY, FAILED, FREEFALL,
+    C_HEADING, C_LAT, C_LOD, C_LON, C_MASS_OFFSET, C_SPEED, C_THRUST, C_WIND_E, C_WIND_E0, C_WIND_N, C_WIND_N0, ENTRY,
+    FAILED, FREEFALL, L_WIND_E, L_WIND_N, L_WIND_PROFILE, N_WIND_NODES,
     L_AIM_E, L_AIM_N, L_AIM_UP, L_BANK, L_BANK_CMD, L_BANK_RATE, L_BANK_SIGN, L_COLUMN, L_DEPLOY_IN_BOX,
     L_HEATSHIELD_ON, L_ITERATION, L_LIFT_ON, L_M, L_MODE, L_PEAK_DECEL, L_PEAK_HEAT, L_PHASE, L_PROPELLANT,
     L_READ_E, L_READ_GROUND, L_READ_N, L_ROWS, L_RX, L_RY, L_RZ, L_STATUS, L_T, L_T_CYCLE_NEXT, L_T_DEPLOY, L_T_GO,
@@ -35,6 +37,7 @@ from edlcam.flight.kernel.layout import (
     S_PHASE_END, S_PROPELLANT, S_REASON_T, S_STATUS, S_STEPS, S_T_END, S_TD_HS, S_TD_VS, SKYCRANE, ST_NONE,
     ST_TIMEOUT, W,
 )  # fmt: skip
+from edlcam.flight.kernel.navigation import _navigation_start
 from edlcam.flight.kernel.phases import _entry_phase, _failures, _parachute_phase, _powered_phase, _sense, _touchdown
 from edlcam.flight.kernel.steps import _entry_step, _range_gap_s, _step_for
 from edlcam.mars.constants import EARTH_G_M_S2
@@ -46,10 +49,20 @@ __all__ = ["fly_cases", "fly_recorded"]
 @kernel_jit(error_model="numpy")
 def _start(case, P, events, lane):
     """A lane's state at entry interface for ``case`` (the CASE_FIELDS values): geodetic
-    position, speed along flight-path angle and heading; no event yet."""
+    position, speed along flight-path angle and heading, the wind there (constant, or from the
+    case's profile when it has one), its entry navigation; no event yet."""
     rad = math.pi / 180.0
     events[:, :] = np.nan
-    lane[L_WIND_X], lane[L_WIND_Y], lane[L_WIND_Z] = _from_enu(case[C_WIND_E], case[C_WIND_N], 0.0, P)
+    profile = False
+    for k in range(N_WIND_NODES):
+        profile = profile or case[C_WIND_E0 + k] != 0.0 or case[C_WIND_N0 + k] != 0.0
+    lane[L_WIND_PROFILE] = 1.0 if profile else 0.0
+    w_e, w_n = case[C_WIND_E], case[C_WIND_N]
+    if profile:  # the profile's wind at the entry altitude (it changes with height from the first step on)
+        w_e, w_n = _wind_at(case, case[C_ALTITUDE] - P.target_up, P)
+    lane[L_WIND_E], lane[L_WIND_N] = w_e, w_n
+    lane[L_WIND_X], lane[L_WIND_Y], lane[L_WIND_Z] = _from_enu(w_e, w_n, 0.0, P)
+    _navigation_start(case, lane)
     lat0, lon0 = case[C_LAT] * rad, case[C_LON] * rad
     sl, cl, so, co = math.sin(lat0), math.cos(lat0), math.sin(lon0), math.cos(lon0)
     nrad = P.ell_a / math.sqrt(1.0 - P.ell_e2 * sl * sl)
@@ -154,7 +167,11 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     X[B_PHASE * W + i], X[B_T_DEPLOY * W + i] = phase, lane[L_T_DEPLOY]
     X[B_HEATSHIELD_ON * W + i], X[B_LIFT_ON * W + i] = lane[L_HEATSHIELD_ON], lane[L_LIFT_ON]
     X[B_TX * W + i], X[B_TY * W + i], X[B_TZ * W + i] = tx, ty, tz
-    X[B_WIND_X * W + i], X[B_WIND_Y * W + i], X[B_WIND_Z * W + i] = lane[L_WIND_X], lane[L_WIND_Y], lane[L_WIND_Z]
+    wx, wy, wz = lane[L_WIND_X], lane[L_WIND_Y], lane[L_WIND_Z]
+    if lane[L_WIND_PROFILE] > 0.5:  # held over the step at its middle height (the midpoint rule), not its start's
+        w_e, w_n = _wind_at(case, now.alt + 0.5 * dt * now.vu - P.target_up, P)
+        wx, wy, wz = _from_enu(w_e, w_n, 0.0, P)
+    X[B_WIND_X * W + i], X[B_WIND_Y * W + i], X[B_WIND_Z * W + i] = wx, wy, wz
     X[B_DRAG * W + i], X[B_LOD * W + i], X[B_CHUTE * W + i] = case[C_DRAG], case[C_LOD], case[C_CHUTE_DRAG]
     X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i] = case[C_DENSITY_LOW], case[C_DENSITY_HIGH]
     return 0
@@ -181,7 +198,7 @@ def _record_row(now, bank_start, case, tgt_u, record, lane, P):
         row[21] = _target_geometry(now.sin_lat, now.cos_lat, now.rx, now.ry, now.vx, now.vy, now.vz, tgt_u, P)[0]
         row[22], row[23] = phase, lane[L_MODE]
         row[24], row[25], row[26] = th_e * m, th_n * m, th_u * m
-        row[27], row[28] = case[C_WIND_E], case[C_WIND_N]
+        row[27], row[28] = lane[L_WIND_E], lane[L_WIND_N]
         lane[L_ROWS] = rows + 1
 
 

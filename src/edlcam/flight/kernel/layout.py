@@ -87,19 +87,35 @@ N_EVENT_FIELDS = len(EVENT_FIELDS)
 SNAP_SIN_LAT, SNAP_COS_LAT, SNAP_X, SNAP_Y = range(N_EVENT_FIELDS, N_EVENT_FIELDS + 4)
 N_SNAP = N_EVENT_FIELDS + 4
 
-#: Per-case inputs, columns of the ``cases`` array (the CaseInputs fields, in this order).
+#: Nodes of a case's wind profile (``wind_e{k}_m_s``, ``wind_n{k}_m_s``) at the heights ``P.wind_h{k}``.
+N_WIND_NODES = 5
+
+#: Per-case inputs, columns of the ``cases`` array (the CaseInputs fields, in this order): the
+#: entry state and the dispersed multipliers and offsets; the navigation errors of powered descent
+#: (``nav_error_*``), its divert target and whether that target is taken from the navigated position
+#: at the divert (1: Safe Target Selection's pick near where the vehicle is, 0: the mission's frame);
+#: the wind profile's nodes; the entry navigation's errors at entry interface (``nav_ei_*``) and
+#: its IMU's error per m/s of speed lost (``nav_imu_*``: scale factor and misalignment), ENU.
 CASE_FIELDS = (
     "entry_altitude_m", "entry_lat_deg", "entry_lon_deg", "entry_speed_m_s", "entry_fpa_deg", "entry_heading_deg",
     "density_scale_low", "density_scale_high", "drag_scale", "lift_to_drag_scale", "entry_mass_offset_kg",
     "chute_drag_scale", "thrust_scale", "wind_east_m_s", "wind_north_m_s", "nav_error_east_m", "nav_error_north_m",
-    "nav_error_up_m", "divert_target_east_m", "divert_target_north_m",
+    "nav_error_up_m", "divert_target_east_m", "divert_target_north_m", "divert_from_navigated",
+    *(f"wind_e{k}_m_s" for k in range(N_WIND_NODES)), *(f"wind_n{k}_m_s" for k in range(N_WIND_NODES)),
+    "nav_ei_east_m", "nav_ei_north_m", "nav_ei_ve_m_s", "nav_ei_vn_m_s", "nav_ei_vu_m_s", "nav_imu_e", "nav_imu_n",
+    "nav_imu_u",
 )  # fmt: skip
-
 # Column of each case input (CASE_FIELDS order).
 (
     C_ALTITUDE, C_LAT, C_LON, C_SPEED, C_FPA, C_HEADING, C_DENSITY_LOW, C_DENSITY_HIGH, C_DRAG, C_LOD,
     C_MASS_OFFSET, C_CHUTE_DRAG, C_THRUST, C_WIND_E, C_WIND_N, C_NAV_E, C_NAV_N, C_NAV_U, C_DIVERT_E, C_DIVERT_N,
-) = range(len(CASE_FIELDS))  # fmt: skip
+    C_DIVERT_FROM_NAV,
+) = range(CASE_FIELDS.index("wind_e0_m_s"))  # fmt: skip
+C_WIND_E0 = CASE_FIELDS.index("wind_e0_m_s")  # the wind profile's east nodes, then its north nodes
+C_WIND_N0 = C_WIND_E0 + N_WIND_NODES
+(
+    C_NAV_EI_E, C_NAV_EI_N, C_NAV_EI_VE, C_NAV_EI_VN, C_NAV_EI_VU, C_NAV_IMU_E, C_NAV_IMU_N, C_NAV_IMU_U,
+) = range(C_WIND_N0 + N_WIND_NODES, len(CASE_FIELDS))  # fmt: skip
 # What the forces need of a case (``forces``) and of the controls held over a step (``ctx``).
 F_WIND_X, F_WIND_Y, F_WIND_Z, F_DRAG, F_LOD, F_CHUTE_DRAG, F_DENSITY_LOW, F_DENSITY_HIGH = range(8)
 X_PHASE, X_T_DEPLOY, X_HEATSHIELD_ON, X_LIFT_ON, X_THRUST_X, X_THRUST_Y, X_THRUST_Z = range(7)
@@ -154,6 +170,8 @@ KernelParams = namedtuple(
         # target frame: ENU rows at the target, and its origin (planet-fixed)
         "tgt_lat_deg", "tgt_lon_deg", "e_x", "e_y", "e_z", "n_x", "n_y", "n_z", "u_x", "u_y", "u_z",
         "o_x", "o_y", "o_z", "target_up",
+        # the wind profile's node heights above the target's ground (m)
+        "wind_h0", "wind_h1", "wind_h2", "wind_h3", "wind_h4",
         # integration
         "dt_fine", "dt_entry", "dt_guidance", "dt_bank", "dt_chute", "dt_powered", "chute_fine_s", "max_duration_s", "max_iterations",
     ),
@@ -170,12 +188,14 @@ LANE_FIELDS = (
     "lift_on", "heatshield_on", "t_phase", "t_deploy", "t_sufr", "t_sky", "t_go", "aim_e", "aim_n", "aim_up", "th_e",
     "th_n", "th_u", "propellant", "status", "deploy_in_box", "peak_heat", "peak_decel", "td_vs", "td_hs",
     "t_cycle_next", "bank_cmd", "rows", "wind_x", "wind_y", "wind_z", "read_e", "read_n", "read_ground", "column",
+    "wind_e", "wind_n", "wind_profile", "nav_on", "nav_t", "nav_dv", "nav_j",
 )  # fmt: skip
 (
     L_RX, L_RY, L_RZ, L_VX, L_VY, L_VZ, L_M, L_T, L_ITERATION, L_PHASE, L_MODE, L_BANK, L_BANK_RATE, L_BANK_SIGN,
     L_LIFT_ON, L_HEATSHIELD_ON, L_T_PHASE, L_T_DEPLOY, L_T_SUFR, L_T_SKY, L_T_GO, L_AIM_E, L_AIM_N, L_AIM_UP, L_TH_E,
     L_TH_N, L_TH_U, L_PROPELLANT, L_STATUS, L_DEPLOY_IN_BOX, L_PEAK_HEAT, L_PEAK_DECEL, L_TD_VS, L_TD_HS,
     L_T_CYCLE_NEXT, L_BANK_CMD, L_ROWS, L_WIND_X, L_WIND_Y, L_WIND_Z, L_READ_E, L_READ_N, L_READ_GROUND, L_COLUMN,
+    L_WIND_E, L_WIND_N, L_WIND_PROFILE, L_NAV_ON, L_NAV_T, L_NAV_DV, L_NAV_J,
 ) = range(len(LANE_FIELDS))  # fmt: skip
 
 #: Rows of the block that :func:`edlcam.flight.kernel.integrate._integrate` works on: row ``k``

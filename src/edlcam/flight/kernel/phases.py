@@ -24,11 +24,11 @@ from collections import namedtuple
 import numpy as np
 
 from edlcam.flight.kernel.cache import kernel_jit
-from edlcam.flight.kernel.dynamics import _aero_thrust, _atmosphere, _drag_area, _heating_rate
+from edlcam.flight.kernel.dynamics import _aero_thrust, _atmosphere, _drag_area, _heating_rate, _wind_at
 from edlcam.flight.kernel.entry import etpc_bank_command, next_entry_mode
-from edlcam.flight.kernel.frames import _from_enu, _geodetic, _ground_altitude_once, _target_geometry, _to_enu
+from edlcam.flight.kernel.frames import _from_enu, _geodetic, _ground_altitude_once, _to_enu
 from edlcam.flight.kernel.layout import (
-    APPROACH, C_ALTITUDE, C_CHUTE_DRAG, C_DENSITY_HIGH, C_DENSITY_LOW, C_DIVERT_E, C_DIVERT_N, C_DRAG, C_LOD,
+    APPROACH, C_ALTITUDE, C_CHUTE_DRAG, C_DENSITY_HIGH, C_DENSITY_LOW, C_DIVERT_E, C_DIVERT_FROM_NAV, C_DIVERT_N, C_DRAG, C_LOD,
     C_NAV_E, C_NAV_N, C_NAV_U, C_THRUST, CONSTANT_V, DECEL, ENTRY, EV_BACKSHELL_SEPARATION,
     EV_BALANCE_MASS_JETTISON, EV_CONSTANT_VELOCITY_START, EV_DECELERATION_START, EV_ENTRY_INTERFACE,
     EV_HEADING_ALIGNMENT_START, EV_HEATSHIELD_SEPARATION, EV_MORTAR_FIRE, EV_PARACHUTE_DEPLOY, EV_PEAK_DECELERATION,
@@ -37,11 +37,12 @@ from edlcam.flight.kernel.layout import (
     L_BANK_CMD, L_BANK_SIGN, L_DEPLOY_IN_BOX, L_HEATSHIELD_ON, L_ITERATION, L_LIFT_ON, L_M, L_MODE, L_PEAK_DECEL,
     L_PEAK_HEAT, L_PHASE, L_PROPELLANT, L_READ_E, L_READ_GROUND, L_READ_N, L_RX, L_RY, L_RZ, L_STATUS, L_T,
     L_T_CYCLE_NEXT, L_T_DEPLOY, L_T_GO, L_T_PHASE, L_T_SKY, L_T_SUFR, L_TD_HS, L_TD_VS, L_TH_E, L_TH_N, L_TH_U,
-    L_VX, L_VY, L_VZ, L_WIND_X, L_WIND_Y, L_WIND_Z, LANDED, N_EVENT_FIELDS, PARACHUTE, PREBANK,
+    L_VX, L_VY, L_VZ, L_WIND_E, L_WIND_N, L_WIND_PROFILE, L_WIND_X, L_WIND_Y, L_WIND_Z, LANDED, N_EVENT_FIELDS, PARACHUTE, PREBANK,
     RANGE_CONTROL, S_REASON_ALT, S_REASON_HAGL, S_REASON_SPEED, S_REASON_T, SKYCRANE,
     SNAP_COS_LAT, SNAP_SIN_LAT, SNAP_X, SNAP_Y, ST_CRASH, ST_FUEL_OUT, ST_NONE, ST_SKIP_OUT, SUFR, T_EPS_S,
     TRIGGER_RANGE,
 )  # fmt: skip
+from edlcam.flight.kernel.navigation import _navigated_geometry
 from edlcam.flight.kernel.powered import (
     _constant_velocity_command, _deceleration_command, _divert_aim, _e_guidance, _skycrane_command, _thrust,
     _time_to_go,
@@ -88,8 +89,12 @@ def _sense(case, terrain, events, snap, lane, P, aero, recording):
     phase = int(lane[L_PHASE])
     t, m = lane[L_T], lane[L_M]
     rx, ry, rz, vx, vy, vz = lane[L_RX], lane[L_RY], lane[L_RZ], lane[L_VX], lane[L_VY], lane[L_VZ]
-    wx, wy, wz = lane[L_WIND_X], lane[L_WIND_Y], lane[L_WIND_Z]
     sin_lat, cos_lat, alt = _geodetic(rx, ry, rz, P)
+    if lane[L_WIND_PROFILE] > 0.5:  # the wind at this height, held over the step (else the case's constant wind)
+        w_e, w_n = _wind_at(case, alt - P.target_up, P)
+        lane[L_WIND_E], lane[L_WIND_N] = w_e, w_n
+        lane[L_WIND_X], lane[L_WIND_Y], lane[L_WIND_Z] = _from_enu(w_e, w_n, 0.0, P)
+    wx, wy, wz = lane[L_WIND_X], lane[L_WIND_Y], lane[L_WIND_Z]
     pe, pn_, pu = _to_enu(rx - P.o_x, ry - P.o_y, rz - P.o_z, P)
     ve, vn, vu = _to_enu(vx, vy, vz, P)
     radar_locked = events[EV_RADAR_LOCK, 0] == events[EV_RADAR_LOCK, 0]
@@ -179,11 +184,13 @@ def _entry_phase(now, case, ref, tgt_u, events, snap, lane, P):
     limit, or the lowest Mach). Ballistic: no bank steering and no SUFR; deploy at the trigger
     inside the box, or late at the lowest Mach. The triggers are watched at every step (the steps
     shrink to the output step near them); the guidance itself runs once per cycle, and at once when
-    SUFR begins. Returns the range to the target [m] and the flight time to the trigger [s]."""
+    SUFR begins. The guidance and the triggers act on the navigated state
+    (:mod:`edlcam.flight.kernel.navigation`). Returns the navigated range to the target [m] and
+    the flight time to the trigger [s]."""
     rad = math.pi / 180.0
     t, m, mode = now.t, lane[L_M], int(lane[L_MODE])
-    rng, herr, xr, vl_u = _target_geometry(now.sin_lat, now.cos_lat, now.rx, now.ry, now.vx, now.vy, now.vz, tgt_u, P)
-    to_trigger = _trigger_time_s(rng, now.speed, now.mach, now.q, now.a_sound, now.decel, P)
+    rng, herr, xr, vl_u, speed = _navigated_geometry(now, case, tgt_u, lane, P)  # what the navigation believes
+    to_trigger = _trigger_time_s(rng, speed, now.mach, now.q, now.a_sound, now.decel, P)
     guided = P.entry_guided > 0.5
     cycle = t >= lane[L_T_CYCLE_NEXT] - T_EPS_S
     if P.deploy_trigger == TRIGGER_RANGE:
@@ -201,20 +208,20 @@ def _entry_phase(now, case, ref, tgt_u, events, snap, lane, P):
         cycle = True
     if guided and cycle:
         drag_acc = now.q * now.cd_mach * P.ref_area * case[C_DRAG] / m
-        new_mode = next_entry_mode(mode, now.speed, drag_acc, P)
+        new_mode = next_entry_mode(mode, speed, drag_acc, P)
         if new_mode == RANGE_CONTROL and mode == PREBANK:
             _mark(events, EV_RANGE_CONTROL_START, snap, m)
         if new_mode == HEADING_ALIGNMENT and mode != HEADING_ALIGNMENT:
             _mark(events, EV_HEADING_ALIGNMENT_START, snap, m)
         mode = new_mode
         lane[L_BANK_CMD], lane[L_BANK_SIGN] = etpc_bank_command(
-            mode, lane[L_BANK_SIGN], now.speed, drag_acc, vl_u, rng - P.deploy_range, xr, herr,
+            mode, lane[L_BANK_SIGN], speed, drag_acc, vl_u, rng - P.deploy_range, xr, herr,
             now.lod_mach * case[C_LOD], ref, P,
         )  # fmt: skip
         lane[L_T_CYCLE_NEXT] = t + P.dt_guidance
     lane[L_MODE] = mode
     in_box = P.mach_min <= now.mach <= P.mach_max and P.q_min <= now.q <= P.q_max
-    reached = _trigger_reached(rng, now.speed, now.mach, now.q, P) and now.mach <= P.mach_max and now.q <= P.q_max
+    reached = _trigger_reached(rng, speed, now.mach, now.q, P) and now.mach <= P.mach_max and now.q <= P.q_max
     if guided:
         sufr_done = abs(lane[L_BANK] - P.sufr_bank) < 5.0 * rad  # SUFR's roll done (the bank now; the controller moves it in the step)
         trigger = mode == SUFR and reached and sufr_done
@@ -271,7 +278,11 @@ def _powered_phase(now, case, terrain, events, snap, summary, lane, P):
     v_f = (0.0, 0.0, -P.cv_speed)
     if phase == FREEFALL and t - lane[L_T_PHASE] >= P.free_fall_s:
         _mark(events, EV_POWERED_DESCENT_START, snap, m)
-        lane[L_AIM_E], lane[L_AIM_N], lane[L_AIM_UP] = _divert_aim(p_nav, case[C_DIVERT_E], case[C_DIVERT_N], terrain, P)
+        # The divert target: the mission's (or Safe Target Selection's) in the target's frame, or
+        # (``divert_from_navigated``) the one selected near where the vehicle is: the flight's divert.
+        from_nav = case[C_DIVERT_FROM_NAV]
+        div_e, div_n = case[C_DIVERT_E] + from_nav * p_nav[0], case[C_DIVERT_N] + from_nav * p_nav[1]
+        lane[L_AIM_E], lane[L_AIM_N], lane[L_AIM_UP] = _divert_aim(p_nav, div_e, div_n, terrain, P)
         r_f = (lane[L_AIM_E], lane[L_AIM_N], lane[L_AIM_UP] + P.app_end_height)
         lane[L_T_GO] = _time_to_go(p_nav, v_enu, r_f, v_f, g_s, P.app_thrust_frac * max_thrust / m, P.app_duration_s)
         phase = APPROACH

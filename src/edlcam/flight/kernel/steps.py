@@ -38,7 +38,8 @@ def _trigger_reached(rng, speed, mach, q, P):
     """Whether the parachute's trigger (``P.deploy_trigger``) is reached: the range to the target
     down to ``P.deploy_range``, or the navigated speed, the Mach or the dynamic pressure down to
     ``P.deploy_value`` (the dynamic pressure once the Mach is inside the deploy box: before, it is
-    still rising from entry interface). Entry navigation is the true state (no IMU error yet)."""
+    still rising from entry interface). ``rng`` and ``speed`` are the navigated ones
+    (:mod:`edlcam.flight.kernel.navigation`); the Mach and the dynamic pressure the air's."""
     trig = P.deploy_trigger
     if trig == TRIGGER_RANGE:
         return rng <= P.deploy_range
