@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from edlcam.cameras.photometry import (
+    DUST_ASYMMETRY,
+    DUST_SINGLE_SCATTERING_ALBEDO,
+    GLSL_DUST_PHASE,
     GLSL_HAPKE,
     MARS_SOIL,
+    MEAN_GROUND_ALBEDO,
+    air_light,
+    dust_phase,
     REF_INCIDENCE_DEG,
     HapkeParameters,
     h_function,
@@ -78,22 +84,46 @@ def test_illumination_by_optical_depth():
         illumination(-0.1, 0.5)
 
 
-def test_shader_matches_python():
+def test_dust_phase_is_henyey_greenstein():
+    # Henyey & Greenstein (1941), ApJ 93:70: normalised over the sphere (∫ p dΩ / 4π = 1) and
+    # ⟨cos θ⟩ = g; midpoint rule over cos θ, tolerance 1e-4 for the quadrature.
+    mu = (np.arange(200_000) + 0.5) / 100_000 - 1.0
+    p = dust_phase(mu)
+    assert p.mean() == pytest.approx(1.0, abs=1e-4)
+    assert (p * mu).mean() == pytest.approx(DUST_ASYMMETRY, abs=1e-4)
+    assert dust_phase(1.0) > 10 * dust_phase(-1.0)  # dust scatters forward (Tomasko et al. 1999)
+
+
+def test_air_light_by_hand():
+    # The module docstring's J(θ) at τ = 0.45, the Sun 40° high, looking at the antisolar point
+    # (θ = 180°) and across at θ = 66° (the fish-eye's edge toward the Sun), each term by hand.
+    mu_sun = math.sin(math.radians(40.0))
+    sun, sky = illumination(0.45, mu_sun)
+    w, g = DUST_SINGLE_SCATTERING_ALBEDO, DUST_ASYMMETRY
+    for theta_deg in (180.0, 66.0):
+        c = math.cos(math.radians(theta_deg))
+        p = (1 - g * g) / (1 + g * g - 2 * g * c) ** 1.5
+        expected = w * (sun * p / 4 + (sky + MEAN_GROUND_ALBEDO * (mu_sun * sun + sky)) / 2)
+        assert air_light(c, 0.45, mu_sun) == pytest.approx(expected, rel=1e-12)
+    # Forward-scattering dust: the haze is brighter on the Sun's side of the frame.
+    assert air_light(math.cos(math.radians(66.0)), 0.45, mu_sun) > 1.3 * air_light(-1.0, 0.45, mu_sun)
+
+
+def _glsl_eval(source: str, call: str, columns: list[np.ndarray]) -> np.ndarray:
+    """Evaluate ``call`` (of q.x, q.y, q.z) in a fragment shader with ``source`` over ``columns``."""
     moderngl = pytest.importorskip("moderngl")
     from edlcam.cameras.renderer import get_context
 
     ctx = get_context()
-    rng = np.random.default_rng(5)
-    n = 256
-    mu0, mu = rng.uniform(0.02, 1.0, n), rng.uniform(0.02, 1.0, n)
-    g = rng.uniform(0.0, math.pi * 0.95, n)
-    inputs = ctx.texture((n, 1), 3, np.stack([mu0, mu, np.cos(g)], -1).astype("f4").tobytes(), dtype="f4")
+    n = len(columns[0])
+    cols = columns + [np.zeros(n)] * (3 - len(columns))
+    inputs = ctx.texture((n, 1), 3, np.stack(cols, -1).astype("f4").tobytes(), dtype="f4")
     inputs.filter = (moderngl.NEAREST, moderngl.NEAREST)
     prog = ctx.program(
         vertex_shader="#version 330\nin vec2 in_xy; void main() { gl_Position = vec4(in_xy, 0.0, 1.0); }",
-        fragment_shader="#version 330\n" + GLSL_HAPKE + """
+        fragment_shader="#version 330\n" + source + """
 uniform sampler2D u_in; out vec4 f_color;
-void main() { vec3 q = texelFetch(u_in, ivec2(gl_FragCoord.xy), 0).xyz; f_color = vec4(hapke(q.x, q.y, q.z)); }""",
+void main() { vec3 q = texelFetch(u_in, ivec2(gl_FragCoord.xy), 0).xyz; f_color = vec4(""" + call + """); }""",
     )
     vbo = ctx.buffer(np.array([-1, -1, 3, -1, -1, 3], "f4").tobytes())
     vao = ctx.vertex_array(prog, [(vbo, "2f", "in_xy")])
@@ -105,5 +135,20 @@ void main() { vec3 q = texelFetch(u_in, ivec2(gl_FragCoord.xy), 0).xyz; f_color 
     out = np.frombuffer(fbo.read(components=4, dtype="f4"), "f4").reshape(n, 4)[:, 0]
     for r in (vao, vbo, fbo, inputs, prog):
         r.release()
+    return out
+
+
+def test_shader_matches_python():
+    rng = np.random.default_rng(5)
+    n = 256
+    mu0, mu = rng.uniform(0.02, 1.0, n), rng.uniform(0.02, 1.0, n)
+    g = rng.uniform(0.0, math.pi * 0.95, n)
+    out = _glsl_eval(GLSL_HAPKE, "hapke(q.x, q.y, q.z)", [mu0, mu, np.cos(g)])
     # float32 in the shader against float64 here.
     np.testing.assert_allclose(out, lambert_equivalent(mu0, mu, g), rtol=2e-4, atol=1e-6)
+
+
+def test_dust_phase_shader_matches_python():
+    cos_t = np.linspace(-1.0, 1.0, 256)
+    out = _glsl_eval(GLSL_DUST_PHASE, "dust_phase(q.x)", [cos_t])
+    np.testing.assert_allclose(out, dust_phase(cos_t), rtol=2e-4, atol=1e-6)  # float32 against float64

@@ -46,6 +46,11 @@ Backend = Literal["auto", "pool", "dask"]
 # vertex spacing — the same texels per pixel at a quarter of the heightmap work, which dominated
 # the sky-crane frames as the rings follow the height (measured: 3.7 s of 4.2 s for 21 DDC frames).
 PREVIEW_RING_COVERAGE = 1.5
+# Full quality: the finest ring spans 3 footprints, but 1.5 for a fish-eye (the LCAM), whose
+# footprint is sized on the edge midpoints (45°): 1.5 of it still holds the corners (63.6°, 2 h
+# out on flat ground), and the texels under the frame halve (64 → 32 m at 8 km, 16 → 8 m at
+# 2.5 km against LCAM pixels of 12 and 3.8 m) for one more ring of heights.
+FULL_RING_COVERAGE, FISHEYE_RING_COVERAGE = 3.0, 1.5
 PREVIEW_DUST_THINNING = 8  # previews blend an eighth of the dust sprites, each more opaque (measured: 4 → 8 took a DDC frame of the flyaway from 481 to 122 ms on the AVX2 EPYC, the same to the eye)
 
 
@@ -226,7 +231,7 @@ class FilmRun:
             max_rocks=cc.max_rocks if quality == "full" else cc.preview_max_rocks,
             view=ViewCone(position, R[:, 2], half_diag), rock_box_en_m=_ground_box(position, world, ground),
             ground=sees_ground, dust_thinning=1 if quality == "full" else PREVIEW_DUST_THINNING, coarse=quality != "full",
-            ring_coverage=3.0 if quality == "full" else PREVIEW_RING_COVERAGE,
+            ring_coverage=(FISHEYE_RING_COVERAGE if cam.fisheye else FULL_RING_COVERAGE) if quality == "full" else PREVIEW_RING_COVERAGE,
         )
         cull = _ground_box(position, world, ground, scale=2.0, margin_m=20.0)
         if cull is not None and state.rings:

@@ -24,8 +24,21 @@ Greenstein particle of asymmetry g_d scatters into the forward hemisphere); of i
 circumsolar share CIRCUMSOLAR_FRACTION comes from near the Sun and is shaded and shadowed as
 sunlight, the rest lights the ground from the whole sky (the skylight in shadows).
 
-The GLSL here (``GLSL_HAPKE``) is the same function as :func:`hapke_reflectance`; the test
-renders it and compares.
+**The haze's air light.** A line of sight through the dust adds its source function J times
+(1 − T), T its transmittance (the shaders' ``haze``). Looking down, J is the dust's scattering of
+the sunlight by its phase function (one-term Henyey–Greenstein of asymmetry DUST_ASYMMETRY) plus
+its scattering of the diffuse field, the sky above and the sunlit ground below (:func:`air_light`):
+
+    J(θ) = ω0 · [ E_sun p_HG(θ)/4 + (E_sky + A (μ_sun E_sun + E_sky)) / 2 ]
+
+in the ground's units (π L / F), θ the scattering angle (180° looking at the antisolar point),
+E_sun and E_sky from :func:`illumination`, A the ground's mean albedo. Dust scatters forward:
+J is ≈ 1.5× higher looking toward the Sun's side than toward the antisolar point, where the
+ground's own surge is. Toward the horizon the line of sight runs through the whole haze and J
+tends to the sky's horizon colour (the shaders blend over the lowest 10° below the horizon).
+
+The GLSL here (``GLSL_HAPKE``, ``GLSL_DUST_PHASE``) is the same function as
+:func:`hapke_reflectance`, :func:`dust_phase`; the tests render them and compare.
 """
 
 from __future__ import annotations
@@ -35,7 +48,8 @@ import math
 import numpy as np
 
 __all__ = ["HapkeParameters", "MARS_SOIL", "hg_phase", "h_function", "opposition_surge", "hapke_reflectance",
-           "radiance_factor", "lambert_equivalent", "illumination", "GLSL_HAPKE", "REF_INCIDENCE_DEG"]
+           "radiance_factor", "lambert_equivalent", "illumination", "dust_phase", "air_light", "air_light_terms",
+           "GLSL_HAPKE", "GLSL_DUST_PHASE", "REF_INCIDENCE_DEG"]
 
 REF_INCIDENCE_DEG = 30.0  # the geometry where the Hapke ground equals a Lambert one of the same albedo
 
@@ -65,6 +79,9 @@ DUST_SINGLE_SCATTERING_ALBEDO = 0.97
 DUST_ASYMMETRY = 0.68
 CIRCUMSOLAR_FRACTION = 0.5  # est.: an HG particle with g ≈ 0.7 sends about half its scattered light within ≈ 30° of forward
 MIN_SUN_MU = 0.05  # the slant path is capped at 20 air masses (the Sun within 3° of the horizon)
+# The ground's mean albedo under the haze, for the light it sends back up into the dust: est. from
+# the crater floor's albedo in the mission file ([terrain.units.cf_fr], Rec. 709 luminance ≈ 0.32).
+MEAN_GROUND_ALBEDO = 0.32
 
 
 def hg_phase(cos_g, xi: float):
@@ -128,6 +145,25 @@ def illumination(tau: float, sun_mu: float) -> tuple[float, float]:
     return sun, sky
 
 
+def dust_phase(cos_theta, g: float = DUST_ASYMMETRY):
+    """The dust's one-term Henyey–Greenstein phase function of the scattering angle θ (g > 0: forward), normalised to 4π."""
+    cos_theta = np.asarray(cos_theta, dtype=float)
+    return (1.0 - g * g) / (1.0 + g * g - 2.0 * g * cos_theta) ** 1.5
+
+
+def air_light_terms(tau: float, sun_mu: float) -> tuple[float, float]:
+    """(sun, diffuse): J(θ) = sun · p_HG(θ) + diffuse, the haze's source function (module docstring)."""
+    sun, sky = illumination(tau, sun_mu)
+    up = MEAN_GROUND_ALBEDO * (max(float(sun_mu), 0.0) * sun + sky)
+    return DUST_SINGLE_SCATTERING_ALBEDO * sun / 4.0, DUST_SINGLE_SCATTERING_ALBEDO * 0.5 * (sky + up)
+
+
+def air_light(cos_theta, tau: float, sun_mu: float):
+    """The haze's source function J [π L / F] for scattering angle θ (cos θ = Sun direction · line of sight)."""
+    sun, diffuse = air_light_terms(tau, sun_mu)
+    return sun * dust_phase(cos_theta) + diffuse
+
+
 def _glsl(p: HapkeParameters) -> str:
     norm = math.cos(math.radians(REF_INCIDENCE_DEG)) / _reference_radiance_factor(p)
     gamma = math.sqrt(1.0 - p.w)
@@ -148,3 +184,11 @@ float hapke(float mu0, float mu, float cos_g) {{
 
 
 GLSL_HAPKE = _glsl(MARS_SOIL)
+
+GLSL_DUST_PHASE = f"""
+// The dust's Henyey–Greenstein phase function (edlcam.cameras.photometry.dust_phase).
+float dust_phase(float cos_t) {{
+    float q = {1.0 + DUST_ASYMMETRY ** 2:.9f} - {2.0 * DUST_ASYMMETRY:.9f} * clamp(cos_t, -1.0, 1.0);
+    return {1.0 - DUST_ASYMMETRY ** 2:.9f} / (q * sqrt(q));
+}}
+"""

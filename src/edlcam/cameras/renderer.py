@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edlcam.cameras import shaders
-from edlcam.cameras.photometry import illumination
+from edlcam.cameras.photometry import air_light_terms, illumination
 from edlcam.cameras.render_geometry import TerrainRingGPU, icosphere, north_east_order, stitch_edges
 from edlcam.cameras.terrain_shadow import quantised_sun, sun_visibility
 from edlcam.errors import RenderError
@@ -320,8 +320,9 @@ class Renderer:
         ctx.viewport = (0, 0, w, h)
         target.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
         sun_irr, sky_irr = illumination(self.dust_optical_depth, float(sun[2]))
+        air_sun, air_diffuse = air_light_terms(self.dust_optical_depth, float(sun[2]))
         common = dict(u_sun=tuple(sun), u_cam_world=tuple(cam), u_ground_up=float(state.ground_up_m), u_haze_m=self.haze_m,
-                      u_logc=float(logc), u_ambient=sky_irr, u_sun_irr=sun_irr,
+                      u_logc=float(logc), u_ambient=sky_irr, u_sun_irr=sun_irr, u_air_sun=air_sun, u_air_diffuse=air_diffuse,
                       u_use_shadow=1.0 if light is not None else 0.0)
         for prog in (self.p_mesh, self.p_terrain, self.p_rock, self.p_sky, self.p_dust):
             for k, v in common.items():

@@ -8,13 +8,13 @@ SIGGRAPH) over the hardware around the camera. The ground reflects by Hapke's fu
 also by the sunlight it lets through from behind (``u_translucency``, see
 :attr:`edlcam.cameras.models.mesh.Mesh.translucency`). Aerial perspective from an exponential dust
 haze of the atmosphere's 11.1 km scale height (NSSDC) whose surface e-folding path is
-``u_haze_m`` = H / τ. The sky: butterscotch at the horizon, darker toward the zenith, a bluish
+``u_haze_m`` = H / τ, its air light by the dust's phase function (:mod:`edlcam.cameras.photometry`). The sky: butterscotch at the horizon, darker toward the zenith, a bluish
 forward-scattering glow around the Sun (Lemmon et al. 2004, Science 306:1753; Ehlmann et al. 2021
 for the blue aureole). ``#define PREVIEW`` (inserted after ``#version``) selects the cheaper
 preview paths described in :mod:`edlcam.cameras.renderer`.
 """
 
-from edlcam.cameras.photometry import GLSL_HAPKE
+from edlcam.cameras.photometry import GLSL_DUST_PHASE, GLSL_HAPKE
 
 __all__ = ["COMMON", "DEPTH_FS", "DUST_FS", "DUST_VS", "MESH_FS", "MESH_VS", "ROCK_VS", "SKY_FS", "SKY_VS",
            "TERRAIN_FS", "TERRAIN_VS"]
@@ -24,6 +24,10 @@ uniform vec3 u_sun;            // unit, world (ENU)
 uniform vec3 u_cam_world;      // camera position in ENU [m] (for the haze altitude)
 uniform float u_ground_up;     // ground height below the camera [m]
 uniform float u_haze_m;
+uniform float u_air_sun;       // the haze's source function J(θ) = u_air_sun · dust_phase(cos θ) + u_air_diffuse
+uniform float u_air_diffuse;   // (photometry.air_light_terms), looking down
+""" + GLSL_DUST_PHASE + """
+const vec3 DUST_HUE = vec3(0.80, 0.58, 0.40) / 0.6138;  // the horizon's butterscotch at unit luminance (Rec. 709)
 
 vec3 sky_color(vec3 d) {
     float elev = d.z;
@@ -44,7 +48,11 @@ void haze_terms(vec3 p_rel, out float T, out vec3 air) {
     float mean_density = abs(z2 - z1) > 1.0 ? H * abs(exp(-z1 / H) - exp(-z2 / H)) / abs(z2 - z1) : exp(-z1 / H);
     T = exp(-d * mean_density / u_haze_m);
     vec3 dir = p_rel / max(d, 1e-6);
-    air = sky_color(normalize(vec3(dir.xy, max(dir.z, 0.02))));
+    // Looking down: the dust's scattering of the sunlight (by the scattering angle) and of the
+    // diffuse field; within 10° of the horizon the path runs through the whole haze and its light
+    // becomes the sky's horizon colour, which the sky pass draws just above.
+    vec3 down = DUST_HUE * (u_air_diffuse + u_air_sun * dust_phase(dot(u_sun, dir)));
+    air = mix(down, sky_color(normalize(vec3(dir.xy, max(dir.z, 0.02)))), smoothstep(-0.17, 0.0, dir.z));
 }
 """
 

@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = ["SUN_STEP_DEG", "SUN_RADIUS_RAD", "SUN_RAYS", "quantised_sun", "sun_visibility"]
 
-SUN_STEP_DEG = 0.5  # the Sun moves ≈ 0.25° a minute; half a degree moves a shadow's tip by ≈ 2 % at 31° elevation
+SUN_STEP_DEG = 0.5  # the Sun moves ≈ 0.25° a minute; half a degree moves a shadow's tip by ≈ 2 % at the landing's 40° elevation
 SUN_RADIUS_RAD = math.radians(0.35 / 2.0)  # angular radius of the Sun from Mars (0.53° at 1 AU / 1.52 AU)
 SUN_RAYS = 4  # rays across the disc: the penumbra in quarters (the texture's mipmaps smooth it further)
 

@@ -115,7 +115,7 @@ DEFAULT_VIEWS: dict[str, CameraConfig] = {
         width_px=1024, height_px=1024, hfov_deg=90.0, vfov_deg=90.0, linearity=0.0, fps=1.0, preview_scale=4,
         colour="mono", start_event="heatshield_separation", start_offset_s=5.0,
         end_event="touchdown", end_offset_s=0.0, min_exposure_s=150e-6, max_exposure_s=150e-6, max_gain=1.0,
-        sensitivity_e_per_s=1.35e8, display_gamma=1.0,
+        sensitivity_e_per_s=1.47e8, display_gamma=1.0,
     ),
 }
 
