@@ -36,7 +36,7 @@ def _write(tmp_path, text):
         ('extends = "mars2020"\n[vehicle]\nentry_mass_kg = -5\n', "'vehicle.entry_mass_kg' is -5: it should be above 0 and at most 100000: a lander part"),
         ('extends = "mars2020"\n[entry]\nspeeed_m_s = 5000\n', "unknown key 'entry.speeed_m_s'; remove it or check its spelling"),
         ('extends = "mars2020"\n[entry]\nspeed_m_s = "fast"\n', "'entry.speed_m_s' is 'fast': it should be a valid number"),
-        ('[mission]\nname = "x"\n', "'mission.seed', 'planet', 'atmosphere'"),
+        ('[mission]\nname = "x"\n', "'mission.seed', 'mission.published_timeline_s', 'planet', 'atmosphere'"),
         ("[entry\n", "not valid TOML"),
         ('extends = "venus"\n', "'extends' is 'venus', which is no shipped mission; give a shipped mission ('mars2020', 'msl')"),
         (

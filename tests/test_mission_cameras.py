@@ -71,4 +71,5 @@ def test_the_film_follows_the_mission_s_panels(tmp_path):
     shots = edit_list(events, windows, start, end, film=m.cameras)
     assert [(s.name, s.t_start_s, s.t_end_s) for s in shots] == [("parachute", 28.0, 30.0), ("descent", 30.0, 58.0),
                                                                ("sky crane", 58.0, 75.0)]
-    assert all(s.panels[0].cameras == ("rdc",) for s in shots)
+    assert all(s.panels == (s.panels[0],) and s.panels[0].cameras == ("rdc",) for s in shots)  # one panel: no empty insets
+    assert all(s.info == (s.panels[0].w, 0, 1280, 720) for s in shots)  # the telemetry takes the whole column

@@ -56,9 +56,39 @@ __all__ = [
 ]
 
 
+# Mars 2020's nominal landing timeline (NASA, published before landing; REFERENCE.md), E+ s.
+MARS2020_TIMELINE_S = {
+    "entry_interface": [0.0, 0.0], "peak_heating": [80.0, 80.0], "peak_deceleration": [90.0, 90.0],
+    "parachute_deploy": [240.0, 240.0], "heatshield_separation": [260.0, 260.0], "backshell_separation": [330.0, 360.0],
+    "powered_descent_start": [], "skycrane_start": [390.0, 390.0], "touchdown": [410.0, 410.0],
+}  # fmt: skip
+
+
 class MissionInfo(Section):
     name: str = "Mars 2020"
     seed: int = Field(default=2021, ge=0)
+    # The published times the run's events are compared with (event tables, the report): per major
+    # event [earliest, latest] E+ s, or [] where none was published (so a mission that extends
+    # another can take one away: tables merge key by key).
+    published_timeline_s: dict[str, list[float]] = Field(default_factory=lambda: dict(MARS2020_TIMELINE_S))
+
+    @model_validator(mode="after")
+    def _check_timeline(self):
+        from edlcam.flight.events import EVENT_NAMES
+
+        for name, span in self.published_timeline_s.items():
+            if name not in EVENT_NAMES:
+                raise ValueError(f"published_timeline_s names {name!r}, which is no major event; use one of {', '.join(EVENT_NAMES)}")
+            if len(span) not in (0, 2) or (span and not 0.0 <= span[0] <= span[1] <= 3600.0):
+                raise ValueError(
+                    f"published_timeline_s.{name} is {span}; give [earliest, latest] E+ seconds (0 ≤ earliest ≤ latest ≤ 3600), "
+                    "or [] where no time was published"
+                )
+        return self
+
+    def published(self) -> dict[str, tuple[float, float] | None]:
+        """Each major event's published (earliest, latest) E+ [s], None where none was published."""
+        return {k: (tuple(v) if v else None) for k, v in self.published_timeline_s.items()}
 
 
 class Mission(Section):
@@ -255,13 +285,17 @@ def load_mission(path: str | Path | None = None, *, seed: int | None = None) -> 
     """Load a mission file merged over the mission it ``extends`` (a shipped one by name, or a
     file by path relative to it; chains allowed, cycles refused), validated.
 
-    ``path`` None loads the default. Raises :class:`MissionError` naming the file, then every
+    ``path`` None loads the default; a shipped mission's name (``"msl"``) where no such file
+    exists loads that mission. Raises :class:`MissionError` naming the file, then every
     problem found (unknown keys, missing keys, bad values) at once.
     """
     if path is None:
         default = _read_toml(default_mission_path())
         return mission_from_dict(default, source=str(default_mission_path())).with_seed(seed)
     path = Path(path)
+    shipped = shipped_missions()
+    if not path.exists() and str(path) in shipped:  # a shipped mission by name: --mission msl
+        path = shipped[str(path)]
     source = str(path)
     data, rooted = _extended(path, ())
     problems = []

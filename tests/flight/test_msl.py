@@ -87,3 +87,15 @@ def test_gale_has_aeolis_mons_beside_the_landing_site(msl):
     e, n = _latlon_to_en(-5.08, 137.85, msl.target.latitude_deg, msl.target.longitude_deg, terrain.ellipsoid)
     assert 30e3 < float(np.hypot(e, n)) < 45e3
     assert float(terrain.altitude_m(float(e), float(n))) - float(terrain.altitude_m(0.0, 0.0)) > 4000.0
+
+
+def test_the_mission_compares_its_events_with_the_flown_times(msl):
+    published = msl.mission.published()
+    for name, (flown, _tolerance) in FLOWN_S.items():
+        assert published[name] == (flown, flown), name
+    assert published["peak_heating"] is None  # Mars 2020's nominal is not carried over
+
+
+def test_a_shipped_mission_loads_by_name(msl, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no file called "msl" here: the name picks the shipped mission
+    assert load_mission("msl") == msl

@@ -118,13 +118,15 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
         if audio is not None:
             sound = load_soundtrack(runfolder.received_path(run, audio["path"]), track=track_read.result(),
                                     t0_s=float(timeline.t_s(audio["sclk_start"])), t_start_s=t0, t_end_s=t1)
-        else:
+        elif "microphone" in mission.onboard.capture:
             log.warning("no microphone product received: the film is silent")
         from edlcam.ground.lvs_overlay import LvsOverlay
 
+        # A mission without a microphone ([cameras] flown leaves it out: MSL) is silent by design.
+        silent = "sound: not received yet" if "microphone" in mission.onboard.capture else "sound: no microphone flew"
         composer = FilmComposer(cameras, shots, trajectory, timeline, events, width, height,
-                             sound.note if sound else "sound: not received yet",
-                             lvs=LvsOverlay.load(run, mission.lvs.camera))
+                                sound.note if sound else silent,
+                                lvs=LvsOverlay.load(run, mission.lvs.camera))
         path = out or run / runfolder.LANDING_FILM
         path.parent.mkdir(parents=True, exist_ok=True)
         n_frames = int(np.floor((t1 - t0) * fps + 1e-9))

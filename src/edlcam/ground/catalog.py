@@ -22,7 +22,6 @@ from pathlib import Path
 from edlcam import runfolder
 from edlcam.errors import RunFolderError
 from edlcam.ground.timecorr import TimeLine, frame_clocks, utc_iso
-from edlcam.ground.timeline import NOMINAL_TIMELINE
 from edlcam.link.transfer import sha256_file  # the check the link's ground side makes on arrival
 
 __all__ = ["SCHEMA", "KIND_RANK", "CatalogStats", "build_catalog", "catalog_path", "open_catalog", "dump_catalog"]
@@ -161,10 +160,11 @@ def build_catalog(run: str | Path) -> CatalogStats:
                                best.get((camera, int(n)))))
 
     event_rows = []
+    published = mission.mission.published()
     for ev in events:
         t = float(ev["t_s"])
         scet_unix = timeline.entry_unix_s + t
-        nominal = NOMINAL_TIMELINE.get(str(ev["name"])) if ev["major"] else None
+        nominal = published.get(str(ev["name"])) if ev["major"] else None
         event_rows.append((
             str(ev["name"]), int(ev["major"]), t, utc_iso(scet_unix), utc_iso(timeline.ert_unix_s(scet_unix)),
             ev.get("height_agl_m"), ev.get("speed_m_s"),

@@ -62,12 +62,13 @@ def report_command(
 
 def demo_command(
     out: Path = typer.Option(Path("run"), "--out", help="Run folder to write."),
+    mission: Optional[Path] = typer.Option(None, "--mission", help="Mission TOML, or a shipped mission by name: mars2020 (default), msl."),
     quality: str = typer.Option("preview", "--quality", help="preview or full."),
     days: float = typer.Option(4.0, "--days", help="Earth days of relay passes (longer if the film needs it)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a run folder that holds committed or received "
                                    "data (each stage swaps its new output in once complete)."),
 ) -> None:
-    """Simulate, film, relay, assemble and report the Mars 2020 landing in one go."""
+    """Simulate, film, relay, assemble and report a landing in one go (default: Mars 2020)."""
     from rich.console import Console
 
     from edlcam.stages import STAGES, demo
@@ -79,7 +80,7 @@ def demo_command(
         def progress(stage: str, done: float, total: float, detail: str) -> None:
             bar.update(tasks[stage], completed=done, total=max(total, 1e-9), description=detail)
 
-        result = demo(out, quality=quality, days=days, overwrite=overwrite, progress=progress)
+        result = demo(out, mission=mission, quality=quality, days=days, overwrite=overwrite, progress=progress)
     times = ", ".join(f"{k} {v:.0f} s" for k, v in result.stage_s.items())
     console.print(f"stages: {times}")
     if result.requested:

@@ -86,11 +86,15 @@ def edit_list(events: dict[str, float], windows: dict[str, tuple[float, float]],
     main_w = min(width // 2 * 2, 2 * int(round(height * 5 / 8)))
     col_w = width - main_w
     inset_h = 2 * int(round(col_w * 2 / 5))
-    info_col = (main_w, min(2 * inset_h, height), width, height)
 
     def column(main, first, second) -> tuple[Panel, ...]:
-        return (Panel(tuple(main), 0, 0, main_w, height), Panel(tuple(first), main_w, 0, col_w, inset_h),
-                Panel(tuple(second), main_w, inset_h, col_w, inset_h))
+        # An inset that names no camera is left out (MSL flew one camera: its telemetry takes the column).
+        insets = [Panel(tuple(cams), main_w, y, col_w, inset_h) for cams, y in ((first, 0), (second, inset_h)) if cams]
+        return (Panel(tuple(main), 0, 0, main_w, height), *insets)
+
+    def info_for(n_panels: int) -> tuple[int, int, int, int]:
+        """The telemetry's box in a column layout of ``n_panels`` (the main and its insets)."""
+        return (main_w, min((n_panels - 1) * inset_h, height), width, height)
 
     hs = events.get("heatshield_separation", t_start_s)
     # The sky-crane shot starts where its panels' first cameras start recording after heat-shield
@@ -99,12 +103,19 @@ def edit_list(events: dict[str, float], windows: dict[str, tuple[float, float]],
     crane_t = min(crane) if crane else events.get("skycrane_start", t_end_s) - 2.0
     half = width // 4 * 2
     split_h = min(height - 100, 2 * int(round(half * 2 / 5))) // 2 * 2
+    chute_panels, descent_panels = column(*chute), column(*descent)
+    if crane_panels[1]:
+        crane_shot = Shot("sky crane", crane_t, t_end_s,
+                          (Panel(tuple(crane_panels[0]), 0, 0, half, split_h),
+                           Panel(tuple(crane_panels[1]), half, 0, width - half, split_h)),
+                          (0, split_h, width, height), width // 2, split_h)
+    else:  # one camera at the sky crane: it stays large, the telemetry beside it
+        crane_shot = Shot("sky crane", crane_t, t_end_s, column(crane_panels[0], [], []), info_for(1),
+                          main_w // 2, height)
     shots = [
-        Shot("parachute", t_start_s, hs, column(*chute), info_col, main_w // 2, height),
-        Shot("descent", hs, crane_t, column(*descent), info_col, main_w // 2, height),
-        Shot("sky crane", crane_t, t_end_s,
-             (Panel(tuple(crane_panels[0]), 0, 0, half, split_h), Panel(tuple(crane_panels[1]), half, 0, width - half, split_h)),
-             (0, split_h, width, height), width // 2, split_h),
+        Shot("parachute", t_start_s, hs, chute_panels, info_for(len(chute_panels)), main_w // 2, height),
+        Shot("descent", hs, crane_t, descent_panels, info_for(len(descent_panels)), main_w // 2, height),
+        crane_shot,
     ]
     out = []
     for s in shots:

@@ -2,7 +2,7 @@
 
 Images are embedded as data URIs (the page can be mailed alone); the film is referenced
 relatively (``landing.mp4`` beside the page) and embedded with ``<video>``. Sections: the
-mission, the event table against NASA's nominal timeline, the flight plots, a contact sheet of
+mission, the event table against the mission's published timeline, the flight plots, a contact sheet of
 what came home, downlink progress (data home against time, per camera; matplotlib), the Monte
 Carlo landing ellipse when a Monte Carlo folder is given or found, and the film.
 """
@@ -178,9 +178,9 @@ def write_report(run: str | Path, *, montecarlo: str | Path | None = None, still
                  (f"{r.nominal[0]:.0f}" if r.nominal[0] == r.nominal[1] else f"{r.nominal[0]:.0f}–{r.nominal[1]:.0f}"),
                  "—" if r.difference_s is None else f"{r.difference_s:+.1f}",
                  "—" if r.height_agl_m is None else f"{r.height_agl_m:,.0f}",
-                 "—" if r.speed_m_s is None else f"{r.speed_m_s:.1f}", r.utc] for r in event_table(events_list)]
-        parts.append("<h2>Events</h2><p class=note>Simulated against NASA's nominal landing timeline "
-                     "(published before landing); difference 0 inside a published range.</p>"
+                 "—" if r.speed_m_s is None else f"{r.speed_m_s:.1f}", r.utc] for r in event_table(events_list, mission.mission.published())]
+        parts.append("<h2>Events</h2><p class=note>Simulated against the mission's published timeline "
+                     "([mission.published_timeline_s]); difference 0 inside a published range.</p>"
                      + _table(["event", "E+ s", "NASA E+ s", "diff s", "height m", "speed m/s", "UTC (SCET)"], rows))
 
         film = run / runfolder.LANDING_FILM

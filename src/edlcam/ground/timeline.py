@@ -1,29 +1,17 @@
-"""The event table: the simulated EDL events against NASA's nominal Mars 2020 timeline.
+"""The event table: the simulated EDL events against the mission's published timeline.
 
-Nominal times are the landing timeline NASA published before landing (REFERENCE.md, "Nominal
-EDL timeline"), in seconds after entry interface; where NASA gave a range (backshell separation,
-E+330–360 s) both ends are kept. ``powered_descent_start`` has no published time: it follows
-backshell separation after about a second of free fall (MSL heritage, est.).
+The published times are the mission's (``[mission.published_timeline_s]``): for Mars 2020 the
+landing timeline NASA published before landing (REFERENCE.md, "Nominal EDL timeline"), for MSL
+the times NASA/JPL reported after the flight, in seconds after entry interface; where a range was
+given (Mars 2020's backshell separation, E+330–360 s) both ends are kept. An event without a
+published time shows "—".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["NOMINAL_TIMELINE", "EventRow", "event_table", "format_event_table"]
-
-# name: (earliest, latest) E+ [s], NASA landing timeline via REFERENCE.md; None = not published.
-NOMINAL_TIMELINE: dict[str, tuple[float, float] | None] = {
-    "entry_interface": (0.0, 0.0),  # definition of E+0
-    "peak_heating": (80.0, 80.0),  # NASA: ≈ E+80 s
-    "peak_deceleration": (90.0, 90.0),  # NASA: ≈ E+90 s
-    "parachute_deploy": (240.0, 240.0),  # NASA: ≈ E+240 s
-    "heatshield_separation": (260.0, 260.0),  # NASA: ≈ E+260 s
-    "backshell_separation": (330.0, 360.0),  # NASA: ≈ E+330–360 s
-    "powered_descent_start": None,  # not published (≈ 1 s after backshell separation, est.)
-    "skycrane_start": (390.0, 390.0),  # NASA: ≈ E+390 s
-    "touchdown": (410.0, 410.0),  # NASA: ≈ E+410 s
-}
+__all__ = ["EventRow", "event_table", "format_event_table"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +23,7 @@ class EventRow:
     utc: str  # SCET
     height_agl_m: float | None
     speed_m_s: float | None
-    nominal: tuple[float, float] | None  # NASA's E+ [s] range
+    nominal: tuple[float, float] | None  # the published E+ [s] range
 
     @property
     def difference_s(self) -> float | None:
@@ -53,8 +41,9 @@ def _nominal_text(nominal: tuple[float, float] | None) -> str:
     return f"{lo:.0f}" if lo == hi else f"{lo:.0f}–{hi:.0f}"
 
 
-def event_table(events: list[dict]) -> list[EventRow]:
-    """The major events (dicts of :meth:`edlcam.runfolder.Event.as_dict`, in flight order) with their nominal times."""
+def event_table(events: list[dict], published: dict[str, tuple[float, float] | None]) -> list[EventRow]:
+    """The major events (dicts of :meth:`edlcam.runfolder.Event.as_dict`, in flight order) with their published times
+    (``published``: :meth:`edlcam.mission.MissionInfo.published` of the run's mission)."""
     rows = []
     for ev in events:
         if not ev.get("major", True):
@@ -64,7 +53,7 @@ def event_table(events: list[dict]) -> list[EventRow]:
         rows.append(EventRow(
             name=str(ev["name"]), t_s=float(ev["t_s"]), utc=str(ev.get("utc", "")),
             height_agl_m=None if h is None else float(h), speed_m_s=None if v is None else float(v),
-            nominal=NOMINAL_TIMELINE.get(str(ev["name"])),
+            nominal=published.get(str(ev["name"])),
         ))
     return rows
 
