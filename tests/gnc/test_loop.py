@@ -31,5 +31,10 @@ def test_lvs_in_the_loop_lands_near_the_selected_target(nominal_run, tmp_path, n
             assert a == b
     landmarks = pq.read_table(run / "lvs" / "landmarks.parquet").to_pandas()
     assert landmarks.inlier.sum() > 100 and np.all((landmarks.x >= 0) & (landmarks.x <= 1))
+    # The film rings the target: at the divert, ≈ 2 km up and a divert of ≤ 600 m, it lies in the LCAM's central part.
+    track = pq.read_table(run / "lvs" / "target.parquet").to_pandas()
+    at_divert = track[np.abs(track.t_s - summary["t_divert_s"]) < 0.05].iloc[0]
+    assert 0.2 < at_divert.x < 0.8 and 0.2 < at_divert.y < 0.8
+    assert track.x.notna().mean() > 0.5
     for name in ("error.png", "map.png", "map.npz", "hazard.npz"):
         assert (run / "lvs" / name).stat().st_size > 0

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from edlcam.ground.lvs_overlay import GREEN, LvsOverlay
+from edlcam.ground.lvs_overlay import GREEN, YELLOW, LvsOverlay
 
 
 def _write_lvs(run):
@@ -47,3 +47,39 @@ def test_the_safe_target_choice_is_shown_after_the_divert(tmp_path):
 
 def test_a_run_without_lvs_has_no_overlay(tmp_path):
     assert LvsOverlay.load(tmp_path, "lcam") is None
+
+
+def _yellow(img):
+    return (img[..., 0] > 150) & (img[..., 1] > 120) & (img[..., 2] < 110)
+
+
+def test_the_selected_target_is_ringed_where_it_lies_in_the_frame(tmp_path):
+    _write_lvs(tmp_path)
+    # lvs/target.parquet: the target at (0.25, 0.25) of the frame at 340 s, (0.75, 0.25) at 341 s, out of view at 342 s
+    pq.write_table(pa.table({"t_s": [339.0, 340.0, 341.0, 342.0], "x": [0.25, 0.25, 0.75, None],
+                             "y": [0.25, 0.25, 0.25, None]}), tmp_path / "lvs" / "target.parquet")
+    ov = LvsOverlay.load(tmp_path, "lcam")
+    assert ov.target_at(340.5) == (0.5, 0.25)  # interpolated between the samples
+    assert ov.target_at(341.5) is None and ov.target_at(338.0) is None  # out of view, before the track
+    out = ov.draw(np.zeros((400, 400, 3), np.uint8), 340.5)
+    top = _yellow(out[:200])  # the numbers are drawn along the bottom edge; the ring alone up here
+    rows, cols = np.nonzero(top)
+    assert rows.size and np.abs(out[:200][top].max(axis=0).astype(int) - YELLOW).max() < 40
+    assert abs(rows.mean() - 100) < 2 and abs(cols.mean() - 200) < 2  # centred on (0.5, 0.25) of 400 px
+    assert 6 <= cols.max() - cols.min() <= 40  # a ring a few pixels wide, not a fill
+    none = ov.draw(np.zeros((400, 400, 3), np.uint8), 341.5)
+    assert not _yellow(none[:200]).any()
+
+
+def test_the_numbers_are_legible_at_the_size_the_film_shows_the_lcam(tmp_path):
+    # The demo's LCAM frames come home at 256 px and the film shows them ≈ 300 px tall: each line of
+    # text at least ≈ 8 px tall (a 22nd of the frame), all of it inside the frame.
+    _write_lvs(tmp_path)
+    ov = LvsOverlay.load(tmp_path, "lcam")
+    for side in (256, 1024):
+        out = ov.draw(np.zeros((side, side, 3), np.uint8), 345.0)
+        ink = _yellow(out)
+        rows = np.flatnonzero(ink.any(axis=1))
+        cols = np.flatnonzero(ink.any(axis=0))
+        assert rows.size >= 2 * side / 30  # two lines (the target's), each ≥ a 30th of the frame tall
+        assert rows.max() < side - 1 and cols.min() > 0 and cols.max() < side - 1

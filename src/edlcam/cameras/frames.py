@@ -84,7 +84,7 @@ class FilmRun:
     ``terrain``, ``models`` and ``sun_enu`` default to the project's modules; tests may pass doubles.
     """
 
-    def __init__(self, run_dir: str | Path, *, terrain=None, models=None, sun_enu=None, mission=None):
+    def __init__(self, run_dir: str | Path, *, terrain=None, models=None, sun_enu=None, mission=None, renderers=None):
         self.run_dir = Path(run_dir)
         terrain_given, models_given, sun_given, mission_given = terrain, models, sun_enu, mission
         if mission is None:
@@ -108,7 +108,10 @@ class FilmRun:
             self.tracks, terrain=terrain, models=models, sun_enu=sun_enu, seed=mission.mission.seed,
             events=self.events, dust_particles_count=cc.dust_particles, dust_height_m=cc.dust_height_m,
         )
-        self._renderers: dict[str, object] = {}
+        # ``renderers``: a dict (quality → Renderer) kept by the caller and shared by the runs it opens
+        # over the same terrain: one GL context, its compiled shaders and its terrain rings (a ring is
+        # the same whichever run asks; the Monte Carlo of edlcam.gnc opens a run per case).
+        self._renderers: dict[str, object] = {} if renderers is None else renderers
         self._cams: dict[tuple, tuple] = {}
         from edlcam.cameras.pool import FilmSpec
 

@@ -10,6 +10,7 @@ north = image up), found with the Lander Vision System's coarse-then-fine matchi
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,4 +84,6 @@ def locate_image(image: np.ndarray, map_image: np.ndarray, *, m_per_px: float, a
     R = nadir_rotation(0.0 if heading_deg is None else heading_deg)
     fix = localize(image, camera, R, height_m=altitude_m, prior_en=prior_en, prior_sigma_m=float(prior_sigma_m),
                    onboard_map=onboard, cfg=cfg, heading_search=heading_deg is None)  # fmt: skip
+    if fix.ok and not onboard.contains(fix.east_m, fix.north_m):  # the nadir point must lie on the map it was found on
+        fix = dataclasses.replace(fix, ok=False, reason=f"the match put the nadir point ({fix.east_m:.0f}, {fix.north_m:.0f}) m off the map")
     return LocateResult(fix)

@@ -36,12 +36,13 @@ import numpy as np
 from edlcam import runfolder
 from edlcam.errors import NavigationError
 
-__all__ = ["LvsRun", "Navigation", "navigate", "run_lvs", "image_times", "LVS_TAG"]
+__all__ = ["LvsRun", "Navigation", "navigate", "run_lvs", "image_times", "target_track", "LVS_TAG"]
 
 log = logging.getLogger(__name__)
 
 LVS_TAG = 18  # separates the navigation's random stream from the other users of the mission seed
 ALTIMETER_SIGMA_FRACTION = 0.01  # est.: radar altimetry 1σ, 1 % of the height (MSL TDS class)
+TARGET_TRACK_STEP_S = 0.1  # the selected target's place in the LVS camera's image, sampled this often for the film
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,26 @@ def _render(film, cam, t_s: float, seed: int, key: tuple) -> np.ndarray:
     radiance, _ = film.radiance(cam, t_s, quality="full")
     state = settle_exposure(radiance, cam.config)
     return sensor_image(radiance, state, cam.config, np.random.default_rng([seed, LVS_TAG, 1, *key]))
+
+
+def target_track(film, camera: str, target_en, *, t_from_s: float, step_s: float = TARGET_TRACK_STEP_S) -> dict:
+    """Where the ground point ``target_en`` appears in ``camera``'s image, every ``step_s`` from
+    ``t_from_s`` to the end of the camera's window: columns ``t_s``, ``x``, ``y`` (fractions of the
+    width/height, 0 = left/top edge, as in landmarks.parquet; NaN where the point is behind the
+    camera or outside the image). ``film`` an opened run (:func:`edlcam.cameras.frames.open_run`)."""
+    cam = film.camera(camera)
+    t0, t1 = film.window(camera)
+    ts = np.arange(max(t0, t_from_s), t1 + 1e-9, step_s)
+    e, n = float(target_en[0]), float(target_en[1])
+    point = np.array([[e, n, float(film.terrain.surface_up_m(e, n))]])
+    xs, ys = np.full(ts.size, np.nan), np.full(ts.size, np.nan)
+    for k, t in enumerate(ts):
+        pos, R = film.camera_pose(cam, float(t))
+        xy, depth = cam.project(point, pos, R)
+        x, y = float(xy[0, 0]) / cam.width_px, float(xy[0, 1]) / cam.height_px
+        if depth[0] > 0 and 0.0 <= x <= 1.0 and 0.0 <= y <= 1.0:
+            xs[k], ys[k] = x, y
+    return {"t_s": ts, "x": xs, "y": ys}
 
 
 @dataclass(frozen=True)
@@ -231,7 +252,7 @@ def run_lvs(run_dir, *, mission=None, quality: str = "full", terrain=None, progr
         lvs = _navigate_and_refly(run, new, mission, terrain, quality, progress)
         # lvs/ belongs with the flight it re-flew: a later `edlcam simulate` makes it stale (input check)
         refly = new / "refly"
-        made = {rel: new / rel for rel in (runfolder.LVS_IMAGES, runfolder.LVS_LANDMARKS, runfolder.LVS_SUMMARY)}
+        made = {rel: new / rel for rel in (runfolder.LVS_IMAGES, runfolder.LVS_LANDMARKS, runfolder.LVS_TARGET, runfolder.LVS_SUMMARY)}
         write_provenance(new / runfolder.LVS_DIR, stage="lvs",
                          inputs={runfolder.FLIGHT_DIR: read_provenance(refly / runfolder.FLIGHT_DIR)["digest"]},
                          files={p.name: p for p in made.values()})
@@ -286,6 +307,8 @@ def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, pr
     say("flight", 0, 1)
     flown = simulate(mission, new / "refly", terrain=terrain, case=case)
     say("flight", 1, 1)
+    refly_film = open_run(new / "refly", terrain=terrain, mission=film_mission)
+    track = target_track(refly_film, cfg.camera, (target.east_m, target.north_m), t_from_s=t_divert - 1.0)
     td = flown.result.events["touchdown"]
     td_en = np.array([float(td["east_m"][0]), float(td["north_m"][0])])
     safe = touchdown_is_safe(terrain, td_en[0], td_en[1], cfg) if np.all(np.isfinite(td_en)) else False
@@ -293,6 +316,7 @@ def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, pr
     pq.write_table(pa.Table.from_pylist(rows), new / runfolder.LVS_IMAGES)
     cols = ("image", "t_s", "x", "y", "map_east_m", "map_north_m", "score", "inlier")
     pq.write_table(pa.table({c: [r[k] for r in landmarks] for k, c in enumerate(cols)}), new / runfolder.LVS_LANDMARKS)
+    pq.write_table(pa.table(track), new / runfolder.LVS_TARGET)
     cov = nav.position_cov
     final_err = float(np.hypot(*nav_err))
     summary = {

@@ -7,8 +7,9 @@ its LCAM frames (:func:`edlcam.gnc.loop.navigate`, the case's index in the rando
 the target, and the powered descent is flown twice from the same parachute descent: to the STS
 target with the LVS estimate's error, and to the mission's target with the dead-reckoned error
 (the landing without TRN). Each touchdown is judged on the full-resolution ground
-(:func:`edlcam.gnc.hazard.touchdown_is_safe`). The terrain and the maps are built or read once
-per worker process.
+(:func:`edlcam.gnc.hazard.touchdown_is_safe`). The terrain, the maps, the entry guidance's
+reference and the renderer (its GL context, shaders and terrain rings) are built or read once
+per worker process and shared by its cases: what a case measures does not depend on it.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def lvs_case(mission_dict: dict, index: int, map_path: str, hazard_path: str, wo
     t0 = time.process_time()
     try:
         simulate(mission, run, terrain=terrain, case=cases, plots=False, reference=reference)
-        film = open_run(run, terrain=terrain, mission=mission)
+        film = open_run(run, terrain=terrain, mission=mission, renderers=_renderers(mission))
         traj = runfolder.read_trajectory(run).as_dict()
         got = navigate(film, traj, film.events, mission, onboard, rng_key=(index,))
         rows, nav, truth, p_err, dr = got.rows, got.filter, got.truth_en, got.initial_position_error_m, got.dead_reckoned_en
@@ -96,8 +97,6 @@ def lvs_case(mission_dict: dict, index: int, map_path: str, hazard_path: str, wo
     return row
 
 
-
-
 def terrain_for(mission):
     """The mission's terrain, built once per process."""
     from edlcam.mars.terrain import Terrain
@@ -106,6 +105,12 @@ def terrain_for(mission):
     if key not in _CACHE:
         _CACHE[key] = Terrain.from_mission(mission)
     return _CACHE[key]
+
+
+def _renderers(mission) -> dict:
+    """The renderers (quality → Renderer) shared by this process's cases of one mission's terrain and cameras."""
+    key = ("renderers", mission.mission.seed, mission.terrain.model_dump_json(), mission.cameras.model_dump_json())
+    return _CACHE.setdefault(key, {})
 
 
 def _maps(map_path, hazard_path):

@@ -237,8 +237,7 @@ def _coarse(warped, valid, center_en, m_per_px, map_img, map_res, onboard_map, p
     tol = _COARSE_TOL_PX * map_res
     best = max(range(len(s)), key=lambda i: (int(np.sum(np.hypot(*(s - s[i]).T) <= tol)), scores[i]))
     group = np.hypot(*(s - s[best]).T) <= tol
-    need = 2 if len(s) >= 2 else 1
-    if group.sum() < need:
+    if group.sum() < 2:  # one patch alone agrees with nothing: a chance peak (a real frame over 36 headings found one)
         return None
     return s[group].mean(axis=0), int(group.sum()), float(np.mean(np.array(scores)[group]))
 

@@ -39,6 +39,7 @@ from edlcam.runfolder.files import (
     LVS_LANDMARKS,
     LVS_MAP,
     LVS_SUMMARY,
+    LVS_TARGET,
     MAKERS,
     MANIFEST,
     MISSION,
@@ -98,7 +99,7 @@ from edlcam.runfolder.onboard import (
 __all__ = [
     # paths (relative to the run folder)
     "MISSION", "FLIGHT_DIR", "TRAJECTORY", "BODIES", "EVENTS", "LVS_DIR", "LVS_MAP", "LVS_HAZARD", "LVS_IMAGES",
-    "LVS_LANDMARKS", "LVS_SUMMARY", "ONBOARD_DIR", "STORE_DIR", "PRODUCTS_DIR",
+    "LVS_LANDMARKS", "LVS_SUMMARY", "LVS_TARGET", "ONBOARD_DIR", "STORE_DIR", "PRODUCTS_DIR",
     "MANIFEST", "ONBOARD_REPORT", "LINK_DIR", "LINK_LOG", "LINK_SUMMARY", "LINK_REQUESTS", "LINK_TELEMETRY",
     "LINK_STAGING", "GROUND_DIR", "RECEIVED_DIR", "CATALOG", "ASSEMBLY", "LANDING_FILM", "REPORT_HTML",
     # safe reruns (edlcam.staging): provenance records, the staging folder and its swap journal

@@ -47,6 +47,7 @@ __all__ = [
     "LVS_IMAGES",
     "LVS_LANDMARKS",
     "LVS_SUMMARY",
+    "LVS_TARGET",
     "PROVENANCE",
     "STAGING_DIR",
     "SWAP_JOURNAL_SUFFIX",
@@ -96,6 +97,7 @@ LVS_HAZARD = "lvs/hazard.npz"
 LVS_IMAGES = "lvs/images.parquet"
 LVS_LANDMARKS = "lvs/landmarks.parquet"
 LVS_SUMMARY = "lvs/summary.json"
+LVS_TARGET = "lvs/target.parquet"
 
 # Safe reruns (edlcam.staging): each stage folder's record of what it was made from, and the
 # folder a stage builds its output in (shaped like the run folder) before swapping it in.

@@ -38,6 +38,7 @@ LAYOUT: tuple[RunFile, ...] = (
     RunFile("lvs/hazard.npz", "lvs", ("lvs",), "the safe-targets map"),
     RunFile("lvs/images.parquet", "lvs", ("assemble (LVS overlay)",), "one row per LVS image"),
     RunFile("lvs/landmarks.parquet", "lvs", ("assemble (LVS overlay)",), "one row per matched landmark"),
+    RunFile("lvs/target.parquet", "lvs", ("assemble (LVS overlay)",), "where the selected target appears in the LCAM's image"),
     RunFile("lvs/summary.json", "lvs", ("assemble (LVS overlay)", "report"), "what the spacecraft believed, and the truth"),
     RunFile("lvs/*.png", "lvs", ("people",), "plots: error.png, map.png"),
     RunFile("lvs/provenance.json", "lvs", ("assemble", "report"), "the flight it re-flew (input check)"),
