@@ -47,9 +47,10 @@ Backend = Literal["auto", "pool", "dask"]
 # the sky-crane frames as the rings follow the height (measured: 3.7 s of 4.2 s for 21 DDC frames).
 PREVIEW_RING_COVERAGE = 1.5
 # Full quality: the finest ring spans 3 footprints, but 1.5 for a fish-eye (the LCAM), whose
-# footprint is sized on the edge midpoints (45°): 1.5 of it still holds the corners (63.6°, 2 h
-# out on flat ground), and the texels under the frame halve (64 → 32 m at 8 km, 16 → 8 m at
-# 2.5 km against LCAM pixels of 12 and 3.8 m) for one more ring of heights.
+# footprint is sized on the edge midpoints (45°, h out on flat ground): the texels under the frame
+# halve (64 → 32 m at 8 km, 16 → 8 m at 2.5 km against LCAM pixels of 12 and 3.8 m) for one more
+# ring of heights. The corners (63.6°, 2 h out) may fall on the next ring, whose texels are twice
+# as large, where a pixel already spans 2.2–5× its nadir footprint on the ground.
 FULL_RING_COVERAGE, FISHEYE_RING_COVERAGE = 3.0, 1.5
 PREVIEW_DUST_THINNING = 8  # previews blend an eighth of the dust sprites, each more opaque (measured: 4 → 8 took a DDC frame of the flyaway from 481 to 122 ms on the AVX2 EPYC, the same to the eye)
 
