@@ -10,6 +10,7 @@ from edlcam.cameras.image_stats import (
     frame_statistics,
     global_contrast,
     spectral_slope,
+    stretch_like,
 )
 
 
@@ -65,3 +66,23 @@ def test_central_crop_and_resampling():
     assert set(s) == {"mean_grey", "global_contrast", "block_variation", "spectral_slope", "fine_detail"}
     with pytest.raises(ValueError, match="2-D grey image"):
         central_crop(np.zeros((4, 4, 3, 1)))
+
+
+def test_stretch_clips_the_reference_shares_and_keeps_the_order():
+    # A smooth ramp of 100 000 distinct levels 60–140 stretched like a reference with 1 % of its
+    # pixels at 0 and 2 % at 255: ≈ 1 % and 2 % clip (± half a grey level of the ramp), the rest is a
+    # linear, order-keeping map; std/mean rises as the offset goes.
+    img = np.linspace(60.0, 140.0, 100_000).reshape(250, 400)
+    ref = np.full((100, 100), 120, np.uint8)
+    ref.flat[:100] = 0
+    ref.flat[100:300] = 255
+    out = stretch_like(img, ref)
+    assert np.mean(out <= 2) == pytest.approx(0.01, abs=0.003)
+    assert np.mean(out >= 253) == pytest.approx(0.02, abs=0.003)
+    assert np.all(np.diff(out.ravel().astype(int)) >= 0)
+    assert out.std() / out.mean() > 2.0 * img.std() / img.mean()
+    # Black corners (a frame's hardware) hold the black point at 0 unless the levels are read on
+    # the central crop only: then the ramp there is stretched as above.
+    framed = np.pad(img, ((40, 40), (60, 60)))  # all outside the central 70 %
+    whole, crop = stretch_like(framed, ref), stretch_like(framed, ref, measure=central_crop)
+    assert global_contrast(central_crop(crop)) > 1.5 * global_contrast(central_crop(whole))

@@ -15,6 +15,10 @@ as stored (8-bit display values), so a rendered frame and a real JPEG go through
 - ``fine_detail``: std / mean of the image minus its Gaussian blur (σ = 2 px) — sharp craters,
   ripples and rocks; JPEG compression of the real frames lowers it a little.
 
+``stretch_like`` puts a frame through a per-frame linear stretch that clips the same shares of
+pixels at both ends as another frame (the published real frames evidently went through one:
+benchmarks/realism.py), so the statistics above, which a black level changes, can be compared.
+
 Pure functions on numpy arrays, no I/O. The radial spectrum is the usual one (e.g. van der
 Schaaf & van Hateren 1996, "Modelling the power spectra of natural images", Vision Res. 36:2759);
 OpenCV does the blurs.
@@ -25,12 +29,13 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["central_crop", "global_contrast", "block_variation", "spectral_slope", "fine_detail", "frame_statistics",
-           "STATISTICS"]
+           "stretch_like", "STATISTICS"]
 
 CENTRAL_FRACTION = 0.70  # the part of each side the statistics look at
 BLOCK_PX = 32  # block size for the unit-scale variation (at the frame size they are computed on)
 FINE_SIGMA_PX = 2.0  # Gaussian blur removed for the fine-detail statistic
 STATISTICS = ("global_contrast", "block_variation", "spectral_slope", "fine_detail")
+CLIP_LO, CLIP_HI = 2, 253  # 8-bit grey levels counted as clipped at the black and the white end
 
 
 def central_crop(image: np.ndarray, fraction: float = CENTRAL_FRACTION) -> np.ndarray:
@@ -122,3 +127,19 @@ def frame_statistics(image: np.ndarray, *, size_px: int | None = None) -> dict[s
         "spectral_slope": spectral_slope(crop),
         "fine_detail": fine_detail(crop),
     }
+
+
+def stretch_like(image: np.ndarray, reference: np.ndarray, *, measure=None) -> np.ndarray:
+    """8-bit ``image`` stretched linearly so the same shares of its pixels clip at 0 and at 255 as
+    ``reference``'s (grey levels ≤ CLIP_LO and ≥ CLIP_HI): a frame put through the per-frame
+    stretch another evidently went through, so statistics that a black level changes compare.
+    ``measure`` (e.g. :func:`central_crop`) picks the part of both where the shares and levels
+    are read (the stretch applies to the whole image)."""
+    ref, img = np.asarray(reference), np.asarray(image, dtype=np.float64)
+    ref_m, img_m = (ref, img) if measure is None else (measure(ref), measure(img))
+    lo_share, hi_share = float(np.mean(ref_m <= CLIP_LO)), float(np.mean(ref_m >= CLIP_HI))
+    lo, hi = np.percentile(img_m, [100.0 * lo_share, 100.0 * (1.0 - hi_share)])
+    if hi <= lo:
+        return np.asarray(image, dtype=np.uint8).copy()
+    # lo → CLIP_LO and hi → CLIP_HI: what lies beyond them clips as in the reference (± half a level).
+    return np.clip(np.rint(CLIP_LO + (img - lo) * ((CLIP_HI - CLIP_LO) / (hi - lo))), 0, 255).astype(np.uint8)
