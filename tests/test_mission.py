@@ -38,7 +38,7 @@ def _write(tmp_path, text):
         ('extends = "mars2020"\n[entry]\nspeed_m_s = "fast"\n', "'entry.speed_m_s' is 'fast': it should be a valid number"),
         ('[mission]\nname = "x"\n', "'mission.seed', 'mission.published_timeline_s', 'planet', 'atmosphere'"),
         ("[entry\n", "not valid TOML"),
-        ('extends = "venus"\n', "'extends' is 'venus', which is no shipped mission; give a shipped mission ('mars2020', 'msl')"),
+        ('extends = "venus"\n', "'extends' is 'venus', which is no shipped mission; give a shipped mission ('insight', 'mars2020', 'msl')"),
         (
             'extends = "mars2020"\n[vehicle]\nrover_mass_kg = 1100.0\n',
             "entry_mass_kg is 3440 but the parts (balance, heat shield, backshell, descent stage dry, propellant, rover) add up to 3515",

@@ -131,7 +131,7 @@ def test_extends_refuses_cycles(tmp_path):
 
 def test_extends_names_what_it_accepts(tmp_path):
     msg = _refused(tmp_path, 'extends = "venus"\n')
-    assert "'extends' is 'venus', which is no shipped mission; give a shipped mission ('mars2020'" in msg
+    assert "'extends' is 'venus', which is no shipped mission; give a shipped mission ('insight', 'mars2020'" in msg
     msg = _refused(tmp_path, 'extends = "nothere.toml"\n')
     assert "is not a file" in msg and "relative to" in msg
 

@@ -31,7 +31,20 @@ def _mission(tmp_path, text):
         ("[vehicle]\ndescent_stage_dry_mass_kg = 0.0\nrover_mass_kg = 1875.0\n", "'sequence.terminal_descent' is 'skycrane' but '[vehicle] descent_stage_dry_mass_kg' is 0"),
         # a phase model that does not exist
         ('[sequence]\nentry = "skipping"\n', "'sequence.entry' is 'skipping': it should be 'guided' or 'ballistic'"),
-        ('[sequence]\nterminal_descent = "airbags"\n', "'sequence.terminal_descent' is 'airbags': it should be 'skycrane'"),
+        ('[sequence]\nterminal_descent = "airbags"\n', "'sequence.terminal_descent' is 'airbags': it should be 'skycrane' or 'legs'"),
+        # legs: a touchdown on legs that never deploy, legs without their delay, switches with no legs, bridles with none
+        ('[sequence]\nterminal_descent = "legs"\ntouchdown = "leg_switch"\n', "'sequence.terminal_descent' is 'legs' but 'sequence.leg_deployment' is 'none'"),
+        ('[sequence]\nleg_deployment = "delay"\n', "'sequence.leg_deployment' is 'delay' but '[parachute] leg_deployment_delay_s' is not given"),
+        ('[sequence]\ntouchdown = "leg_switch"\n', "'sequence.touchdown' is 'leg_switch' but 'sequence.terminal_descent' is 'skycrane'"),
+        ('[sequence]\nleg_deployment = "delay"\nterminal_descent = "legs"\n[parachute]\nleg_deployment_delay_s = 10.0\n',
+         "'sequence.touchdown' is 'bridle' but 'sequence.terminal_descent' is 'legs'"),
+        # pulsed thrusters without their pulse, or a control step that is no whole number of pulses
+        ('[sequence]\npowered_descent = "pulsed"\n', "'sequence.powered_descent' is 'pulsed' but '[powered_descent] pulse_period_s' is not given"),
+        ('[sequence]\npowered_descent = "pulsed"\n[powered_descent]\npulse_period_s = 0.1\n', "'[powered_descent] min_pulse_s' is not given"),
+        ('[sequence]\npowered_descent = "pulsed"\n[powered_descent]\npulse_period_s = 0.03\nmin_pulse_s = 0.01\n',
+         "'simulation.powered_step_s' is 0.1 s but pulsed thrusters need whole pulse periods"),
+        # a sky crane's heights out of order (checked only where a sky crane flies)
+        ("[powered_descent]\nskycrane_height_m = 60.0\n", "'powered_descent' heights must fall in order"),
     ],
 )
 def test_impossible_sequences_refused_naming_the_field(tmp_path, text, field):

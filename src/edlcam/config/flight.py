@@ -192,6 +192,9 @@ class ParachuteConfig(Section):
     snatch_swing_deg: Annotated[float, Field(ge=0, le=45)] = 8.0
     heatshield_separation_delay_s: Positive = 20.0
     heatshield_separation_mach_max: Positive = 0.8
+    # A lander's legs deploy this long after heat-shield separation ([sequence] leg_deployment =
+    # "delay"): unset unless the mission's lander has legs.
+    leg_deployment_delay_s: NonNegative | None = None
 
     @model_validator(mode="after")
     def _check(self):
@@ -234,20 +237,24 @@ class PoweredDescentConfig(Section):
     rover_stowed_height_m: Positive = 1.7
     flyaway_duration_s: Positive = 20.0
     flyaway_distance_m: Positive = 650.0
+    # Pulse-modulated thrusters ([sequence] powered_descent = "pulsed"): the pulse period and the
+    # shortest pulse; unset unless the mission's engines pulse. (The heights of deceleration and
+    # the sky crane are checked against each other where the sequence flies a sky crane:
+    # edlcam.config.sequence.check_sequence.)
+    pulse_period_s: bounded(
+        0, 1.0, lo_open=True, why="pulse-modulated thrusters pulse many times a second (InSight: 10 Hz)"
+    ) | None = None
+    min_pulse_s: Positive | None = None
 
     @model_validator(mode="after")
     def _check(self):
-        if not (self.approach_end_height_m > self.deceleration_start_height_m > self.skycrane_height_m):
-            raise ValueError(
-                "heights must fall in order: approach_end_height_m > deceleration_start_height_m > skycrane_height_m"
-            )
+        if self.pulse_period_s is not None and self.min_pulse_s is not None and self.min_pulse_s > self.pulse_period_s:
+            raise ValueError(f"min_pulse_s ({self.min_pulse_s:g}) must not exceed pulse_period_s ({self.pulse_period_s:g})")
         if self.radar_acquisition_height_m <= self.backshell_separation_height_m:
             raise ValueError(
                 f"radar_acquisition_height_m ({self.radar_acquisition_height_m:g}) must exceed backshell_separation_height_m "
                 f"({self.backshell_separation_height_m:g}): the backshell separates on the radar's height above ground"
             )
-        if self.skycrane_height_m <= self.bridle_length_m + self.rover_stowed_height_m:
-            raise ValueError("skycrane_height_m must exceed bridle_length_m + rover_stowed_height_m")
         return self
 
 

@@ -216,7 +216,8 @@ def build_bodies(rec: dict, events: dict, mission, terrain, atmosphere, vehicle)
 
     # --- descent stage flyaway after touchdown ---
     ds_aux = np.concatenate([rec["throttle"], np.zeros(len(extra_t))])
-    if math.isfinite(t_td):
+    # (A lander on legs has no descent stage to fly away: its thrusters and deck stay on it.)
+    if math.isfinite(t_td) and mission.sequence.terminal_descent == "skycrane":
         t_cut = t_td + 0.5  # est.: bridles cut just after touchdown is sensed
         extra_events["bridle_cut"] = t_cut
         extra_events["flyaway_start"] = t_cut + 0.5

@@ -12,7 +12,7 @@ __all__ = ["register"]
 
 def simulate_command(
     out: Path = typer.Option(..., "--out", help="Run folder to write (created if missing)."),
-    mission: Optional[Path] = typer.Option(None, "--mission", help="Mission TOML, or a shipped mission by name: mars2020 (default), msl."),
+    mission: Optional[Path] = typer.Option(None, "--mission", help="Mission TOML, or a shipped mission by name: mars2020 (default), msl, insight."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the mission's [mission] seed)."),
 ) -> None:
     """Simulate entry, descent and landing; write RUN/flight/ (trajectory, bodies, events, plots)."""

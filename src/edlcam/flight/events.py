@@ -1,5 +1,8 @@
-"""Names of the EDL events the flight records, in flight order (docs/run-folder.md; read them with
-:func:`edlcam.runfolder.read_events`).
+"""Names of the EDL events the flight records (docs/run-folder.md; read them with
+:func:`edlcam.runfolder.read_events`): Mars 2020's in flight order, then the events of other
+sequences (``[sequence]``, :mod:`edlcam.config.sequence`), appended so that the codes of the
+first stay what they were (the live telemetry sends an event as its index here). The run
+folder lists the events that happened in the order they happened.
 
 A module of its own, free of heavy imports, so that every later stage can name the events.
 """
@@ -18,6 +21,7 @@ EVENT_NAMES = (
     "powered_descent_start",
     "skycrane_start",
     "touchdown",
+    "leg_deployment",  # a lander's legs (Phoenix, InSight), after heat-shield separation
 )
 MINOR_EVENT_NAMES = (
     "range_control_start",
@@ -41,4 +45,5 @@ EVENT_LABELS = {
     "powered_descent_start": "Powered descent",
     "skycrane_start": "Sky crane",
     "touchdown": "Touchdown",
+    "leg_deployment": "Leg deployment",
 }

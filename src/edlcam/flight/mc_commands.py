@@ -13,7 +13,7 @@ __all__ = ["register"]
 def montecarlo_command(
     out: Path = typer.Option(..., "--out", help="Folder for cases.parquet, summary.json and the plots (created if missing)."),
     n: Optional[int] = typer.Option(None, "-n", help="Number of cases, case 0 nominal (default: the mission's montecarlo.cases)."),
-    mission: Optional[Path] = typer.Option(None, "--mission", help="Mission TOML, or a shipped mission by name: mars2020 (default), msl."),
+    mission: Optional[Path] = typer.Option(None, "--mission", help="Mission TOML, or a shipped mission by name: mars2020 (default), msl, insight."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed of the dispersions (default: the mission's mission.seed)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://HOST:PORT)."),
     workers: Optional[int] = typer.Option(

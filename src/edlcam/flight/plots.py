@@ -29,6 +29,7 @@ _SHORT = {
     "peak_deceleration": "peak decel",
     "parachute_deploy": "chute",
     "heatshield_separation": "heat shield",
+    "leg_deployment": "legs",
     "backshell_separation": "backshell",
     "powered_descent_start": "powered",
     "skycrane_start": "sky crane",

@@ -181,6 +181,7 @@ def _fly_and_write(mission: Mission, new: Path, *, progress, plots, terrain, cas
             item["horizontal_speed_m_s"] = _clean(result.touchdown_horizontal_speed_m_s[0])
             item["miss_distance_m"] = _clean(result.miss_distance_m[0])
         main.append(item)
+    main.sort(key=lambda e: e["t_s"])  # in the order they happened (EVENT_NAMES appends later sequences' events)
     minor = []
     for name in MINOR_EVENT_NAMES:
         ev = result.events[name]

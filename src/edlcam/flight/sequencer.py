@@ -37,7 +37,7 @@ from edlcam.flight import kernel as K
 from edlcam.flight.events import EVENT_NAMES, MINOR_EVENT_NAMES
 from edlcam.flight.kernel.dynamics import Planet
 from edlcam.flight.kernel.layout import (
-    TRIGGER_CODES, APPROACH, CONSTANT_V, DECEL, ENTRY, FAILED, FREEFALL, LANDED, PARACHUTE, S_IN_BOX, S_PROPELLANT, S_REASON_ALT,
+    ENGINE_CODES, LEGS_CODES, TERMINAL_CODES, TRIGGER_CODES, APPROACH, CONSTANT_V, DECEL, ENTRY, FAILED, FREEFALL, LANDED, PARACHUTE, S_IN_BOX, S_PROPELLANT, S_REASON_ALT,
     S_REASON_HAGL, S_REASON_SPEED, S_REASON_T, S_STATUS, S_STEPS, S_T_END, S_TD_HS, S_TD_VS, SKYCRANE,
 )  # fmt: skip
 from edlcam.flight.vehicle import Vehicle
@@ -202,7 +202,7 @@ def kernel_inputs(mission, terrain, reference=None):
     veh = Vehicle.from_mission(mission)
     guid = G.EntryGuidance.from_mission(mission, reference)
     atm = Atmosphere.from_mission(mission)
-    pc, pd, gc, sim = mission.parachute, mission.powered_descent, mission.guidance, mission.simulation
+    pc, pd, gc, sim, seq = mission.parachute, mission.powered_descent, mission.guidance, mission.simulation, mission.sequence
     tgt_lat, tgt_lon = mission.target.latitude_deg, mission.target.longitude_deg
     basis = enu_basis(tgt_lat, tgt_lon)  # rows: east, north, up
     origin = geodetic_to_cartesian(tgt_lat, tgt_lon, 0.0, ellipsoid=ell)
@@ -226,6 +226,10 @@ def kernel_inputs(mission, terrain, reference=None):
         sufr_lead_s=gc.sufr_lead_s, sufr_max_s=gc.sufr_max_duration_s,
         entry_guided=1.0 if mission.sequence.entry == "guided" else 0.0,
         deploy_trigger=TRIGGER_CODES[mission.sequence.parachute_trigger], deploy_value=_trigger_value(mission),
+        legs=LEGS_CODES[seq.leg_deployment], legs_delay_s=pc.leg_deployment_delay_s or 0.0,
+        pulsed=ENGINE_CODES[seq.powered_descent],
+        pulse_levels=round(pd.pulse_period_s / pd.min_pulse_s) if seq.powered_descent == "pulsed" else 1.0,
+        terminal_legs=TERMINAL_CODES[seq.terminal_descent],
         deploy_range=pc.deploy_range_to_target_km * 1e3, mach_min=pc.deploy_mach_min, mach_max=pc.deploy_mach_max,
         q_min=pc.deploy_dynamic_pressure_min_pa, q_max=pc.deploy_dynamic_pressure_max_pa,
         hs_delay_s=pc.heatshield_separation_delay_s, hs_mach_max=pc.heatshield_separation_mach_max,
@@ -343,8 +347,16 @@ def _result(mission, params, events_arr, summary, record, cases) -> FlightResult
     deploy_in_box = summary[:, S_IN_BOX] > 0.5
     landed = np.isfinite(events["touchdown"]["t_s"])
     miss = np.hypot(events["touchdown"]["east_m"], events["touchdown"]["north_m"])
+    from edlcam.config.sequence import TOUCHDOWN_LIMITS_M_S
+
+    max_vs, max_hs = TOUCHDOWN_LIMITS_M_S[mission.sequence.touchdown]
+    legs_t = events["leg_deployment"]["t_s"]
     for i in np.flatnonzero(landed & (status == "")):
-        if td_vs[i] > 2.0 or td_hs[i] > 1.0:
+        if mission.sequence.terminal_descent == "legs" and not legs_t[i] <= events["touchdown"]["t_s"][i]:
+            status[i] = "crash"
+            reason[i] = (f"touched down at E+{events['touchdown']['t_s'][i]:.1f} s before the legs deployed "
+                         "([parachute] leg_deployment_delay_s after heat-shield separation)")
+        elif td_vs[i] > max_vs or td_hs[i] > max_hs:
             status[i] = "hard_landing"
             reason[i] = (
                 f"hard landing at E+{events['touchdown']['t_s'][i]:.1f} s: {td_vs[i]:.1f} m/s vertical, {td_hs[i]:.1f} m/s horizontal, "

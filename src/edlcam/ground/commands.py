@@ -62,7 +62,7 @@ def report_command(
 
 def demo_command(
     out: Path = typer.Option(Path("run"), "--out", help="Run folder to write."),
-    mission: Optional[Path] = typer.Option(None, "--mission", help="Mission TOML, or a shipped mission by name: mars2020 (default), msl."),
+    mission: Optional[Path] = typer.Option(None, "--mission", help="Mission TOML, or a shipped mission by name: mars2020 (default), msl, insight."),
     quality: str = typer.Option("preview", "--quality", help="preview or full."),
     days: float = typer.Option(4.0, "--days", help="Earth days of relay passes (longer if the film needs it)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a run folder that holds committed or received "

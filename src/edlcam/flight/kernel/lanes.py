@@ -28,7 +28,7 @@ from edlcam.flight.kernel.layout import (
     B_LIFT_ON, B_LOD, B_M, B_PHASE, B_RHO, B_RX, B_RY, B_RZ, B_T, B_T_DEPLOY, B_TICKS, B_TX, B_TY, B_TZ, B_VX, B_VY,
     B_VZ, B_WIND_X, B_WIND_Y, B_WIND_Z, C_ALTITUDE, C_CHUTE_DRAG, C_DENSITY_HIGH, C_DENSITY_LOW, C_DRAG, C_FPA,
     C_HEADING, C_LAT, C_LOD, C_LON, C_MASS_OFFSET, C_SPEED, C_THRUST, C_WIND_E, C_WIND_E0, C_WIND_N, C_WIND_N0, ENTRY,
-    FAILED, FREEFALL, L_WIND_E, L_WIND_N, L_WIND_PROFILE, N_WIND_NODES,
+    EV_HEATSHIELD_SEPARATION, EV_LEG_DEPLOYMENT, FAILED, FREEFALL, L_WIND_E, L_WIND_N, L_WIND_PROFILE, N_WIND_NODES,
     L_AIM_E, L_AIM_N, L_AIM_UP, L_BANK, L_BANK_CMD, L_BANK_RATE, L_BANK_SIGN, L_COLUMN, L_DEPLOY_IN_BOX,
     L_HEATSHIELD_ON, L_ITERATION, L_LIFT_ON, L_M, L_MODE, L_PEAK_DECEL, L_PEAK_HEAT, L_PHASE, L_PROPELLANT,
     L_READ_E, L_READ_GROUND, L_READ_N, L_ROWS, L_RX, L_RY, L_RZ, L_STATUS, L_T, L_T_CYCLE_NEXT, L_T_DEPLOY, L_T_GO,
@@ -147,7 +147,10 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
         gap = _range_gap_s(rng, mode, now.air_speed, now.speed, to_trigger, P)
         dt = _entry_step(t, mode, gap, lane[L_T_CYCLE_NEXT], lane[L_T_SUFR], P)
     else:
-        dt = _step_for(phase, t, lane[L_T_DEPLOY], lane[L_HEATSHIELD_ON] > 0.5, now.hagl_low, now.vu, P)
+        t_legs = np.nan  # the legs' deployment, while due
+        if P.legs > 0.5 and events[EV_LEG_DEPLOYMENT, 0] != events[EV_LEG_DEPLOYMENT, 0]:
+            t_legs = events[EV_HEATSHIELD_SEPARATION, 0] + P.legs_delay_s
+        dt = _step_for(phase, t, lane[L_T_DEPLOY], lane[L_HEATSHIELD_ON] > 0.5, t_legs, now.hagl_low, now.vu, P)
 
     # The step for the integration: thrust held, the bank moving as commanded in entry.
     if phase < FREEFALL:

@@ -28,6 +28,9 @@ __all__ = [
     "HEADING_ALIGNMENT",
     "SUFR",
     "TRIGGER_CODES",
+    "LEGS_CODES",
+    "ENGINE_CODES",
+    "TERMINAL_CODES",
     "N_EVENTS",
     "EVENT_FIELDS",
     "N_EVENT_FIELDS",
@@ -53,6 +56,17 @@ TRIGGER_RANGE, TRIGGER_VELOCITY, TRIGGER_MACH, TRIGGER_DYNAMIC_PRESSURE = 0, 1, 
 TRIGGER_CODES = {"range": TRIGGER_RANGE, "navigated_velocity": TRIGGER_VELOCITY, "mach": TRIGGER_MACH,
                  "dynamic_pressure": TRIGGER_DYNAMIC_PRESSURE}  # fmt: skip
 
+# The rest of the sequence as codes (``legs``: 1 when the lander's legs deploy ``legs_delay_s``
+# after heat-shield separation; ``pulsed``: 1 for pulse-modulated thrusters, whose duty cycle
+# takes ``pulse_levels`` steps; ``terminal_legs``: 1 for a terminal descent on legs, 0 for a sky
+# crane). Each is a float of KernelParams, read as 0 or 1.
+LEGS_NONE, LEGS_DELAY = 0, 1
+LEGS_CODES = {"none": LEGS_NONE, "delay": LEGS_DELAY}
+ENGINES_THROTTLEABLE, ENGINES_PULSED = 0, 1
+ENGINE_CODES = {"throttleable": ENGINES_THROTTLEABLE, "pulsed": ENGINES_PULSED}
+TERMINAL_SKYCRANE, TERMINAL_LEGS = 0, 1
+TERMINAL_CODES = {"skycrane": TERMINAL_SKYCRANE, "legs": TERMINAL_LEGS}
+
 T_EPS_S = 1e-6  # times this close count as reached (sums of steps carry rounding)
 
 # Rows of the events array: the events in the order of EVENT_NAMES + MINOR_EVENT_NAMES.
@@ -67,6 +81,7 @@ EV_BACKSHELL_SEPARATION = _EVENTS.index("backshell_separation")
 EV_POWERED_DESCENT_START = _EVENTS.index("powered_descent_start")
 EV_SKYCRANE_START = _EVENTS.index("skycrane_start")
 EV_TOUCHDOWN = _EVENTS.index("touchdown")
+EV_LEG_DEPLOYMENT = _EVENTS.index("leg_deployment")
 EV_RANGE_CONTROL_START = _EVENTS.index("range_control_start")
 EV_HEADING_ALIGNMENT_START = _EVENTS.index("heading_alignment_start")
 EV_SUFR_START = _EVENTS.index("sufr_start")
@@ -162,6 +177,9 @@ KernelParams = namedtuple(
         "sufr_bank", "bank_rate_lim", "bank_acc_lim", "sufr_lead_s", "sufr_max_s",
         # the sequence: entry guided (1) or ballistic (0), the parachute's trigger and its value
         "entry_guided", "deploy_trigger", "deploy_value",
+        # the legs (LEGS_CODES) and their delay after heat-shield separation, the engines (ENGINE_CODES)
+        # and their duty cycle's steps, the terminal descent (TERMINAL_CODES)
+        "legs", "legs_delay_s", "pulsed", "pulse_levels", "terminal_legs",
         # parachute
         "deploy_range", "mach_min", "mach_max", "q_min", "q_max", "hs_delay_s", "hs_mach_max",
         # powered descent

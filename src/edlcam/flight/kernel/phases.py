@@ -2,7 +2,9 @@
 it senses its state (:func:`_sense`), watches for failures (:func:`_failures`), then flies its
 phase: :func:`_entry_phase`, :func:`_parachute_phase` or :func:`_powered_phase` (free fall,
 approach, constant velocity, deceleration, sky crane, each with its guidance law in
-:mod:`edlcam.flight.kernel.powered`), and :func:`_touchdown`.
+:mod:`edlcam.flight.kernel.powered`), and :func:`_touchdown`. The mission's sequence
+(``[sequence]``) reaches them as codes of the parameters ``P`` (:mod:`edlcam.flight.kernel.layout`):
+each branch on one is the same for every lane, so it costs a predicted branch.
 
 Each phase step flies the phase's guidance for this step and checks what ends the phase (entry:
 the range trigger inside the Mach / dynamic-pressure box, or SUFR's time limit; the parachute:
@@ -31,7 +33,7 @@ from edlcam.flight.kernel.layout import (
     APPROACH, C_ALTITUDE, C_CHUTE_DRAG, C_DENSITY_HIGH, C_DENSITY_LOW, C_DIVERT_E, C_DIVERT_FROM_NAV, C_DIVERT_N, C_DRAG, C_LOD,
     C_NAV_E, C_NAV_N, C_NAV_U, C_THRUST, CONSTANT_V, DECEL, ENTRY, EV_BACKSHELL_SEPARATION,
     EV_BALANCE_MASS_JETTISON, EV_CONSTANT_VELOCITY_START, EV_DECELERATION_START, EV_ENTRY_INTERFACE,
-    EV_HEADING_ALIGNMENT_START, EV_HEATSHIELD_SEPARATION, EV_MORTAR_FIRE, EV_PARACHUTE_DEPLOY, EV_PEAK_DECELERATION,
+    EV_HEADING_ALIGNMENT_START, EV_HEATSHIELD_SEPARATION, EV_LEG_DEPLOYMENT, EV_MORTAR_FIRE, EV_PARACHUTE_DEPLOY, EV_PEAK_DECELERATION,
     EV_PEAK_HEATING, EV_POWERED_DESCENT_START, EV_RADAR_LOCK, EV_RANGE_CONTROL_START, EV_SKYCRANE_START,
     EV_SUFR_START, EV_TOUCHDOWN, FAILED, FREEFALL, HEADING_ALIGNMENT, L_AIM_E, L_AIM_N, L_AIM_UP, L_BANK,
     L_BANK_CMD, L_BANK_SIGN, L_DEPLOY_IN_BOX, L_HEATSHIELD_ON, L_ITERATION, L_LIFT_ON, L_M, L_MODE, L_PEAK_DECEL,
@@ -44,8 +46,8 @@ from edlcam.flight.kernel.layout import (
 )  # fmt: skip
 from edlcam.flight.kernel.navigation import _navigated_geometry
 from edlcam.flight.kernel.powered import (
-    _constant_velocity_command, _deceleration_command, _divert_aim, _e_guidance, _skycrane_command, _thrust,
-    _time_to_go,
+    _constant_velocity_command, _deceleration_command, _divert_aim, _e_guidance, _pulsed_thrust, _skycrane_command,
+    _thrust, _time_to_go,
 )  # fmt: skip
 from edlcam.flight.kernel.steps import _ground_read, _trigger_reached, _trigger_time_s
 from edlcam.flight.kernel.vecmath import _table_pair
@@ -240,9 +242,20 @@ def _entry_phase(now, case, ref, tgt_u, events, snap, lane, P):
 
 
 @kernel_jit(error_model="numpy", forceinline=True)
+def _leg_deployment(now, events, snap, lane, P):
+    """A lander's legs (``P.legs``: Phoenix, InSight) deploy ``P.legs_delay_s`` after heat-shield
+    separation (NASA/JPL: InSight's three legs 10 s after it); they change nothing the flight
+    feels (their drag is the lander's), only what it may touch down on."""
+    t_hs = events[EV_HEATSHIELD_SEPARATION, 0]
+    if t_hs == t_hs and now.t - t_hs >= P.legs_delay_s - T_EPS_S:
+        _mark(events, EV_LEG_DEPLOYMENT, snap, lane[L_M])
+
+
+@kernel_jit(error_model="numpy", forceinline=True)
 def _parachute_phase(now, events, snap, lane, P):
     """One step under the parachute: the heat shield separates after its delay (below its Mach
-    limit), the radar locks on, and the backshell separates at its height above ground."""
+    limit), a lander's legs deploy after theirs, the radar locks on, and the backshell separates
+    at its height above ground."""
     t, m = now.t, lane[L_M]
     heatshield_on = lane[L_HEATSHIELD_ON] > 0.5
     if heatshield_on and t - lane[L_T_DEPLOY] >= P.hs_delay_s - T_EPS_S and now.mach <= P.hs_mach_max:
@@ -251,6 +264,8 @@ def _parachute_phase(now, events, snap, lane, P):
         lane[L_HEATSHIELD_ON] = 0.0
         m = m - P.heatshield_mass
         lane[L_M] = m
+    if P.legs > 0.5:
+        _leg_deployment(now, events, snap, lane, P)
     if not heatshield_on and now.hagl <= P.radar_height:
         _mark(events, EV_RADAR_LOCK, snap, m)
     if not heatshield_on and now.hagl <= P.bs_height:
@@ -266,9 +281,13 @@ def _powered_phase(now, case, terrain, events, snap, summary, lane, P):
     navigation error): free fall until the engines start, the powered approach to a point above
     the aim point that terrain-relative navigation picks then, until its time to go is spent;
     constant velocity down to the deceleration height, constant deceleration down to the sky-crane
-    height; the sky crane. The step's thrust is held over it (the lane's ``th_*``, ENU); it is
-    zero in free fall and once the propellant is spent (status ``fuel_out``)."""
+    height; the sky crane. A terminal descent on legs (``P.terminal_legs``: Phoenix, InSight)
+    keeps the constant velocity down to touchdown. The step's thrust is held over it (the lane's
+    ``th_*``, ENU): throttleable engines' or pulse-modulated thrusters' (``P.pulsed``); it is zero
+    in free fall and once the propellant is spent (status ``fuel_out``)."""
     t, m, phase = now.t, lane[L_M], int(lane[L_PHASE])
+    if P.legs > 0.5:  # legs still due after backshell separation
+        _leg_deployment(now, events, snap, lane, P)
     g_s = P.g_surface
     max_thrust = P.max_thrust * case[C_THRUST]
     min_thrust = P.min_throttle * max_thrust
@@ -290,7 +309,7 @@ def _powered_phase(now, case, terrain, events, snap, summary, lane, P):
     if phase == APPROACH and lane[L_T_GO] <= 1.0:
         _mark(events, EV_CONSTANT_VELOCITY_START, snap, m)
         phase = CONSTANT_V
-    if phase == CONSTANT_V and h_nav <= P.dec_height:
+    if phase == CONSTANT_V and P.terminal_legs < 0.5 and h_nav <= P.dec_height:
         _mark(events, EV_DECELERATION_START, snap, m)
         phase = DECEL
     if phase == DECEL and h_nav <= P.sky_height:
@@ -318,7 +337,10 @@ def _powered_phase(now, case, terrain, events, snap, summary, lane, P):
         summary[S_REASON_T] = t
         summary[S_REASON_HAGL] = now.hagl if now.hagl == now.hagl else now.alt - _ground_altitude_once(terrain, now.pe, now.pn)
     if APPROACH <= phase <= SKYCRANE and propellant > 0.0:  # the engines lit
-        lane[L_TH_E], lane[L_TH_N], lane[L_TH_U] = _thrust(a_e, a_n, a_u, g_s, m, min_thrust, max_thrust)
+        if P.pulsed > 0.5:
+            lane[L_TH_E], lane[L_TH_N], lane[L_TH_U] = _pulsed_thrust(a_e, a_n, a_u, g_s, m, max_thrust, P.pulse_levels)
+        else:
+            lane[L_TH_E], lane[L_TH_N], lane[L_TH_U] = _thrust(a_e, a_n, a_u, g_s, m, min_thrust, max_thrust)
     else:
         lane[L_TH_E] = lane[L_TH_N] = lane[L_TH_U] = 0.0
     if phase == APPROACH:

@@ -21,7 +21,9 @@ its bridles) the sky-crane speed plus the bridle's payout rate. Each phase's law
 here (``_*_command``: the commanded acceleration, ENU, gravity not included); :func:`_thrust`
 turns it into the engines' thrust acceleration. The powered phase
 (:func:`edlcam.flight.kernel.phases._powered_phase`) sequences them; :func:`bridle_length_m`
-(numpy) gives the bodies' tracks the same payout.
+(numpy) gives the bodies' tracks the same payout. A lander on legs (Phoenix, InSight) keeps the
+constant velocity down to touchdown; its pulse-modulated thrusters give the commanded thrust as a
+duty cycle (:func:`_pulsed_thrust`).
 """
 
 from __future__ import annotations
@@ -165,4 +167,21 @@ def _thrust(a_e, a_n, a_u, g, m, min_thrust, max_thrust):
     t_e, t_n, t_u = a_e, a_n, a_u + g
     mag = math.sqrt(t_e * t_e + t_n * t_n + t_u * t_u)
     scale = _clip(mag, min_thrust / m, max_thrust / m) / max(mag, 1e-9)
+    return t_e * scale, t_n * scale, t_u * scale
+
+
+@kernel_jit(error_model="numpy", inline="always")
+def _pulsed_thrust(a_e, a_n, a_u, g, m, max_thrust, levels):
+    """Thrust acceleration [m/s², ENU] of pulse-modulated thrusters for the commanded acceleration
+    (``a_*``, gravity ``g`` not included). Such thrusters (Phoenix's and InSight's twelve MR-107N)
+    cannot throttle: each is on at full thrust or off, and the flight software sets the fraction of
+    each pulse period it fires (NASA/JPL: InSight pulsed them ten times a second). Over the period
+    the impulse is that of the duty cycle times the full thrust ``max_thrust`` [N], so the step
+    (one or more whole periods: [simulation] powered_step_s) holds that mean thrust; the duty cycle
+    takes ``levels`` steps from off to always on (the period over the shortest pulse), and no least
+    thrust: the thrusters can stay off. Along the command, as :func:`_thrust`."""
+    t_e, t_n, t_u = a_e, a_n, a_u + g
+    mag = math.sqrt(t_e * t_e + t_n * t_n + t_u * t_u)
+    duty = math.floor(_clip(mag * m / max_thrust, 0.0, 1.0) * levels + 0.5) / levels
+    scale = duty * max_thrust / m / max(mag, 1e-9)
     return t_e * scale, t_n * scale, t_u * scale

@@ -100,12 +100,13 @@ def _entry_step(t, mode, range_gap_s, t_cycle_next, t_sufr, P):
 
 
 @kernel_jit(error_model="numpy", inline="always")
-def _step_for(phase, t, t_deploy, heatshield_on, hagl, vu, P):
+def _step_for(phase, t, t_deploy, heatshield_on, t_legs, hagl, vu, P):
     """The integration step [s] from here after entry: fine steps through canopy inflation, under
     the open canopy the coarse step, and the powered-flight control cycle.
 
     Events are located to within one fine step: under the canopy steps end on the heat-shield
-    separation time and shrink as the radar-lock and backshell-separation heights come near."""
+    separation time and on the legs' deployment (``t_legs``: NaN when none is due) and shrink as
+    the radar-lock and backshell-separation heights come near."""
     if phase != PARACHUTE:
         return P.dt_powered
     since = t - t_deploy
@@ -114,6 +115,8 @@ def _step_for(phase, t, t_deploy, heatshield_on, hagl, vu, P):
     dt = P.dt_chute
     if heatshield_on and since < P.hs_delay_s - T_EPS_S:
         dt = min(dt, _whole_fine_steps(P.hs_delay_s - since + T_EPS_S, P))
+    if t_legs == t_legs and t < t_legs - T_EPS_S:
+        dt = min(dt, _whole_fine_steps(t_legs - t + T_EPS_S, P))
     if hagl > P.radar_height:
         gap = hagl - P.radar_height
     else:
@@ -150,7 +153,7 @@ def _ground_read(phase, alt, pe, pn, pu, t_go, nav_u, radar_locked, read_e, read
         near = alt - (read_ground + slope * math.sqrt(de * de + dn * dn) + slack)
         if near > 0.0 and pe * pe + pn * pn < terrain[4] * terrain[4]:  # the bound holds inside the model's radius
             hagl_low = max(hagl_low, near)
-        if phase == CONSTANT_V:  # it steers by the height only to start decelerating
+        if phase == CONSTANT_V and P.terminal_legs < 0.5:  # it steers by the height only to start decelerating
             h_nav_low = pu + nav_u - (alt - hagl_low - curvature_drop_m(terrain, pe, pn))
             exact = not h_nav_low > P.dec_height
         else:
