@@ -11,6 +11,7 @@ child) while the client writes the cases (issue 21: the two figures drawn in the
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import subprocess
@@ -77,7 +78,7 @@ def plot_landing(cols: dict, summary: dict, mission, path) -> Path:
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_xlabel("east of target [km]")
         ax.set_ylabel("north of target [km]")
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=10, y=1.0)  # y given: no search for a place above the ticks
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")
     fig.suptitle(f"{mission.mission.name}: {len(status)} dispersed landings, seed {mission.mission.seed}")
@@ -122,7 +123,7 @@ def plot_histograms(cols: dict, mission, path) -> Path:
         ax.grid(alpha=0.3)
         if x.size:
             p1, p50, p99 = np.percentile(x, [1, 50, 99])
-            ax.set_title(f"median {p50:.3g}, 1–99 %: {p1:.3g} … {p99:.3g}", fontsize=9)
+            ax.set_title(f"median {p50:.3g}, 1–99 %: {p1:.3g} … {p99:.3g}", fontsize=9, y=1.0)
     fig.suptitle(f"{mission.mission.name}: {len(cols['status'])} dispersed landings (dashed: limits)")
     fig.savefig(path, dpi=100)
     return Path(path)
@@ -299,6 +300,10 @@ def _serve() -> None:
         answer = pickle.dumps((False, pickle.loads(_pickled_error(exc))))
     sys.stdout.buffer.write(answer)
     sys.stdout.flush()
+    # The process ends now, and the client waits for its end: the interpreter's teardown would
+    # garbage-collect every object of matplotlib and numpy first (≈ 0.2 s of CPU, issue 21);
+    # frozen, they are left to the OS.
+    gc.freeze()
 
 
 if __name__ == "__main__":
