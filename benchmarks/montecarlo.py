@@ -12,14 +12,14 @@ Run: ``.venv/bin/python benchmarks/montecarlo.py [--cases 300000] [--amat-cases 
    guided entry, parachute, powered descent, sky crane): the steady rate of the flight kernel,
    compiled and with the terrain built beforehand, and its cost per integration step.
 3. edlcam as a Dask Monte Carlo of ``--cases`` landings (``run_montecarlo``), once on 1 worker
-   and once on 2 (threads of this process, the kernel without the GIL): whole-run rates, the
-   cluster's start and the set-up (ground and reference from the cache, the kernel from its
+   and once on 2 (threads of this process on Dask's threaded scheduler, the kernel without the
+   GIL): whole-run rates, the set-up (ground and reference from the cache, the kernel from its
    cache) included; and the rate from the first report on. The default 300,000 cases (≈ 1.2 min
    on 1 worker) keep the set-up a few per cent of a run, as in a Monte Carlo big enough to need
    more than one worker.
 
 4. The time to answer: the whole command ``edlcam montecarlo -n N --workers 2`` (a fresh process:
-   imports, the cluster, the ground, the plots and their process) timed for several N
+   imports, the ground, the kernel, the plots and their process) timed for several N
    (``--startup-ns``, each ``--startup-repeats`` times, the fastest kept); a straight line fitted
    to wall time against N gives the fixed start-up (its intercept; goal ≤ 3 s) and the throughput
    (1 / its slope). The same fit through the CPU time of the command and every process it
@@ -205,7 +205,7 @@ def command_times(ns: list[int], workers: int, repeats: int) -> dict:
                 subprocess.run(cmd, check=True, capture_output=True)
                 wall = time.perf_counter() - t0
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                # CPU of the command and every process it started (the cluster's), waited for.
+                # CPU of the command and every process it started (the plots'), waited for.
                 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
                 best, best_cpu = min(best, wall), min(best_cpu, cpu)
                 loads.append(os.getloadavg()[0])
@@ -279,7 +279,7 @@ def main() -> None:
             r = run_edlcam(mission, args.cases, w, Path(tmp) / f"w{w}")
             r["trajectories_per_s"] = args.cases / r["fly_wall_s"]
             results[f"edlcam_{w}w"] = r
-            print(f"edlcam Monte Carlo: {args.cases} landings on {w} Dask worker(s): {r['fly_wall_s']:.1f} s with the cluster's start "
+            print(f"edlcam Monte Carlo: {args.cases} landings on {w} Dask worker(s): {r['fly_wall_s']:.1f} s with the set-up "
                   f"(+ {r['total_s'] - r['fly_wall_s']:.1f} s writing), {r['trajectories_per_s']:.0f} trajectories/s; first cases in at "
                   f"{r['first_report_s']:.1f} s, {r['steady_per_s']:.0f}/s from there on; "
                   f"load average {r['load_average_before']:.1f} → {r['load_average_after']:.1f} on {os.cpu_count()} cores; {r['status_counts']}")  # fmt: skip
