@@ -70,6 +70,49 @@ class FileJob:
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
+class _RoverFilestore:
+    """The rover's filestore as cfdp-py sees it: products by their store-relative name.
+
+    The Metadata PDU carries the source file's name. Sending the host's absolute path put the
+    machine's directory layout on the wire, so the bytes sent, and with them what the passes
+    deliver under loss, changed with where the run folder lies (a test's margin moved with the
+    length of pytest's temporary folder name). Here the wire name is the product's path in the
+    store (``FileJob.rel_path``), the same on every machine, mapped back to the host file.
+    cfdp-py's NativeFilestore does the reading; this class only resolves names.
+    """
+
+    def __init__(self) -> None:
+        from cfdppy.filestore import NativeFilestore
+
+        self._native = NativeFilestore()
+        self._host: dict[str, Path] = {}
+
+    def register(self, wire_name: str, host_path: Path) -> Path:
+        self._host[wire_name] = Path(host_path).absolute()
+        return Path(wire_name)
+
+    def _real(self, path: Path) -> Path:
+        return self._host.get(str(path), Path(path))
+
+    def read_data(self, file: Path, offset: int | None, read_len: int | None = None) -> bytes:
+        return self._native.read_data(self._real(file), offset, read_len)
+
+    def file_size(self, file: Path) -> int:
+        return self._native.file_size(self._real(file))
+
+    def file_exists(self, path: Path) -> bool:
+        return self._native.file_exists(self._real(path))
+
+    def is_directory(self, path: Path) -> bool:
+        return self._native.is_directory(self._real(path))
+
+    def calculate_checksum(self, checksum_type, file_path: Path, size_to_verify: int, segment_len: int = 4096) -> bytes:
+        return self._native.calculate_checksum(checksum_type, self._real(file_path), size_to_verify, segment_len)
+
+    def __getattr__(self, name):  # everything else the source side never calls with a product name
+        return getattr(self._native, name)
+
+
 @dataclass
 class _Slot:
     """One rover-side transaction slot: a SourceHandler, its outbox and the job it carries."""
@@ -96,7 +139,6 @@ class RoverSender:
     def __init__(
         self, link: TransferEngine, *, entity, local_cfg, remote_table, timers, user_cls, ground_id: int
     ) -> None:
-        from cfdppy import HostFilestore
         from cfdppy.handler import SourceHandler
         from spacepackets.seqcount import SeqCountProvider
 
@@ -117,8 +159,9 @@ class RoverSender:
             )
             for _ in range(link.cfg.concurrent_transactions)
         ]
+        self._filestore = _RoverFilestore()
         for slot in self._slots:
-            slot.handler.user = user_cls(HostFilestore(), on_finished=self._source_finished_cb(slot))
+            slot.handler.user = user_cls(self._filestore, on_finished=self._source_finished_cb(slot))
         self.acked: set[str] = set()  # products the rover knows arrived (Finished, complete)
         self.in_flight_s = 0.0  # a segment sent less than this ago is not sent again [s], set per pass
         self._buffer = b""
@@ -177,7 +220,7 @@ class RoverSender:
         ).encode()
         request = PutRequest(
             destination_id=self._entity(self._ground_id),
-            source_file=Path(job.source_path).absolute(),
+            source_file=self._filestore.register(job.rel_path, job.source_path),
             # a fresh name per attempt, so a stale transaction can never write into this one
             dest_file=Path(f"{_SAFE.sub('_', job.product_id)}.{self._attempt}.part"),
             trans_mode=TransmissionMode.ACKNOWLEDGED,
