@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import sys
@@ -35,6 +34,8 @@ from edlcam.config.link import LinkConfig
 from edlcam.link.passes import build_schedule
 from edlcam.link.relay import run_relay
 from edlcam.mission import load_mission
+from edlcam.runfolder.flight import write_events
+from edlcam.runfolder.onboard import CaptureRate, write_manifest
 
 NASA_BYTES = 30e9  # REFERENCE.md: 30 GB in 4 days
 THUMB_BYTES = 23_000 * 4_000  # est.: 23 000 frames (NASA) × ≈ 4 kB thumbnails
@@ -49,15 +50,14 @@ DEMO_SHAPE = (
 )
 
 
-def synthetic_run(root: Path, seed: int = 1) -> Path:
+def synthetic_run(root: Path, seed: int = 1, shape=DEMO_SHAPE) -> Path:
     """A run folder with a touchdown event and demo-shaped onboard products (random bytes)."""
     rng = np.random.default_rng(seed)
     run = root / "run"
-    (run / "flight").mkdir(parents=True)
-    events = {"events": [{"name": "touchdown", "t_s": 403.1, "utc": "2021-02-18T20:43:21.100Z"}]}
-    (run / "flight" / "events.json").write_text(json.dumps(events))
+    # written by the run folder's own writers, so the set follows the contract (runfolder)
+    write_events(run, [{"name": "touchdown", "t_s": 403.1, "utc": "2021-02-18T20:43:21.100Z"}], [])
     products = []
-    for kind, count, lo, hi, priorities in DEMO_SHAPE:
+    for kind, count, lo, hi, priorities in shape:
         for i in range(count):
             size = int(rng.integers(lo, hi + 1))
             data = rng.bytes(size)
@@ -67,8 +67,9 @@ def synthetic_run(root: Path, seed: int = 1) -> Path:
             t = 260.0 + 0.03 * i
             products.append({"id": f"rdc-{kind}-{i:06d}", "kind": kind, "camera": "rdc", "path": rel, "size_bytes": size,
                              "sha256": hashlib.sha256(data).hexdigest(), "priority": priorities[i % len(priorities)],
-                             "t_start_s": t, "t_end_s": t})  # fmt: skip
-    (run / "onboard" / "products" / "manifest.json").write_text(json.dumps({"products": products}))
+                             "t_start_s": t, "t_end_s": t, "frame_first": i, "frame_last": i,
+                             "sclk_start": 666_952_680.0 + t, "sclk_end": 666_952_680.0 + t})  # fmt: skip
+    write_manifest(run, products, rates={"rdc": CaptureRate("rdc", 30.0)}, quality="preview")
     return run
 
 

@@ -280,3 +280,21 @@ def test_what_is_sent_does_not_depend_on_where_the_run_folder_lies(tmp_path):
 
     short, long = transfer(tmp_path / "a"), transfer(tmp_path / ("a" * 120))
     assert short == long and any(r[0] == "start" for r in short)
+
+
+def test_the_link_benchmarks_synthetic_run_is_a_run_folder_the_relay_reads(tmp_path):
+    # benchmarks/link.py built its demo-shaped run by hand and fell behind the run-folder contract
+    # (the manifest lacked frame_first and the SCLK fields): the benchmark died at its first relay.
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import link as bench
+
+    from edlcam.runfolder import read_events, read_manifest
+
+    shape = (("thumbnail", 6, 300, 900, (1, 2)), ("lossless", 2, 5_000, 9_000, (8,)))
+    run = bench.synthetic_run(tmp_path, shape=shape)
+    assert [p.kind for p in read_manifest(run).products] == ["thumbnail"] * 6 + ["lossless"] * 2
+    assert read_events(run).get("touchdown").t_s == 403.1
+    summary = bench.relay_once(run, tmp_path / "out", 0.0, 0.1)
+    assert summary["received_ids"] == sorted(p.id for p in read_manifest(run).products)
