@@ -24,7 +24,8 @@ from edlcam.flight.kernel.frames import _from_enu, _ground_altitude_once, _targe
 from edlcam.flight.kernel.integrate import _integrate
 from edlcam.flight.kernel.layout import (
     APPROACH, B_A_SOUND, B_BANK, B_BANK_CMD, B_BANK_RATE, B_CHUTE, B_DENSITY_HIGH, B_DENSITY_LOW, B_DRAG, B_DT,
-    B_END_BANK, B_END_BANK_RATE, B_END_M, B_END_RX, B_END_RY, B_END_RZ, B_END_VX, B_END_VY, B_END_VZ, B_HEATSHIELD_ON,
+    B_END_A_SOUND, B_END_ALT, B_END_BANK, B_END_BANK_RATE, B_END_COS_LAT, B_END_M, B_END_PRES, B_END_RHO,
+    B_END_SIN_LAT, B_END_TEMP, B_END_RX, B_END_RY, B_END_RZ, B_END_VX, B_END_VY, B_END_VZ, B_HEATSHIELD_ON,
     B_LIFT_ON, B_LOD, B_M, B_PHASE, B_RHO, B_RX, B_RY, B_RZ, B_T, B_T_DEPLOY, B_TICKS, B_TX, B_TY, B_TZ, B_VX, B_VY,
     B_VZ, B_WIND_X, B_WIND_Y, B_WIND_Z, C_ALTITUDE, C_CHUTE_DRAG, C_DENSITY_HIGH, C_DENSITY_LOW, C_DRAG, C_FPA,
     C_HEADING, C_LAT, C_LOD, C_LON, C_MASS_OFFSET, C_SPEED, C_THRUST, C_WIND_E, C_WIND_E0, C_WIND_N, C_WIND_N0, ENTRY,
@@ -36,6 +37,7 @@ from edlcam.flight.kernel.layout import (
     L_WIND_Z, LANDED, LANE_FIELDS, N_BLOCK, N_EVENTS, N_SNAP, PARACHUTE, PREBANK, RECORD_COLUMNS, S_IN_BOX,
     S_PHASE_END, S_PROPELLANT, S_REASON_T, S_STATUS, S_STEPS, S_T_END, S_TD_HS, S_TD_VS, SKYCRANE, ST_NONE,
     ST_TIMEOUT, W,
+    L_SENSED, L_SENSED_A_SOUND, L_SENSED_ALT, L_SENSED_COS_LAT, L_SENSED_PRES, L_SENSED_RHO, L_SENSED_SIN_LAT, L_SENSED_TEMP,
 )  # fmt: skip
 from edlcam.flight.kernel.navigation import _navigation_start
 from edlcam.flight.kernel.phases import _entry_phase, _failures, _parachute_phase, _powered_phase, _sense, _touchdown
@@ -95,6 +97,7 @@ def _start(case, P, events, lane):
     lane[L_BANK_CMD] = 0.0  # the entry guidance's bank command, held over its cycle
     lane[L_ROWS] = 0.0
     lane[L_READ_E] = lane[L_READ_N] = lane[L_READ_GROUND] = np.nan  # the last full read of the ground: none yet
+    lane[L_SENSED] = 0.0  # its place and air not yet computed by the integrator (phases._sense)
 
 
 # _step is inlined by LLVM (forceinline), not by numba (inline="always"): numba's inlining of a
@@ -218,6 +221,11 @@ def _advance(P, summary, lane, X):
     lane[L_M] = m_end
     lane[L_T] = lane[L_T] + X[B_DT * W + i]
     lane[L_BANK], lane[L_BANK_RATE] = X[B_END_BANK * W + i], X[B_END_BANK_RATE * W + i]
+    lane[L_SENSED] = 1.0  # where the step ended and the air there, for the next step's _sense
+    lane[L_SENSED_SIN_LAT], lane[L_SENSED_COS_LAT] = X[B_END_SIN_LAT * W + i], X[B_END_COS_LAT * W + i]
+    lane[L_SENSED_ALT], lane[L_SENSED_RHO] = X[B_END_ALT * W + i], X[B_END_RHO * W + i]
+    lane[L_SENSED_PRES], lane[L_SENSED_TEMP] = X[B_END_PRES * W + i], X[B_END_TEMP * W + i]
+    lane[L_SENSED_A_SOUND] = X[B_END_A_SOUND * W + i]
     if lane[L_ITERATION] >= P.max_iterations:
         lane[L_STATUS] = ST_TIMEOUT
         summary[S_REASON_T] = lane[L_T]

@@ -207,6 +207,8 @@ LANE_FIELDS = (
     "th_n", "th_u", "propellant", "status", "deploy_in_box", "peak_heat", "peak_decel", "td_vs", "td_hs",
     "t_cycle_next", "bank_cmd", "rows", "wind_x", "wind_y", "wind_z", "read_e", "read_n", "read_ground", "column",
     "wind_e", "wind_n", "wind_profile", "nav_on", "nav_t", "nav_dv", "nav_j",
+    "sensed", "sensed_sin_lat", "sensed_cos_lat", "sensed_alt", "sensed_rho", "sensed_pres", "sensed_temp",
+    "sensed_a_sound",
 )  # fmt: skip
 (
     L_RX, L_RY, L_RZ, L_VX, L_VY, L_VZ, L_M, L_T, L_ITERATION, L_PHASE, L_MODE, L_BANK, L_BANK_RATE, L_BANK_SIGN,
@@ -214,6 +216,8 @@ LANE_FIELDS = (
     L_TH_N, L_TH_U, L_PROPELLANT, L_STATUS, L_DEPLOY_IN_BOX, L_PEAK_HEAT, L_PEAK_DECEL, L_TD_VS, L_TD_HS,
     L_T_CYCLE_NEXT, L_BANK_CMD, L_ROWS, L_WIND_X, L_WIND_Y, L_WIND_Z, L_READ_E, L_READ_N, L_READ_GROUND, L_COLUMN,
     L_WIND_E, L_WIND_N, L_WIND_PROFILE, L_NAV_ON, L_NAV_T, L_NAV_DV, L_NAV_J,
+    L_SENSED, L_SENSED_SIN_LAT, L_SENSED_COS_LAT, L_SENSED_ALT, L_SENSED_RHO, L_SENSED_PRES, L_SENSED_TEMP,
+    L_SENSED_A_SOUND,
 ) = range(len(LANE_FIELDS))  # fmt: skip
 
 #: Rows of the block that :func:`edlcam.flight.kernel.integrate._integrate` works on: row ``k``
@@ -222,7 +226,7 @@ LANE_FIELDS = (
 #: One flat array, so that LLVM sees that the rows cannot overlap and vectorizes the lane loops
 #: without run-time checks. The step's start, its length, the bank, its rate and command and the
 #: bank controller's ticks in the step, the air at the start, the controls held over the step and
-#: the case's forces; then scratch; then the step's end.
+#: the case's forces; then scratch; then the step's end, with the end's geodetic place and air.
 BLOCK_ROWS = (
     "rx", "ry", "rz", "vx", "vy", "vz", "m", "t", "dt", "bank", "bank_rate", "bank_cmd", "ticks", "rho", "a_sound",
     "phase", "t_deploy", "heatshield_on", "lift_on", "tx", "ty", "tz", "wind_x", "wind_y", "wind_z", "drag", "lod",
@@ -230,6 +234,7 @@ BLOCK_ROWS = (
     "bank_mid", "c0", "s0", "c1", "s1", "c2", "s2",
     "kx", "ky", "kz", "km", "ux", "uy", "uz", "sum_rx", "sum_ry", "sum_rz", "sum_vx", "sum_vy", "sum_vz", "sum_m",
     "end_rx", "end_ry", "end_rz", "end_vx", "end_vy", "end_vz", "end_m", "end_bank", "end_bank_rate",
+    "end_sin_lat", "end_cos_lat", "end_alt", "end_rho", "end_pres", "end_temp", "end_a_sound",
 )  # fmt: skip
 (
     B_RX, B_RY, B_RZ, B_VX, B_VY, B_VZ, B_M, B_T, B_DT, B_BANK, B_BANK_RATE, B_BANK_CMD, B_TICKS, B_RHO, B_A_SOUND,
@@ -238,5 +243,6 @@ BLOCK_ROWS = (
     B_BANK_MID, B_C0, B_S0, B_C1, B_S1, B_C2, B_S2,
     B_KX, B_KY, B_KZ, B_KM, B_UX, B_UY, B_UZ, B_SUM_RX, B_SUM_RY, B_SUM_RZ, B_SUM_VX, B_SUM_VY, B_SUM_VZ, B_SUM_M,
     B_END_RX, B_END_RY, B_END_RZ, B_END_VX, B_END_VY, B_END_VZ, B_END_M, B_END_BANK, B_END_BANK_RATE,
+    B_END_SIN_LAT, B_END_COS_LAT, B_END_ALT, B_END_RHO, B_END_PRES, B_END_TEMP, B_END_A_SOUND,
 ) = range(len(BLOCK_ROWS))  # fmt: skip
 N_BLOCK = len(BLOCK_ROWS) * W

@@ -43,6 +43,7 @@ from edlcam.flight.kernel.layout import (
     RANGE_CONTROL, S_REASON_ALT, S_REASON_HAGL, S_REASON_SPEED, S_REASON_T, SKYCRANE,
     SNAP_COS_LAT, SNAP_SIN_LAT, SNAP_X, SNAP_Y, ST_CRASH, ST_FUEL_OUT, ST_NONE, ST_SKIP_OUT, SUFR, T_EPS_S,
     TRIGGER_RANGE,
+    L_SENSED, L_SENSED_A_SOUND, L_SENSED_ALT, L_SENSED_COS_LAT, L_SENSED_PRES, L_SENSED_RHO, L_SENSED_SIN_LAT, L_SENSED_TEMP,
 )  # fmt: skip
 from edlcam.flight.kernel.navigation import _navigated_geometry
 from edlcam.flight.kernel.powered import (
@@ -91,7 +92,11 @@ def _sense(case, terrain, events, snap, lane, P, aero, recording):
     phase = int(lane[L_PHASE])
     t, m = lane[L_T], lane[L_M]
     rx, ry, rz, vx, vy, vz = lane[L_RX], lane[L_RY], lane[L_RZ], lane[L_VX], lane[L_VY], lane[L_VZ]
-    sin_lat, cos_lat, alt = _geodetic(rx, ry, rz, P)
+    sensed = lane[L_SENSED] > 0.5  # the integrator computed the place and air at the step's end
+    if sensed:
+        sin_lat, cos_lat, alt = lane[L_SENSED_SIN_LAT], lane[L_SENSED_COS_LAT], lane[L_SENSED_ALT]
+    else:
+        sin_lat, cos_lat, alt = _geodetic(rx, ry, rz, P)
     if lane[L_WIND_PROFILE] > 0.5:  # the wind at this height, held over the step (else the case's constant wind)
         w_e, w_n = _wind_at(case, alt - P.target_up, P)
         lane[L_WIND_E], lane[L_WIND_N] = w_e, w_n
@@ -101,7 +106,7 @@ def _sense(case, terrain, events, snap, lane, P, aero, recording):
     ve, vn, vu = _to_enu(vx, vy, vz, P)
     radar_locked = events[EV_RADAR_LOCK, 0] == events[EV_RADAR_LOCK, 0]
     exact, hagl_low = _ground_read(
-        phase, alt, pe, pn_, pu, lane[L_T_GO], case[C_NAV_U], radar_locked, lane[L_READ_E], lane[L_READ_N],
+        phase, alt, pe, pn_, pu, vu, lane[L_T_GO], case[C_NAV_U], radar_locked, lane[L_READ_E], lane[L_READ_N],
         lane[L_READ_GROUND], terrain, P,
     )  # fmt: skip
     if exact:
@@ -111,7 +116,10 @@ def _sense(case, terrain, events, snap, lane, P, aero, recording):
         hagl_low = hagl
     else:
         hagl = np.nan
-    rho, pres, temp, a_sound = _atmosphere(alt, case[C_DENSITY_LOW], case[C_DENSITY_HIGH], P)
+    if sensed:
+        rho, pres, temp, a_sound = lane[L_SENSED_RHO], lane[L_SENSED_PRES], lane[L_SENSED_TEMP], lane[L_SENSED_A_SOUND]
+    else:
+        rho, pres, temp, a_sound = _atmosphere(alt, case[C_DENSITY_LOW], case[C_DENSITY_HIGH], P)
     speed = math.sqrt(vx * vx + vy * vy + vz * vz)
     ax_, ay_, az_ = vx - wx, vy - wy, vz - wz
     air_speed = math.sqrt(ax_ * ax_ + ay_ * ay_ + az_ * az_)

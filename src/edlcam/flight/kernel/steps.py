@@ -23,7 +23,7 @@ from edlcam.mars.terrain_kernel import curvature_drop_m, ground_upper_bound_m
 
 __all__: list[str] = []  # the kernel's own helpers, imported by its modules
 
-LAZY_GROUND_MARGIN_M = 1000.0  # under the canopy, full ground reads start this far above the next height that acts
+LAZY_GROUND_MARGIN_M = 50.0  # under the canopy, full ground reads start this far above where a step's descent could reach the next height that acts
 
 
 @kernel_jit(error_model="numpy", inline="always")
@@ -127,11 +127,13 @@ def _step_for(phase, t, t_deploy, heatshield_on, t_legs, hagl, vu, P):
 
 
 @kernel_jit(error_model="numpy", inline="always")
-def _ground_read(phase, alt, pe, pn, pu, t_go, nav_u, radar_locked, read_e, read_n, read_ground, terrain, P):
+def _ground_read(phase, alt, pe, pn, pu, vu, t_go, nav_u, radar_locked, read_e, read_n, read_ground, terrain, P):
     """Whether this step reads the ground in full, and a lower bound [m] of the height above ground.
 
-    Under the canopy: within LAZY_GROUND_MARGIN_M of the next height that acts (radar lock, then
-    backshell separation), so that the steps shrinking towards it see the true height. In
+    Under the canopy: where the next height that acts (radar lock, then backshell separation) may
+    lie within one coarse step and one fine step of descent at the present vertical speed, plus
+    LAZY_GROUND_MARGIN_M: only there do the steps shrink towards it (:func:`_step_for`), so they see
+    the true height; above, the bound proves the step is the coarse one and no event fires. In
     free fall, the approach (until its last second) and under the sky crane only touchdown
     acts, so only where the ground may be reached; in constant-velocity descent only the start
     of deceleration, so only where the navigated height (``pu + nav_u`` above the ground) may have
@@ -142,11 +144,12 @@ def _ground_read(phase, alt, pe, pn, pu, t_go, nav_u, radar_locked, read_e, read
     by L = 35 m per metre moved). The choice does not depend on recording, so a recorded flight is
     the Monte Carlo's.
 
-    ``alt``: the altitude [m]; ``pe, pn, pu``: the position (ENU) [m]; ``t_go``: the approach's
-    time to go [s]; ``radar_locked``: whether the radar has locked on."""
+    ``alt``: the altitude [m]; ``pe, pn, pu``: the position (ENU) [m]; ``vu``: the vertical speed
+    [m/s]; ``t_go``: the approach's time to go [s]; ``radar_locked``: whether the radar has locked on."""
     hagl_low = alt - ground_upper_bound_m(terrain, pe, pn)
     if phase <= PARACHUTE:
-        exact = hagl_low <= (P.bs_height if radar_locked else P.radar_height) + LAZY_GROUND_MARGIN_M
+        reach = max(-vu, 0.0) * (P.dt_chute + P.dt_fine) + LAZY_GROUND_MARGIN_M
+        exact = hagl_low <= (P.bs_height if radar_locked else P.radar_height) + reach
     elif phase != DECEL and not (phase == APPROACH and t_go <= 1.0):
         slope, slack = terrain[16], terrain[17]
         de, dn = pe - read_e, pn - read_n
