@@ -243,3 +243,38 @@ def test_slope_bound_holds_between_nearby_and_distant_points(terrain, tables):
             g2 = _batch(tables, e2[keep], n2[keep], False)
             dist = np.hypot(e2 - e, n2 - n)[keep]
             assert np.all(np.abs(g1 - g2) <= slope * dist + slack), (far_m, step_m)
+
+
+@numba.njit(cache=True)
+def _weights_both_ways(tables, east_m, north_m):
+    """For each point: the model weight by the full formula (hypot), and the queries' answers."""
+    out = np.empty((east_m.size, 3))
+    for i in range(east_m.size):
+        out[i, 0] = tk._blend_weight(east_m[i], north_m[i], tables[4], tables[5])
+        out[i, 1] = tk.ground_altitude_m(tables, east_m[i], north_m[i])
+        out[i, 2] = tk.ground_upper_bound_m(tables, east_m[i], north_m[i])
+    return out
+
+
+def test_the_queries_skip_hypot_only_where_it_cannot_change_their_answer(tables):
+    """ground_altitude_m and ground_upper_bound_m skip glibc's hypot inside a radius 1 m short of
+    the edge that matters (the model's radius; its outer blend edge): there the full formula gives
+    weight exactly 1, and weight > 0. Points straddling both edges by micrometres to metres, NaN."""
+    radius, blend = float(tables[4]), float(tables[5])
+    offsets = np.concatenate([-np.logspace(-6, 1, 40), [0.0], np.logspace(-6, 1, 40)])
+    az = np.linspace(0.1, 6.2, offsets.size)
+    r = np.concatenate([radius + offsets, radius - 1.0 + offsets, radius + blend + offsets, radius + blend - 1.0 + offsets])
+    azs = np.tile(az, 4)
+    east, north = r * np.sin(azs), r * np.cos(azs)
+    east, north = np.append(east, [np.nan, 0.0]), np.append(north, [0.0, np.nan])
+    got = _weights_both_ways(tables, east, north)
+    weight = got[:, 0]
+    inner = east * east + north * north < (radius - 1.0) ** 2
+    assert np.all(weight[inner] == 1.0)  # so ground_altitude_m's shortcut (weight 1) is exact there
+    outer = east * east + north * north < (radius + blend - 1.0) ** 2
+    assert np.all(weight[outer] > 0.0)  # so ground_upper_bound_m's shortcut (a tile's bound) is right there
+    # Outside the model both return the plain; NaN points: altitude the plain, bound +inf (as before).
+    plain = float(tables[6])
+    gone = ~(weight > 0.0)
+    assert np.all(got[gone & ~np.isnan(east) & ~np.isnan(north), 1] == plain)
+    assert np.isinf(got[-1, 2]) and np.isinf(got[-2, 2]) and got[-1, 1] == plain
