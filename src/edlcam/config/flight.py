@@ -175,6 +175,10 @@ class ParachuteConfig(Section):
         0.01, 2.0, why="a parachute's drag coefficient is about 0.4–0.9; ≤ 0 would push the lander forward"
     ) = [0.56, 0.58, 0.62, 0.64, 0.62, 0.58, 0.53]
     inflation_time_s: Positive = 0.45
+    # Overinflation: the canopy's drag area peaks at this multiple of its steady value at full
+    # inflation, then settles to it over inflation_settle_s (1 = no overshoot).
+    inflation_peak_ratio: bounded(1.0, 3.0, why="a canopy's drag area overshoots its steady value by tens of per cent, never shrinks below it at full inflation") = 1.0
+    inflation_settle_s: Positive = 0.5
     deploy_range_to_target_km: Positive = 8.0
     # The other parachute triggers' values ([sequence] parachute_trigger says which fires): unset
     # unless the mission's trigger needs it.

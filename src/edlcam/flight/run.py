@@ -75,6 +75,25 @@ def _event_record(name, ev, i, entry_utc):
     return out
 
 
+def parachute_peak_load(rec: dict, t_deploy_s: float, vehicle: Vehicle, chute_drag_scale: float = 1.0) -> dict | None:
+    """The parachute's peak opening load on the recorded steps after mortar fire at ``t_deploy_s``:
+    ``{"t_s", "load_n", "decel_g", "mach", "dynamic_pressure_pa"}``, the canopy's force
+    q · C_D(Mach) · S0 · (its drag-area factor: inflation and overinflation,
+    :meth:`Vehicle.chute_drag_area_factor`) at its largest, or None without a deploy. ``decel_g``
+    is the whole vehicle's sensed deceleration on that step (the capsule's own drag included)."""
+    if not math.isfinite(t_deploy_s):
+        return None
+    t = rec["t_s"]
+    window = (t >= t_deploy_s) & (t <= t_deploy_s + vehicle.chute_inflation_s + vehicle.chute_settle_s + 1.0)
+    if not window.any():
+        return None
+    q, mach = rec["dynamic_pressure_pa"][window], rec["mach"][window]
+    force = q * vehicle.chute_cd(mach) * vehicle.chute_area_m2 * chute_drag_scale * vehicle.chute_drag_area_factor(t[window] - t_deploy_s)
+    k = int(np.argmax(force))
+    return {"t_s": float(t[window][k]), "load_n": float(force[k]), "decel_g": float(rec["decel_g"][window][k]),
+            "mach": float(mach[k]), "dynamic_pressure_pa": float(q[k])}
+
+
 def _resample(rec: dict, step_s: float) -> dict:
     """The recorded steps (variable: the integration step depends on the phase) on the uniform
     output grid 0, step, 2·step … up to the last recorded time (touchdown), which is kept as the
@@ -189,6 +208,9 @@ def _fly_and_write(mission: Mission, new: Path, *, progress, plots, terrain, cas
             minor.append(_event_record(name, ev, 0, entry_utc))
     for name, t in body_events.items():
         minor.append({"name": name, "t_s": _clean(t), "utc": utc_at(entry_utc, t)})
+    peak = parachute_peak_load(rec, events["parachute_deploy"], vehicle, 1.0 if case is None else float(case.chute_drag_scale[0]))
+    if peak is not None:  # the opening load's peak, as peak_heating and peak_deceleration are entry's
+        minor.append({"name": "parachute_peak_load", **{k: _clean(v) for k, v in peak.items()}, "utc": utc_at(entry_utc, peak["t_s"])})
     minor.sort(key=lambda e: e["t_s"])
     events_path = runfolder.write_events(new, main, minor, status=str(result.status[0]),
                                          propellant_used_kg=_clean(result.propellant_used_kg[0]))

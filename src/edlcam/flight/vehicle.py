@@ -37,6 +37,8 @@ class Vehicle:
     chute_mach: np.ndarray
     chute_cd_table: np.ndarray
     chute_inflation_s: float
+    chute_peak_ratio: float
+    chute_settle_s: float
     chute_mass_kg: float
     max_thrust_n: float
     exhaust_speed_m_s: float
@@ -66,6 +68,8 @@ class Vehicle:
             chute_mach=np.asarray(p.drag_mach, float),
             chute_cd_table=np.asarray(p.drag_coefficient, float),
             chute_inflation_s=p.inflation_time_s,
+            chute_peak_ratio=p.inflation_peak_ratio,
+            chute_settle_s=p.inflation_settle_s,
             chute_mass_kg=p.mass_kg,
             # Engines are canted outward; only the cosine of the cant pushes along the thrust axis.
             max_thrust_n=pd.engine_count * pd.engine_thrust_n * math.cos(math.radians(pd.engine_cant_deg)),
@@ -100,3 +104,11 @@ class Vehicle:
         """
         x = np.clip(np.asarray(t_since_deploy_s, float) / self.chute_inflation_s, 0.0, 1.0)
         return x * x
+
+    def chute_drag_area_factor(self, t_since_deploy_s):
+        """The canopy's drag area over its steady value: the inflated fraction times the
+        overinflation (:func:`edlcam.flight.kernel.dynamics._inflation_factor`, which the flight
+        flies; this is its NumPy twin for the run folder's readers)."""
+        dt = np.asarray(t_since_deploy_s, float)
+        s = np.clip((dt - self.chute_inflation_s) / self.chute_settle_s, 0.0, 1.0)
+        return self.chute_inflated_fraction(dt) * (self.chute_peak_ratio - (self.chute_peak_ratio - 1.0) * s)

@@ -88,12 +88,24 @@ def _wind_at(case, height_m, P):
 
 
 @kernel_jit(error_model="numpy", inline="always")
+def _inflation_factor(dt, P):
+    """The canopy's drag area over its steady value ``dt`` s after mortar fire: it grows as
+    (dt / t_inf)² (constant filling distance, Cruz et al. 2014) to an overinflation peak of
+    ``P.chute_peak_ratio`` at full inflation (t_inf = ``P.chute_inflation_s``), then settles
+    linearly to 1 over ``P.chute_settle_s``. A supersonic disk-gap-band's opening load peaks at
+    the most open canopy, above the steady drag (ASPIRE: O'Farrell et al. 2019; Mars 2020: O'Farrell
+    & Clark 2022); the breathing that follows it is not modelled. A ratio of 1 gives (dt / t_inf)²."""
+    x = _clip(dt / P.chute_inflation_s, 0.0, 1.0)
+    s = _clip((dt - P.chute_inflation_s) / P.chute_settle_s, 0.0, 1.0)
+    return (x * x) * (P.chute_peak_ratio - (P.chute_peak_ratio - 1.0) * s)
+
+
+@kernel_jit(error_model="numpy", inline="always")
 def _drag_area(t, mach, capsule_cd, phase, t_deploy, heatshield_on, drag_scale, chute_scale, P, aero):
     """C_D·A [m²] of what flies at Mach ``mach`` (``capsule_cd``: the capsule's C_D there): the
     capsule or backshell, plus the inflating parachute, or the descent stage."""
     cda = (capsule_cd if heatshield_on > 0.5 else P.backshell_cd) * P.ref_area * drag_scale
-    x = _clip((t - t_deploy) / P.chute_inflation_s, 0.0, 1.0)
-    chute = _table_at(mach, aero[3], aero[4]) * P.chute_area * chute_scale * (x * x)
+    chute = _table_at(mach, aero[3], aero[4]) * P.chute_area * chute_scale * _inflation_factor(t - t_deploy, P)
     cda = cda + chute if phase == PARACHUTE else cda
     return P.ds_cda if phase > PARACHUTE else cda
 

@@ -170,7 +170,7 @@ KernelParams = namedtuple(
         "atm_tail_k", "atm_split_m",
         # vehicle
         "entry_mass", "balance_mass", "heatshield_mass", "backshell_mass", "propellant_mass", "ref_area",
-        "backshell_cd", "ds_cda", "chute_area", "chute_inflation_s", "max_thrust", "exhaust_speed", "min_throttle",
+        "backshell_cd", "ds_cda", "chute_area", "chute_inflation_s", "chute_peak_ratio", "chute_settle_s", "max_thrust", "exhaust_speed", "min_throttle",
         "nose_radius",
         # entry guidance
         "prebank", "rc_drag", "overcontrol", "ha_speed", "ha_gain", "ha_max_bank", "db_low", "db_high", "db_speed",
