@@ -61,6 +61,10 @@ class UhfConfig(Section):
     orbiter_overhead_t_s: float = 400.0
     orbiter_crosstrack_m: float = 100_000.0
     orbiter_heading_deg: float = 78.0
+    # Who relays the live stream to Earth (named on each record: MRO for Mars 2020, MarCO for
+    # InSight) and the delay the relay adds before its own downlink (store and forward).
+    relay: Annotated[str, Field(min_length=1, max_length=40)] = "MRO"
+    relay_latency_s: NonNegative = 0.0
 
 
 class CfdpConfig(Section):

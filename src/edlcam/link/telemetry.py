@@ -16,7 +16,10 @@ each event. This module turns a flight run (its trajectory and events, read thro
 - MRO flies a circular orbit at ``orbiter_altitude_m`` whose ground track passes
   ``orbiter_crosstrack_m`` from the target at ``orbiter_overhead_t_s`` on heading
   ``orbiter_heading_deg`` (all est.; Mars' rotation during the 7 minutes is neglected);
-- X-band tones leave at each event's SCET and need no relay (Earth visibility not modelled).
+- X-band tones leave at each event's SCET and need no relay (Earth visibility not modelled);
+- the relay (``[link.uhf] relay``: MRO for Mars 2020, the MarCO CubeSats for InSight) forwards
+  what it heard to Earth after ``relay_latency_s`` (its store and forward); each UHF record names
+  it in ``relay``, each tone says ``"DTE"`` (direct to Earth).
 
 The ground decodes what arrives (CRC-checked, :func:`edlcam.link.packets.deframe`) and writes
 ``RUN/link/telemetry.jsonl``: one record per line, sorted by Earth-received time, each with
@@ -44,6 +47,7 @@ __all__ = [
     "EVENT_NAMES",
     "TELEMETRY_FORMAT",
     "EVENT_FORMAT",
+    "DIRECT_TO_EARTH",
     "encode_telemetry",
     "decode_telemetry",
     "encode_event",
@@ -61,6 +65,7 @@ PHASES = ("entry", "parachute", "powered", "skycrane", "landed")
 TELEMETRY_FORMAT = ">d7fB"
 EVENT_FORMAT = ">dB"  # t_s, index into EVENT_NAMES
 _TLM_FIELDS = ("altitude_m", "height_agl_m", "speed_m_s", "vu_m_s", "decel_g", "mach", "dynamic_pressure_pa")
+DIRECT_TO_EARTH = "DTE"  # a record's ``relay`` when nothing relayed it: the X-band tones
 _GM_M3_S2 = 4.2828e13  # NSSDC Mars Fact Sheet
 _R_M = 3396.19e3  # MOLA reference radius (Smith et al. 2001)
 
@@ -231,10 +236,10 @@ def build_telemetry(run_dir, *, uhf, channel: Channel | None = None) -> list[dic
             continue
         seen.add(key)
         rec = decode_telemetry(pkt.data) if pkt.apid == APID_TELEMETRY else decode_event(pkt.data)
-        rec = {"kind": "telemetry" if pkt.apid == APID_TELEMETRY else "event", **rec}
-        records.append((sent_at[key], rec))
+        rec = {"kind": "telemetry" if pkt.apid == APID_TELEMETRY else "event", **rec, "relay": uhf.relay}
+        records.append((sent_at[key] + uhf.relay_latency_s, rec))
     for i, e in enumerate(major):
-        records.append((float(e["t_s"]), {"kind": "tone", "t_s": float(e["t_s"]), "event": e["name"], "tone": i + 1}))
+        records.append((float(e["t_s"]), {"kind": "tone", "t_s": float(e["t_s"]), "event": e["name"], "tone": i + 1, "relay": DIRECT_TO_EARTH}))
     entry_ert = entry_unix + light_time_s(entry_unix)
     out = []
     lights = light_times_s([entry_unix + sent_s for sent_s, _ in records])  # one ephemeris evaluation for all
