@@ -2,6 +2,21 @@
 
     .venv/bin/python benchmarks/demo.py [--mission FILE] [--quality preview] [--frames 300]
     .venv/bin/python benchmarks/demo.py --reuse RUN [--presets veryfast,superfast]
+    .venv/bin/python benchmarks/demo.py --cpu [--avx2-width] [--keep RUN]
+
+0. ``--cpu`` runs the demo once and prints each stage's wall and CPU seconds (user + system of this
+   process and every process under it: render workers, encoder threads), nothing else. The demo's
+   CPU is the load-independent figure on a shared machine; wall ≥ CPU ÷ 2 on two cores.
+   ``--avx2-width`` runs it (re-executed with these variables set, so that every library and every
+   render worker reads them at start) as an AVX2-only machine would, on an AVX-512 host:
+   llvmpipe without AVX-512 (``GALLIUM_OVERRIDE_CPU_CAPS=avx``: Mesa's util_cpu_detect clears the
+   avx512 caps, so gallivm neither targets them nor picks 512-bit vectors) at 256-bit vectors
+   (``LP_NATIVE_VECTOR_WIDTH=256``); numba compiling for Haswell (``NUMBA_CPU_NAME=haswell`` and
+   the host's features with every avx512 one removed, ``NUMBA_CPU_FEATURES``: numba otherwise
+   passes the host's features with any CPU name); numpy's and OpenCV's AVX-512 kernels switched
+   off (``NPY_DISABLE_CPU_FEATURES``, ``OPENCV_CPU_DISABLE``). What it does not model: the
+   AVX2 EPYC's slower cores (its pure-Python relay took 1.6× this machine's, RESULTS.md), and
+   libx264/FFmpeg's own AVX-512 paths (no variable switches those).
 
 1. Runs the demo's library call (simulate → film → relay → assemble → report) into a temporary
    run folder and prints each stage's wall time (goal: the whole preview demo ≤ 5 min on 2 cores).
@@ -27,6 +42,114 @@ import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
+
+
+# numpy 2.4's dispatch groups (np.show_runtime(): X86_V4 is the AVX-512 level) and OpenCV's names
+# (cv2.getCPUFeaturesLine()), as the locked versions spell them
+AVX512_NUMPY = "X86_V4 AVX512_ICL AVX512_SPR"
+AVX512_OPENCV = "AVX512F,AVX512-COMMON,AVX512-SKX,AVX512-CNL,AVX512-CLX,AVX512-ICL"
+AVX2_SHOWN = ("GALLIUM_OVERRIDE_CPU_CAPS", "LP_NATIVE_VECTOR_WIDTH", "NUMBA_CPU_NAME", "NPY_DISABLE_CPU_FEATURES")
+
+
+def avx2_width_env() -> dict[str, str]:
+    """Environment that makes this AVX-512 host run the demo's SIMD code as an AVX2-only one would."""
+    import llvmlite.binding as ll
+
+    host = ll.get_host_cpu_features()
+    features = ",".join(("-" if name.startswith("avx512") else ("+" if on else "-")) + name
+                        for name, on in sorted(host.items()))
+    return {
+        "GALLIUM_OVERRIDE_CPU_CAPS": "avx",
+        "LP_NATIVE_VECTOR_WIDTH": "256",
+        "NUMBA_CPU_NAME": "haswell",
+        "NUMBA_CPU_FEATURES": features,
+        "NPY_DISABLE_CPU_FEATURES": AVX512_NUMPY,
+        "OPENCV_CPU_DISABLE": AVX512_OPENCV,
+    }
+
+
+def _tree_cpu_s() -> float:
+    """CPU seconds (user + system) of this process, its reaped children and every live descendant."""
+    import os
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    parent: dict[int, int] = {}
+    stat: dict[int, list[str]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                fields = Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parent[int(d)], stat[int(d)] = int(fields[1]), fields
+    tick = os.sysconf("SC_CLK_TCK")
+    mine = {os.getpid()}
+    grew = True
+    while grew:
+        grew = False
+        for pid, ppid in parent.items():
+            if ppid in mine and pid not in mine:
+                mine.add(pid)
+                grew = True
+    for pid in mine - {os.getpid()}:
+        f = stat[pid]  # fields after the name: state ppid … utime(11) stime(12) cutime(13) cstime(14)
+        total += sum(int(f[i]) for i in (11, 12, 13, 14)) / tick
+    return total
+
+
+def _cpu_by_stage(args) -> None:
+    """Run the demo once; print each stage's wall and CPU (the process tree's)."""
+    import os
+    import subprocess
+
+    import edlcam
+    import edlcam.gnc.loop
+    import edlcam.stages as stages
+    from edlcam.mission import load_mission
+
+    wall: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+
+    def wrap(module, name, stage):
+        fn = getattr(module, name)
+
+        def timed(*a, **k):
+            t, c = time.perf_counter(), _tree_cpu_s()
+            try:
+                return fn(*a, **k)
+            finally:
+                wall[stage] = wall.get(stage, 0.0) + time.perf_counter() - t
+                cpu[stage] = cpu.get(stage, 0.0) + _tree_cpu_s() - c
+
+        setattr(module, name, timed)
+
+    for name in ("simulate", "film", "relay", "assemble", "report"):
+        wrap(stages, name, name)
+    wrap(edlcam.gnc.loop, "run_lvs", "lvs")
+    run = args.keep or Path(tempfile.mkdtemp(prefix="edlcam-bench-demo-")) / "run"
+    load = os.getloadavg()
+    t, c = time.perf_counter(), _tree_cpu_s()
+    try:
+        stages.demo(run, quality=args.quality, mission=load_mission(args.mission), overwrite=True)
+    finally:
+        total_wall, total_cpu = time.perf_counter() - t, _tree_cpu_s() - c
+        if args.keep is None:
+            shutil.rmtree(run.parent, ignore_errors=True)
+    avx512 = subprocess.run(["grep", "-c", "avx512", "/proc/cpuinfo"], capture_output=True, text=True).stdout.strip()
+    mode = ("AVX2-width (" + ", ".join(f"{k}={os.environ.get(k, '')}" for k in AVX2_SHOWN) + ")"
+            if args.avx2_width else "native")
+    print(f"edlcam demo ({args.quality}), {mode}; grep -c avx512 /proc/cpuinfo = {avx512}; "
+          f"1-min load {load[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
+    print(f"  {'stage':<9} {'wall s':>8} {'CPU s':>8} {'CPU/wall':>8}")
+    for stage in ("simulate", "lvs", "film", "relay", "assemble", "report"):
+        if stage in wall:
+            print(f"  {stage:<9} {wall[stage]:8.1f} {cpu[stage]:8.1f} {cpu[stage] / max(wall[stage], 1e-9):8.2f}")
+    print(f"  {'total':<9} {total_wall:8.1f} {total_cpu:8.1f} {total_cpu / total_wall:8.2f}"
+          f"   (goal: wall ≤ 300 s on 2 idle cores)")
 
 
 def _cpu_s() -> float:
@@ -116,7 +239,20 @@ def main() -> None:
     ap.add_argument("--reuse", type=Path, default=None, help="skip the demo; time the ground stage on this run folder")
     ap.add_argument("--keep", type=Path, default=None, help="keep the run folder here")
     ap.add_argument("--no-ground", action="store_true", help="with --reuse: only the encode comparison")
+    ap.add_argument("--cpu", action="store_true", help="only the demo's wall and CPU per stage")
+    ap.add_argument("--avx2-width", action="store_true",
+                    help="with --cpu: run as an AVX2-only machine would (see the module's docstring)")
     args = ap.parse_args()
+    if args.avx2_width:
+        import os
+        import sys
+
+        if os.environ.get("EDLCAM_BENCH_AVX2_WIDTH") != "1":
+            env = {**os.environ, **avx2_width_env(), "EDLCAM_BENCH_AVX2_WIDTH": "1"}
+            os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    if args.cpu:
+        _cpu_by_stage(args)
+        return
 
     from edlcam.ground.assemble import FILM_FPS, assemble_film
     import edlcam
