@@ -107,3 +107,53 @@ def test_priority_beyond_the_admit_levels_is_a_mission_error():
 
     with pytest.raises(MissionError, match=r"capture.rdc.priority is 5 but admit_fraction has 3 levels \(0..2\)"):
         mission_from_dict({"onboard": {"capture": {"rdc": {"unit": "rover", "priority": 5}}}}, source="m.toml")
+
+
+def test_preview_records_each_camera_until_the_film_last_shows_it(monkeypatch):
+    import edlcam.onboard.schedule as schedule
+    from edlcam.ground.edit import edit_list, film_span, last_shown
+
+    m = load_mission()  # Mars 2020's windows and film panels
+    full = build_schedule(m, NASA_EVENTS)
+    prev = build_schedule(m, NASA_EVENTS, quality="preview")
+    period = {w.source: 1.0 / w.rate_hz for w in prev.windows}
+    # PUC B and C fill the parachute shot's insets only: it ends at heat-shield separation
+    for name in ("puc_b", "puc_c"):
+        assert prev.window(name).t_end_s == pytest.approx(NASA_EVENTS["heatshield_separation"] + period[name])
+    # the RDC gives its panel to the RUC when the sky crane's split screen starts (DDC and RUC from 2 s before)
+    crane = NASA_EVENTS["skycrane_start"] - 2.0
+    assert prev.window("rdc").t_end_s == pytest.approx(crane + period["rdc"])
+    # PUC A is an inset of the descent shot to its window's end; the DDC and RUC are on show to theirs
+    for name in ("puc_a", "ddc", "ruc"):
+        assert prev.window(name).t_end_s == full.window(name).t_end_s
+    assert prev.window("microphone").t_end_s == full.window("microphone").t_end_s
+    # every full-quality window is whole
+    assert full.window("rdc").t_end_s == NASA_EVENTS["touchdown"] + m.cameras.views["rdc"].end_offset_s
+
+    def spans(s):
+        return {w.source: (w.t_start_s, w.t_end_s + 1.0 / w.rate_hz) for w in s.windows if not w.is_audio}
+
+    # the film cut from the preview's windows is the one cut from the whole windows at preview rates:
+    # same span, same shots, each camera on show as long
+    monkeypatch.setattr(schedule, "_clip_to_film", lambda mission, events, windows: windows)
+    whole = build_schedule(m, NASA_EVENTS, quality="preview")
+    assert whole.window("rdc").t_end_s > prev.window("rdc").t_end_s
+    t_whole, t_prev = (film_span(NASA_EVENTS, spans(s), m.cameras) for s in (whole, prev))
+    assert t_prev == t_whole
+    assert edit_list(NASA_EVENTS, spans(prev), *t_prev, film=m.cameras) == \
+        edit_list(NASA_EVENTS, spans(whole), *t_whole, film=m.cameras)
+    assert last_shown(NASA_EVENTS, spans(prev), m.cameras) == pytest.approx(
+        last_shown(NASA_EVENTS, spans(whole), m.cameras))
+
+
+def test_last_shown_ignores_a_glimpse_at_a_panel_hand_over():
+    from edlcam.ground.edit import last_shown
+
+    m = load_mission()
+    # PUC A and B stop together, B's last frame 0.1 s later: the descent inset shows B for 0.1 s only
+    windows = {"puc_a": (239.0, 345.0), "puc_b": (239.0, 345.1), "puc_c": (239.0, 345.1), "rdc": (259.0, 420.0),
+               "lcam": (265.0, 410.0), "ddc": (388.0, 420.0), "ruc": (388.0, 420.0)}
+    shown = last_shown(NASA_EVENTS, windows, m.cameras)
+    assert shown["puc_a"] == 345.0 and shown["puc_b"] == shown["puc_c"] == NASA_EVENTS["heatshield_separation"]
+    assert shown["rdc"] == 388.0  # the sky crane's right panel: the RUC first, the RDC where it is not recording
+    assert last_shown(NASA_EVENTS, windows, m.cameras, min_span_s=0.0)["puc_b"] == pytest.approx(345.1)

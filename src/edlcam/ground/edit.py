@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FILM_WIDTH_PX", "FILM_HEIGHT_PX", "Panel", "Shot", "film_span", "edit_list"]
+__all__ = ["FILM_WIDTH_PX", "FILM_HEIGHT_PX", "Panel", "Shot", "film_span", "edit_list", "last_shown"]
 
 FILM_WIDTH_PX = 1280
 FILM_HEIGHT_PX = 720
@@ -123,3 +123,46 @@ def edit_list(events: dict[str, float], windows: dict[str, tuple[float, float]],
         if hi > lo:
             out.append(Shot(s.name, lo, hi, s.panels, s.info, s.caption_x, s.caption_bottom))
     return out
+
+
+def _minus(spans: list[tuple[float, float]], cut: tuple[float, float]) -> list[tuple[float, float]]:
+    """``spans`` without the half-open interval ``cut``."""
+    out = []
+    for a, b in spans:
+        if cut[1] <= a or cut[0] >= b:
+            out.append((a, b))
+            continue
+        if a < cut[0]:
+            out.append((a, cut[0]))
+        if cut[1] < b:
+            out.append((cut[1], b))
+    return out
+
+
+def last_shown(events: dict[str, float], windows: dict[str, tuple[float, float]], film=None,
+               *, min_span_s: float = 0.5) -> dict[str, float]:
+    """{camera: the last time [E+ s] the film shows it} for cameras recording over ``windows``
+    (camera -> (first frame, end) [E+ s]); a camera the film never shows is left out.
+
+    A panel shows the first of its cameras recording at that instant (:mod:`edlcam.ground.compose`),
+    so a camera is on show over its shots ∩ its window, less the windows of the cameras before it.
+    Spells shorter than ``min_span_s`` do not count: where cameras that stop together hand a
+    panel over, the one whose last frame is a fraction of a period later is seen for a film frame
+    or two.
+    """
+    t0, t1 = film_span(events, windows, film)
+    last: dict[str, float] = {}
+    for shot in edit_list(events, windows, t0, t1, film=film):
+        for panel in shot.panels:
+            for i, name in enumerate(panel.cameras):
+                if name not in windows:
+                    continue
+                spans = [(max(shot.t_start_s, windows[name][0]), min(shot.t_end_s, windows[name][1]))]
+                spans = [(a, b) for a, b in spans if b > a]
+                for before in panel.cameras[:i]:
+                    if before in windows:
+                        spans = _minus(spans, windows[before])
+                spans = [(a, b) for a, b in spans if b - a >= min_span_s]
+                if spans:
+                    last[name] = max(last.get(name, -float("inf")), max(b for _, b in spans))
+    return last

@@ -165,7 +165,14 @@ def _pick(override, camera, attr: str, source: str, default=None):
 
 
 def build_schedule(mission, events: dict[str, float], *, quality: str = "full") -> Schedule:
-    """Resolve the capture windows of every source against the flight's events."""
+    """Resolve the capture windows of every source against the flight's events.
+
+    A preview records each camera the film shows until the film last shows it (one frame period
+    after, so the frame on show at the cut is there): the rest of its window would be rendered,
+    stored, made into products and relayed for no frame of the film (RDC and LCAM under the sky
+    crane's split screen, PUC B and C after heat-shield separation; benchmarks/RESULTS.md, "The
+    preview demo on an AVX2-width stand-in"). Full quality records every window whole.
+    """
     if quality not in ("preview", "full"):
         raise MissionError(f"quality is {quality!r}; use 'preview' or 'full'")
     onboard = mission.onboard
@@ -205,8 +212,28 @@ def build_schedule(mission, events: dict[str, float], *, quality: str = "full") 
             source, cap.unit, cap.priority, t0, t1, rate.rate_hz, width, height,
             str(getattr(camera, "colour", "bayer")), start_ev, end_ev, rate,
         ))
+    if quality == "preview":
+        windows = _clip_to_film(mission, events, windows)
     windows.sort(key=lambda w: (w.t_start_s, w.source))
     return Schedule(tuple(windows), quality)
+
+
+def _clip_to_film(mission, events: dict[str, float], windows: list[CaptureWindow]) -> list[CaptureWindow]:
+    """``windows`` with each camera's end brought in to one frame period after the film last shows it."""
+    import dataclasses
+
+    from edlcam.ground.edit import last_shown
+
+    cams = getattr(mission, "cameras", None)
+    spans = {w.source: (w.t_start_s, w.t_end_s + 1.0 / w.rate_hz) for w in windows if not w.is_audio}
+    shown = last_shown(events, spans, cams)
+    out = []
+    for w in windows:
+        if w.source in shown:
+            end = max(w.t_start_s, min(w.t_end_s, shown[w.source] + 1.0 / w.rate_hz))
+            w = dataclasses.replace(w, t_end_s=end)
+        out.append(w)
+    return out
 
 
 def format_schedule(schedule: Schedule) -> list[str]:
