@@ -59,7 +59,8 @@ def small_mission():
         update = {"width_px": WIDTH, "height_px": HEIGHT, "fps": CAMERA_FPS[name], "preview_rate_divisor": 1,
                   "max_exposure_s": min(v.max_exposure_s, 0.5 / CAMERA_FPS[name])}
         views[name] = v.model_copy(update=update)
-    cams = m.cameras.model_copy(update={"views": views})
+    # every window whole: the ground's tests need the RDC's segments to the end of its 21 s
+    cams = m.cameras.model_copy(update={"views": views, "preview_to_film": False})
     mic = m.microphone.model_copy(update={"sample_rate_hz": AUDIO_RATE_HZ})
     return m.model_copy(update={"cameras": cams, "microphone": mic})
 

@@ -127,8 +127,10 @@ def test_preview_records_each_camera_until_the_film_last_shows_it(monkeypatch):
     for name in ("puc_a", "ddc", "ruc"):
         assert prev.window(name).t_end_s == full.window(name).t_end_s
     assert prev.window("microphone").t_end_s == full.window("microphone").t_end_s
-    # every full-quality window is whole
+    # every full-quality window is whole, and every preview window where the mission says so
     assert full.window("rdc").t_end_s == NASA_EVENTS["touchdown"] + m.cameras.views["rdc"].end_offset_s
+    whole = m.model_copy(update={"cameras": m.cameras.model_copy(update={"preview_to_film": False})})
+    assert build_schedule(whole, NASA_EVENTS, quality="preview").window("rdc").t_end_s == full.window("rdc").t_end_s
 
     def spans(s):
         return {w.source: (w.t_start_s, w.t_end_s + 1.0 / w.rate_hz) for w in s.windows if not w.is_audio}

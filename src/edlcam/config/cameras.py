@@ -145,6 +145,9 @@ class CamerasConfig(Section):
     film_parachute: list[list[str]] = [["puc_a", "puc_b", "puc_c"], ["puc_b"], ["puc_c"]]
     film_descent: list[list[str]] = [["rdc", "lcam"], ["puc_a", "puc_b", "puc_c"], ["lcam"]]
     film_skycrane: list[list[str]] = [["ddc"], ["ruc", "rdc"]]
+    # Previews record each camera the film shows only until the film last shows it
+    # (edlcam.onboard.schedule); False records every window whole, as full quality does.
+    preview_to_film: bool = True
 
     @model_validator(mode="after")
     def _check(self):

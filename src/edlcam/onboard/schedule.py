@@ -171,7 +171,8 @@ def build_schedule(mission, events: dict[str, float], *, quality: str = "full") 
     after, so the frame on show at the cut is there): the rest of its window would be rendered,
     stored, made into products and relayed for no frame of the film (RDC and LCAM under the sky
     crane's split screen, PUC B and C after heat-shield separation; benchmarks/RESULTS.md, "The
-    preview demo on an AVX2-width stand-in"). Full quality records every window whole.
+    preview demo on an AVX2-width stand-in"); ``[cameras] preview_to_film = false`` records them
+    whole, as full quality always does.
     """
     if quality not in ("preview", "full"):
         raise MissionError(f"quality is {quality!r}; use 'preview' or 'full'")
@@ -212,7 +213,7 @@ def build_schedule(mission, events: dict[str, float], *, quality: str = "full") 
             source, cap.unit, cap.priority, t0, t1, rate.rate_hz, width, height,
             str(getattr(camera, "colour", "bayer")), start_ev, end_ev, rate,
         ))
-    if quality == "preview":
+    if quality == "preview" and getattr(getattr(mission, "cameras", None), "preview_to_film", False):
         windows = _clip_to_film(mission, events, windows)
     windows.sort(key=lambda w: (w.t_start_s, w.source))
     return Schedule(tuple(windows), quality)
