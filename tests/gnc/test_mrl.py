@@ -51,6 +51,26 @@ def test_localization_recovers_a_known_offset_on_a_rendered_frame(rendered_frame
     assert fix.sigma_m < 40.0
 
 
+def test_a_heading_search_reports_no_fix_when_fine_matching_does_not_confirm_the_coarse_one(
+    rendered_frame, small_map, nav_mission, monkeypatch
+):
+    """A real LCAM frame of Jezero on a map of the simulated site gave ``ok`` from two agreeing coarse
+    patches once the search tried every heading (36 × the hypotheses): with a heading search the
+    coarse answer alone is not a fix; with a known heading it still is (the flight's case).
+    The matchers are stood in for: coarse patches that always agree, landmarks that never do."""
+    import edlcam.gnc.mrl as mrl
+
+    img, cam, pos, R, height = rendered_frame
+    monkeypatch.setattr(mrl, "_coarse", lambda *args, **kwargs: (np.array([120.0, -80.0]), 2, 0.5))
+    monkeypatch.setattr(mrl, "_fine", lambda *args, **kwargs: None)
+    kw = dict(height_m=height, prior_en=(float(pos[0]), float(pos[1])), prior_sigma_m=1500.0, onboard_map=small_map,
+              cfg=nav_mission.lvs)  # fmt: skip
+    searched = localize(img, cam, nadir_rotation(0.0), heading_search=True, **kw)
+    assert not searched.ok and "not confirmed" in searched.reason
+    known = localize(img, cam, R, **kw)
+    assert known.ok and known.stage == "coarse"
+
+
 def _run(args, capsys):
     code = main(args)
     out = capsys.readouterr()

@@ -315,8 +315,12 @@ def localize(image, camera: Camera, R_world_cam, *, height_m: float, prior_en, p
     fix = _fine(w, valid, sx, sy, size, (e_est, n_est), fine_res, map_f, onboard_map, sigma, cfg)
     stage_done = "fine"
     if fix is None:
-        if do_coarse:  # the coarse answer stands
+        if do_coarse and not heading_search:  # the coarse answer stands
             return Fix(True, e_est, n_est, np.eye(2) * sigma**2, n_coarse, "coarse", heading, seconds=time.process_time() - t0)
+        if do_coarse:  # a search over headings tries 36 times as many coarse hypotheses: its answer needs the fine stage's
+            return Fix(False, float(prior_en[0]), float(prior_en[1]), np.eye(2) * float(prior_sigma_m) ** 2, 0, "coarse",
+                       heading, seconds=time.process_time() - t0,
+                       reason="the heading search's coarse match was not confirmed by fine matching")  # fmt: skip
         return Fix(False, float(prior_en[0]), float(prior_en[1]), np.eye(2) * float(prior_sigma_m) ** 2, 0, "fine", heading,
                    seconds=time.process_time() - t0, reason="fine matching found too few consistent landmarks")  # fmt: skip
     (e_new, n_new), cov, lms = fix
