@@ -54,6 +54,34 @@ def test_f3_predicts_the_range_of_a_perturbed_reference(mission, reference):
     assert actual == pytest.approx(predicted, rel=0.15)
 
 
+def test_reference_flies_lift_up_below_the_heading_alignment_speed(mission, reference):
+    # Below heading_alignment_speed_m_s the ETPC banks only against a heading error (Mendeck &
+    # Craig 2011; etpc_bank_command), none on the reference: the reference flies there as the
+    # vehicle does, lift up (vertical L/D = the capsule's whole L/D), and at the reference bank above.
+    from edlcam.flight.vehicle import Vehicle
+    from edlcam.mars.atmosphere import Atmosphere
+
+    vehicle, atmosphere = Vehicle.from_mission(mission), Atmosphere.from_mission(mission)
+    lod = np.array([float(vehicle.capsule_lod(v / float(atmosphere.speed_of_sound_m_s(h))))
+                    for v, h in zip(reference.speed_m_s, reference.altitude_m)])
+    below = reference.speed_m_s < mission.guidance.heading_alignment_speed_m_s
+    cos_bank = math.cos(math.radians(mission.guidance.reference_bank_deg))
+    assert below.sum() > 10 and (~below).sum() > 10
+    assert np.allclose(reference.lod_vertical[below], lod[below], rtol=1e-9)
+    assert np.allclose(reference.lod_vertical[~below], lod[~below] * cos_bank, rtol=1e-9)
+
+
+def test_nominal_deploys_at_the_reference_end_speed(mission):
+    # The reference trajectory ends at parachute deploy ([guidance] reference_end_speed_m_s), so
+    # the nominal, flown on it by the ETPC with perfect navigation, deploys at that speed: ±5 m/s
+    # for SUFR's lift-off seconds before the Range Trigger (before the reference flew lift up
+    # below the heading-alignment speed, the nominal deployed 17 m/s fast: 467 against 450 m/s).
+    from edlcam.flight.sequencer import fly
+
+    deploy = fly(mission).events["parachute_deploy"]["speed_m_s"][0]
+    assert deploy == pytest.approx(mission.guidance.reference_end_speed_m_s, abs=5.0)
+
+
 @pytest.fixture(scope="module")
 def kernel(mission, reference):
     params, _aero, ref, _tables = kernel_inputs(mission, Terrain.from_mission(mission), reference)

@@ -4,7 +4,10 @@ Port of the algorithm described by Mendeck & Craig, "Entry Guidance for the 2011
 Laboratory Mission", AIAA Atmospheric Flight Mechanics 2011 (NTRS 20110013204), after Carman,
 Ives & Geller, "Apollo-derived Mars precision lander guidance", AIAA 98-4570. Names follow them:
 
-- a reference trajectory flown at constant bank, tabulated against velocity V: range-to-go
+- a reference trajectory flown at constant bank down to ``heading_alignment_speed_m_s`` and lift up
+  below it (heading alignment banks only against a heading error, none on the reference, so the
+  reference flies as the vehicle will and the nominal deploys at the reference's end speed),
+  tabulated against velocity V: range-to-go
   ``R_ref``, drag acceleration ``D_ref``, altitude rate ``hdot_ref``, vertical L/D ``LoD_ref``;
 - influence coefficients from the adjoint equations of the linearised longitudinal dynamics,
   integrated backward from the reference's end: ``F1 = ∂R/∂D``, ``F2 = ∂R/∂ḣ``, ``F3 = ∂R/∂(L/D)``;
@@ -85,7 +88,8 @@ def _longitudinal_rates(x, u, *, vehicle: Vehicle, atmosphere: Atmosphere, mass_
 
 
 def build_reference(mission, *, dt_s: float = 0.25) -> ReferenceTrajectory:
-    """Fly the reference trajectory at constant bank and derive the ETPC gains (adjoint method)."""
+    """Fly the reference trajectory (constant bank, lift up below the heading-alignment speed) and
+    derive the ETPC gains (adjoint method)."""
     vehicle = Vehicle.from_mission(mission)
     atmosphere = Atmosphere.from_mission(mission)
     gm = mission.planet.gm_m3_s2
@@ -95,10 +99,14 @@ def build_reference(mission, *, dt_s: float = 0.25) -> ReferenceTrajectory:
     v_end = mission.guidance.reference_end_speed_m_s
     e = mission.entry
 
+    v_heading = mission.guidance.heading_alignment_speed_m_s
+
     def lod_v(x):
         h, v = x[1], x[2]
         mach = v / float(atmosphere.speed_of_sound_m_s(h))
-        return float(vehicle.capsule_lod(mach)) * math.cos(bank)
+        # Below the heading-alignment speed the guidance banks only to null the heading error
+        # (zero on the reference): the reference flies lift up there, as the vehicle will.
+        return float(vehicle.capsule_lod(mach)) * (math.cos(bank) if v >= v_heading else 1.0)
 
     def f(x, u):
         return _longitudinal_rates(x, u, vehicle=vehicle, atmosphere=atmosphere, mass_kg=mass, gm=gm, radius_m=radius)
