@@ -232,8 +232,15 @@ function drawCharts() {
   });
   Plotly.newPlot(box, traces, layout, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] });
   box.on("plotly_click", (ev) => {
-    const p = ev.points && ev.points[0];
-    if (p) seekTo(p.x);
+    const pts = ev.points || [];
+    const p = pts.find((q) => q.data && q.data.name === "events") || pts[0];
+    if (!p) return;
+    // A click on a diamond seeks to its event even where Plotly picks the height line's nearest
+    // sample under it (a tenth of a second away): on the top chart, within the marker's half-width.
+    const xa = box._fullLayout.xaxis;
+    const onTop = !p.data || !p.data.yaxis || p.data.yaxis === "y";
+    const hit = onTop && state.events.find((e) => Math.abs(xa.l2p(e.t_s) - xa.l2p(p.x)) <= 5);
+    seekTo(hit ? hit.t_s : p.x);
   });
   state.cursorT = null;
   drawFilmSpan();
