@@ -20,9 +20,28 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["lvs_case", "terrain_for"]
+__all__ = ["fly_to", "lvs_case", "terrain_for"]
 
 _CACHE: dict = {}
+
+
+def fly_to(mission, case, nav_error_en, aim_en, *, terrain, reference) -> tuple[np.ndarray, str]:
+    """Fly the one case ``case`` (:class:`~edlcam.flight.sequencer.CaseInputs`) with the navigation
+    error ``nav_error_en`` (east, north) [m] at the divert, to the divert target ``aim_en`` in the
+    target's ENU frame [m]; returns the touchdown (east, north) [m] and the status.
+
+    The aim is where to land, not an offset: the Monte Carlo's dispersed cases divert from the
+    navigated position (``divert_from_navigated``, the flight's own divert as the thousands-of-cases
+    ellipse models it), which here is turned off — LVS's case aims at the target STS selected."""
+    from edlcam.flight.sequencer import CaseInputs, fly
+
+    base = {k: np.asarray(v, float) for k, v in case.__dict__.items()}
+    c = CaseInputs(**{**base, "nav_error_east_m": np.array([nav_error_en[0]]), "nav_error_north_m": np.array([nav_error_en[1]]),
+                      "divert_target_east_m": np.array([aim_en[0]]), "divert_target_north_m": np.array([aim_en[1]]),
+                      "divert_from_navigated": np.array([0.0])})  # fmt: skip
+    r = fly(mission, cases=c, terrain=terrain, reference=reference)
+    td = r.events["touchdown"]
+    return np.array([td["east_m"][0], td["north_m"][0]]), str(r.status[0])
 
 
 def lvs_case(mission_dict: dict, index: int, map_path: str, hazard_path: str, work: str) -> dict:
@@ -34,7 +53,6 @@ def lvs_case(mission_dict: dict, index: int, map_path: str, hazard_path: str, wo
     from edlcam.cameras.frames import open_run
     from edlcam.flight.dispersions import draw_cases
     from edlcam.flight.run import simulate
-    from edlcam.flight.sequencer import CaseInputs, fly
     from edlcam.gnc.hazard import touchdown_is_safe
     from edlcam.gnc.loop import navigate
     from edlcam.gnc.sts import select_target
@@ -62,14 +80,9 @@ def lvs_case(mission_dict: dict, index: int, map_path: str, hazard_path: str, wo
         est, cov = nav.position, nav.position_cov
         err = est - truth
         target = select_target(hazard, est, max_divert_m=mission.powered_descent.max_divert_m)
-        base = {k: np.asarray(v, float) for k, v in cases.__dict__.items()}
 
         def flown(nav_err, aim):
-            c = CaseInputs(**{**base, "nav_error_east_m": np.array([nav_err[0]]), "nav_error_north_m": np.array([nav_err[1]]),
-                              "divert_target_east_m": np.array([aim[0]]), "divert_target_north_m": np.array([aim[1]])})
-            r = fly(mission, cases=c, terrain=terrain, reference=reference)
-            td = r.events["touchdown"]
-            return np.array([td["east_m"][0], td["north_m"][0]]), str(r.status[0])
+            return fly_to(mission, cases, nav_err, aim, terrain=terrain, reference=reference)
 
         td, status = flown(err, (target.east_m, target.north_m))
         dr_err = dr - truth
