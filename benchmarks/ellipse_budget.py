@@ -22,7 +22,8 @@ GROUPS = {
     "entry delivery": ((), ("entry_delivery",)),
     "entry navigation": ((), ("entry_navigation",)),
     "winds": (("wind_east_m_s", "wind_north_m_s"), ("wind",)),
-    "atmosphere density": (("density_scale_low", "density_scale_high"), ()),
+    "atmosphere density scales": (("density_scale_low", "density_scale_high"), ()),
+    "density profile in height": ((), ("density_profile",)),
     "capsule aerodynamics": (("drag_scale", "lift_to_drag_scale", "cg_radial_offset_m"), ()),
     "parachute drag": (("chute_drag_scale",), ()),
     "mass, thrust, powered descent": (("entry_mass_offset_kg", "thrust_scale", "nav_error_east_m", "nav_error_north_m",
@@ -54,6 +55,8 @@ def _overlay(mission, path: Path, names, sections) -> str:
         lines.append(f"[montecarlo.{s}]")
         if s == "wind":
             lines.append(f"sigma_m_s = {[0.0] * len(mission.montecarlo.wind.sigma_m_s)}")
+        elif s == "density_profile":
+            lines.append(f"sigma = {[0.0] * len(mission.montecarlo.density_profile.sigma)}")
         else:
             lines += [f"{k} = 0.0" for k in _ZERO_SECTIONS[s]]
     return "\n".join(lines) + "\n"

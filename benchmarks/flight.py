@@ -67,7 +67,7 @@ def main() -> None:
     veh = Vehicle.from_mission(mission)
     params, aero, _ref, _tables = kernel_inputs(mission, terrain, reference)
     case = np.array([0.0, 0.0, 0.0, float(one.drag_scale[0]), float(one.lift_to_drag_scale[0]), float(one.chute_drag_scale[0]),
-                     float(one.density_scale_low[0]), float(one.density_scale_high[0])])  # wind (none), scales  # fmt: skip
+                     float(one.density_scale_low[0]), float(one.density_scale_high[0]), 0.0, 0.0, 0.0, 0.0, 0.0])  # wind (none), scales, no density profile  # fmt: skip
     sufr_s = float(nominal.events["sufr_start"]["t_s"][0])
     from edlcam.mars.frames import enu_basis, geodetic_to_cartesian
 

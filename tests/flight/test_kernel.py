@@ -68,14 +68,16 @@ def test_entry_step_changes_the_guided_entry_little(mission, terrain):
     # entry. The deploy trigger falls on the 0.05 s output grid (≈ 22 m at deploy speed), so a
     # metre of range can move deploy by a grid step or two, and the landing follows it (the divert
     # goes to a target picked where the vehicle is, not back to the same point). Measured on these
-    # 12 dispersed cases (wind profile, entry navigation errors): deploy median 4.0 m, max 53.1 m
-    # (case 6); touchdown median 2.0 m, max 135 m (case 6: a deploy a grid step later drifts under
-    # the canopy through a wind that changes with height).
+    # 12 dispersed cases (wind and density profiles, entry navigation errors): deploy median 2.6 m,
+    # max 106 m (case 6: its fourth bank reversal comes at 146 s with 1 s steps, 147.6 s with
+    # 0.05 s ones, the deadband crossed a guidance cycle apart; 53 m before the density profile,
+    # converged to 0.2 m from 0.5 s steps on); touchdown median 1.5 m, max 82 m (135 m before: a deploy a grid
+    # step later drifts under the canopy through a wind that changes with height).
     cases, _cg = draw_cases(mission, np.arange(12))
     coarse = fly(mission, cases=cases, terrain=terrain)
     fine = fly(_with(mission, entry_step_s=0.05), cases=cases, terrain=terrain)
     assert coarse.status.tolist() == fine.status.tolist()
-    for name, median_m, limit_m in (("parachute_deploy", 10.0, 70.0), ("touchdown", 5.0, 200.0)):
+    for name, median_m, limit_m in (("parachute_deploy", 10.0, 140.0), ("touchdown", 5.0, 200.0)):
         a, b = coarse.events[name], fine.events[name]
         miss = np.hypot(a["east_m"] - b["east_m"], a["north_m"] - b["north_m"])
         assert np.median(miss) < median_m and np.all(miss < limit_m), (name, miss)
@@ -207,7 +209,7 @@ def test_kernel_atmosphere_is_the_mission_atmosphere(mission, terrain):
         atm = Atmosphere.from_mission(mission, density_scale_low=low, density_scale_high=high)
         for h in (-4000.0, 0.0, 6999.0, 7001.0, 25e3, 40e3, 44_999.0, 45_001.0, 80e3, 125e3):
             st = atm.state(h)
-            rho, p, t_k, a = _atmosphere(h, low, high, params)
+            rho, p, t_k, a = _atmosphere(h, low, high, np.zeros(5), 0, 1, params)  # no density profile
             assert rho == pytest.approx(float(st.density_kg_m3), rel=1e-12), (h, low)
             assert p == pytest.approx(float(st.pressure_pa), rel=1e-12), (h, low)
             assert t_k == pytest.approx(float(st.temperature_k), rel=1e-12), h

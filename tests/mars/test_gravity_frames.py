@@ -32,7 +32,7 @@ def _vacuum(params, *, j2=0.0, omega=0.0):
     P, aero = params
     P = P._replace(gm=C.GM_M3_S2, radius_eq=C.EQUATORIAL_RADIUS_M, j2=j2, omega=omega)
     ctx = np.array([float(LANDED), np.nan, 0.0, 0.0, 0.0, 0.0, 0.0])
-    case = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    case = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0])  # forces: no wind, unit scales, no density profile
 
     def f(t, r, v):
         a = _derivative(t, r[0], r[1], r[2], v[0], v[1], v[2], 1.0, 1.0, 0.0, ctx, case, P, aero)

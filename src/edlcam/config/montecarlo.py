@@ -13,9 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from edlcam.config.base import Section
+from edlcam.config.base import Section, bounded
 
-__all__ = ["Distribution", "EntryDelivery", "EntryNavigation", "WindProfile", "Dispersions", "MontecarloConfig", "ENTRY_DELIVERY_AXES"]
+__all__ = ["Distribution", "EntryDelivery", "EntryNavigation", "WindProfile", "DensityProfile", "Dispersions", "MontecarloConfig", "ENTRY_DELIVERY_AXES"]
 
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
@@ -132,6 +132,30 @@ class WindProfile(Section):
         return self
 
 
+class DensityProfile(Section):
+    """The atmosphere's density perturbation changing with height, as Mars-GRAM's perturbation
+    model: at each of the heights ``heights_m`` above the target's ground the relative density
+    perturbation is a zero-mean normal of standard deviation ``sigma`` (a fraction of the density),
+    the nodes correlated as exp(−|Δh| / ``correlation_length_m``); linear between the nodes, held
+    beyond them, on top of the density scales (:mod:`edlcam.flight.dispersions`). ``sigma`` all
+    zero turns it off."""
+
+    heights_m: list[float] = [0.0, 10000.0, 20000.0, 30000.0, 40000.0]
+    sigma: list[bounded(0.0, 0.2, why="a fraction of the density; beyond 0.2 a 5σ draw would make the density negative")] = [
+        0.02, 0.03, 0.05, 0.08, 0.12]  # fmt: skip
+    correlation_length_m: Positive = 5000.0
+
+    @model_validator(mode="after")
+    def _check(self):
+        from edlcam.flight.kernel.layout import N_DENSITY_NODES
+
+        if len(self.heights_m) != N_DENSITY_NODES or len(self.sigma) != N_DENSITY_NODES:
+            raise ValueError(f"heights_m and sigma need {N_DENSITY_NODES} values each (the profile's nodes)")
+        if self.heights_m[0] < 0.0 or any(b <= a for a, b in zip(self.heights_m, self.heights_m[1:])):
+            raise ValueError("heights_m must be increasing heights above the ground, from 0 m or more")
+        return self
+
+
 class Dispersions(Section):
     """The per-case random inputs (None: not dispersed)."""
 
@@ -167,6 +191,7 @@ class MontecarloConfig(Section):
     entry_delivery: EntryDelivery = EntryDelivery()
     entry_navigation: EntryNavigation = EntryNavigation()
     wind: WindProfile = WindProfile()
+    density_profile: DensityProfile = DensityProfile()
     dispersions: Dispersions = Dispersions()
 
     @model_validator(mode="after")

@@ -16,7 +16,10 @@ The models behind the mission file's [montecarlo] defaults (sources beside each 
   ``density_scale_low`` below (Karlgaard et al., MEDLI2: up to +150 % aloft, within 12 % below),
   both centred on the nominal; a constant wind plus a wind profile (``[montecarlo.wind]``): at each
   node height each component is a zero-mean normal, the nodes correlated as exp(−|Δh| / L), so
-  that the wind turns and changes with height as Mars-GRAM's and the mesoscale models' do;
+  that the wind turns and changes with height as Mars-GRAM's and the mesoscale models' do; and a
+  relative density perturbation profile (``[montecarlo.density_profile]``), drawn the same way, whose
+  standard deviation grows with height as Mars-GRAM's perturbations do: the structure in height that
+  the entry guidance cannot sense before it stops controlling range;
 * aerodynamics — drag and L/D multipliers; the radial centre-of-mass offset changes the trim
   angle and so the L/D: for the small trim angles of a 70° sphere-cone both are proportional to
   the offset, so L/D scales by ``1 + δy / y_trim`` (est., MSL heritage: the balance masses set
@@ -45,7 +48,8 @@ from edlcam.config.montecarlo import ENTRY_DELIVERY_AXES, Distribution
 from edlcam.flight.sequencer import CaseInputs
 from edlcam.mars.frames import destination_point
 
-__all__ = ["sample", "stream_id", "philox4x64", "uniforms", "draw_cases", "delivery_covariance", "wind_profile_covariance", "INPUT_COLUMNS"]
+__all__ = ["sample", "stream_id", "philox4x64", "uniforms", "draw_cases", "delivery_covariance", "wind_profile_covariance",
+           "density_profile_covariance", "INPUT_COLUMNS"]
 
 # Quantities whose draw multiplies the mission's nominal value; the others add to it.
 _MULTIPLIERS = ("density_scale_low", "density_scale_high", "drag_scale", "lift_to_drag_scale", "chute_drag_scale", "thrust_scale")
@@ -161,6 +165,7 @@ def draw_cases(mission, case_indices) -> tuple[CaseInputs, np.ndarray]:
     if mc.divert_from_navigated:
         values["divert_from_navigated"][dispersed] = 1.0
     _draw_wind_profile(mc.wind, seed, cases, dispersed, values)
+    _draw_density_profile(mc.density_profile, seed, cases, dispersed, values)
     if disp.cg_radial_offset_m is not None:
         cg[dispersed] = sample(disp.cg_radial_offset_m, uniforms(seed, "cg_radial_offset_m", cases)[:, 0])
     values["lift_to_drag_scale"] = values["lift_to_drag_scale"] * (1.0 + cg / mc.trim_cg_radial_offset_m)
@@ -196,6 +201,25 @@ def _draw_wind_profile(wind, seed, cases, dispersed, values) -> None:
         nodes = sum(z[:, j : j + 1] * root[:, j] for j in range(k))
         for j in range(k):
             values[f"wind_{comp}{j}_m_s"][dispersed] += nodes[:, j]
+
+
+def density_profile_covariance(profile) -> np.ndarray:
+    """Covariance of the relative density perturbation at the profile's nodes:
+    σ_i σ_j exp(−|h_i − h_j| / L)."""
+    h = np.asarray(profile.heights_m, float)
+    s = np.asarray(profile.sigma, float)
+    return np.outer(s, s) * np.exp(-np.abs(h[:, None] - h[None, :]) / profile.correlation_length_m)
+
+
+def _draw_density_profile(profile, seed, cases, dispersed, values) -> None:
+    if not any(profile.sigma):
+        return  # off: the nodes stay zero
+    root = _sqrt_psd(density_profile_covariance(profile))
+    k = len(profile.heights_m)
+    z = ndtri(uniforms(seed, "density_profile", cases, k))
+    nodes = sum(z[:, j : j + 1] * root[:, j] for j in range(k))  # term by term, as the wind's
+    for j in range(k):
+        values[f"density_d{j}"][dispersed] += nodes[:, j]
 
 
 def _draw_entry_navigation(nav, heading_rad, seed, cases, dispersed, values) -> None:

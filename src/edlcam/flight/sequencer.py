@@ -127,6 +127,14 @@ class CaseInputs:
     nav_imu_e: np.ndarray | None = None
     nav_imu_n: np.ndarray | None = None
     nav_imu_u: np.ndarray | None = None
+    # The atmosphere's density perturbation profile (edlcam.flight.kernel.dynamics): relative
+    # perturbations at the heights [montecarlo.density_profile] heights_m, on top of the density
+    # scales (all zero: the scales alone).
+    density_d0: np.ndarray | None = None
+    density_d1: np.ndarray | None = None
+    density_d2: np.ndarray | None = None
+    density_d3: np.ndarray | None = None
+    density_d4: np.ndarray | None = None
 
     def __post_init__(self):
         n = np.asarray(self.entry_speed_m_s).shape[0]
@@ -205,6 +213,8 @@ def kernel_inputs(mission, terrain, reference=None):
     pc, pd, gc, sim, seq = mission.parachute, mission.powered_descent, mission.guidance, mission.simulation, mission.sequence
     tgt_lat, tgt_lon = mission.target.latitude_deg, mission.target.longitude_deg
     basis = enu_basis(tgt_lat, tgt_lon)  # rows: east, north, up
+    target_up = float(terrain.surface_up_m(0.0, 0.0))
+    density_h = mission.montecarlo.density_profile.heights_m  # above the target's ground: to MOLA altitudes below
     origin = geodetic_to_cartesian(tgt_lat, tgt_lon, 0.0, ellipsoid=ell)
     t_tail = float(atm.temperature_k(atm.tail_altitude_m))
     params = K.KernelParams(
@@ -241,8 +251,10 @@ def kernel_inputs(mission, terrain, reference=None):
         tgt_lat_deg=tgt_lat, tgt_lon_deg=tgt_lon,
         e_x=basis[0, 0], e_y=basis[0, 1], e_z=basis[0, 2], n_x=basis[1, 0], n_y=basis[1, 1], n_z=basis[1, 2],
         u_x=basis[2, 0], u_y=basis[2, 1], u_z=basis[2, 2], o_x=origin[0], o_y=origin[1], o_z=origin[2],
-        target_up=float(terrain.surface_up_m(0.0, 0.0)),
+        target_up=target_up,
         **{f"wind_h{k}": h for k, h in enumerate(mission.montecarlo.wind.heights_m)},
+        **{f"density_h{k}": target_up + h for k, h in enumerate(density_h)},
+        **{f"density_inv{k}": 1.0 / (b - a) for k, (a, b) in enumerate(zip(density_h, density_h[1:]))},
         dt_fine=sim.step_s, dt_entry=sim.entry_step_s, dt_guidance=sim.entry_guidance_cycle_s, dt_bank=sim.bank_control_cycle_s, dt_chute=sim.parachute_step_s, dt_powered=sim.powered_step_s,
         chute_fine_s=sim.parachute_fine_s,
         max_duration_s=sim.max_duration_s, max_iterations=float(int(math.ceil(sim.max_duration_s / sim.step_s)) + 10),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from edlcam.flight.kernel.cache import kernel_jit
 from edlcam.flight.kernel.frames import _geodetic
 from edlcam.flight.kernel.layout import (
-    C_WIND_E, C_WIND_E0, C_WIND_N, C_WIND_N0, ENTRY, F_CHUTE_DRAG, F_DENSITY_HIGH, F_DENSITY_LOW, F_DRAG, F_LOD, F_WIND_X, F_WIND_Y, F_WIND_Z, FREEFALL, LANDED,
+    C_WIND_E, C_WIND_E0, C_WIND_N, C_WIND_N0, ENTRY, F_CHUTE_DRAG, F_DENSITY_D0, F_DENSITY_HIGH, F_DENSITY_LOW, F_DRAG, F_LOD, F_WIND_X, F_WIND_Y, F_WIND_Z, FREEFALL, LANDED,
     PARACHUTE, X_HEATSHIELD_ON, X_LIFT_ON, X_PHASE, X_T_DEPLOY, X_THRUST_X, X_THRUST_Y, X_THRUST_Z,
 )  # fmt: skip
 from edlcam.flight.kernel.vecmath import _clip, _exp, _sqrt, _table_at, _table_pair
@@ -53,9 +53,27 @@ class Planet:
 
 
 @kernel_jit(error_model="numpy", inline="always")
-def _atmosphere(h, scale_low, scale_high, P):
+def _density_perturbation(h, nodes, at, stride, P):
+    """The case's relative density perturbation at MOLA altitude ``h``: its nodes ``nodes[at + k ·
+    stride]`` (k = 0 … 4, at the altitudes ``P.density_h0 … density_h4``), linear between them and
+    held beyond the lowest and the highest (:mod:`edlcam.flight.dispersions` draws the nodes).
+
+    Written as the first node plus each segment's share of its rise, the segment's weight clipped
+    to [0, 1]: no branch on the height, so that the lane loops stay vector instructions."""
+    d0, d1, d2 = nodes[at], nodes[at + stride], nodes[at + 2 * stride]
+    d3, d4 = nodes[at + 3 * stride], nodes[at + 4 * stride]
+    d = d0 + _clip((h - P.density_h0) * P.density_inv0, 0.0, 1.0) * (d1 - d0)
+    d = d + _clip((h - P.density_h1) * P.density_inv1, 0.0, 1.0) * (d2 - d1)
+    d = d + _clip((h - P.density_h2) * P.density_inv2, 0.0, 1.0) * (d3 - d2)
+    return d + _clip((h - P.density_h3) * P.density_inv3, 0.0, 1.0) * (d4 - d3)
+
+
+@kernel_jit(error_model="numpy", inline="always")
+def _atmosphere(h, scale_low, scale_high, nodes, at, stride, P):
     """Density, pressure, temperature, speed of sound at MOLA altitude ``h``
-    (edlcam.mars.atmosphere.Atmosphere.state, for one point; without branches, see above)."""
+    (edlcam.mars.atmosphere.Atmosphere.state, for one point; without branches, see above), with
+    the case's density scales and its perturbation profile (nodes ``nodes[at + k · stride]``, see
+    :func:`_density_perturbation`; all zero: the scales alone, bit for bit)."""
     low = h < P.atm_tail_m
     t_k = (-31.0 - 0.000998 * h if h < 7000.0 else -23.4 - 0.00222 * h) + 273.1
     t_k = t_k if low else P.atm_t_tail_k
@@ -63,7 +81,8 @@ def _atmosphere(h, scale_low, scale_high, P):
     tail = -0.00009 * P.atm_tail_m - P.atm_tail_k * (1.0 / P.atm_r_tail_m - 1.0 / (P.atm_planet_radius_m + h))
     p = P.atm_p0 * _exp(-0.00009 * h if low else tail)
     w = 1.0 / (1.0 + _exp((P.atm_split_m - h) / 2500.0))  # ½ (1 + tanh((h − split) / 5 km)), one exp
-    p = p * ((1.0 - w) * scale_low + w * scale_high)
+    # Pressure and density scale together at the model's temperature, as the scales do.
+    p = p * (((1.0 - w) * scale_low + w * scale_high) * (1.0 + _density_perturbation(h, nodes, at, stride, P)))
     rho = p / (P.atm_r * t_k)
     return rho, p, t_k, _sqrt(P.atm_gamma * P.atm_r * t_k)
 
@@ -175,7 +194,7 @@ def _derivative(t, rx, ry, rz, vx, vy, vz, m, cos_bank, sin_bank, ctx, forces, P
     J2 gravity, Coriolis and centrifugal terms, aerodynamics and thrust. (The kernel's steps
     make the same calls, re-using the air they already know at a step's start.)"""
     _s, _c, h = _geodetic(rx, ry, rz, P)
-    rho, _p, _t, a_sound = _atmosphere(h, forces[F_DENSITY_LOW], forces[F_DENSITY_HIGH], P)
+    rho, _p, _t, a_sound = _atmosphere(h, forces[F_DENSITY_LOW], forces[F_DENSITY_HIGH], forces, F_DENSITY_D0, 1, P)
     ax, ay, az, mdot = _aero_thrust(
         t, rx, ry, rz, vx, vy, vz, m, rho, a_sound, cos_bank, sin_bank, ctx[X_PHASE], ctx[X_T_DEPLOY],
         ctx[X_HEATSHIELD_ON], ctx[X_LIFT_ON], ctx[X_THRUST_X], ctx[X_THRUST_Y], ctx[X_THRUST_Z],

@@ -17,7 +17,7 @@ from edlcam.flight.kernel.cache import kernel_jit
 from edlcam.flight.kernel.dynamics import _aero_thrust, _atmosphere, _gravity_rotating
 from edlcam.flight.kernel.frames import _geodetic
 from edlcam.flight.kernel.layout import (
-    B_A_SOUND, B_BANK, B_BANK_CMD, B_BANK_MID, B_BANK_RATE, B_C0, B_C1, B_C2, B_CHUTE, B_DENSITY_HIGH, B_DENSITY_LOW,
+    B_A_SOUND, B_BANK, B_BANK_CMD, B_BANK_MID, B_BANK_RATE, B_C0, B_C1, B_C2, B_CHUTE, B_DENSITY_D0, B_DENSITY_HIGH, B_DENSITY_LOW,
     B_DRAG, B_DT, B_END_A_SOUND, B_END_ALT, B_END_BANK, B_END_BANK_RATE, B_END_COS_LAT, B_END_M, B_END_PRES, B_END_RHO,
     B_END_SIN_LAT, B_END_TEMP, B_END_RX, B_END_RY, B_END_RZ, B_END_VX, B_END_VY, B_END_VZ,
     B_HEATSHIELD_ON, B_KM, B_KX, B_KY, B_KZ, B_LIFT_ON, B_LOD, B_M, B_PHASE, B_RHO, B_RX, B_RY, B_RZ, B_S0, B_S1, B_S2,
@@ -105,7 +105,9 @@ def _integrate(X, n_rk4, P, aero):
                 rho, a_sound = X[B_RHO * W + i], X[B_A_SOUND * W + i]
             else:
                 _sl, _cl, h = _geodetic(sx, sy, sz, P)
-                rho, _p, _t, a_sound = _atmosphere(h, X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i], P)
+                rho, _p, _t, a_sound = _atmosphere(
+                    h, X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i], X, B_DENSITY_D0 * W + i, W, P
+                )
             ax, ay, az, km = _aero_thrust(
                 X[B_T * W + i] + a, sx, sy, sz, qx, qy, qz, sm, rho, a_sound, X[rc * W + i], X[rs * W + i], phase,
                 X[B_T_DEPLOY * W + i], X[B_HEATSHIELD_ON * W + i], X[B_LIFT_ON * W + i],
@@ -139,7 +141,7 @@ def _integrate(X, n_rk4, P, aero):
     # The same operations in the same order as the scalar code, so the same bits.
     for i in range(W):
         sin_lat, cos_lat, alt = _geodetic(X[B_END_RX * W + i], X[B_END_RY * W + i], X[B_END_RZ * W + i], P)
-        rho, pres, temp, a_sound = _atmosphere(alt, X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i], P)
+        rho, pres, temp, a_sound = _atmosphere(alt, X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i], X, B_DENSITY_D0 * W + i, W, P)
         X[B_END_SIN_LAT * W + i], X[B_END_COS_LAT * W + i], X[B_END_ALT * W + i] = sin_lat, cos_lat, alt
         X[B_END_RHO * W + i], X[B_END_PRES * W + i] = rho, pres
         X[B_END_TEMP * W + i], X[B_END_A_SOUND * W + i] = temp, a_sound

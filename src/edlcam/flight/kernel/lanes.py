@@ -23,11 +23,11 @@ from edlcam.flight.kernel.dynamics import _wind_at
 from edlcam.flight.kernel.frames import _from_enu, _ground_altitude_once, _target_geometry
 from edlcam.flight.kernel.integrate import _integrate
 from edlcam.flight.kernel.layout import (
-    APPROACH, B_A_SOUND, B_BANK, B_BANK_CMD, B_BANK_RATE, B_CHUTE, B_DENSITY_HIGH, B_DENSITY_LOW, B_DRAG, B_DT,
+    APPROACH, B_A_SOUND, B_BANK, B_BANK_CMD, B_BANK_RATE, B_CHUTE, B_DENSITY_D0, B_DENSITY_HIGH, B_DENSITY_LOW, B_DRAG, B_DT,
     B_END_A_SOUND, B_END_ALT, B_END_BANK, B_END_BANK_RATE, B_END_COS_LAT, B_END_M, B_END_PRES, B_END_RHO,
     B_END_SIN_LAT, B_END_TEMP, B_END_RX, B_END_RY, B_END_RZ, B_END_VX, B_END_VY, B_END_VZ, B_HEATSHIELD_ON,
     B_LIFT_ON, B_LOD, B_M, B_PHASE, B_RHO, B_RX, B_RY, B_RZ, B_T, B_T_DEPLOY, B_TICKS, B_TX, B_TY, B_TZ, B_VX, B_VY,
-    B_VZ, B_WIND_X, B_WIND_Y, B_WIND_Z, C_ALTITUDE, C_CHUTE_DRAG, C_DENSITY_HIGH, C_DENSITY_LOW, C_DRAG, C_FPA,
+    B_VZ, B_WIND_X, B_WIND_Y, B_WIND_Z, C_ALTITUDE, C_CHUTE_DRAG, C_DENSITY_D0, C_DENSITY_HIGH, C_DENSITY_LOW, C_DRAG, C_FPA,
     C_HEADING, C_LAT, C_LOD, C_LON, C_MASS_OFFSET, C_SPEED, C_THRUST, C_WIND_E, C_WIND_E0, C_WIND_N, C_WIND_N0, ENTRY,
     EV_HEATSHIELD_SEPARATION, EV_LEG_DEPLOYMENT, FAILED, FREEFALL, L_WIND_E, L_WIND_N, L_WIND_PROFILE, N_WIND_NODES,
     L_AIM_E, L_AIM_N, L_AIM_UP, L_BANK, L_BANK_CMD, L_BANK_RATE, L_BANK_SIGN, L_COLUMN, L_DEPLOY_IN_BOX,
@@ -36,7 +36,7 @@ from edlcam.flight.kernel.layout import (
     L_T_PHASE, L_T_SKY, L_T_SUFR, L_TD_HS, L_TD_VS, L_TH_E, L_TH_N, L_TH_U, L_VX, L_VY, L_VZ, L_WIND_X, L_WIND_Y,
     L_WIND_Z, LANDED, LANE_FIELDS, N_BLOCK, N_EVENTS, N_SNAP, PARACHUTE, PREBANK, RECORD_COLUMNS, S_IN_BOX,
     S_PHASE_END, S_PROPELLANT, S_REASON_T, S_STATUS, S_STEPS, S_T_END, S_TD_HS, S_TD_VS, SKYCRANE, ST_NONE,
-    ST_TIMEOUT, W,
+    ST_TIMEOUT, W, N_DENSITY_NODES,
     L_SENSED, L_SENSED_A_SOUND, L_SENSED_ALT, L_SENSED_COS_LAT, L_SENSED_PRES, L_SENSED_RHO, L_SENSED_SIN_LAT, L_SENSED_TEMP,
 )  # fmt: skip
 from edlcam.flight.kernel.navigation import _navigation_start
@@ -180,6 +180,8 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     X[B_WIND_X * W + i], X[B_WIND_Y * W + i], X[B_WIND_Z * W + i] = wx, wy, wz
     X[B_DRAG * W + i], X[B_LOD * W + i], X[B_CHUTE * W + i] = case[C_DRAG], case[C_LOD], case[C_CHUTE_DRAG]
     X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i] = case[C_DENSITY_LOW], case[C_DENSITY_HIGH]
+    for k in range(N_DENSITY_NODES):
+        X[(B_DENSITY_D0 + k) * W + i] = case[C_DENSITY_D0 + k]
     return 0
 
 

@@ -104,13 +104,17 @@ N_SNAP = N_EVENT_FIELDS + 4
 
 #: Nodes of a case's wind profile (``wind_e{k}_m_s``, ``wind_n{k}_m_s``) at the heights ``P.wind_h{k}``.
 N_WIND_NODES = 5
+#: Nodes of a case's density perturbation profile (``density_d{k}``: relative, 0 = the model's) at the
+#: MOLA altitudes ``P.density_h{k}``.
+N_DENSITY_NODES = 5
 
 #: Per-case inputs, columns of the ``cases`` array (the CaseInputs fields, in this order): the
 #: entry state and the dispersed multipliers and offsets; the navigation errors of powered descent
 #: (``nav_error_*``), its divert target and whether that target is taken from the navigated position
 #: at the divert (1: Safe Target Selection's pick near where the vehicle is, 0: the mission's frame);
 #: the wind profile's nodes; the entry navigation's errors at entry interface (``nav_ei_*``) and
-#: its IMU's error per m/s of speed lost (``nav_imu_*``: scale factor and misalignment), ENU.
+#: its IMU's error per m/s of speed lost (``nav_imu_*``: scale factor and misalignment), ENU; the
+#: density perturbation profile's nodes.
 CASE_FIELDS = (
     "entry_altitude_m", "entry_lat_deg", "entry_lon_deg", "entry_speed_m_s", "entry_fpa_deg", "entry_heading_deg",
     "density_scale_low", "density_scale_high", "drag_scale", "lift_to_drag_scale", "entry_mass_offset_kg",
@@ -118,7 +122,7 @@ CASE_FIELDS = (
     "nav_error_up_m", "divert_target_east_m", "divert_target_north_m", "divert_from_navigated",
     *(f"wind_e{k}_m_s" for k in range(N_WIND_NODES)), *(f"wind_n{k}_m_s" for k in range(N_WIND_NODES)),
     "nav_ei_east_m", "nav_ei_north_m", "nav_ei_ve_m_s", "nav_ei_vn_m_s", "nav_ei_vu_m_s", "nav_imu_e", "nav_imu_n",
-    "nav_imu_u",
+    "nav_imu_u", *(f"density_d{k}" for k in range(N_DENSITY_NODES)),
 )  # fmt: skip
 # Column of each case input (CASE_FIELDS order).
 (
@@ -130,9 +134,10 @@ C_WIND_E0 = CASE_FIELDS.index("wind_e0_m_s")  # the wind profile's east nodes, t
 C_WIND_N0 = C_WIND_E0 + N_WIND_NODES
 (
     C_NAV_EI_E, C_NAV_EI_N, C_NAV_EI_VE, C_NAV_EI_VN, C_NAV_EI_VU, C_NAV_IMU_E, C_NAV_IMU_N, C_NAV_IMU_U,
-) = range(C_WIND_N0 + N_WIND_NODES, len(CASE_FIELDS))  # fmt: skip
+) = range(C_WIND_N0 + N_WIND_NODES, CASE_FIELDS.index("density_d0"))  # fmt: skip
+C_DENSITY_D0 = CASE_FIELDS.index("density_d0")  # the density perturbation profile's nodes
 # What the forces need of a case (``forces``) and of the controls held over a step (``ctx``).
-F_WIND_X, F_WIND_Y, F_WIND_Z, F_DRAG, F_LOD, F_CHUTE_DRAG, F_DENSITY_LOW, F_DENSITY_HIGH = range(8)
+F_WIND_X, F_WIND_Y, F_WIND_Z, F_DRAG, F_LOD, F_CHUTE_DRAG, F_DENSITY_LOW, F_DENSITY_HIGH, F_DENSITY_D0 = range(9)
 X_PHASE, X_T_DEPLOY, X_HEATSHIELD_ON, X_LIFT_ON, X_THRUST_X, X_THRUST_Y, X_THRUST_Z = range(7)
 
 #: Status codes of a case before the landing is judged (edlcam.flight.sequencer names them).
@@ -190,6 +195,9 @@ KernelParams = namedtuple(
         "o_x", "o_y", "o_z", "target_up",
         # the wind profile's node heights above the target's ground (m)
         "wind_h0", "wind_h1", "wind_h2", "wind_h3", "wind_h4",
+        # the density perturbation profile's node MOLA altitudes (m) and 1 / the spacing of each pair
+        "density_h0", "density_h1", "density_h2", "density_h3", "density_h4",
+        "density_inv0", "density_inv1", "density_inv2", "density_inv3",
         # integration
         "dt_fine", "dt_entry", "dt_guidance", "dt_bank", "dt_chute", "dt_powered", "chute_fine_s", "max_duration_s", "max_iterations",
     ),
@@ -230,7 +238,7 @@ LANE_FIELDS = (
 BLOCK_ROWS = (
     "rx", "ry", "rz", "vx", "vy", "vz", "m", "t", "dt", "bank", "bank_rate", "bank_cmd", "ticks", "rho", "a_sound",
     "phase", "t_deploy", "heatshield_on", "lift_on", "tx", "ty", "tz", "wind_x", "wind_y", "wind_z", "drag", "lod",
-    "chute", "density_low", "density_high",
+    "chute", "density_low", "density_high", "density_d0", "density_d1", "density_d2", "density_d3", "density_d4",
     "bank_mid", "c0", "s0", "c1", "s1", "c2", "s2",
     "kx", "ky", "kz", "km", "ux", "uy", "uz", "sum_rx", "sum_ry", "sum_rz", "sum_vx", "sum_vy", "sum_vz", "sum_m",
     "end_rx", "end_ry", "end_rz", "end_vx", "end_vy", "end_vz", "end_m", "end_bank", "end_bank_rate",
@@ -239,7 +247,7 @@ BLOCK_ROWS = (
 (
     B_RX, B_RY, B_RZ, B_VX, B_VY, B_VZ, B_M, B_T, B_DT, B_BANK, B_BANK_RATE, B_BANK_CMD, B_TICKS, B_RHO, B_A_SOUND,
     B_PHASE, B_T_DEPLOY, B_HEATSHIELD_ON, B_LIFT_ON, B_TX, B_TY, B_TZ, B_WIND_X, B_WIND_Y, B_WIND_Z, B_DRAG, B_LOD,
-    B_CHUTE, B_DENSITY_LOW, B_DENSITY_HIGH,
+    B_CHUTE, B_DENSITY_LOW, B_DENSITY_HIGH, B_DENSITY_D0, _B_DENSITY_D1, _B_DENSITY_D2, _B_DENSITY_D3, _B_DENSITY_D4,
     B_BANK_MID, B_C0, B_S0, B_C1, B_S1, B_C2, B_S2,
     B_KX, B_KY, B_KZ, B_KM, B_UX, B_UY, B_UZ, B_SUM_RX, B_SUM_RY, B_SUM_RZ, B_SUM_VX, B_SUM_VY, B_SUM_VZ, B_SUM_M,
     B_END_RX, B_END_RY, B_END_RZ, B_END_VX, B_END_VY, B_END_VZ, B_END_M, B_END_BANK, B_END_BANK_RATE,
