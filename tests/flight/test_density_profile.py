@@ -75,9 +75,10 @@ def test_kernel_perturbation_is_linear_between_nodes_and_held_beyond(mission):
     P = kernel_inputs(mission, Terrain.from_mission(mission))[0]
     hs = np.array([P.density_h0, P.density_h1, P.density_h2, P.density_h3, P.density_h4])
     nodes = np.array([0.05, -0.03, 0.08, 0.01, -0.1])
+    profile = np.concatenate([nodes[:1], np.diff(nodes) / np.diff(hs)])  # as the lanes carry it: node 0, slopes
     zero = np.zeros(5)
     for h in (hs[0] - 3000.0, hs[0], 0.5 * (hs[0] + hs[1]), hs[2] + 1234.0, hs[3], hs[4] - 1.0, hs[4] + 50e3):
-        rho, p, t_k, a = _atmosphere(h, 1.1, 1.7, nodes, 0, 1, P)
+        rho, p, t_k, a = _atmosphere(h, 1.1, 1.7, profile, 0, 1, P)
         rho0, p0, t0, a0 = _atmosphere(h, 1.1, 1.7, zero, 0, 1, P)
         assert rho / rho0 == pytest.approx(1.0 + np.interp(h, hs, nodes), rel=1e-13), h
         assert p / p0 == pytest.approx(rho / rho0, rel=1e-13) and t_k == t0 and a == a0

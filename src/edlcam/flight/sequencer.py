@@ -254,7 +254,7 @@ def kernel_inputs(mission, terrain, reference=None):
         target_up=target_up,
         **{f"wind_h{k}": h for k, h in enumerate(mission.montecarlo.wind.heights_m)},
         **{f"density_h{k}": target_up + h for k, h in enumerate(density_h)},
-        **{f"density_inv{k}": 1.0 / (b - a) for k, (a, b) in enumerate(zip(density_h, density_h[1:]))},
+        **{f"density_dh{k}": b - a for k, (a, b) in enumerate(zip(density_h, density_h[1:]))},
         dt_fine=sim.step_s, dt_entry=sim.entry_step_s, dt_guidance=sim.entry_guidance_cycle_s, dt_bank=sim.bank_control_cycle_s, dt_chute=sim.parachute_step_s, dt_powered=sim.powered_step_s,
         chute_fine_s=sim.parachute_fine_s,
         max_duration_s=sim.max_duration_s, max_iterations=float(int(math.ceil(sim.max_duration_s / sim.step_s)) + 10),

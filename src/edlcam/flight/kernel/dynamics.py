@@ -53,29 +53,32 @@ class Planet:
 
 
 @kernel_jit(error_model="numpy", inline="always")
-def _density_perturbation(h, d0, d1, d2, d3, d4, P):
-    """The case's relative density perturbation at MOLA altitude ``h`` from its nodes ``d0 … d4`` at
-    the altitudes ``P.density_h0 … density_h4``: linear between them, held beyond the lowest and
-    the highest (:mod:`edlcam.flight.dispersions` draws the nodes).
+def _density_perturbation(h, d0, s0, s1, s2, s3, P):
+    """The case's relative density perturbation at MOLA altitude ``h``: ``d0`` at the lowest node
+    ``P.density_h0`` and the slopes [1/m] ``s0 … s3`` of the segments between the nodes at
+    ``P.density_h0 … density_h4``; linear between them, held beyond the lowest and the highest
+    (:mod:`edlcam.flight.dispersions` draws the nodes, :func:`edlcam.flight.kernel.lanes._start`
+    turns them into slopes).
 
-    Written as the first node plus each segment's share of its rise, the segment's weight clipped
-    to [0, 1]: no branch on the height, so that the lane loops stay vector instructions."""
-    d = d0 + _clip((h - P.density_h0) * P.density_inv0, 0.0, 1.0) * (d1 - d0)
-    d = d + _clip((h - P.density_h1) * P.density_inv1, 0.0, 1.0) * (d2 - d1)
-    d = d + _clip((h - P.density_h2) * P.density_inv2, 0.0, 1.0) * (d3 - d2)
-    return d + _clip((h - P.density_h3) * P.density_inv3, 0.0, 1.0) * (d4 - d3)
+    Each segment adds its slope times the height climbed in it, clipped to [0, its spacing]: no
+    branch on the height, so that the lane loops stay vector instructions."""
+    d = d0 + s0 * _clip(h - P.density_h0, 0.0, P.density_dh0)
+    d = d + s1 * _clip(h - P.density_h1, 0.0, P.density_dh1)
+    d = d + s2 * _clip(h - P.density_h2, 0.0, P.density_dh2)
+    return d + s3 * _clip(h - P.density_h3, 0.0, P.density_dh3)
 
 
 @kernel_jit(error_model="numpy", inline="always")
-def _atmosphere(h, scale_low, scale_high, nodes, at, stride, P):
+def _atmosphere(h, scale_low, scale_high, profile, at, stride, P):
     """Density, pressure, temperature, speed of sound at MOLA altitude ``h``
     (edlcam.mars.atmosphere.Atmosphere.state, for one point; without branches, see above), with
-    the case's density scales and its perturbation profile, whose nodes are ``nodes[at + k ·
-    stride]``, k = 0 … 4 (:func:`_density_perturbation`; all zero: the scales alone, bit for bit)."""
-    # The nodes read here, not in _density_perturbation: read there, a fresh compile of the lanes'
-    # integrator ran 1.8× slower (the same code loaded from numba's cache did not; measured).
-    d0, d1, d2 = nodes[at], nodes[at + stride], nodes[at + 2 * stride]
-    d3, d4 = nodes[at + 3 * stride], nodes[at + 4 * stride]
+    the case's density scales and its perturbation profile ``profile[at + k · stride]``, k = 0 … 4:
+    its lowest node and its segments' slopes (:func:`_density_perturbation`; all zero: the scales
+    alone, bit for bit)."""
+    # The profile read here, not in _density_perturbation: read there, a fresh compile of the
+    # lanes' integrator ran 1.8× slower (the same code loaded from numba's cache did not; measured).
+    d0, s0, s1 = profile[at], profile[at + stride], profile[at + 2 * stride]
+    s2, s3 = profile[at + 3 * stride], profile[at + 4 * stride]
     low = h < P.atm_tail_m
     t_k = (-31.0 - 0.000998 * h if h < 7000.0 else -23.4 - 0.00222 * h) + 273.1
     t_k = t_k if low else P.atm_t_tail_k
@@ -84,7 +87,7 @@ def _atmosphere(h, scale_low, scale_high, nodes, at, stride, P):
     p = P.atm_p0 * _exp(-0.00009 * h if low else tail)
     w = 1.0 / (1.0 + _exp((P.atm_split_m - h) / 2500.0))  # ½ (1 + tanh((h − split) / 5 km)), one exp
     # Pressure and density scale together at the model's temperature, as the scales do.
-    p = p * (((1.0 - w) * scale_low + w * scale_high) * (1.0 + _density_perturbation(h, d0, d1, d2, d3, d4, P)))
+    p = p * (((1.0 - w) * scale_low + w * scale_high) * (1.0 + _density_perturbation(h, d0, s0, s1, s2, s3, P)))
     rho = p / (P.atm_r * t_k)
     return rho, p, t_k, _sqrt(P.atm_gamma * P.atm_r * t_k)
 

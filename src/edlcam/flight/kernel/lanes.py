@@ -36,7 +36,7 @@ from edlcam.flight.kernel.layout import (
     L_T_PHASE, L_T_SKY, L_T_SUFR, L_TD_HS, L_TD_VS, L_TH_E, L_TH_N, L_TH_U, L_VX, L_VY, L_VZ, L_WIND_X, L_WIND_Y,
     L_WIND_Z, LANDED, LANE_FIELDS, N_BLOCK, N_EVENTS, N_SNAP, PARACHUTE, PREBANK, RECORD_COLUMNS, S_IN_BOX,
     S_PHASE_END, S_PROPELLANT, S_REASON_T, S_STATUS, S_STEPS, S_T_END, S_TD_HS, S_TD_VS, SKYCRANE, ST_NONE,
-    ST_TIMEOUT, W, N_DENSITY_NODES,
+    ST_TIMEOUT, W, N_DENSITY_NODES, L_DENSITY_D0,
     L_SENSED, L_SENSED_A_SOUND, L_SENSED_ALT, L_SENSED_COS_LAT, L_SENSED_PRES, L_SENSED_RHO, L_SENSED_SIN_LAT, L_SENSED_TEMP,
 )  # fmt: skip
 from edlcam.flight.kernel.navigation import _navigation_start
@@ -65,6 +65,12 @@ def _start(case, P, events, lane):
     lane[L_WIND_E], lane[L_WIND_N] = w_e, w_n
     lane[L_WIND_X], lane[L_WIND_Y], lane[L_WIND_Z] = _from_enu(w_e, w_n, 0.0, P)
     _navigation_start(case, lane)
+    # The density profile as the atmosphere reads it: the lowest node, then each segment's slope.
+    lane[L_DENSITY_D0] = case[C_DENSITY_D0]
+    lane[L_DENSITY_D0 + 1] = (case[C_DENSITY_D0 + 1] - case[C_DENSITY_D0]) / P.density_dh0
+    lane[L_DENSITY_D0 + 2] = (case[C_DENSITY_D0 + 2] - case[C_DENSITY_D0 + 1]) / P.density_dh1
+    lane[L_DENSITY_D0 + 3] = (case[C_DENSITY_D0 + 3] - case[C_DENSITY_D0 + 2]) / P.density_dh2
+    lane[L_DENSITY_D0 + 4] = (case[C_DENSITY_D0 + 4] - case[C_DENSITY_D0 + 3]) / P.density_dh3
     lat0, lon0 = case[C_LAT] * rad, case[C_LON] * rad
     sl, cl, so, co = math.sin(lat0), math.cos(lat0), math.sin(lon0), math.cos(lon0)
     nrad = P.ell_a / math.sqrt(1.0 - P.ell_e2 * sl * sl)
@@ -180,8 +186,8 @@ def _step(case, P, aero, ref, terrain, tgt_u, events, summary, record, snap, lan
     X[B_WIND_X * W + i], X[B_WIND_Y * W + i], X[B_WIND_Z * W + i] = wx, wy, wz
     X[B_DRAG * W + i], X[B_LOD * W + i], X[B_CHUTE * W + i] = case[C_DRAG], case[C_LOD], case[C_CHUTE_DRAG]
     X[B_DENSITY_LOW * W + i], X[B_DENSITY_HIGH * W + i] = case[C_DENSITY_LOW], case[C_DENSITY_HIGH]
-    for k in range(N_DENSITY_NODES):
-        X[(B_DENSITY_D0 + k) * W + i] = case[C_DENSITY_D0 + k]
+    for k in range(N_DENSITY_NODES):  # the density profile as the lane carries it (_start)
+        X[(B_DENSITY_D0 + k) * W + i] = lane[L_DENSITY_D0 + k]
     return 0
 
 

@@ -137,6 +137,8 @@ C_WIND_N0 = C_WIND_E0 + N_WIND_NODES
 ) = range(C_WIND_N0 + N_WIND_NODES, CASE_FIELDS.index("density_d0"))  # fmt: skip
 C_DENSITY_D0 = CASE_FIELDS.index("density_d0")  # the density perturbation profile's nodes
 # What the forces need of a case (``forces``) and of the controls held over a step (``ctx``).
+# (``F_DENSITY_D0`` on: the density profile as the lanes carry it, its lowest node and the four
+# segments' slopes per metre, see edlcam.flight.kernel.lanes._start.)
 F_WIND_X, F_WIND_Y, F_WIND_Z, F_DRAG, F_LOD, F_CHUTE_DRAG, F_DENSITY_LOW, F_DENSITY_HIGH, F_DENSITY_D0 = range(9)
 X_PHASE, X_T_DEPLOY, X_HEATSHIELD_ON, X_LIFT_ON, X_THRUST_X, X_THRUST_Y, X_THRUST_Z = range(7)
 
@@ -195,9 +197,9 @@ KernelParams = namedtuple(
         "o_x", "o_y", "o_z", "target_up",
         # the wind profile's node heights above the target's ground (m)
         "wind_h0", "wind_h1", "wind_h2", "wind_h3", "wind_h4",
-        # the density perturbation profile's node MOLA altitudes (m) and 1 / the spacing of each pair
+        # the density perturbation profile's node MOLA altitudes (m) and the spacing of each pair (m)
         "density_h0", "density_h1", "density_h2", "density_h3", "density_h4",
-        "density_inv0", "density_inv1", "density_inv2", "density_inv3",
+        "density_dh0", "density_dh1", "density_dh2", "density_dh3",
         # integration
         "dt_fine", "dt_entry", "dt_guidance", "dt_bank", "dt_chute", "dt_powered", "chute_fine_s", "max_duration_s", "max_iterations",
     ),
@@ -216,7 +218,7 @@ LANE_FIELDS = (
     "t_cycle_next", "bank_cmd", "rows", "wind_x", "wind_y", "wind_z", "read_e", "read_n", "read_ground", "column",
     "wind_e", "wind_n", "wind_profile", "nav_on", "nav_t", "nav_dv", "nav_j",
     "sensed", "sensed_sin_lat", "sensed_cos_lat", "sensed_alt", "sensed_rho", "sensed_pres", "sensed_temp",
-    "sensed_a_sound",
+    "sensed_a_sound", "density_d0", "density_s0", "density_s1", "density_s2", "density_s3",
 )  # fmt: skip
 (
     L_RX, L_RY, L_RZ, L_VX, L_VY, L_VZ, L_M, L_T, L_ITERATION, L_PHASE, L_MODE, L_BANK, L_BANK_RATE, L_BANK_SIGN,
@@ -225,7 +227,7 @@ LANE_FIELDS = (
     L_T_CYCLE_NEXT, L_BANK_CMD, L_ROWS, L_WIND_X, L_WIND_Y, L_WIND_Z, L_READ_E, L_READ_N, L_READ_GROUND, L_COLUMN,
     L_WIND_E, L_WIND_N, L_WIND_PROFILE, L_NAV_ON, L_NAV_T, L_NAV_DV, L_NAV_J,
     L_SENSED, L_SENSED_SIN_LAT, L_SENSED_COS_LAT, L_SENSED_ALT, L_SENSED_RHO, L_SENSED_PRES, L_SENSED_TEMP,
-    L_SENSED_A_SOUND,
+    L_SENSED_A_SOUND, L_DENSITY_D0, _L_DENSITY_S0, _L_DENSITY_S1, _L_DENSITY_S2, _L_DENSITY_S3,
 ) = range(len(LANE_FIELDS))  # fmt: skip
 
 #: Rows of the block that :func:`edlcam.flight.kernel.integrate._integrate` works on: row ``k``
@@ -238,7 +240,7 @@ LANE_FIELDS = (
 BLOCK_ROWS = (
     "rx", "ry", "rz", "vx", "vy", "vz", "m", "t", "dt", "bank", "bank_rate", "bank_cmd", "ticks", "rho", "a_sound",
     "phase", "t_deploy", "heatshield_on", "lift_on", "tx", "ty", "tz", "wind_x", "wind_y", "wind_z", "drag", "lod",
-    "chute", "density_low", "density_high", "density_d0", "density_d1", "density_d2", "density_d3", "density_d4",
+    "chute", "density_low", "density_high", "density_d0", "density_s0", "density_s1", "density_s2", "density_s3",
     "bank_mid", "c0", "s0", "c1", "s1", "c2", "s2",
     "kx", "ky", "kz", "km", "ux", "uy", "uz", "sum_rx", "sum_ry", "sum_rz", "sum_vx", "sum_vy", "sum_vz", "sum_m",
     "end_rx", "end_ry", "end_rz", "end_vx", "end_vy", "end_vz", "end_m", "end_bank", "end_bank_rate",
@@ -247,7 +249,7 @@ BLOCK_ROWS = (
 (
     B_RX, B_RY, B_RZ, B_VX, B_VY, B_VZ, B_M, B_T, B_DT, B_BANK, B_BANK_RATE, B_BANK_CMD, B_TICKS, B_RHO, B_A_SOUND,
     B_PHASE, B_T_DEPLOY, B_HEATSHIELD_ON, B_LIFT_ON, B_TX, B_TY, B_TZ, B_WIND_X, B_WIND_Y, B_WIND_Z, B_DRAG, B_LOD,
-    B_CHUTE, B_DENSITY_LOW, B_DENSITY_HIGH, B_DENSITY_D0, _B_DENSITY_D1, _B_DENSITY_D2, _B_DENSITY_D3, _B_DENSITY_D4,
+    B_CHUTE, B_DENSITY_LOW, B_DENSITY_HIGH, B_DENSITY_D0, _B_DENSITY_S0, _B_DENSITY_S1, _B_DENSITY_S2, _B_DENSITY_S3,
     B_BANK_MID, B_C0, B_S0, B_C1, B_S1, B_C2, B_S2,
     B_KX, B_KY, B_KZ, B_KM, B_UX, B_UY, B_UZ, B_SUM_RX, B_SUM_RY, B_SUM_RZ, B_SUM_VX, B_SUM_VY, B_SUM_VZ, B_SUM_M,
     B_END_RX, B_END_RY, B_END_RZ, B_END_VX, B_END_VY, B_END_VZ, B_END_M, B_END_BANK, B_END_BANK_RATE,

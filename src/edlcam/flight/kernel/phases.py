@@ -30,7 +30,7 @@ from edlcam.flight.kernel.dynamics import _aero_thrust, _atmosphere, _drag_area,
 from edlcam.flight.kernel.entry import etpc_bank_command, next_entry_mode
 from edlcam.flight.kernel.frames import _from_enu, _geodetic, _ground_altitude_once, _to_enu
 from edlcam.flight.kernel.layout import (
-    APPROACH, C_ALTITUDE, C_CHUTE_DRAG, C_DENSITY_D0, C_DENSITY_HIGH, C_DENSITY_LOW, C_DIVERT_E, C_DIVERT_FROM_NAV, C_DIVERT_N, C_DRAG, C_LOD,
+    APPROACH, L_DENSITY_D0, C_ALTITUDE, C_CHUTE_DRAG, C_DENSITY_HIGH, C_DENSITY_LOW, C_DIVERT_E, C_DIVERT_FROM_NAV, C_DIVERT_N, C_DRAG, C_LOD,
     C_NAV_E, C_NAV_N, C_NAV_U, C_THRUST, CONSTANT_V, DECEL, ENTRY, EV_BACKSHELL_SEPARATION,
     EV_BALANCE_MASS_JETTISON, EV_CONSTANT_VELOCITY_START, EV_DECELERATION_START, EV_ENTRY_INTERFACE,
     EV_HEADING_ALIGNMENT_START, EV_HEATSHIELD_SEPARATION, EV_LEG_DEPLOYMENT, EV_MORTAR_FIRE, EV_PARACHUTE_DEPLOY, EV_PEAK_DECELERATION,
@@ -119,7 +119,7 @@ def _sense(case, terrain, events, snap, lane, P, aero, recording):
     if sensed:
         rho, pres, temp, a_sound = lane[L_SENSED_RHO], lane[L_SENSED_PRES], lane[L_SENSED_TEMP], lane[L_SENSED_A_SOUND]
     else:
-        rho, pres, temp, a_sound = _atmosphere(alt, case[C_DENSITY_LOW], case[C_DENSITY_HIGH], case, C_DENSITY_D0, 1, P)
+        rho, pres, temp, a_sound = _atmosphere(alt, case[C_DENSITY_LOW], case[C_DENSITY_HIGH], lane, L_DENSITY_D0, 1, P)
     speed = math.sqrt(vx * vx + vy * vy + vz * vz)
     ax_, ay_, az_ = vx - wx, vy - wy, vz - wz
     air_speed = math.sqrt(ax_ * ax_ + ay_ * ay_ + az_ * az_)
