@@ -121,6 +121,15 @@ def test_shipped_dispersions_cover_the_medli2_reconstruction_and_the_delivery_si
             "[montecarlo.entry_delivery]\ncorrelation = [[1, 2, 0, 0, 0], [2, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 1]]\n",
             "'montecarlo.entry_delivery': correlation must be symmetric with entries between -1 and 1",
         ),
+        (
+            "[montecarlo.density_profile]\nsigma = [0.02, 0.03, 0.05, 0.08, 0.3]\n",
+            "'montecarlo.density_profile.sigma.4' is 0.3: it should be at least 0 and at most 0.2: a fraction of the density; "
+            "beyond 0.2 a 5σ draw would make the density negative",
+        ),
+        (
+            "[montecarlo.density_profile]\nheights_m = [0.0, 10000.0, 20000.0]\n",
+            "'montecarlo.density_profile': heights_m and sigma need 5 values each (the profile's nodes)",
+        ),
     ],
 )
 def test_bad_dispersion_is_one_line_naming_file_and_field(tmp_path, capsys, table, expected):

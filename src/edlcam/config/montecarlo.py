@@ -111,6 +111,15 @@ class EntryNavigation(Section):
     misalignment_sigma_deg: NonNegative = 0.04
 
 
+def _check_nodes(heights_m: list[float], sigma_name: str, sigma: list[float], nodes: int) -> None:
+    """A profile's nodes: ``nodes`` heights above the ground, increasing from 0 m or more, and one
+    standard deviation (``sigma_name``) at each."""
+    if len(heights_m) != nodes or len(sigma) != nodes:
+        raise ValueError(f"heights_m and {sigma_name} need {nodes} values each (the profile's nodes)")
+    if heights_m[0] < 0.0 or any(b <= a for a, b in zip(heights_m, heights_m[1:])):
+        raise ValueError("heights_m must be increasing heights above the ground, from 0 m or more")
+
+
 class WindProfile(Section):
     """The wind's change with height: at each of the heights ``heights_m`` above the target's ground
     each component (east, north) is a zero-mean normal of standard deviation ``sigma_m_s``, the
@@ -125,10 +134,7 @@ class WindProfile(Section):
     def _check(self):
         from edlcam.flight.kernel.layout import N_WIND_NODES
 
-        if len(self.heights_m) != N_WIND_NODES or len(self.sigma_m_s) != N_WIND_NODES:
-            raise ValueError(f"heights_m and sigma_m_s need {N_WIND_NODES} values each (the profile's nodes)")
-        if self.heights_m[0] < 0.0 or any(b <= a for a, b in zip(self.heights_m, self.heights_m[1:])):
-            raise ValueError("heights_m must be increasing heights above the ground, from 0 m or more")
+        _check_nodes(self.heights_m, "sigma_m_s", self.sigma_m_s, N_WIND_NODES)
         return self
 
 
@@ -149,10 +155,7 @@ class DensityProfile(Section):
     def _check(self):
         from edlcam.flight.kernel.layout import N_DENSITY_NODES
 
-        if len(self.heights_m) != N_DENSITY_NODES or len(self.sigma) != N_DENSITY_NODES:
-            raise ValueError(f"heights_m and sigma need {N_DENSITY_NODES} values each (the profile's nodes)")
-        if self.heights_m[0] < 0.0 or any(b <= a for a, b in zip(self.heights_m, self.heights_m[1:])):
-            raise ValueError("heights_m must be increasing heights above the ground, from 0 m or more")
+        _check_nodes(self.heights_m, "sigma", self.sigma, N_DENSITY_NODES)
         return self
 
 
