@@ -185,40 +185,46 @@ def draw_cases(mission, case_indices) -> tuple[CaseInputs, np.ndarray]:
     return replace(base, **values), cg
 
 
+def _profile_covariance(heights_m, sigma, correlation_length_m) -> np.ndarray:
+    """Covariance of a profile's nodes (the wind's, the density's): σ_i σ_j exp(−|h_i − h_j| / L)."""
+    h = np.asarray(heights_m, float)
+    s = np.asarray(sigma, float)
+    return np.outer(s, s) * np.exp(-np.abs(h[:, None] - h[None, :]) / correlation_length_m)
+
+
+def _profile_nodes(covariance, seed, stream, cases) -> np.ndarray:
+    """One draw of a profile's nodes per case (cases × nodes), from the named stream."""
+    root = _sqrt_psd(covariance)
+    k = covariance.shape[0]
+    z = ndtri(uniforms(seed, stream, cases, k))
+    # z · rootᵀ summed term by term: a matrix product's rounding would depend on the batch (BLAS)
+    return sum(z[:, j : j + 1] * root[:, j] for j in range(k))
+
+
 def wind_profile_covariance(wind) -> np.ndarray:
     """Covariance of one wind component at the profile's nodes: σ_i σ_j exp(−|h_i − h_j| / L)."""
-    h = np.asarray(wind.heights_m, float)
-    s = np.asarray(wind.sigma_m_s, float)
-    return np.outer(s, s) * np.exp(-np.abs(h[:, None] - h[None, :]) / wind.correlation_length_m)
+    return _profile_covariance(wind.heights_m, wind.sigma_m_s, wind.correlation_length_m)
 
 
 def _draw_wind_profile(wind, seed, cases, dispersed, values) -> None:
-    root = _sqrt_psd(wind_profile_covariance(wind))
-    k = len(wind.heights_m)
+    cov = wind_profile_covariance(wind)
     for comp in ("e", "n"):
-        z = ndtri(uniforms(seed, f"wind_profile_{comp}", cases, k))
-        # z · rootᵀ summed term by term: a matrix product's rounding would depend on the batch (BLAS)
-        nodes = sum(z[:, j : j + 1] * root[:, j] for j in range(k))
-        for j in range(k):
+        nodes = _profile_nodes(cov, seed, f"wind_profile_{comp}", cases)
+        for j in range(cov.shape[0]):
             values[f"wind_{comp}{j}_m_s"][dispersed] += nodes[:, j]
 
 
 def density_profile_covariance(profile) -> np.ndarray:
     """Covariance of the relative density perturbation at the profile's nodes:
     σ_i σ_j exp(−|h_i − h_j| / L)."""
-    h = np.asarray(profile.heights_m, float)
-    s = np.asarray(profile.sigma, float)
-    return np.outer(s, s) * np.exp(-np.abs(h[:, None] - h[None, :]) / profile.correlation_length_m)
+    return _profile_covariance(profile.heights_m, profile.sigma, profile.correlation_length_m)
 
 
 def _draw_density_profile(profile, seed, cases, dispersed, values) -> None:
     if not any(profile.sigma):
         return  # off: the nodes stay zero
-    root = _sqrt_psd(density_profile_covariance(profile))
-    k = len(profile.heights_m)
-    z = ndtri(uniforms(seed, "density_profile", cases, k))
-    nodes = sum(z[:, j : j + 1] * root[:, j] for j in range(k))  # term by term, as the wind's
-    for j in range(k):
+    nodes = _profile_nodes(density_profile_covariance(profile), seed, "density_profile", cases)
+    for j in range(len(profile.heights_m)):
         values[f"density_d{j}"][dispersed] += nodes[:, j]
 
 
