@@ -53,6 +53,7 @@ class LvsConfig(Section):
     coarse_images: Annotated[int, Field(ge=1, le=20)] = 3
     coarse_patches: Annotated[int, Field(ge=1, le=64)] = 5
     coarse_patch_px: Annotated[int, Field(ge=8, le=512)] = 64
+    coarse_search_sigmas: Annotated[float, Field(ge=1, le=10)] = 4.0  # the coarse window's half-width in prior σ per axis
     fine_patches: Annotated[int, Field(ge=3, le=1000)] = 150
     fine_patch_px: Annotated[int, Field(ge=5, le=101)] = 21
     min_correlation: Annotated[float, Field(gt=0, lt=1)] = 0.5

@@ -215,7 +215,9 @@ def _coarse(warped, valid, center_en, m_per_px, map_img, map_res, onboard_map, p
             chosen.append((t, r, c))
         if len(chosen) >= cfg.coarse_patches:
             break
-    radius = int(math.ceil(3.0 * prior_sigma_m / map_res)) + 2
+    # The window covers the prior to cfg.coarse_search_sigmas σ per axis: at 3σ (the published
+    # 3.2 km design bound) one draw in ≈ 200 fell outside and LVS never got a fix.
+    radius = int(math.ceil(cfg.coarse_search_sigmas * prior_sigma_m / map_res)) + 2
     shifts, scores = [], []
     for _, r, c in chosen:
         patch = np.ascontiguousarray(warped[r - p // 2 : r - p // 2 + p, c - p // 2 : c - p // 2 + p])
