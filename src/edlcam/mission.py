@@ -286,7 +286,7 @@ def load_mission(path: str | Path | None = None, *, seed: int | None = None) -> 
     file by path relative to it; chains allowed, cycles refused), validated.
 
     ``path`` None loads the default; a shipped mission's name (``"msl"``) where no such file
-    exists loads that mission. Raises :class:`MissionError` naming the file, then every
+    exists loads that mission (a folder of that name in the working directory is not a file). Raises :class:`MissionError` naming the file, then every
     problem found (unknown keys, missing keys, bad values) at once.
     """
     if path is None:
@@ -294,7 +294,7 @@ def load_mission(path: str | Path | None = None, *, seed: int | None = None) -> 
         return mission_from_dict(default, source=str(default_mission_path())).with_seed(seed)
     path = Path(path)
     shipped = shipped_missions()
-    if not path.exists() and str(path) in shipped:  # a shipped mission by name: --mission msl
+    if not path.is_file() and str(path) in shipped:  # a shipped mission by name: --mission msl
         path = shipped[str(path)]
     source = str(path)
     data, rooted = _extended(path, ())

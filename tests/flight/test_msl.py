@@ -99,3 +99,5 @@ def test_the_mission_compares_its_events_with_the_flown_times(msl):
 def test_a_shipped_mission_loads_by_name(msl, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no file called "msl" here: the name picks the shipped mission
     assert load_mission("msl") == msl
+    (tmp_path / "msl").mkdir()  # a run folder named after the mission (edlcam demo --mission msl --out msl)
+    assert load_mission("msl") == msl
