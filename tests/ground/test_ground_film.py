@@ -37,14 +37,48 @@ def test_the_edit_follows_nasas_film_parachute_then_rdc_then_split_screen():
     assert (start, end) == (9.0, 31.0)  # deploy − 1 s … last descent-camera frame (flyaway + 9 s)
     shots = edit_list(ALL_EVENTS, windows, start, end)
     assert [(s.name, s.t_start_s, s.t_end_s) for s in shots] == [
-        ("parachute", 9.0, 12.0), ("descent", 12.0, 17.0), ("sky crane", 17.0, 31.0)]
+        ("parachute", 9.0, 12.0), ("descent", 12.0, 16.0), ("descent", 16.0, 17.0), ("sky crane", 17.0, 31.0)]
     assert shots[0].panels[0].cameras[0] == "puc_a" and shots[1].panels[0].cameras[0] == "rdc"
-    assert [p.cameras[0] for p in shots[2].panels] == ["ddc", "ruc"]  # DDC looking down, RUC looking up
+    # the LCAM inset starts at E+17, with the sky crane: the PUC inset moves up; when the PUCs stop
+    # at backshell separation (E+16) the RDC is alone and the telemetry takes the column
+    assert [p.cameras[0] for p in shots[1].panels] == ["rdc", "puc_a"] and shots[1].panels[1].y == 0
+    assert [p.cameras[0] for p in shots[2].panels] == ["rdc"] and shots[2].info == (shots[2].panels[0].w, 0, 1280, 720)
+    assert [p.cameras[0] for p in shots[3].panels] == ["ddc", "ruc"]  # DDC looking down, RUC looking up
     for s in shots:  # every panel and the telemetry box inside the 1280×720 frame
         for p in s.panels:
             assert 0 <= p.x and p.x + p.w <= 1280 and 0 <= p.y and p.y + p.h <= 720
         x0, y0, x1, y1 = s.info
         assert 0 <= x0 < x1 <= 1280 and 0 <= y0 < y1 <= 720
+
+
+@pytest.mark.parametrize("quality", ["preview", "full"])
+def test_no_panel_is_empty_while_a_camera_records_in_the_nominal_film(nominal_run, quality):
+    """Every film frame of the nominal Mars 2020 landing fills each panel from a camera recording
+    then: the PUCs stop at backshell separation (Maki et al. 2020) and the LCAM starts 5 s after
+    heat-shield separation, so their insets give way (issue 17: powered descent showed a "no camera
+    recording" card for ≈ 44 s beside the RDC)."""
+    from edlcam import runfolder
+    from edlcam.mission import load_mission
+    from edlcam.onboard.schedule import build_schedule
+
+    m = load_mission()
+    events = runfolder.read_events(nominal_run).times()
+    schedule = build_schedule(m, events, quality=quality)  # the preview records only what the film shows
+    windows = {w.source: (w.t_start_s, w.t_end_s + 1.0 / w.rate_hz) for w in schedule.windows if not w.is_audio}
+    start, end = film_span(events, windows, m.cameras)
+    shots = edit_list(events, windows, start, end, film=m.cameras)
+    assert shots[0].t_start_s == start and shots[-1].t_end_s == end
+    assert all(a.t_end_s == b.t_start_s for a, b in zip(shots, shots[1:]))  # no hole in the edit
+    empty = []
+    for k in range(int((end - start) * 30)):  # every frame of the 30 fps film
+        t = start + k / 30
+        shot = next(s for s in shots if s.t_start_s <= t < s.t_end_s)
+        empty += [(round(t, 2), p.cameras) for p in shot.panels
+                  if not any(windows[c][0] <= t < windows[c][1] for c in p.cameras if c in windows)]
+    assert empty == []
+    # powered descent until the sky crane's split screen (DDC and RUC from 2 s before it): the RDC large, the LCAM beside it
+    powered = [s for s in shots if s.name == "descent" and s.t_end_s > events["powered_descent_start"]]
+    assert [[p.cameras[0] for p in s.panels] for s in powered] == [["rdc", "lcam"]]
 
 
 def test_frames_that_did_not_come_home_are_shown_as_thumbnails_or_labelled_gaps(tmp_path):

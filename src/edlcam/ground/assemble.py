@@ -3,7 +3,9 @@
 The edit (:mod:`edlcam.ground.edit`) follows the film NASA released on 2021-02-22 (parachute
 inflation to touchdown, 3 min 25 s; REFERENCE.md). Each panel lists cameras in order of
 preference and shows the first one recording at that instant, so a camera whose window is cut
-short gives way to the next; a panel with no camera recording says so.
+short gives way to the next; a panel none of whose cameras is recording gives its place to the
+other panels (the insets move up, the telemetry takes the room), and says so only where no
+panel has a camera recording.
 
 Every film frame is composed at the film's own time line (SCET): each panel shows the frame its
 camera exposed most recently (its own SCLK, :mod:`edlcam.ground.timecorr`), from the best product

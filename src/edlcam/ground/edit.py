@@ -6,13 +6,15 @@ camera from heat-shield separation, and a split screen in the sky crane — the 
 camera looking down at the rover on its bridles beside the rover's camera looking up at the
 descent stage — to after the descent stage flies away. Each panel lists cameras in order of
 preference (the mission's ``[cameras] film_*``); the compositor (:mod:`edlcam.ground.compose`)
-shows the first one recording at that instant. Split from :mod:`edlcam.ground.assemble`, which
+shows the first one recording at that instant, and a panel with none recording gives its place
+to the others. Split from :mod:`edlcam.ground.assemble`, which
 encodes the film.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 __all__ = ["FILM_WIDTH_PX", "FILM_HEIGHT_PX", "Panel", "Shot", "film_span", "edit_list", "last_shown"]
 
@@ -73,24 +75,29 @@ def film_span(events: dict[str, float], windows: dict[str, tuple[float, float]],
 
 
 def edit_list(events: dict[str, float], windows: dict[str, tuple[float, float]], t_start_s: float,
-              t_end_s: float, *, width: int = FILM_WIDTH_PX, height: int = FILM_HEIGHT_PX, film=None) -> list[Shot]:
+              t_end_s: float, *, width: int = FILM_WIDTH_PX, height: int = FILM_HEIGHT_PX, film=None,
+              min_span_s: float = 0.5) -> list[Shot]:
     """The film's shots between ``t_start_s`` and ``t_end_s`` for a flight's events and camera windows.
 
     Layouts: one camera large (5:4, full height) with two insets and the telemetry in a column
     beside it; in the sky crane two cameras side by side above a telemetry strip. Which cameras
     fill each panel is the mission's (``film``: its ``[cameras]`` ``film_*`` lists; default
-    Mars 2020's). Every edge is on an even pixel, so panels hold whole 4:2:0 chroma samples (at
-    1280×720 they are anyway).
+    Mars 2020's). A panel none of whose cameras is recording gives its place to the next
+    (:func:`_live_layouts`): the shot is cut where that changes, its insets move up and the
+    telemetry takes the room left, or one side of the split screen takes the column layout; spells
+    and gaps shorter than ``min_span_s`` [s] do not move the layout. Every edge is on an even
+    pixel, so panels hold whole 4:2:0 chroma samples (at 1280×720 they are anyway).
     """
     chute, descent, crane_panels = _film_panels(film)
     main_w = min(width // 2 * 2, 2 * int(round(height * 5 / 8)))
     col_w = width - main_w
     inset_h = 2 * int(round(col_w * 2 / 5))
 
-    def column(main, first, second) -> tuple[Panel, ...]:
+    def column(main, *insets) -> tuple[Panel, ...]:
         # An inset that names no camera is left out (MSL flew one camera: its telemetry takes the column).
-        insets = [Panel(tuple(cams), main_w, y, col_w, inset_h) for cams, y in ((first, 0), (second, inset_h)) if cams]
-        return (Panel(tuple(main), 0, 0, main_w, height), *insets)
+        insets = [cams for cams in insets if cams][:2]
+        return (Panel(tuple(main), 0, 0, main_w, height),
+                *(Panel(tuple(cams), main_w, k * inset_h, col_w, inset_h) for k, cams in enumerate(insets)))
 
     def info_for(n_panels: int) -> tuple[int, int, int, int]:
         """The telemetry's box in a column layout of ``n_panels`` (the main and its insets)."""
@@ -103,25 +110,79 @@ def edit_list(events: dict[str, float], windows: dict[str, tuple[float, float]],
     crane_t = min(crane) if crane else events.get("skycrane_start", t_end_s) - 2.0
     half = width // 4 * 2
     split_h = min(height - 100, 2 * int(round(half * 2 / 5))) // 2 * 2
-    chute_panels, descent_panels = column(*chute), column(*descent)
-    if crane_panels[1]:
-        crane_shot = Shot("sky crane", crane_t, t_end_s,
-                          (Panel(tuple(crane_panels[0]), 0, 0, half, split_h),
-                           Panel(tuple(crane_panels[1]), half, 0, width - half, split_h)),
-                          (0, split_h, width, height), width // 2, split_h)
-    else:  # one camera at the sky crane: it stays large, the telemetry beside it
-        crane_shot = Shot("sky crane", crane_t, t_end_s, column(crane_panels[0], [], []), info_for(1),
-                          main_w // 2, height)
-    shots = [
-        Shot("parachute", t_start_s, hs, chute_panels, info_for(len(chute_panels)), main_w // 2, height),
-        Shot("descent", hs, crane_t, descent_panels, info_for(len(descent_panels)), main_w // 2, height),
-        crane_shot,
-    ]
-    out = []
-    for s in shots:
-        lo, hi = max(s.t_start_s, t_start_s), min(s.t_end_s, t_end_s)
-        if hi > lo:
-            out.append(Shot(s.name, lo, hi, s.panels, s.info, s.caption_x, s.caption_bottom))
+
+    def layout(name: str, lists: list, lo: float, hi: float) -> Shot:
+        """The shot ``name`` over [lo, hi) with the panels of ``lists`` (camera lists, main first)."""
+        if name == "sky crane" and len(lists) == 2:  # side by side above a telemetry strip
+            return Shot(name, lo, hi, (Panel(tuple(lists[0]), 0, 0, half, split_h),
+                                       Panel(tuple(lists[1]), half, 0, width - half, split_h)),
+                        (0, split_h, width, height), width // 2, split_h)
+        panels = column(*lists)  # one camera at the sky crane: it stays large, the telemetry beside it
+        return Shot(name, lo, hi, panels, info_for(len(panels)), main_w // 2, height)
+
+    # Which panels are live is decided over each shot's whole span, then cut to [t_start_s, t_end_s):
+    # a film cut short shows the same layout at each instant as the whole film.
+    plan = [("parachute", -math.inf, hs, chute), ("descent", hs, crane_t, descent),
+            ("sky crane", crane_t, math.inf, [p for p in crane_panels if p] or crane_panels[:1])]
+    out: list[Shot] = []
+    for name, lo, hi, lists in plan:
+        if hi <= lo:
+            continue
+        for a, b, live in _live_layouts([list(p) for p in lists if p] or [[]], windows, lo, hi, min_span_s):
+            a, b = max(a, t_start_s), min(b, t_end_s)
+            if b <= a:
+                continue
+            shot = layout(name, live, a, b)
+            if out and out[-1].name == name and out[-1].panels == shot.panels and out[-1].t_end_s == a:
+                out[-1] = replace(out[-1], t_end_s=b)
+            else:
+                out.append(shot)
+    return out
+
+
+def _live(cameras: list[str], windows: dict[str, tuple[float, float]], lo: float, hi: float,
+          min_span_s: float) -> list[tuple[float, float]]:
+    """Where over [lo, hi) [E+ s] a panel listing ``cameras`` shows one: each camera where it
+    records and no camera before it does, less spells shorter than ``min_span_s`` (as
+    :func:`last_shown` counts them; a spell that is all of [lo, hi) counts), with gaps shorter
+    than it closed (a panel keeps its place over a dropped frame or two)."""
+    shown: list[tuple[float, float]] = []
+    for i, name in enumerate(cameras):
+        if name not in windows:
+            continue
+        spans = [(max(lo, windows[name][0]), min(hi, windows[name][1]))]
+        for before in cameras[:i]:
+            if before in windows:
+                spans = _minus(spans, windows[before])
+        shown += [(a, b) for a, b in spans if b - a >= min_span_s or (a, b) == (lo, hi)]
+    merged: list[list[float]] = []
+    for a, b in sorted(shown):
+        if merged and a - merged[-1][1] < min_span_s:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
+def _live_layouts(lists: list[list[str]], windows: dict[str, tuple[float, float]], lo: float, hi: float,
+                  min_span_s: float) -> list[tuple[float, float, list[list[str]]]]:
+    """[(start, end, the panels' camera lists with a camera recording then)] over [lo, hi) [E+ s].
+
+    A panel whose cameras have all stopped (or not yet started) gives its place to the panels
+    after it, so no slot of the frame stays empty while a camera it could show is recording
+    (Mars 2020: the parachute cameras stop at backshell separation; through powered descent the
+    LCAM moves up beside the RDC). Where no panel has a camera recording, all are kept: their
+    cards say so.
+    """
+    live = [_live(cams, windows, lo, hi, min_span_s) for cams in lists]
+    cuts = sorted({lo, hi, *(t for spans in live for span in spans for t in span)})
+    out: list[tuple[float, float, list[list[str]]]] = []
+    for a, b in zip(cuts, cuts[1:]):
+        on = [cams for cams, spans in zip(lists, live) if any(x <= a and b <= y for x, y in spans)] or lists
+        if out and out[-1][2] == on:
+            out[-1] = (out[-1][0], b, on)
+        else:
+            out.append((a, b, on))
     return out
 
 
@@ -152,7 +213,7 @@ def last_shown(events: dict[str, float], windows: dict[str, tuple[float, float]]
     """
     t0, t1 = film_span(events, windows, film)
     last: dict[str, float] = {}
-    for shot in edit_list(events, windows, t0, t1, film=film):
+    for shot in edit_list(events, windows, t0, t1, film=film, min_span_s=min_span_s):
         for panel in shot.panels:
             for i, name in enumerate(panel.cameras):
                 if name not in windows:
