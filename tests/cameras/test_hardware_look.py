@@ -120,13 +120,62 @@ def _ground_contrast(stage_height_m: float, *, dust: bool = True) -> float:
 def test_brownout_hides_the_ground_in_the_sky_cranes_last_seconds():
     # The real DDC and RUC films end in a dust cloud that hides the ground (NASA/JPL 2021-02-22).
     # Ground contrast (std/mean) in the dust ÷ without it, from the same place: with the stage
-    # 9.5 m up (the rover on the ground) the dust takes most of it away (measured 0.34), with the
-    # stage 18 m up (lifting just begun; dust_height_m 20 m) little of it (measured 0.80); in
+    # 9.5 m up (the rover on the ground) the dust takes most of it away (measured 0.19), with the
+    # stage 18 m up (lifting just begun; dust_height_m 20 m) little of it (measured 0.84); in
     # between it thickens as the stage comes down. Bounds are ±0.1 around the measured ratios.
     ratio = {h: _ground_contrast(h) / _ground_contrast(h, dust=False) for h in (18.0, 12.0, 9.5)}
     assert ratio[18.0] > 0.7
     assert ratio[9.5] < 0.45
     assert ratio[9.5] < ratio[12.0] < ratio[18.0]
+
+
+def _dust_over_ground(puffs: list[tuple[tuple[float, float, float], float, float]], *, preview: bool,
+                      size_px: int = 600, f_px: float = 1000.0) -> np.ndarray:
+    """Luminance the dust adds to the checker ground seen straight down from 10 m: ((east, north,
+    up) [m], diameter [m], opacity) per puff, drawn as the renderer draws them (back to front)."""
+    pytest.importorskip("moderngl")
+    from edlcam.cameras.camera import mount_rotation
+    from edlcam.cameras.renderer import Renderer
+    from edlcam.cameras.scene import SceneState, terrain_ring_plan
+
+    h = 10.0
+    rings = terrain_ring_plan((0.0, 0.0), h, footprint_half_angle_rad=0.5, samples=65)
+    R = mount_rotation([0.0, 0.0, -1.0], [1.0, 0.0, 0.0])
+    renderer = Renderer(terrain=_CheckerGround(), haze_distance_m=HAZE_M, shadow_map_px=256, preview=preview)
+    dust = {"position_m": np.array([p[0] for p in puffs], float), "size_m": np.array([p[1] for p in puffs], float),
+            "alpha": np.array([p[2] for p in puffs], float), "shade": np.ones(len(puffs))}
+    lum = []
+    for d in (dust, None):
+        img, _ = renderer.render(SceneState(17.3, SUN, [], rings, 0.0, dust=d), size=(size_px, size_px),
+                                 intrinsics=(f_px, f_px, size_px / 2, size_px / 2), position_m=np.array([0.0, 0.0, h]),
+                                 R_world_cam=R)
+        lum.append(img @ np.array([0.2126, 0.7152, 0.0722]))
+    return lum[0] - lum[1]
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_a_dust_puff_near_the_camera_is_drawn_at_its_size(preview):
+    # A 2 m puff 5 m below a camera of f = 1000 px spans 2 · 1000 / 5 = 400 px; as a GL point
+    # sprite it was capped at llvmpipe's largest point, 255 px. Its disc's width ± 4 px (its
+    # opacity falls to 0 at the rim, 1 − r²: the outer pixels add less than the threshold).
+    added = np.abs(_dust_over_ground([((0.0, 0.0, 5.0), 2.0, 0.8)], preview=preview))
+    width = np.count_nonzero(added[300] > 1e-3)
+    assert width == pytest.approx(400, abs=4)
+
+
+def test_a_puff_does_not_hide_the_puffs_drawn_after_it():
+    # Dust draws no depth (it is translucent): puff A, off axis, is farther from the camera than
+    # puff B on the axis, so A is drawn first (back to front), but A's disc is nearer in depth
+    # (7 m against 8 m) and covers the axis. B must still add its dust on the axis: when the
+    # depth mask was left on (moderngl 5 keeps it on the framebuffer, not the context) A's depth
+    # hid B there and cut every puff drawn after another into hard-edged arcs.
+    a = ((6.0, 0.0, 3.0), 14.0, 0.3)
+    b = ((0.0, 0.0, 2.0), 2.0, 0.9)
+    both, a_alone = (_dust_over_ground(p, preview=True, size_px=200, f_px=100.0)[100, 100] for p in ([a, b], [a]))
+    b_alone = _dust_over_ground([b], preview=True, size_px=200, f_px=100.0)[100, 100]
+    assert abs(b_alone) > 0.05
+    # over A's dust, B's share is its opacity × (its colour − what lies under it): well away from 0
+    assert abs(both - a_alone) > 0.5 * abs(b_alone)
 
 
 def test_rover_mesh_has_the_published_size():

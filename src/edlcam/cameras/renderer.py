@@ -145,6 +145,7 @@ class Renderer:
         self.d_rock = program(shaders.ROCK_VS, shaders.DEPTH_FS, depth=True)
         self.sky_vbo = ctx.buffer(np.array([-1, -1, 3, -1, -1, 3], dtype="f4").tobytes())
         self.sky_vao = ctx.vertex_array(self.p_sky, [(self.sky_vbo, "2f", "in_xy")])
+        self.dust_corners = ctx.buffer(np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4").tobytes())  # a strip
         # Boulder templates by the size a rock spans on screen: previews draw those under
         # ROCK_DETAIL_PX with the 20-face template (its facets do not show at that size).
         self.rock_templates = []
@@ -318,6 +319,7 @@ class Renderer:
         # ----- main pass
         target.use()
         ctx.viewport = (0, 0, w, h)
+        target.depth_mask = True  # a depth clear writes only through the mask
         target.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
         sun_irr, sky_irr = illumination(self.dust_optical_depth, float(sun[2]))
         air_sun, air_diffuse = air_light_terms(self.dust_optical_depth, float(sun[2]))
@@ -347,7 +349,10 @@ class Renderer:
         # ≤: the early depth test then shades it only where nothing covers it — a camera looking
         # down paid a full-screen pass of sky for pixels the ground then overwrote.
         ctx.depth_func = "<="
-        ctx.depth_mask = False
+        # The depth mask is the framebuffer's in moderngl 5 (a Context has none: `ctx.depth_mask = False`
+        # only set a Python attribute, so the sky, the translucent meshes and every dust puff wrote
+        # depth, and each puff cut the ones drawn after it at its rim into hard arcs).
+        target.depth_mask = False
         self.p_sky["u_rcam"].write(np.asarray(R_world_cam, "f4").T.tobytes())
         self.p_sky["u_intr"].value = (fx, fy, cx, cy)
         self.p_sky["u_height_px"].value = float(h)
@@ -361,8 +366,8 @@ class Renderer:
         # Transparent and emissive last, without depth writes.
         ctx.enable(mgl.BLEND)
         tri += self._draw_objects(state, cam, transparent=True)
-        ndust = self._draw_dust(state, cam, fy)
-        ctx.depth_mask = True
+        ndust = self._draw_dust(state, cam, np.asarray(R_world_cam, float))
+        target.depth_mask = True
         ctx.disable(mgl.BLEND)
         if ms is not None:
             ctx.copy_framebuffer(resolved, ms)
@@ -536,12 +541,11 @@ class Renderer:
             tri += ntri * len(sel)
         return tri
 
-    def _draw_dust(self, state, cam, fy) -> int:
+    def _draw_dust(self, state, cam, R_world_cam) -> int:
         dust = state.dust
         if dust is None or len(dust["alpha"]) == 0:
             return 0
         mgl = self._mgl
-        self.ctx.enable(mgl.PROGRAM_POINT_SIZE)
         self.ctx.blend_func = (mgl.SRC_ALPHA, mgl.ONE_MINUS_SRC_ALPHA)
         # Back to front, so the alpha blending of overlapping puffs is right.
         rel = dust["position_m"] - cam
@@ -549,9 +553,11 @@ class Renderer:
         data = np.hstack([rel[order], dust["size_m"][order, None], dust["alpha"][order, None], dust["shade"][order, None]]).astype("f4")
         buf = self.ctx.buffer(data.tobytes())
         self.p_dust["u_offset"].value = (0.0, 0.0, 0.0)
-        self.p_dust["u_fy"].value = float(fy)
-        vao = self.ctx.vertex_array(self.p_dust, [(buf, "3f 1f 1f 1f", "in_at", "in_size", "in_alpha", "in_shade")])
-        vao.render(mgl.POINTS)
+        self.p_dust["u_right"].value = tuple(float(x) for x in R_world_cam[:, 0])
+        self.p_dust["u_down"].value = tuple(float(x) for x in R_world_cam[:, 1])
+        vao = self.ctx.vertex_array(self.p_dust, [(self.dust_corners, "2f", "in_corner"),
+                                                  (buf, "3f 1f 1f 1f/i", "in_at", "in_size", "in_alpha", "in_shade")])
+        vao.render(mgl.TRIANGLE_STRIP, instances=len(data))
         vao.release()
         buf.release()
         return len(data)

@@ -239,25 +239,28 @@ void main() {
 
 DUST_VS = """
 #version 330
-uniform mat4 u_vp; uniform mat4 u_view; uniform vec3 u_offset; uniform float u_fy;
-in vec3 in_at; in float in_size; in float in_alpha; in float in_shade;
-out float v_alpha; out float v_shade; out float v_z; out vec3 v_p;
+// A puff is a square facing the camera, in the plane of its centre's depth, drawn as two
+// triangles: it projects to in_size · fy / z pixels as a point sprite would, but GL caps point
+// sprites at the implementation's largest point (llvmpipe's 255 px), which shrank every puff
+// nearer than in_size · fy / 255 (at full quality a 3 m puff under the descent stage's camera up
+// to 29 m away) and would have drawn them larger on a GPU with a larger cap.
+uniform mat4 u_vp; uniform mat4 u_view; uniform vec3 u_offset; uniform vec3 u_right; uniform vec3 u_down;
+in vec2 in_corner; in vec3 in_at; in float in_size; in float in_alpha; in float in_shade;
+out float v_alpha; out float v_shade; out float v_z; out vec3 v_p; out vec2 v_q;
 void main() {
     vec3 p = in_at + u_offset;
     v_z = -(u_view * vec4(p, 1.0)).z;
-    v_alpha = in_alpha; v_shade = in_shade; v_p = p;
-    gl_PointSize = clamp(in_size * u_fy / max(v_z, 0.05), 1.0, 255.0);
-    gl_Position = u_vp * vec4(p, 1.0);
+    v_alpha = in_alpha; v_shade = in_shade; v_p = p; v_q = in_corner;
+    gl_Position = u_vp * vec4(p + 0.5 * in_size * (in_corner.x * u_right + in_corner.y * u_down), 1.0);
 }
 """
 
 DUST_FS = """
 #version 330
 """ + COMMON + """
-in float v_alpha; in float v_shade; in float v_z; in vec3 v_p; out vec4 f_color;
+in float v_alpha; in float v_shade; in float v_z; in vec3 v_p; in vec2 v_q; out vec4 f_color;
 void main() {
-    vec2 q = gl_PointCoord * 2.0 - 1.0;
-    float r2 = dot(q, q);
+    float r2 = dot(v_q, v_q);
     if (r2 > 1.0) discard;
     write_depth(v_z);
     vec3 dust = vec3(0.62, 0.46, 0.33) * v_shade;   // est.: Mars soil albedo tint
