@@ -51,6 +51,18 @@ def test_the_edit_follows_nasas_film_parachute_then_rdc_then_split_screen():
         assert 0 <= x0 < x1 <= 1280 and 0 <= y0 < y1 <= 720
 
 
+def test_the_split_screen_gives_way_when_the_ddc_s_frames_end():
+    # The DDC's frames after the umbilical is cut (bridle cut, E+21.5 here) never reach the rover's
+    # DSU: from then the RUC takes the frame for the flyaway, the telemetry beside it (the demo's
+    # film showed "no camera recording" for the DDC's half over the last 9.6 s).
+    windows = {"puc_a": (9.0, 16.0), "rdc": (11.0, 26.0), "ddc": (17.0, 21.5), "ruc": (17.0, 31.0)}
+    start, end = film_span(ALL_EVENTS, windows)
+    crane = [s for s in edit_list(ALL_EVENTS, windows, start, end) if s.name == "sky crane"]
+    assert [(s.t_start_s, s.t_end_s, [p.cameras for p in s.panels]) for s in crane] == [
+        (17.0, 21.5, [("ddc",), ("ruc", "rdc")]), (21.5, 31.0, [("ruc", "rdc")])]
+    assert crane[1].panels[0].h == 720 and crane[1].info[0] == crane[1].panels[0].w
+
+
 @pytest.mark.parametrize("quality", ["preview", "full"])
 def test_no_panel_is_empty_while_a_camera_records_in_the_nominal_film(nominal_run, quality):
     """Every film frame of the nominal Mars 2020 landing fills each panel from a camera recording
