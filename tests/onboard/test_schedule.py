@@ -123,9 +123,14 @@ def test_preview_records_each_camera_until_the_film_last_shows_it(monkeypatch):
     # the RDC gives its panel to the RUC when the sky crane's split screen starts (DDC and RUC from 2 s before)
     crane = NASA_EVENTS["skycrane_start"] - 2.0
     assert prev.window("rdc").t_end_s == pytest.approx(crane + period["rdc"])
-    # PUC A is an inset of the descent shot to its window's end; the DDC and RUC are on show to theirs
-    for name in ("puc_a", "ddc", "ruc"):
+    # PUC A is an inset of the descent shot to its window's end; the RUC is on show to its own
+    for name in ("puc_a", "ruc"):
         assert prev.window(name).t_end_s == full.window(name).t_end_s
+    # the DDC (descent-stage DSU) records until the umbilical's cut (no bridle_cut here: touchdown), as
+    # nothing it records later reaches the rover; full quality records its whole window
+    assert prev.window("ddc").t_end_s == NASA_EVENTS["touchdown"] < full.window("ddc").t_end_s
+    cut_later = build_schedule(m, {**NASA_EVENTS, "bridle_cut": 412.5}, quality="preview")
+    assert cut_later.window("ddc").t_end_s == 412.5
     assert prev.window("microphone").t_end_s == full.window("microphone").t_end_s
     # every full-quality window is whole, and every preview window where the mission says so
     assert full.window("rdc").t_end_s == NASA_EVENTS["touchdown"] + m.cameras.views["rdc"].end_offset_s

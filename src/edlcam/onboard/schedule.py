@@ -171,8 +171,9 @@ def build_schedule(mission, events: dict[str, float], *, quality: str = "full") 
     after, so the frame on show at the cut is there): the rest of its window would be rendered,
     stored, made into products and relayed for no frame of the film (RDC and LCAM under the sky
     crane's split screen, PUC B and C after heat-shield separation; benchmarks/RESULTS.md, "The
-    preview demo on an AVX2-width stand-in"); ``[cameras] preview_to_film = false`` records them
-    whole, as full quality always does.
+    preview demo on an AVX2-width stand-in"); a descent-stage camera records until the umbilical's
+    cut, after which nothing it records reaches the rover. ``[cameras] preview_to_film = false``
+    records them whole, as full quality always does.
     """
     if quality not in ("preview", "full"):
         raise MissionError(f"quality is {quality!r}; use 'preview' or 'full'")
@@ -214,9 +215,23 @@ def build_schedule(mission, events: dict[str, float], *, quality: str = "full") 
             str(getattr(camera, "colour", "bayer")), start_ev, end_ev, rate,
         ))
     if quality == "preview" and getattr(getattr(mission, "cameras", None), "preview_to_film", False):
-        windows = _clip_to_film(mission, events, windows)
+        windows = _clip_to_film(mission, events, _clip_to_umbilical(mission, events, windows))
     windows.sort(key=lambda w: (w.t_start_s, w.source))
     return Schedule(tuple(windows), quality)
+
+
+def _clip_to_umbilical(mission, events: dict[str, float], windows: list[CaptureWindow]) -> list[CaptureWindow]:
+    """``windows`` with each descent-stage camera's end brought in to the umbilical's cut: what it
+    records later stays on the descent stage (:mod:`edlcam.onboard.umbilical`, "recorded after
+    cut") and no film can show it (the DDC's last ≈ 10 s under the sky crane). The cut falls back
+    to touchdown as :func:`edlcam.onboard.film.film` cuts it."""
+    import dataclasses
+
+    cut = events.get(mission.onboard.umbilical_cut_event, events.get("touchdown"))
+    if cut is None:
+        return windows
+    return [dataclasses.replace(w, t_end_s=max(w.t_start_s, min(w.t_end_s, cut)))
+            if w.unit == "descent_stage" and not w.is_audio else w for w in windows]
 
 
 def _clip_to_film(mission, events: dict[str, float], windows: list[CaptureWindow]) -> list[CaptureWindow]:
