@@ -170,7 +170,10 @@ class _VideoSegments:
         self.stream.height = image.shape[0] // 2 * 2
         self.stream.pix_fmt = "yuv420p"
         self.stream.time_base = 1 / rate
-        self.stream.options = {"crf": str(self.crf), "preset": "veryfast"}
+        # mbtree=0: with x264's macroblock-tree rate control the PUC B/C and DDC segments came out
+        # different from run to run for the same input frames (benchmarks/RESULTS.md, "`make demo`
+        # from a fresh clone with LVS"); without it, three runs of make_products on one store agree.
+        self.stream.options = {"crf": str(self.crf), "preset": "veryfast", "x264-params": "mbtree=0"}
         self.frames, self.raw_bytes = [], 0
 
     def close(self) -> None:
