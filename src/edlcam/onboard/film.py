@@ -32,7 +32,7 @@ from edlcam.cameras.camera import bayer_mosaic
 from edlcam import runfolder
 from edlcam.errors import RenderError, StoreError, StoreFullError
 from edlcam.runfolder import store_dir  # RUN/onboard/store/<unit>, re-exported
-from edlcam.onboard.schedule import CaptureWindow, Schedule, build_schedule, sclk_from_t
+from edlcam.onboard.schedule import CaptureWindow, Schedule, build_schedule, sclk_from_t, umbilical_cut_event
 from edlcam.onboard.store import (
     FORMAT_BAYER_PNG,
     FORMAT_BAYER_RGGB8,
@@ -266,10 +266,9 @@ def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_sour
     flight_events = runfolder.read_events(run_dir)
     events = flight_events.times()
     schedule = build_schedule(mission, events, quality=quality)
-    cut_event = onboard.umbilical_cut_event
-    if cut_event not in events:
-        log.warning("the flight has no %r event; the umbilical is cut at touchdown", cut_event)
-        cut_event = "touchdown"
+    cut_event = umbilical_cut_event(onboard, events)
+    if onboard.umbilical_cut_event not in events:
+        log.warning("the flight has no %r event; the umbilical is cut at touchdown", onboard.umbilical_cut_event)
         flight_events.require("touchdown", "cuts the umbilical when the flight has no "
                               f"{onboard.umbilical_cut_event!r}")
     t_cut = events[cut_event]

@@ -30,6 +30,7 @@ __all__ = [
     "build_schedule",
     "format_schedule",
     "sclk_from_t",
+    "umbilical_cut_event",
     "t_from_sclk",
     "CaptureRate",
 ]
@@ -220,14 +221,19 @@ def build_schedule(mission, events: dict[str, float], *, quality: str = "full") 
     return Schedule(tuple(windows), quality)
 
 
+def umbilical_cut_event(onboard, events: dict[str, float]) -> str:
+    """The event that cuts the umbilical: ``[onboard] umbilical_cut_event``, or touchdown where the
+    flight has no such event."""
+    return onboard.umbilical_cut_event if onboard.umbilical_cut_event in events else "touchdown"
+
+
 def _clip_to_umbilical(mission, events: dict[str, float], windows: list[CaptureWindow]) -> list[CaptureWindow]:
     """``windows`` with each descent-stage camera's end brought in to the umbilical's cut: what it
     records later stays on the descent stage (:mod:`edlcam.onboard.umbilical`, "recorded after
-    cut") and no film can show it (the DDC's last ≈ 10 s under the sky crane). The cut falls back
-    to touchdown as :func:`edlcam.onboard.film.film` cuts it."""
+    cut") and no film can show it (the DDC's last ≈ 10 s under the sky crane)."""
     import dataclasses
 
-    cut = events.get(mission.onboard.umbilical_cut_event, events.get("touchdown"))
+    cut = events.get(umbilical_cut_event(mission.onboard, events))
     if cut is None:
         return windows
     return [dataclasses.replace(w, t_end_s=max(w.t_start_s, min(w.t_end_s, cut)))
