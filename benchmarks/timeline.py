@@ -9,6 +9,10 @@ Prints two Markdown tables (for benchmarks/RESULTS.md):
    from deploy to backshell separation. Without re-placing, a changed input mostly moves the
    Range Trigger along the trajectory instead of showing what the input does.
 
+The last three rows test explanations of the deploy's high dynamic pressure: the capsule table read as
+axial rather than drag coefficient, the entry mass without the cruise balance masses, and a higher
+supersonic L/D (RESULTS.md, "The capsule's supersonic aerodynamics and mass").
+
 Run: ``PYTHONPATH=src nice -n 5 .venv/bin/python benchmarks/timeline.py [--no-sensitivity]``
 """
 
@@ -126,6 +130,11 @@ SENSITIVITY = {
     "density above 40 km × 2.5 (MEDLI2 bound)": {"atmosphere.density_scale_high": 2.5},
     "EI speed 5400 → 5200 m/s": {"entry.speed_m_s": 5200.0},
     "parachute C_D × 1.1": "chute",
+    # Hypotheses for the deploy's high q (benchmarks/RESULTS.md, "The capsule's supersonic aerodynamics and mass"):
+    "capsule table read as axial C_A (C_D = C_A / (cos α + L/D sin α), α 16°)": "axial",
+    "entry mass 3440 → 3290 kg (two 75 kg cruise balance masses off before EI)": {
+        "vehicle.entry_mass_kg": 3290.0, "vehicle.backshell_mass_kg": 425.0},
+    "capsule L/D 0.30 at Mach 1.2–3 (est., a trim α rising in the supersonic)": "lod_supersonic",
 }
 
 
@@ -136,6 +145,16 @@ def _changes(mission, spec):
     table = {"cd": ("vehicle.aero_drag_coefficient", v.aero_drag_coefficient),
              "lod": ("vehicle.aero_lift_to_drag", v.aero_lift_to_drag),
              "chute": ("parachute.drag_coefficient", p.drag_coefficient)}  # fmt: skip
+    if spec == "axial":
+        # The kernel flies the table as wind-axis C_D with lift = L/D × drag. Were the table's values the
+        # axial coefficient C_A at trim α, the normal force that gives the table's L/D makes
+        # C_D = C_A cos α + C_N sin α = C_A / (cos α + (L/D) sin α).
+        a = math.radians(abs(v.trim_angle_of_attack_deg))
+        cd = [c / (math.cos(a) + k * math.sin(a)) for c, k in zip(v.aero_drag_coefficient, v.aero_lift_to_drag)]
+        return {"vehicle.aero_drag_coefficient": cd}
+    if spec == "lod_supersonic":
+        lod = [max(k, 0.30) if 1.2 <= m <= 3.0 else k for m, k in zip(v.aero_mach, v.aero_lift_to_drag)]
+        return {"vehicle.aero_lift_to_drag": lod}
     key, values = table[spec]
     return {key: [1.1 * c for c in values]}
 
