@@ -70,6 +70,38 @@ def test_event_times_against_the_flown_ones(flight, name):
     assert t == pytest.approx(flown, abs=tolerance), f"{name} at E+{t:.1f} s, flown ≈ E+{flown:.0f} s"
 
 
+# The entry guidance's events flown, E+ s after EI 05:10:45.7 SCET: Lakdawalla 2018, "The Design and
+# Engineering of Curiosity" (Springer-Praxis), table 2.2 (SCET of each event, from Karlgaard et al. 2014,
+# Schoenenberger et al. 2014 and Way et al. 2013), as read: range control (0.2 g sensed) 05:11:31, "46 s
+# after entry" in the text; peak heating 05:11:49; peak deceleration 05:12:06. ±10 s: the nominal's
+# atmosphere is not the one flown into (the text: denser than the navigation team's model).
+FLOWN_GUIDANCE_S = {"range_control_start": 45.3, "peak_heating": 63.3, "peak_deceleration": 80.3}
+
+
+@pytest.mark.parametrize("name", sorted(FLOWN_GUIDANCE_S))
+def test_entry_guidance_events_against_the_flown_ones(flight, name):
+    t = float(flight.events[name]["t_s"][0])
+    assert t == pytest.approx(FLOWN_GUIDANCE_S[name], abs=10.0), f"{name} at E+{t:.1f} s"
+
+
+# The same table: heading alignment (the end of range control) 05:13:01, E+135.3 s; the entry balance
+# masses off (SUFR) 05:14:45, E+239.3 s, 20 s before deploy. The nominal reaches the heading-alignment
+# speed (1100 m/s, Mendeck & Craig 2011) at E+153 s and begins SUFR at E+250 s: its deceleration from
+# peak deceleration to 1100 m/s takes 71 s against the 55 s flown, if the flight's trigger was 1100 m/s
+# (benchmarks/RESULTS.md, "The capsule's supersonic aerodynamics and mass"). Strict: a model that
+# reaches the flight fails here and becomes a plain test.
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="end of range control E+153 s against E+135 s flown")
+def test_heading_alignment_against_the_flown_time(flight):
+    t = float(flight.events["heading_alignment_start"]["t_s"][0])
+    assert t == pytest.approx(135.3, abs=10.0), f"heading alignment at E+{t:.1f} s"
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="SUFR 11 s before deploy against 20 s flown")
+def test_sufr_against_the_flown_time(flight):
+    t = float(flight.events["balance_mass_jettison"]["t_s"][0])
+    assert t == pytest.approx(239.3, abs=5.0), f"entry balance masses off at E+{t:.1f} s"
+
+
 def test_parachute_deploys_on_navigated_velocity(msl, flight):
     ev = {k: float(v[0]) for k, v in flight.events["parachute_deploy"].items()}
     # within one output step (0.05 s at ≈ 8 m/s² of deceleration) of the trigger velocity
