@@ -157,7 +157,7 @@ def test_deterministic_from_seed_and_tile_order_free():
 
 def test_crater_counts_follow_the_size_frequency_distribution(terrain):
     cfg = terrain.config
-    for d_lo, period_m, diameters in terrain._crater_catalog:
+    for d_lo, period_m, diameters, _ in terrain._crater_catalog:
         cum = lambda d: tm.crater_cumulative_density_per_m2(d, age_gyr=cfg.floor_age_gyr, equilibrium_fraction=cfg.equilibrium_fraction)  # noqa: E731
         expected = (cum(d_lo) - cum(2 * d_lo)) * period_m**2
         assert abs(len(diameters) - expected) < 4.0 * math.sqrt(expected) + 1, d_lo  # 4σ Poisson
@@ -245,3 +245,71 @@ def test_rocks_refuse_a_box_with_too_many():
 
 def test_config_defaults_match_the_mission_file():
     assert load_mission().terrain == TerrainConfig()
+
+
+def test_equilibrium_diameter_is_where_production_meets_the_cap():
+    # Shahrzad et al. (2019): the floor's model age 2.6 Ga (Hartmann). Below D_eq the count is the
+    # equilibrium cap (a few % of geometric saturation), above it the production function.
+    d_eq = tm.crater_equilibrium_diameter_m(age_gyr=2.6, equilibrium_fraction=0.05)
+    assert 30.0 < d_eq < 120.0
+    prod = lambda d: tm.crater_cumulative_density_per_m2(d, age_gyr=2.6, equilibrium_fraction=1.0)  # noqa: E731
+    cap = lambda d: 0.05 * 1.54 / d**2  # noqa: E731
+    assert prod(0.9 * d_eq) > cap(0.9 * d_eq) and prod(1.1 * d_eq) < cap(1.1 * d_eq)  # one grid step is 3.7 %
+    # An ancient, saturated surface has no such diameter below 100 km.
+    assert tm.crater_equilibrium_diameter_m(age_gyr=4.4, equilibrium_fraction=1e-4) == math.inf
+
+
+def test_crater_degradation_follows_steady_diffusion():
+    # Ages uniform over the visible lifetime, depth ∝ 1 / (1 + t/t0) (Fassett & Thomson 2014):
+    # fresh at u = 0, the visibility limit f_v at u → 1, and in equilibrium a share
+    # (1/0.5 − 1) / (1/f_v − 1) = 1/9 of the craters keep more than half their fresh depth.
+    u = (np.arange(100_000) + 0.5) / 100_000
+    f = tm.crater_degradation(np.full(u.size, 10.0), u, equilibrium_diameter_m=60.0, visible_depth_fraction=0.1)
+    assert f.max() == pytest.approx(1.0, abs=1e-4) and f.min() == pytest.approx(0.1, rel=1e-3)
+    assert np.mean(f > 0.5) == pytest.approx(1.0 / 9.0, abs=1e-4)
+    # Above D_eq the surface is younger than a crater's visible life, which grows as D²:
+    # at 10 D_eq even the oldest keep 1 / (1 + 9/100) of their depth.
+    big = tm.crater_degradation(np.full(u.size, 600.0), u, equilibrium_diameter_m=60.0, visible_depth_fraction=0.1)
+    assert big.min() == pytest.approx(1.0 / 1.09, rel=1e-3)
+
+
+def test_texture_craters_are_mostly_degraded_below_the_equilibrium_diameter(terrain):
+    cfg = terrain.config
+    d_eq = tm.crater_equilibrium_diameter_m(age_gyr=cfg.floor_age_gyr, equilibrium_fraction=cfg.equilibrium_fraction)
+    fresh_share = (0.5**-1 - 1.0) / (1.0 / cfg.crater_visible_depth_fraction - 1.0)
+    small = np.concatenate([f for d_lo, _, d, f in terrain._crater_catalog if 2 * d_lo <= d_eq])
+    p = np.mean(small > 0.5)
+    assert abs(p - fresh_share) < 4.0 * math.sqrt(fresh_share * (1 - fresh_share) / small.size)
+    # The largest texture craters (≥ 16 D_eq) stay crisp: every one keeps ≥ 0.9 of its depth.
+    large = np.concatenate([f for d_lo, _, d, f in terrain._crater_catalog if d_lo >= 16 * d_eq])
+    assert large.size > 0 and large.min() >= 1.0 / (1.0 + 9.0 / 256.0) - 1e-9
+
+
+def test_albedo_patches_vary_at_every_scale_of_the_floor(terrain):
+    # The shipped HiRISE orthomosaic shows about equal brightness variance in each factor-4 band
+    # from 1.6 to 400 m (terrain_layers._build_albedo_layers): the rendered floor's albedo must too,
+    # not blobs of a few sizes. Floor 3 km north of the landing point (Máaz, outside the HiRISE
+    # patch), 2 m spacing; RMS of the relative albedo per band within a factor 1.6 of each other.
+    n = 1025
+    _, _, _, rgb = terrain.heightmap(center_east_m=0.0, center_north_m=3000.0, size_m=2.0 * (n - 1), samples=n)
+    grey = rgb.mean(axis=2).astype(np.float64)
+    rel = grey / grey.mean() - 1.0
+    k = np.hypot(*np.meshgrid(np.fft.fftfreq(n, d=2.0), np.fft.fftfreq(n, d=2.0)))
+    spec = np.abs(np.fft.fft2(rel)) ** 2
+    rms = [math.sqrt(spec[(k > 1.0 / lam) & (k <= 4.0 / lam)].sum()) / n**2 for lam in (400.0, 100.0, 25.0)]  # Parseval
+    assert max(rms) / min(rms) < 1.6, rms
+
+
+def test_a_grid_keeps_every_noise_band_it_can_show_without_aliasing(terrain):
+    # The albedo bands are band-limited: at 8 m spacing (the LCAM's finest ring texels at 2.5 km)
+    # the 25–100 m band (shortest wavelength 3 samples, above Nyquist) is kept whole, as a 2 m
+    # grid shows it: its RMS within 10 % of the fine grid's (the old 4-to-2-sample fade kept 56 %).
+    def band_rms(spacing_m, samples):
+        _, _, _, rgb = terrain.heightmap(center_east_m=0.0, center_north_m=3000.0, size_m=spacing_m * (samples - 1), samples=samples)
+        rel = rgb.mean(axis=2) / rgb.mean() - 1.0
+        k = np.hypot(*np.meshgrid(np.fft.fftfreq(samples, d=spacing_m), np.fft.fftfreq(samples, d=spacing_m)))
+        spec = np.abs(np.fft.fft2(rel)) ** 2
+        return math.sqrt(spec[(k > 1.0 / 100.0) & (k <= 1.0 / 25.0)].sum()) / samples**2
+
+    fine, coarse = band_rms(2.0, 1025), band_rms(8.0, 257)
+    assert coarse == pytest.approx(fine, rel=0.10)

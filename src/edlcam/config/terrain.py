@@ -71,11 +71,14 @@ class TerrainConfig(Section):
     # Superposed craters: Ivanov (2001) production function with the Hartmann & Neukum (2001)
     # chronology, capped at an equilibrium density (a fraction of geometric saturation).
     plains_age_gyr: Annotated[float, Field(gt=0, le=4.5)] = 3.8
-    floor_age_gyr: Annotated[float, Field(gt=0, le=4.5)] = 3.2
+    floor_age_gyr: Annotated[float, Field(gt=0, le=4.5)] = 2.6
     equilibrium_fraction: Annotated[float, Field(gt=0, le=0.2)] = 0.05
     crater_min_diameter_m: Annotated[float, Field(ge=0.25, le=100)] = 0.5
     crater_depth_ratio: Annotated[float, Field(gt=0, le=0.3)] = 0.2
     crater_rim_height_ratio: Annotated[float, Field(ge=0, le=0.1)] = 0.04
+    # Degradation: craters are seen until their depth falls to this fraction of the fresh depth
+    # (edlcam.mars.crater_stats.crater_degradation); 1 would keep every crater fresh.
+    crater_visible_depth_fraction: Annotated[float, Field(gt=0, le=1)] = 0.1
     # Rocks: Golombek & Rapp (1997) cumulative fractional area F_k(D) = k exp(-q D).
     rock_abundance_k: Annotated[float, Field(gt=0, le=0.4)] = 0.06
     rock_max_diameter_m: Annotated[float, Field(gt=0.05, le=10)] = 2.5

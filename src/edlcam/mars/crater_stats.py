@@ -4,6 +4,10 @@
   chronology for a surface age, capped at ``equilibrium_fraction`` × the geometric saturation
   1.54 D^-2 (Gault 1970); fresh simple-crater shape after Pike (1977) with ejecta ∝ (r/R)^-3
   (McGetchin, Settle & Head 1973); complex-crater depths after Garvin, Sakimoto & Frawley (2003).
+* Degradation: small craters on Mars are in equilibrium, formed as fast as diffusive degradation
+  wears them below visibility (Minton et al. 2019, Icarus 326:63; Fassett & Thomson 2014, JGR
+  Planets 119:2255), so the craters one sees span every state from fresh to barely visible:
+  :func:`crater_equilibrium_diameter_m`, :func:`crater_degradation`.
 * Rocks: the Golombek & Rapp (1997) model, F_k(D) = k exp(-q D), q = 1.79 + 0.152/k.
 
 Split out of :mod:`edlcam.mars.terrain` (which re-exports them) so the terrain module holds the
@@ -22,6 +26,8 @@ __all__ = [
     "crater_cumulative_density_per_m2",
     "simple_crater_profile",
     "crater_depth_m",
+    "crater_equilibrium_diameter_m",
+    "crater_degradation",
     "rock_fractional_area",
     "rock_q",
     "rock_cumulative_number_per_m2",
@@ -71,6 +77,39 @@ def crater_cumulative_density_per_m2(diameter_m, *, age_gyr: float, equilibrium_
     scale = hartmann_neukum_n1_per_km2(age_gyr) / 10.0 ** _IVANOV_A[0]
     production = scale * 10.0 ** ivanov_production_log10(d_m / 1000.0) * 1e-6
     return np.minimum(production, equilibrium_fraction * _GEOMETRIC_SATURATION / d_m**2)
+
+
+def crater_equilibrium_diameter_m(*, age_gyr: float, equilibrium_fraction: float) -> float:
+    """The diameter [m] below which the crater density is the equilibrium cap, not the production.
+
+    The smallest D on a 1 m – 100 km grid (64 per decade) where the production at ``age_gyr`` no
+    longer exceeds ``equilibrium_fraction`` × 1.54 D^-2; below it craters are erased as fast as
+    they form. ∞ when production exceeds the cap at every D (an ancient, saturated surface).
+    """
+    d = np.logspace(0.0, 5.0, 321)
+    scale = hartmann_neukum_n1_per_km2(age_gyr) / 10.0 ** _IVANOV_A[0]
+    production = scale * 10.0 ** ivanov_production_log10(d / 1000.0) * 1e-6
+    below = np.flatnonzero(production <= equilibrium_fraction * _GEOMETRIC_SATURATION / d**2)
+    return float(d[below[0]]) if below.size else math.inf
+
+
+def crater_degradation(diameter_m, u, *, equilibrium_diameter_m: float, visible_depth_fraction: float):
+    """Depth of a crater as a fraction of its fresh depth (0..1], for a crater drawn at random.
+
+    Topographic diffusion (Soderblom 1970; Fassett & Thomson 2014) flattens a bowl of radius R as
+    a spreading Gaussian does: its depth falls as 1 / (1 + t/t0), t0 ∝ R²/κ. A crater stops being
+    seen (and counted) when its depth is ``visible_depth_fraction`` f_v of the fresh one, at
+    t = t0 (1/f_v − 1). With a steady impact rate the ages of the craters one sees are uniform
+    (``u`` uniform in [0, 1)) over their visible lifetime — below the equilibrium diameter D_eq,
+    where the lifetime is what sets the count — so the depth fraction is 1 / (1 + (1/f_v − 1) u):
+    most craters shallow, about one in ten above half their fresh depth for f_v = 0.1. Above D_eq
+    the surface is younger than a crater's visible life, t0 grows as D², and the oldest ones keep
+    1 / (1 + (1/f_v − 1) (D_eq/D)²) of their depth: large craters on a young floor stay crisp.
+    """
+    d = np.asarray(diameter_m, dtype=float)
+    span = 1.0 / visible_depth_fraction - 1.0
+    older = np.minimum(1.0, (equilibrium_diameter_m / np.maximum(d, 1e-9)) ** 2) if math.isfinite(equilibrium_diameter_m) else 1.0
+    return 1.0 / (1.0 + span * np.asarray(u, dtype=float) * older)
 
 
 def crater_depth_m(diameter_m, depth_ratio: float):

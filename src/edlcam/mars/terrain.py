@@ -57,7 +57,9 @@ from edlcam.mars.crater_stats import __all__ as _MODEL_NAMES  # re-exported: the
 from edlcam.mars.crater_stats import (
     _rock_number_density,
     crater_cumulative_density_per_m2,
+    crater_degradation,
     crater_depth_m,
+    crater_equilibrium_diameter_m,
     hartmann_neukum_n1_per_km2,
     ivanov_production_log10,
     rock_cumulative_number_per_m2,
@@ -67,12 +69,15 @@ from edlcam.mars.crater_stats import (
 )
 from edlcam.mars.frames import Ellipsoid, great_circle_range_m
 from edlcam.mars.terrain_layers import (
+    ALBEDO_BAND_RMS,
+    ALBEDO_LAMBDAS_M,
     _RASTER_CELL_M,
     _ROCK_MIN_D_M,
     _ROCK_TILE_PER_D,
     _TAG_NOISE,
     _TAG_ROCK,
     _TILE_OFFSET,
+    _band_lod_weight,
     _build_albedo_layers,
     _build_crater_layers,
     _build_noise_layers,
@@ -95,8 +100,10 @@ MAX_ROCKS = 200_000  # rocks() refuses a box expected to hold more
 _DUST_RGB = np.array([0.70, 0.50, 0.32], dtype=np.float32)  # butterscotch dust
 _BASALT_RGB = np.array([0.40, 0.30, 0.24], dtype=np.float32)  # darker basaltic crater floor
 _DELTA_RGB = np.array([0.68, 0.56, 0.45], dtype=np.float32)  # lighter delta sediments
-_ALBEDO_SHARED_M = 10.0  # albedo patches of features ≥ this (λ ≥ 40 m) also modulate the real albedo
+_ALBEDO_SHARED_M = 6.0  # albedo patches of features ≥ this (bands of λ ≥ 25 m) also modulate the real albedo: no step in mean level at the data's edge
 _ALBEDO_BELOW_DATA_M = 0.2  # … and those below the orthomosaic's 25 cm pixels add to it
+# Weights of the albedo bands (terrain_layers.ALBEDO_LAMBDAS_M) that bend the bedform crests.
+_BEDFORM_WARP = np.select([ALBEDO_LAMBDAS_M == 400.0, ALBEDO_LAMBDAS_M == 100.0], [0.32 / ALBEDO_BAND_RMS, 0.06 / ALBEDO_BAND_RMS], 0.0)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -121,7 +128,7 @@ class Terrain:
     _craters: _Layers = field(repr=False)
     _noise: _Layers = field(repr=False)
     _albedo: _Layers = field(repr=False)
-    _crater_catalog: tuple = field(repr=False)  # per texture level: (d_lo_m, period_m, diameters_m)
+    _crater_catalog: tuple = field(repr=False)  # per texture level: (d_lo_m, period_m, diameters_m, depth fractions)
     _levels: tuple = field(default=(), repr=False)  # finer RasterLevels of the base, finest first
     _site: object = field(default=None, repr=False)  # hirise.SiteData under the target, or None
     _site_uv: np.ndarray | None = field(default=None, repr=False)  # (2, 3): ENU [m] → site grid (u, v) [cells]
@@ -294,7 +301,7 @@ class Terrain:
         base, fields = self._raster_read(e, n, aux=True)
         weight = self._model_weight(e, n)
         craters = self._craters.sample(e, n, _lod_weight(self._craters.feature_m, spacing_m))
-        rough = self._noise.sample(e, n, _lod_weight(self._noise.feature_m, spacing_m))
+        rough = self._noise.sample(e, n, _band_lod_weight(self._noise.feature_m, spacing_m))
         # Exactly the plain where the model has faded out (the spline rings near the raster edge).
         z = np.where(weight > 0.0, base + weight * (craters + fields[0] * rough), self.config.plain_altitude_m)
         return (z, fields) if with_fields else z
@@ -368,7 +375,7 @@ class Terrain:
             mottle = np.ones(east.shape, dtype=np.float32)
             base = _DUST_RGB * (1.0 - floor_w) + _BASALT_RGB * floor_w
             base = base * (1.0 - delta_w) + _DELTA_RGB * delta_w
-        lod = _lod_weight(self._albedo.feature_m, spacing_m)
+        lod = _band_lod_weight(self._albedo.feature_m, spacing_m)
         coarse = self._albedo.feature_m >= _ALBEDO_SHARED_M  # patches the data keeps: no step in mean
         patches = self._albedo.sample(e, n, lod).reshape(east.shape)
         rgb = base * (1.0 + mottle * patches)[..., None]
@@ -406,7 +413,8 @@ class Terrain:
             return out
         from edlcam.mars.geology import bedform_pattern
 
-        warp = self._albedo.sample(e[on], n[on], np.array([4.0, 1.0, 0.0, 0.0]))  # ≈ 0.3 cycles RMS over 100s of m
+        # ≈ 0.3 cycles RMS from the 100–400 m band, 0.06 from the 25–100 m one
+        warp = self._albedo.sample(e[on], n[on], _BEDFORM_WARP)
         pattern = bedform_pattern(e[on], n[on], wavelength_m=cfg.bedform_wavelength_m, azimuth_deg=cfg.bedform_azimuth_deg,
                                   phase_cycles=warp)  # fmt: skip
         out[on] = 1.0 + amp[on] * pattern

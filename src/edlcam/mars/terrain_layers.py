@@ -21,7 +21,9 @@ from scipy.ndimage import spline_filter
 from edlcam.config.terrain import TerrainConfig
 from edlcam.mars.crater_stats import (
     crater_cumulative_density_per_m2,
+    crater_degradation,
     crater_depth_m,
+    crater_equilibrium_diameter_m,
     hartmann_neukum_n1_per_km2,
     simple_crater_profile,
 )
@@ -40,6 +42,9 @@ _RASTER_MIN_LAMBDA_M = 4 * _RASTER_CELL_M  # bands entirely above this go into t
 _ROCK_MIN_D_M = 0.05  # smallest rock modelled
 _ROCK_TILE_PER_D = 64.0  # rock tile side = 64 × the class's smallest diameter
 _SCARP_M = 300.0  # width of the delta front scarp (est.)
+# Albedo patch bands: longest wavelength of each (each spans a factor 4), and their RMS (_build_albedo_layers).
+ALBEDO_LAMBDAS_M = 1600.0 / 4.0 ** np.arange(7)  # 1600 m … 0.39 m
+ALBEDO_BAND_RMS = 0.05
 
 # Tags that separate the random streams of the layers.
 _TAG_LARGE, _TAG_CRATER, _TAG_NOISE, _TAG_BAND, _TAG_ROCK = 11, 12, 13, 14, 15
@@ -56,6 +61,19 @@ def _lod_weight(feature_m, spacing_m: float):
     if spacing_m <= 0.0:
         return np.ones_like(np.asarray(feature_m, dtype=float))
     return np.clip((np.asarray(feature_m, dtype=float) / spacing_m - 2.0) / 2.0, 0.0, 1.0)
+
+
+def _band_lod_weight(shortest_m, spacing_m: float):
+    """1 for a noise band whose shortest wavelength spans ≥ 2 samples, 0 at ≤ 1 sample.
+
+    The roughness and albedo bands are band-limited (:func:`_noise_texture`): from 2 samples per
+    shortest wavelength they are at or above Nyquist and cannot alias, so a grid keeps them whole
+    down to there. Craters, whose rims are far sharper than their diameter, keep the stricter
+    :func:`_lod_weight`. (With that one the rendered LCAM lost every band a grid could show from 2
+    to 4 samples — at 3.5 km, 16 m texels, all the ground's variation under 64 m while its pixels
+    are ≈ 7 m: the realism sheets' missing fine detail.)
+    """
+    return _lod_weight(2.0 * np.asarray(shortest_m, dtype=float), spacing_m)
 
 
 def _rng(*key: int) -> np.random.Generator:
@@ -82,8 +100,9 @@ def _noise_texture(rng: np.random.Generator) -> np.ndarray:
     return (tex / tex.std()).astype(np.float32)
 
 
-def _stamp_craters(tex: np.ndarray, x_cells, y_cells, diameter_m, cell_m: float, depth_ratio: float, rim_ratio: float):
-    """Add crater relief to a periodic texture (craters wrap around its edges)."""
+def _stamp_craters(tex: np.ndarray, x_cells, y_cells, diameter_m, cell_m: float, depth_ratio, rim_ratio):
+    """Add crater relief to a periodic texture (craters wrap around its edges); ``depth_ratio`` and
+    ``rim_ratio`` are per crater (arrays) or shared."""
     if len(x_cells) == 0:
         return
     radius_cells = int(math.ceil(float(np.max(diameter_m)) / cell_m)) + 1  # 2 R in cells, +1
@@ -93,13 +112,25 @@ def _stamp_craters(tex: np.ndarray, x_cells, y_cells, diameter_m, cell_m: float,
     for start in range(0, len(x_cells), 2048):  # bounded memory
         sl = slice(start, start + 2048)
         cx, cy, d = x_cells[sl], y_cells[sl], diameter_m[sl]
+        dr = np.broadcast_to(depth_ratio, diameter_m.shape)[sl][:, None, None]
+        rr = np.broadcast_to(rim_ratio, diameter_m.shape)[sl][:, None, None]
         ix = np.floor(cx).astype(np.int64)[:, None, None] + offs[None, None, :]
         iy = np.floor(cy).astype(np.int64)[:, None, None] + offs[None, :, None]
         r_m = np.hypot(ix - cx[:, None, None], iy - cy[:, None, None]) * cell_m
         rho = r_m / (0.5 * d[:, None, None])
-        z = simple_crater_profile(rho, depth_ratio * d[:, None, None], rim_ratio * d[:, None, None])
+        z = simple_crater_profile(rho, dr * d[:, None, None], rr * d[:, None, None])
         idx = (iy & (size - 1)) * size + (ix & (size - 1))
         flat += np.bincount(idx.reshape(-1), weights=z.reshape(-1), minlength=size * size).astype(np.float32)
+
+
+def _degradation(cfg: TerrainConfig, rng, diameter_m) -> np.ndarray:
+    """Depth fractions (0..1] of craters drawn at random from the floor's population
+    (:func:`edlcam.mars.crater_stats.crater_degradation`): most small craters shallow, a few fresh.
+    The rim, narrower than the bowl, flattens faster under diffusion: callers scale it by the
+    square (est.)."""
+    d_eq = crater_equilibrium_diameter_m(age_gyr=cfg.floor_age_gyr, equilibrium_fraction=cfg.equilibrium_fraction)
+    return crater_degradation(diameter_m, rng.random(len(diameter_m)), equilibrium_diameter_m=d_eq,
+                              visible_depth_fraction=cfg.crater_visible_depth_fraction)
 
 
 def _sample_bin_diameters(rng, n: int, d_lo: float, d_hi: float, cumulative) -> np.ndarray:
@@ -230,7 +261,8 @@ def _large_craters(cfg: TerrainConfig, seed: int, center_m, half_m: float):
     keep_p = hartmann_neukum_n1_per_km2(cfg.floor_age_gyr) / hartmann_neukum_n1_per_km2(cfg.plains_age_gyr)
     inside = np.hypot(east - center_m[0], north - center_m[1]) < 0.5 * cfg.crater_diameter_m
     keep = ~inside | (rng.random(count) < keep_p)
-    return east[keep], north[keep], diameter[keep]
+    fraction = _degradation(cfg, rng, diameter)
+    return east[keep], north[keep], diameter[keep], fraction[keep]
 
 
 def _n_crater_levels(cfg: TerrainConfig) -> int:
@@ -267,14 +299,14 @@ def _build_raster(cfg: TerrainConfig, seed: int, center_m, noise_tex: np.ndarray
         fine_rough = rough * unit_rough.reshape(rough.shape)
     # Craters too large for the textures.
     relief = np.zeros_like(z)
-    ce, cn, cd = _large_craters(cfg, seed, center_m, half)
-    for e0, n0, d in zip(ce, cn, cd):
+    ce, cn, cd, cf = _large_craters(cfg, seed, center_m, half)
+    for e0, n0, d, f in zip(ce, cn, cd, cf):
         reach = d  # 2 R
         i0, i1 = np.searchsorted(axis, [e0 - reach, e0 + reach])
         j0, j1 = np.searchsorted(axis, [n0 - reach, n0 + reach])
         sub_e, sub_n = east[j0:j1, i0:i1], north[j0:j1, i0:i1]
         rho = np.hypot(sub_e - e0, sub_n - n0) / (0.5 * d)
-        relief[j0:j1, i0:i1] += simple_crater_profile(rho, crater_depth_m(d, cfg.crater_depth_ratio), _rim_height(cfg, d))
+        relief[j0:j1, i0:i1] += simple_crater_profile(rho, f * crater_depth_m(d, cfg.crater_depth_ratio), f * f * _rim_height(cfg, d))
     # Roughness bands too long for the textures.
     lam_max, lam_min = _band_lambdas()
     coarse = lam_min >= _RASTER_MIN_LAMBDA_M
@@ -311,10 +343,12 @@ def _build_crater_layers(cfg: TerrainConfig, seed: int):
         x = rng.uniform(0.0, _TEX, count)
         y = rng.uniform(0.0, _TEX, count)
         diameter = _sample_bin_diameters(rng, count, d_lo, d_hi, cum)
-        _stamp_craters(textures[k], x, y, diameter, cell_m, cfg.crater_depth_ratio, cfg.crater_rim_height_ratio)
+        fraction = _degradation(cfg, rng, diameter)
+        _stamp_craters(textures[k], x, y, diameter, cell_m, cfg.crater_depth_ratio * fraction,
+                       cfg.crater_rim_height_ratio * fraction**2)
         cell.append(cell_m), cos_t.append(math.cos(theta)), sin_t.append(math.sin(theta))
         ox.append(offset[0]), oy.append(offset[1]), feat.append(d_lo)
-        catalog.append((d_lo, period, diameter))
+        catalog.append((d_lo, period, diameter, fraction))
     layers = _Layers(
         textures=textures,
         layer_texture=np.arange(levels),
@@ -358,9 +392,20 @@ def _build_noise_layers(cfg: TerrainConfig, seed: int, tex: np.ndarray) -> _Laye
 
 
 def _build_albedo_layers(seed: int, tex: np.ndarray) -> _Layers:
-    """Albedo patches: ±8 % at hundreds of metres, ±5 % at metres (est.)."""
-    lam = np.array([400.0, 40.0, 4.0, 0.4])
-    amp = np.array([0.08, 0.06, 0.05, 0.04])
+    """Albedo patches: contiguous bands (each a factor 4 in wavelength) from 1.6 km down to 10 cm,
+    of equal RMS (ALBEDO_BAND_RMS; the finest 0.04).
+
+    Equal variance per band is a power spectrum ∝ k^-2, as natural images have (van der Schaaf &
+    van Hateren 1996) and as the shipped HiRISE orthomosaic of the landing site shows: the RMS of
+    its relative brightness in the bands 100–400, 25–100, 6–25 and 1.6–6 m is 0.27, 0.20, 0.25,
+    0.29 (linear grey, within ±20 % of equal; its absolute level includes the relief's shading
+    and the product's stretch, so the level here is est.: 0.05 per band keeps the total of the
+    patches used before, ≈ 0.12). Four bands a decade apart (400, 40, 4, 0.4 m), as before, drew
+    blobs of two sizes over the floor — the "bubbly" floor of the realism sheets — where the
+    orbital image shows variation at every scale.
+    """
+    lam = ALBEDO_LAMBDAS_M
+    amp = np.where(lam < 1.0, 0.04, ALBEDO_BAND_RMS)
     rng = _rng(seed, _TAG_BAND, 1000)
     theta = rng.uniform(0.0, 2.0 * math.pi, lam.size)
     off = rng.uniform(0.0, _TEX, (2, lam.size))
