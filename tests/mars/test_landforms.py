@@ -23,15 +23,18 @@ def _median_altitude(terrain, east_m, north_m, half_m=100.0):
     return float(np.median(terrain.altitude_m(e, n)))
 
 
-def test_delta_stands_forty_to_eighty_metres_above_the_floor_behind_a_scarp(terrain):
-    # NASA/JPL (2022): at Hawksbill Gap, ≈ 2.5 km west of the landing point, the delta stands
-    # ≈ 40 m above the crater floor; Mastcam-Z (sol 24): parts of it "more than 75 m". West of
-    # the landing point, the floor 400 m in front of the mapped front against the top 400 m behind it.
+def test_delta_stands_seventy_to_eighty_metres_above_the_floor_behind_a_scarp(terrain):
+    # Mangold et al. (2021), Science 374:711: at Kodiak, a remnant of the delta front, the topset
+    # bases lie at −2500 / −2490 m, 70–80 m above the floor (−2570 m); Mastcam-Z (sol 24): parts
+    # of the front "more than 75 m" (Hawksbill Gap, the notch the rover climbed, ≈ 40 m). West of
+    # the landing point, the floor 400 m in front of the mapped front against the top 400 m behind
+    # it: 70–80 m, + up to 15 m where the median square holds the top's erosional remnants
+    # (delta_relief_m), ± 5 m for the ground's craters and roughness.
     east = -np.arange(0.0, 5000.0, 10.0)
     front = east[np.argmax(terrain._units.sample(east, np.zeros_like(east))[terrain._units.index("delta")] > 0.5)]
     floor = _median_altitude(terrain, front + 400.0, 0.0)
     top = _median_altitude(terrain, front - 400.0, 0.0)
-    assert 30.0 <= top - floor <= 90.0
+    assert 65.0 <= top - floor <= 100.0
     # The rise is a scarp, not a ramp: along the profile the ground climbs ≥ 25° somewhere
     # (est.: the front's upper cliffs steeper than the ≈ 30° Sun, mission file delta_scarp_width_m).
     east = np.arange(-3300.0, -1800.0, 5.0)
@@ -99,3 +102,23 @@ def test_no_albedo_step_where_the_floor_meets_the_crater_wall(terrain):
     inside = mean_albedo(cfg.floor_radius_fraction - 0.05)
     wall = mean_albedo(cfg.floor_radius_fraction + 0.05)
     assert wall == pytest.approx(inside, rel=0.10)
+
+
+def test_delta_top_is_cut_into_remnants_a_layer_package_high(terrain):
+    # delta_relief_m (est.: one ≥ 10 m layer package, Mangold et al. 2021): over 2 km of the
+    # delta top, the ground about its 500 m running median spans ≥ 0.8 × 15 m between its 5th and
+    # 95th percentiles (flat tops and low ground between the remnants, steep sides); the crater
+    # floor beside it, without remnants, spans less than half of that.
+    from scipy.ndimage import median_filter
+
+    east = -np.arange(0.0, 5000.0, 10.0)
+    front = east[np.argmax(terrain._units.sample(east, np.zeros_like(east))[terrain._units.index("delta")] > 0.5)]
+
+    def spread(center_east_m):
+        _, _, up, _ = terrain.heightmap(center_east_m=center_east_m, center_north_m=0.0, size_m=2000.0, samples=401)
+        p5, p95 = np.percentile(up - median_filter(up, size=101), [5.0, 95.0])
+        return p95 - p5
+
+    relief = terrain.config.delta_relief_m
+    assert spread(front - 1500.0) >= 0.8 * relief
+    assert spread(1500.0) < 0.5 * relief

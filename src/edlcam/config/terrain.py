@@ -59,9 +59,11 @@ class TerrainConfig(Section):
     delta_azimuth_deg: Annotated[float, Field(ge=0, lt=360)] = 295.0
     delta_radius_m: Positive = 12_000.0
     delta_half_angle_deg: Annotated[float, Field(gt=5, lt=90)] = 42.0
-    delta_front_thickness_m: NonNegative = 40.0
+    delta_front_thickness_m: NonNegative = 70.0
     delta_apex_thickness_m: NonNegative = 110.0
     delta_scarp_width_m: Annotated[float, Field(ge=25, le=2000)] = 40.0  # the mapped delta's front: 10–90 % of its rise
+    delta_relief_m: Annotated[float, Field(ge=0, le=200)] = 15.0  # the delta top's erosional remnants: their height (0: a smooth plateau)
+    delta_relief_scale_m: Annotated[float, Field(ge=25, le=2000)] = 60.0  # … and the correlation length of the field they are cut from
     # A central mound (Gale's Aeolis Mons): a cosine bell of mound_height_m above the floor,
     # mound_radius_m at its base, centred at the given point; mound_height_m = 0: none (Jezero).
     mound_latitude_deg: Latitude = 0.0

@@ -10,6 +10,14 @@ the same ground (the compiled query reads a level for the cost of a box test):
   ``delta_apex_thickness_m`` toward the inlet (linearly along the fan's axis, as the procedural fan
   did), its edge a scarp — the mapped outline smoothed over ``delta_scarp_width_m``, so the front
   is as steep as the published scarp's slopes, its lobes the map's.
+* **The delta top's erosional relief**: wind has cut the delta's upper strata into mesas, knobs
+  and ridges, a layer package high (``delta_relief_m``) and ``delta_relief_scale_m`` across —
+  the rugged relief of the real LCAM frames, where a smooth plateau read as a flat bright patch.
+  On the level's 25 m knots the remnants' sides reach 25–35° (99 % of the delta top under 35°),
+  below the landing's 40° Sun: they shade (the sides away from the Sun dark) but cast few shadows
+  of their own; the front's scarp casts the black ones. A seeded smooth random field (white noise smoothed by a Gaussian of
+  ``delta_relief_scale_m``) is cut at its 70th percentile into flat-topped remnants with steep
+  edges (:func:`_delta_relief`).
 * **Crater retention**: a unit erodes or buries its craters at its own rate. The relief of the
   crater layers of diameter ≥ :data:`RETENTION_MIN_D_M` (those a 25 m grid holds) is scaled by the
   unit's ``crater_retention`` (1 on the crater-retaining floor); smaller craters stay everywhere.
@@ -50,7 +58,31 @@ def _window(level: RasterLevel, e, n, width_m: float):
     return _smoothstep(inset / width_m)
 
 
-def ground_level(cfg, raster_coef, origin_m: float, cell_m: float, *, units, craters, center_m):
+_TAG_DELTA_RELIEF = 16  # random stream of the delta top's relief (terrain_layers' tags are 11–15)
+_RELIEF_CUT_SIGMA = 0.5  # the field's level where the remnants' edges lie [its RMS]: ≈ 30 % of the area stands up
+_RELIEF_EDGE_SIGMA = 0.4  # the edges' rise spans this much of the field [its RMS]: ≈ the smoothing length / 3
+
+
+def _delta_relief(cfg, seed: int, shape, knot_m: float) -> np.ndarray:
+    """Erosional relief [m] on the level's knots: ``delta_relief_m``-high flat-topped remnants.
+
+    A unit-RMS random field with correlation length ``delta_relief_scale_m`` (white noise smoothed
+    by a Gaussian of that σ on the level's ``knot_m`` knots) is turned into mesas by a smoothstep about
+    its level _RELIEF_CUT_SIGMA over _RELIEF_EDGE_SIGMA: flat tops, steep sides (est.: the delta's
+    upper strata eroded back in packages, its remnants knobs and buttes as Kodiak is at a larger
+    scale — Mangold et al. 2021, Science 374:711).
+    """
+    if cfg.delta_relief_m <= 0.0:
+        return np.zeros(shape)
+    from edlcam.mars.terrain_layers import _rng
+
+    rng = _rng(seed, _TAG_DELTA_RELIEF)
+    field = gaussian_filter(rng.standard_normal(shape), cfg.delta_relief_scale_m / knot_m, mode="wrap")
+    field /= max(float(field.std()), 1e-12)
+    return cfg.delta_relief_m * _smoothstep((field - _RELIEF_CUT_SIGMA) / _RELIEF_EDGE_SIGMA + 0.5)
+
+
+def ground_level(cfg, raster_coef, origin_m: float, cell_m: float, *, units, craters, center_m, seed: int):
     """The 25 m level of the base raster over the unit map's grid, with the delta plateau and the
     units' crater retention as its correction; without a unit map, a level without landforms over
     the target's surroundings (for the landing site's data: ±(site_level_taper_m + 2 km))."""
@@ -77,7 +109,8 @@ def ground_level(cfg, raster_coef, origin_m: float, cell_m: float, *, units, cra
         x = (ke[live] - units.origin_e_m) / units.cell_m
         y = (kn[live] - units.origin_n_m) / units.cell_m
         mask = np.clip(map_coordinates(mask_grid, [y, x], order=1, mode="constant", cval=0.0), 0.0, 1.0)
-        correction[live] += mask * _delta_thickness(cfg, ke[live], kn[live], center_m)
+        relief = _delta_relief(cfg, seed, shape, level.cell_m).ravel()[live]
+        correction[live] += mask * (_delta_thickness(cfg, ke[live], kn[live], center_m) + relief)
     # Crater retention: the relief of the craters the level resolves, scaled per unit.
     retention = units.field([[cfg.units[name].crater_retention] for name in units.names]).sample(ke[live], kn[live])[:, 0]
     scale = retention.astype(np.float64) - 1.0

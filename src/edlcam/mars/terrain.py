@@ -195,7 +195,8 @@ class Terrain:
         if units is not None or cfg.site_data != "none":
             from edlcam.mars.landforms import ground_level
 
-            ground = ground_level(cfg, raster, origin, _RASTER_CELL_M, units=units, craters=craters, center_m=center_m)
+            ground = ground_level(cfg, raster, origin, _RASTER_CELL_M, units=units, craters=craters, center_m=center_m,
+                                  seed=seed)
             levels = (ground,)
             if cfg.site_data != "none":
                 from edlcam.mars.site_ground import site_level
