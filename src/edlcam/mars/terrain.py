@@ -378,7 +378,11 @@ class Terrain:
             base = base * (1.0 - delta_w) + _DELTA_RGB * delta_w
         lod = _band_lod_weight(self._albedo.feature_m, spacing_m)
         coarse = self._albedo.feature_m >= _ALBEDO_SHARED_M  # patches the data keeps: no step in mean
-        patches = self._albedo.sample(e, n, lod).reshape(east.shape)
+        below = self._albedo.feature_m < _ALBEDO_BELOW_DATA_M
+        # Each band read once, in the groups the data's blend below needs.
+        shared_all = self._albedo.sample(e, n, lod * coarse)
+        fine_all = self._albedo.sample(e, n, lod * below)
+        patches = (shared_all + fine_all + self._albedo.sample(e, n, lod * ~(coarse | below))).reshape(east.shape)
         rgb = base * (1.0 + mottle * patches)[..., None]
         # Dust slides off steep slopes and exposes darker rock (est.: up to 25 % darker above 30°).
         gy, gx = np.gradient(z, spacing_m)
@@ -392,10 +396,9 @@ class Terrain:
                 m_per_cell = 1.0 / np.hypot(*self._site_uv[:, 0])
                 rel, w = self._site.albedo_at_uv(uv[0][near], uv[1][near], pixel_cells=spacing_m / m_per_cell,
                                                  feather_cells=self.config.site_albedo_blend_width_m / m_per_cell)  # fmt: skip
-                en, nn = e[near], n[near]
                 m_near = mottle.reshape(-1)[near]
-                shared = self._albedo.sample(en, nn, lod * coarse) * m_near
-                fine = self._albedo.sample(en, nn, lod * (self._albedo.feature_m < _ALBEDO_BELOW_DATA_M)) * m_near
+                shared = shared_all[near] * m_near
+                fine = fine_all[near] * m_near
                 real = base.reshape(-1, 3)[near] * ((1.0 + shared) * (1.0 + fine))[:, None] * rel
                 flat = rgb.reshape(-1, 3)
                 flat[near] = flat[near] * (1.0 - w[:, None]) + real * w[:, None]
