@@ -295,21 +295,27 @@ def test_terrain_rings_nest_and_reach_the_horizon():
 def test_the_fisheye_finest_ring_resolves_the_lcam_pixels():
     # The LCAM: f-theta, 90° over 1024 px (Maki et al. 2020) = 1.534 mrad a pixel; at full quality
     # its finest ring spans FISHEYE_RING_COVERAGE footprints of the 45° edge midpoints. Under the
-    # frame its texels (4 a vertex spacing) stay within 4 nadir pixels (3 footprints: up to 7.6),
-    # the edges lie inside it, and the corners (63.6°, 2.02 h out) inside the next ring.
+    # frame's centre its texels (4 a vertex spacing) stay within 2 nadir pixels (1.5 footprints: up
+    # to 4, 3 footprints: up to 7.6); the finest ring holds the central 70 % of the frame, which
+    # benchmarks/realism.py measures (31.5° off the axis), the next ring the edge midpoints (45°) and
+    # the one after it the corners (63.6°, 2.02 h out).
     from edlcam.cameras.frames import FISHEYE_RING_COVERAGE
     from edlcam.cameras.renderer import TERRAIN_TEXTURE_FACTOR
     from edlcam.cameras.scene import terrain_ring_plan
 
     pixel_rad = np.radians(90.0) / 1024
+
+    def reach_m(ring):  # the ring's half size, less the 4 spacings its centre may snap by
+        return ring.size_m / 2.0 - 4.0 * ring.spacing_m
+
     for h in (11_000.0, 8_000.0, 5_100.0, 3_500.0, 2_500.0, 1_400.0):
         rings = terrain_ring_plan((1234.5, -987.0), h, footprint_half_angle_rad=np.radians(45.0), samples=257,
                                   coverage=FISHEYE_RING_COVERAGE)
         texel_m = rings[0].spacing_m / TERRAIN_TEXTURE_FACTOR
-        assert texel_m <= 4.0 * h * pixel_rad
-        snap_m = 4.0 * rings[0].spacing_m  # the ring's centre snaps to 4 of its spacings
-        assert rings[0].size_m / 2.0 - snap_m >= h * np.tan(np.radians(45.0))
-        assert rings[1].size_m / 2.0 - 4.0 * rings[1].spacing_m >= h * np.tan(np.radians(45.0 * np.sqrt(2.0)))
+        assert texel_m <= 2.0 * h * pixel_rad
+        assert reach_m(rings[0]) >= h * np.tan(np.radians(0.35 * 90.0))
+        assert reach_m(rings[1]) >= h * np.tan(np.radians(45.0))
+        assert reach_m(rings[2]) >= h * np.tan(np.radians(45.0 * np.sqrt(2.0)))
 
 
 def test_unknown_camera_lists_the_known_ones(film):

@@ -46,12 +46,15 @@ Backend = Literal["auto", "pool", "dask"]
 # vertex spacing — the same texels per pixel at a quarter of the heightmap work, which dominated
 # the sky-crane frames as the rings follow the height (measured: 3.7 s of 4.2 s for 21 DDC frames).
 PREVIEW_RING_COVERAGE = 1.5
-# Full quality: the finest ring spans 3 footprints, but 1.5 for a fish-eye (the LCAM), whose
-# footprint is sized on the edge midpoints (45°, h out on flat ground): the texels under the frame
-# halve (64 → 32 m at 8 km, 16 → 8 m at 2.5 km against LCAM pixels of 12 and 3.8 m) for one more
-# ring of heights. The corners (63.6°, 2 h out) may fall on the next ring, whose texels are twice
-# as large, where a pixel already spans 2.2–5× its nadir footprint on the ground.
-FULL_RING_COVERAGE, FISHEYE_RING_COVERAGE = 3.0, 1.5
+# Full quality: the finest ring spans 3 footprints, but 0.75 for a fish-eye (the LCAM), whose
+# footprint is sized on the edge midpoints (45°, h out on flat ground): the texels under the
+# frame's centre are a quarter of 3 footprints' (64 → 16 m at 8 km, 16 → 4 m at 2.5 km against
+# LCAM pixels of 12 and 3.8 m), so the terrain's 10–50 m relief (craters, the delta's remnants)
+# reaches the pixels: at 1.5 footprints the spectrum of the central crop fell 1.4–1.6× too steeply
+# against the real frames at 5.1–2.5 km, at 0.75 1.1–1.2× (benchmarks/RESULTS.md, "The terrain's
+# mid-scale structure"), for ≈ 22 % more render CPU a full-quality LCAM frame. The outer part of
+# the frame falls on coarser rings, where a pixel already spans 2.2–5× its nadir footprint.
+FULL_RING_COVERAGE, FISHEYE_RING_COVERAGE = 3.0, 0.75
 PREVIEW_DUST_THINNING = 8  # previews blend an eighth of the dust sprites, each more opaque (measured: 4 → 8 took a DDC frame of the flyaway from 481 to 122 ms on the AVX2 EPYC, the same to the eye)
 
 
