@@ -156,3 +156,50 @@ def test_a_full_rover_store_drops_low_priorities_and_reports_it(tmp_path):
     assert "lcam" in dropped and "rdc" not in dropped and "microphone" not in dropped
     assert dropped["lcam"]["records"] == report["units"]["rover"]["dropped"]["lcam"]["frames"][0][1] + 1
     assert "lcam" not in report["units"]["rover"]["sources"]  # admitted only below 5 % of capacity
+
+
+def test_the_sound_renders_while_the_descent_stage_records(tmp_path):
+    """The microphone records on the rover, after the descent stage: its sound (seconds of one core in
+    the demo) is rendered on its own thread while the descent stage's cameras record, not before them."""
+    import threading
+
+    from onboard_fixtures import write_events
+
+    write_events(tmp_path)
+    m = small_mission()
+    cams = SyntheticCameras(m)
+    descent = {name for name, c in m.onboard.capture.items() if c.unit == "descent_stage"}
+    recording = threading.Event()
+
+    def frames(run_dir, camera, **kw):
+        for frame in cams(run_dir, camera, **kw):
+            if camera in descent:
+                recording.set()
+            yield frame
+
+    heard = []
+
+    def sound(run_dir, **kw):
+        heard.append(recording.wait(timeout=5.0))  # in line before the cameras, this would wait in vain
+        return synthetic_audio(run_dir, **kw)
+
+    film(tmp_path, mission=m, frame_source=frames, audio_source=sound, make_products=False)
+    assert heard == [True]
+    rover = [r for r in iter_records(store_dir(tmp_path, "rover")) if r.source == "microphone"]
+    assert rover and rover[0].payload  # and the sound was recorded all the same
+
+
+def test_a_sound_at_another_rate_is_refused(tmp_path):
+    from onboard_fixtures import write_events
+
+    from edlcam.errors import RenderError
+
+    write_events(tmp_path)
+    m = small_mission()
+
+    def sound(run_dir, **kw):
+        return synthetic_audio(run_dir, sample_rate_hz=4000)
+
+    with pytest.raises(RenderError, match=r"the audio source gave 4000 Hz, but the microphone records at 8000 Hz"):
+        film(tmp_path, mission=m, frame_source=SyntheticCameras(m), audio_source=sound, make_products=False)
+    assert not (tmp_path / "onboard").exists()  # nothing was committed

@@ -11,6 +11,7 @@ Order of work, in simulated time:
    records reach the rover before the cut;
 3. the rover DSU records its own sources and, interleaved at their arrival times, the records
    that crossed, read back from the descent-stage store (so the rover store is in time order).
+   The rover's microphone sound is rendered on a thread of its own during step 1.
 
 Frames are stored as the sensor delivers them, an 8-bit RGGB Bayer mosaic for colour cameras
 (1 byte per pixel, a third of RGB; FLIR Chameleon3 raw output, Maki et al. 2020) unless
@@ -23,6 +24,7 @@ import errno
 import heapq
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,12 +124,22 @@ def _default_audio_source():
     return render_audio
 
 
+def _render_sound(audio_source, run_dir: Path, rate_hz: float, mission):
+    """The microphone's sound from ``audio_source``, checked to be at the rate it records at."""
+    audio = audio_source(run_dir, sample_rate_hz=int(rate_hz), mission=mission)
+    if audio.sample_rate_hz != rate_hz:
+        raise RenderError(f"the audio source gave {audio.sample_rate_hz:g} Hz, but the microphone records at "
+                          f"{rate_hz:g} Hz ([microphone] sample_rate_hz); render it at that rate")
+    return audio
+
+
 def _stream(run_dir, window: CaptureWindow, quality, frame_source, audio, onboard) -> Iterator[tuple]:
-    """(t_s, tie, Record) for one source, in time order."""
+    """(t_s, tie, Record) for one source, in time order. ``audio``: the sound's future, or None."""
     sclk0 = onboard.sclk_at_entry_interface_s
     if window.is_audio:
         if audio is None:
             return
+        audio = audio.result()  # rendered on its own thread while the descent stage recorded
         for k, t, block in audio_blocks(audio.samples, audio.sample_rate_hz, audio.t0_s, window.t_start_s,
                                         window.t_end_s, onboard.audio_block_s):
             yield t, window.source, Record(window.source, k, sclk_from_t(t, sclk0), FORMAT_PCM_F32LE,
@@ -274,16 +286,16 @@ def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_sour
     t_cut = events[cut_event]
     frame_source = frame_source or _default_frame_source()
     rates = {w.source: w.capture for w in schedule.windows}
+    # The microphone records on the rover, which records after the descent stage (module doc): its
+    # sound (seconds of one core) is rendered on a thread of its own meanwhile, not before the cameras start.
+    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edlcam-sound")
     audio = None
     if any(w.is_audio and w.duration_s > 0 for w in schedule.windows):  # an empty window records no sound
-        rate_hz = rates["microphone"].rate_hz
-        audio = (audio_source or _default_audio_source())(run_dir, sample_rate_hz=int(rate_hz), mission=mission)
-        if audio.sample_rate_hz != rate_hz:
-            raise RenderError(f"the audio source gave {audio.sample_rate_hz:g} Hz, but the microphone records at "
-                              f"{rate_hz:g} Hz ([microphone] sample_rate_hz); render it at that rate")
+        audio = background.submit(_render_sound, audio_source or _default_audio_source(), run_dir,
+                                  rates["microphone"].rate_hz, mission)
 
     try:
-        with building(run_dir, "onboard") as new:
+        with background, building(run_dir, "onboard") as new:
             umb, report = _record(run_dir, new, schedule, quality, frame_source, audio, onboard, cut_event,
                                   t_cut, progress)
             try:
