@@ -38,6 +38,7 @@ import copy
 import json
 import logging
 import math
+import os
 import re
 from collections import deque
 from collections.abc import Callable
@@ -81,11 +82,14 @@ class _RoverFilestore:
     cfdp-py's NativeFilestore does the reading; this class only resolves names.
     """
 
+    OPEN_FILES = 16  # products kept open for reading (the oldest transactions send first; est.)
+
     def __init__(self) -> None:
         from cfdppy.filestore import NativeFilestore
 
         self._native = NativeFilestore()
         self._host: dict[str, Path] = {}
+        self._open: dict[Path, int] = {}  # host path → read-only descriptor, least recently used first
 
     def register(self, wire_name: str, host_path: Path) -> Path:
         self._host[wire_name] = Path(host_path).absolute()
@@ -95,7 +99,28 @@ class _RoverFilestore:
         return self._host.get(str(path), Path(path))
 
     def read_data(self, file: Path, offset: int | None, read_len: int | None = None) -> bytes:
-        return self._native.read_data(self._real(file), offset, read_len)
+        """NativeFilestore's read, from a descriptor kept open: cfdp-py reads a product a segment at a
+        time, and NativeFilestore checked, measured, opened and closed the file for each segment (four
+        system calls and pathlib for every PDU of the relay). Products do not change while relayed."""
+        real = self._real(file)
+        fd = self._open.pop(real, None)
+        if fd is None:
+            try:
+                fd = os.open(real, os.O_RDONLY)
+            except FileNotFoundError:
+                raise FileNotFoundError(real) from None
+            while len(self._open) >= self.OPEN_FILES:
+                os.close(self._open.pop(next(iter(self._open))))
+        self._open[real] = fd
+        offset = offset or 0
+        if read_len is None:
+            read_len = max(os.fstat(fd).st_size - offset, 0)
+        return os.pread(fd, read_len, offset)
+
+    def close(self) -> None:
+        """Close the products kept open."""
+        while self._open:
+            os.close(self._open.popitem()[1])
 
     def file_size(self, file: Path) -> int:
         return self._native.file_size(self._real(file))
@@ -168,6 +193,7 @@ class RoverSender:
         self._outbox_extra: deque = deque()  # ACKs the rover router answers itself
         self._slot_by_seq: dict[int, _Slot] = {}  # open transactions by sequence number
         self._by_age = list(self._slots)  # oldest transaction first (a slot moves last when it starts one)
+        self._live: list[_Slot] | None = None  # _by_age's slots with a job or PDUs to send; None: to recount
         self._attempt = 0
 
     @property
@@ -184,6 +210,10 @@ class RoverSender:
     def flush(self) -> None:
         """Drop a partial packet held from the last frame (the pass ended)."""
         self._buffer = b""
+
+    def close_files(self) -> None:
+        """Close the products held open for reading (a pass ended; they reopen when read again)."""
+        self._filestore.close()
 
     def event(self, event: str, slot: _Slot, **extra) -> None:
         """Report a rover transaction's start / suspend / resume / abandon to ``on_event``."""
@@ -230,6 +260,7 @@ class RoverSender:
         self._attempt += 1
         self._by_age.remove(slot)
         self._by_age.append(slot)
+        self._live = None
         slot.job = job
         slot.finished = None
         slot.sent_at.clear()
@@ -303,6 +334,7 @@ class RoverSender:
         self._slot_by_seq.pop(slot.seq, None)
         slot.job = None
         slot.finished = None
+        self._live = None
 
     def receive(self, frame: bytes) -> None:
         """Deframe what the return link delivered and hand each PDU to its transaction."""
@@ -343,9 +375,18 @@ class RoverSender:
                                         ConditionCode.NO_ERROR, TransactionStatus.ACTIVE))  # fmt: skip
             self._step(slot, pdu)
 
+    def _live_slots(self) -> list[_Slot]:
+        """The slots :meth:`next_pdu` looks at, oldest transaction first: of 256 most are idle, and
+        walking all of them twice for every PDU was a tenth of the relay's CPU."""
+        if self._live is None:
+            self._live = [s for s in self._by_age if s.job is not None or s.outbox]
+        return self._live
+
     def _pop(self, slot: _Slot) -> bytes:
         frame, key = slot.outbox.popleft()
         slot.queued_offsets.discard(key)
+        if slot.job is None and not slot.outbox:
+            self._live = None
         if isinstance(key, int):
             slot.sent_at[key] = self._clock.now_s
             # Sending file data is activity too: a sender streaming over a clean link hears
@@ -364,10 +405,11 @@ class RoverSender:
 
         if self._outbox_extra:
             return self._outbox_extra.popleft()
-        for slot in self._by_age:
+        live = self._live_slots()  # the others have neither PDUs to send nor a transaction to step
+        for slot in live:
             if slot.outbox and not isinstance(slot.outbox[0][1], int):
                 return self._pop(slot)
-        for slot in self._by_age:
+        for slot in live:
             if not slot.outbox and slot.job is not None and slot.handler.step in (
                 SourceTransactionStep.SENDING_METADATA,
                 SourceTransactionStep.SENDING_FILE_DATA,

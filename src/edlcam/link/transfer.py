@@ -245,6 +245,8 @@ class TransferEngine:
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
             raise self._disk_full(p, exc) from None
+        finally:
+            self._rover.close_files()
 
     def _disk_full(self, p: Pass, exc: OSError) -> LinkError:
         """Remove the partial files of the staging folder; say what filled and what had arrived.
