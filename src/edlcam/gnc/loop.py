@@ -23,8 +23,8 @@ and ``lvs/`` (what the spacecraft believed and what was true; docs/run-folder.md
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-
 import logging
 import math
 import time
@@ -36,7 +36,7 @@ import numpy as np
 from edlcam import runfolder
 from edlcam.errors import NavigationError
 
-__all__ = ["LvsRun", "Navigation", "navigate", "run_lvs", "image_times", "target_track", "LVS_TAG"]
+__all__ = ["LvsRun", "Navigation", "navigate", "run_lvs", "image_times", "navigation_times", "target_track", "LVS_TAG"]
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,20 @@ def _render(film, cam, t_s: float, seed: int, key: tuple) -> np.ndarray:
     return sensor_image(radiance, state, cam.config, np.random.default_rng([seed, LVS_TAG, 1, *key]))
 
 
+def _image_camera(film, cfg):
+    """(the LVS camera, the camera its images are rendered with: ``image_px`` wide where it divides)."""
+    cam = film.camera(cfg.camera)
+    scale = max(cam.width_px // cfg.image_px, 1)
+    return cam, (cam.scaled(scale) if cam.width_px % scale == 0 else cam)
+
+
+def navigation_times(film, traj, events: dict, cfg) -> np.ndarray:
+    """Exposure times [s after EI] of the LVS images of an opened run: :func:`image_times` on the LVS
+    camera's own full-quality frames."""
+    _step, plan = film.frame_plan(cfg.camera, quality="full")
+    return image_times(traj, events, cfg, [t for _i, t in plan])
+
+
 def target_track(film, camera: str, target_en, *, t_from_s: float, step_s: float = TARGET_TRACK_STEP_S) -> dict:
     """Where the ground point ``target_en`` appears in ``camera``'s image, every ``step_s`` from
     ``t_from_s`` to the end of the camera's window: columns ``t_s``, ``x``, ``y`` (fractions of the
@@ -146,19 +160,23 @@ class Navigation:
     dead_reckoned_en: np.ndarray  # the IMU alone from the same start: the position believed without LVS
 
 
-def navigate(film, traj, events: dict, mission, onboard_map, *, rng_key: tuple = (), progress=None) -> Navigation:
-    """Steps 2–3 of the module docstring. ``rng_key`` separates the draws of Monte Carlo cases."""
+def navigate(film, traj, events: dict, mission, onboard_map, *, rng_key: tuple = (), progress=None,
+             images=None) -> Navigation:
+    """Steps 2–3 of the module docstring. ``rng_key`` separates the draws of Monte Carlo cases.
+
+    ``images``: the LVS images already being rendered (:class:`edlcam.gnc.lvs_images.ImagesAhead`,
+    ``images[i]`` the i-th of :func:`navigation_times`, rendered with ``rng_key``); None renders
+    each here when the filter needs it. The images do not depend on the estimate, so the two give
+    the same navigation.
+    """
     from edlcam.gnc.mrl import localize
     from edlcam.gnc.navfilter import ImuErrors, NavFilter, measured_acceleration, tilted_attitude
 
     cfg = mission.lvs
     seed = mission.mission.seed
     rng = np.random.default_rng([seed, LVS_TAG, *rng_key])
-    cam = film.camera(cfg.camera)
-    scale = max(cam.width_px // cfg.image_px, 1)
-    rcam = cam.scaled(scale) if cam.width_px % scale == 0 else cam
-    _step, plan = film.frame_plan(cfg.camera, quality="full")
-    times = image_times(traj, events, cfg, [t for _i, t in plan])
+    cam, rcam = _image_camera(film, cfg)
+    times = navigation_times(film, traj, events, cfg)
     t_divert = float(events.get("powered_descent_start", times[-1]))
     imu = ImuErrors.draw(cfg.imu, rng)
     p_err = rng.normal(0.0, cfg.initial_position_sigma_m, 2)
@@ -194,7 +212,7 @@ def navigate(film, traj, events: dict, mission, onboard_map, *, rng_key: tuple =
         offset = pos[:2] - truth_rover[0]  # the camera's nadir point from the rover's (its mount)
         height = float(pos[2] - film.terrain.surface_up_m(pos[0], pos[1]))
         height_meas = height * (1.0 + ALTIMETER_SIGMA_FRACTION * rng.standard_normal())
-        image = _render(film, rcam, float(t), seed, (*rng_key, i))
+        image = _render(film, rcam, float(t), seed, (*rng_key, i)) if images is None else images[i]
         prior = nav.nadir_estimate(height_meas) + offset
         prior_sigma = math.sqrt(max(np.linalg.eigvalsh(nav.nadir_cov(height_meas)).max(), 1.0))
         fix = localize(image, cam, tilted_attitude(R, imu.tilt_rad), height_m=height_meas, prior_en=prior,
@@ -272,6 +290,7 @@ def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, pr
     from edlcam.flight.run import simulate
     from edlcam.flight.sequencer import CaseInputs
     from edlcam.gnc.hazard import build_hazard_map, touchdown_is_safe
+    from edlcam.gnc.lvs_images import ImagesAhead
     from edlcam.gnc.onboard_map import build_onboard_map, map_sun_enu
     from edlcam.gnc.sts import select_target
 
@@ -280,21 +299,28 @@ def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, pr
     lvs_dir.mkdir()
     say = progress or (lambda stage, done, total: None)
 
-    say("map", 0, 1)
-    sun = map_sun_enu(cfg, mission.target.latitude_deg, mission.target.longitude_deg)
-    onboard = build_onboard_map(terrain, cfg, sun_enu=sun, quality=quality)
-    onboard.save(new / runfolder.LVS_MAP)
-    hazard = build_hazard_map(terrain, cfg, quality=quality)
-    hazard.save(new / runfolder.LVS_HAZARD)
-    say("map", 1, 1)
-
     # Preview renders the LVS frames without MSAA (≈ 25 % of a frame's cost; the fixes are as good:
     # benchmarks/RESULTS.md, LVS).
     film_mission = mission if quality == "full" else mission.model_copy(
         update={"cameras": mission.cameras.model_copy(update={"msaa_samples": 0})})
     film = open_run(run, terrain=terrain, mission=film_mission)
     traj = runfolder.read_trajectory(run).as_dict()
-    got = navigate(film, traj, film.events, mission, onboard, progress=lambda d, n: say("images", d, n))
+    times = navigation_times(film, traj, film.events, cfg)
+    # The images depend on neither the maps nor the estimate: one process renders them all while this
+    # one builds the maps (two cores busy; a second render process would build its own terrain rings
+    # and shaders again). [cameras] workers = 0: each image rendered here when the filter needs it.
+    ahead = ImagesAhead(run, terrain=terrain, mission=film_mission, cfg=cfg, times_s=times, seed=mission.mission.seed,
+                        workers=1) if film_mission.cameras.workers > 0 else contextlib.nullcontext()  # fmt: skip
+    with ahead as images:
+        say("map", 0, 1)
+        sun = map_sun_enu(cfg, mission.target.latitude_deg, mission.target.longitude_deg)
+        onboard = build_onboard_map(terrain, cfg, sun_enu=sun, quality=quality)
+        onboard.save(new / runfolder.LVS_MAP)
+        hazard = build_hazard_map(terrain, cfg, quality=quality)
+        hazard.save(new / runfolder.LVS_HAZARD)
+        say("map", 1, 1)
+        got = navigate(film, traj, film.events, mission, onboard, progress=lambda d, n: say("images", d, n),
+                       images=images)
     rows, landmarks, nav, truth_div, t_divert = got.rows, got.landmarks, got.filter, got.truth_en, got.t_divert_s
     p_err, v_err, imu = got.initial_position_error_m, got.initial_velocity_error_m_s, got.imu
 
