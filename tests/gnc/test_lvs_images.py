@@ -18,8 +18,8 @@ def _preview_mission(mission, workers: int):
 def test_images_rendered_ahead_are_the_images_rendered_here(nominal_run, nav_mission, nav_terrain):
     from edlcam import runfolder
     from edlcam.cameras.frames import open_run
-    from edlcam.gnc.loop import _image_camera, _render, navigation_times
-    from edlcam.gnc.lvs_images import ImagesAhead
+    from edlcam.gnc.loop import navigation_times
+    from edlcam.gnc.lvs_images import ImagesAhead, image_camera, render_image
 
     mission = _preview_mission(nav_mission, 2)
     film = open_run(nominal_run, terrain=nav_terrain, mission=mission)
@@ -27,12 +27,12 @@ def test_images_rendered_ahead_are_the_images_rendered_here(nominal_run, nav_mis
     times = navigation_times(film, traj, film.events, mission.lvs)
     picked = times[[0, 1, len(times) - 1]]  # two blocks: the first two images, then the last one
     seed = mission.mission.seed
-    _cam, rcam = _image_camera(film, mission.lvs)
+    _cam, rcam = image_camera(film, mission.lvs)
     with ImagesAhead(nominal_run, terrain=nav_terrain, mission=mission, cfg=mission.lvs, times_s=picked, seed=seed,
                      rng_key=(7,), workers=2) as ahead:
         assert len(ahead) == 3
         for i, t in enumerate(picked):
-            here = _render(film, rcam, float(t), seed, (7, i))
+            here = render_image(film, rcam, float(t), seed, (7, i))
             assert ahead[i].dtype == here.dtype and np.array_equal(ahead[i], here), f"image {i} at E+{t:.1f} s differs"
 
 

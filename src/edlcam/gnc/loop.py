@@ -35,12 +35,12 @@ import numpy as np
 
 from edlcam import runfolder
 from edlcam.errors import NavigationError
+from edlcam.gnc.lvs_images import LVS_TAG, ImagesAhead, image_camera, render_image
 
 __all__ = ["LvsRun", "Navigation", "navigate", "run_lvs", "image_times", "navigation_times", "target_track", "LVS_TAG"]
 
 log = logging.getLogger(__name__)
 
-LVS_TAG = 18  # separates the navigation's random stream from the other users of the mission seed
 ALTIMETER_SIGMA_FRACTION = 0.01  # est.: radar altimetry 1σ, 1 % of the height (MSL TDS class)
 TARGET_TRACK_STEP_S = 0.1  # the selected target's place in the LVS camera's image, sampled this often for the film
 
@@ -101,22 +101,6 @@ def _truth(traj, t_s):
             np.column_stack([f(ae), f(an)]))  # fmt: skip
 
 
-def _render(film, cam, t_s: float, seed: int, key: tuple) -> np.ndarray:
-    """The LCAM frame at ``t_s`` through the full-quality renderer and the sensor (settled exposure)."""
-    from edlcam.cameras.camera import sensor_image, settle_exposure
-
-    radiance, _ = film.radiance(cam, t_s, quality="full")
-    state = settle_exposure(radiance, cam.config)
-    return sensor_image(radiance, state, cam.config, np.random.default_rng([seed, LVS_TAG, 1, *key]))
-
-
-def _image_camera(film, cfg):
-    """(the LVS camera, the camera its images are rendered with: ``image_px`` wide where it divides)."""
-    cam = film.camera(cfg.camera)
-    scale = max(cam.width_px // cfg.image_px, 1)
-    return cam, (cam.scaled(scale) if cam.width_px % scale == 0 else cam)
-
-
 def navigation_times(film, traj, events: dict, cfg) -> np.ndarray:
     """Exposure times [s after EI] of the LVS images of an opened run: :func:`image_times` on the LVS
     camera's own full-quality frames."""
@@ -175,7 +159,7 @@ def navigate(film, traj, events: dict, mission, onboard_map, *, rng_key: tuple =
     cfg = mission.lvs
     seed = mission.mission.seed
     rng = np.random.default_rng([seed, LVS_TAG, *rng_key])
-    cam, rcam = _image_camera(film, cfg)
+    cam, rcam = image_camera(film, cfg)
     times = navigation_times(film, traj, events, cfg)
     t_divert = float(events.get("powered_descent_start", times[-1]))
     imu = ImuErrors.draw(cfg.imu, rng)
@@ -212,7 +196,7 @@ def navigate(film, traj, events: dict, mission, onboard_map, *, rng_key: tuple =
         offset = pos[:2] - truth_rover[0]  # the camera's nadir point from the rover's (its mount)
         height = float(pos[2] - film.terrain.surface_up_m(pos[0], pos[1]))
         height_meas = height * (1.0 + ALTIMETER_SIGMA_FRACTION * rng.standard_normal())
-        image = _render(film, rcam, float(t), seed, (*rng_key, i)) if images is None else images[i]
+        image = render_image(film, rcam, float(t), seed, (*rng_key, i)) if images is None else images[i]
         prior = nav.nadir_estimate(height_meas) + offset
         prior_sigma = math.sqrt(max(np.linalg.eigvalsh(nav.nadir_cov(height_meas)).max(), 1.0))
         fix = localize(image, cam, tilted_attitude(R, imu.tilt_rad), height_m=height_meas, prior_en=prior,
@@ -290,7 +274,6 @@ def _navigate_and_refly(run: Path, new: Path, mission, terrain, quality: str, pr
     from edlcam.flight.run import simulate
     from edlcam.flight.sequencer import CaseInputs
     from edlcam.gnc.hazard import build_hazard_map, touchdown_is_safe
-    from edlcam.gnc.lvs_images import ImagesAhead
     from edlcam.gnc.onboard_map import build_onboard_map, map_sun_enu
     from edlcam.gnc.sts import select_target
 

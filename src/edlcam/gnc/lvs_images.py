@@ -1,9 +1,8 @@
-"""The LVS images rendered ahead, in worker processes, while the calling process builds the onboard maps.
+"""The LVS images: one rendered, or all of a run's rendered ahead in worker processes.
 
 An LVS image is the LVS camera's frame at the true pose of the flight flown
-(:func:`edlcam.gnc.loop._render`): it depends on the flight and the seed, never on what the
-spacecraft believes, so every image of a run can be rendered before the filter needs the first
-one. Rendered one after another in the calling process they were the larger part of the lvs
+(:func:`render_image`): it depends on the flight and the seed, never on what the spacecraft
+believes, so every image of a run can be rendered before the filter needs the first one. Rendered one after another in the calling process they were the larger part of the lvs
 stage, on one core while the other idled (benchmarks/RESULTS.md, "The demo's wall on one core").
 
 :class:`ImagesAhead` hands contiguous blocks of the images to ``workers`` spawned processes
@@ -22,9 +21,27 @@ import numpy as np
 
 from edlcam.errors import RenderError
 
-__all__ = ["ImagesAhead"]
+__all__ = ["ImagesAhead", "render_image", "image_camera", "LVS_TAG"]
+
+LVS_TAG = 18  # separates the navigation's random stream from the other users of the mission seed
 
 _FILM = None  # the opened run of a worker process
+
+
+def render_image(film, cam, t_s: float, seed: int, key: tuple) -> np.ndarray:
+    """The LCAM frame at ``t_s`` through the full-quality renderer and the sensor (settled exposure)."""
+    from edlcam.cameras.camera import sensor_image, settle_exposure
+
+    radiance, _ = film.radiance(cam, t_s, quality="full")
+    state = settle_exposure(radiance, cam.config)
+    return sensor_image(radiance, state, cam.config, np.random.default_rng([seed, LVS_TAG, 1, *key]))
+
+
+def image_camera(film, cfg):
+    """(the LVS camera, the camera its images are rendered with: ``image_px`` wide where it divides)."""
+    cam = film.camera(cfg.camera)
+    scale = max(cam.width_px // cfg.image_px, 1)
+    return cam, (cam.scaled(scale) if cam.width_px % scale == 0 else cam)
 
 
 def _open_run(run_dir: str, terrain, mission, threads: int) -> None:
@@ -38,10 +55,8 @@ def _open_run(run_dir: str, terrain, mission, threads: int) -> None:
 
 def _render_block(cfg, block: list, seed: int, rng_key: tuple) -> list:
     """The images of ``block`` [(index, t_s), ...] in a worker."""
-    from edlcam.gnc.loop import _image_camera, _render
-
-    _cam, rcam = _image_camera(_FILM, cfg)
-    return [_render(_FILM, rcam, t_s, seed, (*rng_key, i)) for i, t_s in block]
+    _cam, rcam = image_camera(_FILM, cfg)
+    return [render_image(_FILM, rcam, t_s, seed, (*rng_key, i)) for i, t_s in block]
 
 
 class ImagesAhead:
@@ -49,7 +64,7 @@ class ImagesAhead:
 
     ``terrain`` and ``mission`` are those the run is filmed with (the workers open the run with
     them); ``cfg`` the mission's ``[lvs]``; ``seed`` and ``rng_key`` as :func:`edlcam.gnc.loop.navigate`
-    uses them. Rendering starts at construction; ``images[i]`` is the i-th image (waits for it).
+    uses them (:func:`edlcam.gnc.loop.navigation_times` gives the times). Rendering starts at construction; ``images[i]`` is the i-th image (waits for it).
     Use it as a context manager: leaving it stops the workers.
     """
 
