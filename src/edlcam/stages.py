@@ -145,8 +145,6 @@ def simulate(run: str | Path, *, mission=None, progress: Progress | None = None,
 
     ``mission`` None: the shipped Mars 2020 mission. ``seed`` replaces the mission's seed.
     """
-    from edlcam import runfolder
-    from edlcam.flight.run import simulate as fly_and_write
     from edlcam.mission import Mission, load_mission
 
     run = Path(run)
@@ -154,12 +152,24 @@ def simulate(run: str | Path, *, mission=None, progress: Progress | None = None,
         m = mission.with_seed(seed)
     else:
         m = load_mission(mission, seed=seed)
+    return _simulate(run, m, progress)[0]
+
+
+def _simulate(run: Path, m: "Mission", progress: Progress | None) -> tuple[SimulateResult, Any]:
+    """:func:`simulate` of a loaded mission, and the terrain it flew over (the demo's LVS reuses it)."""
+    from edlcam import runfolder
+    from edlcam.flight.run import simulate as fly_and_write
+    from edlcam.mars.terrain import Terrain
+
+    terrain = Terrain.from_mission(m)
     tick = _tick(progress)
     limit = m.simulation.max_duration_s
-    out = fly_and_write(m, run, progress=lambda t, _n: tick("simulate", min(t, limit), limit, f"E+{t:.0f} s"))
+    out = fly_and_write(m, run, terrain=terrain,
+                        progress=lambda t, _n: tick("simulate", min(t, limit), limit, f"E+{t:.0f} s"))
     touchdown = runfolder.read_events(run).require("touchdown", "ends the flight").as_dict()
     tick("simulate", limit, limit, "landed")
-    return SimulateResult(run, run / runfolder.MISSION, out.trajectory, out.bodies, out.events, out.plots, touchdown)
+    return SimulateResult(run, run / runfolder.MISSION, out.trajectory, out.bodies, out.events, out.plots,
+                          touchdown), terrain
 
 
 def film(run: str | Path, *, mission=None, progress: Progress | None = None, quality: str = "full",
@@ -305,13 +315,15 @@ def demo(run: str | Path, *, mission=None, progress: Progress | None = None, qua
         stage_s[stage] = stage_s.get(stage, 0.0) + time.perf_counter() - t
         return value
 
-    timed("simulate", lambda: simulate(run, mission=m, progress=progress))
+    # The flight and LVS read one terrain, built once (seconds of one core each time).
+    _flown, terrain = timed("simulate", lambda: _simulate(run, m, progress))
     if m.lvs.enabled:
         from edlcam.gnc.loop import run_lvs
 
-        lvs = timed("lvs", lambda: run_lvs(run, mission=m, quality=quality,
+        lvs = timed("lvs", lambda: run_lvs(run, mission=m, quality=quality, terrain=terrain,
                                            progress=lambda stage, d, n: tick("lvs", d, n, stage)))
         tick("lvs", 1, 1, f"{lvs.final_error_m:.0f} m at the divert, {lvs.touchdown_to_target_m:.0f} m from the target")
+    del terrain  # not kept through the film: its render processes build their own
     timed("film", lambda: film(run, mission=m, progress=progress, quality=quality, frame_source=frame_source,
                                audio_source=audio_source, overwrite=overwrite))
     tick("film", 1, 1, "stored")

@@ -43,3 +43,25 @@ def test_demo_twice_in_a_row_replaces_the_first(tmp_path):
     assert second.film == first.film and second.film.exists() and second.report.exists()
     assert (tmp_path / "run" / "flight" / "provenance.json").read_text() == flight  # same mission, same flight
     assert list((tmp_path / "run" / ".staging").iterdir()) == []
+
+
+def test_the_demo_flies_and_navigates_over_one_terrain(tmp_path, monkeypatch):
+    """The flight and LVS read the same terrain, built once (seconds of one core each build)."""
+    import edlcam.gnc.loop as loop
+    from edlcam.mars.terrain import Terrain
+
+    built, seen = [], {}
+    build = Terrain.build.__func__
+    monkeypatch.setattr(Terrain, "build", classmethod(lambda cls, *a, **k: built.append(1) or build(cls, *a, **k)))
+
+    class Stop(Exception):
+        pass
+
+    def run_lvs(run, *, terrain=None, **kw):
+        seen["terrain"] = terrain
+        raise Stop  # the rest of the demo is not this test's
+
+    monkeypatch.setattr(loop, "run_lvs", run_lvs)
+    with pytest.raises(Stop):
+        edlcam.demo(tmp_path / "run")
+    assert isinstance(seen["terrain"], Terrain) and len(built) == 1
