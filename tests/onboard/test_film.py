@@ -203,3 +203,46 @@ def test_a_sound_at_another_rate_is_refused(tmp_path):
     with pytest.raises(RenderError, match=r"the audio source gave 4000 Hz, but the microphone records at 8000 Hz"):
         film(tmp_path, mission=m, frame_source=SyntheticCameras(m), audio_source=sound, make_products=False)
     assert not (tmp_path / "onboard").exists()  # nothing was committed
+
+
+
+def test_two_sources_make_their_products_at_once_with_the_same_manifest(tmp_path, monkeypatch):
+    """One source's frames are decoded, scaled and encoded in order: two sources at a time keep both
+    cores busy, and the manifest (sorted) is the one made a source at a time."""
+    import time
+
+    import edlcam.onboard.products as products
+    from onboard_fixtures import write_events
+
+    from edlcam import runfolder
+    from edlcam.onboard.schedule import build_schedule
+
+    write_events(tmp_path)
+    m = small_mission()
+    film(tmp_path, mission=m, frame_source=SyntheticCameras(m), audio_source=synthetic_audio, make_products=False)
+    schedule = build_schedule(m, runfolder.read_events(tmp_path).times(), quality="full")
+    rates = {w.source: w.capture for w in schedule.windows}
+    decode = products.decode_image
+    seen, overlapped = set(), []
+
+    def decode_image(record):
+        seen.add(record.source)
+        if not overlapped:  # the first frame: wait (≤ 5 s) for another source's first frame
+            deadline = time.monotonic() + 5.0
+            while len(seen) < 2 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            overlapped.append(len(seen) >= 2)
+        return decode(record)
+
+    monkeypatch.setattr(products, "decode_image", decode_image)
+    products.make_products(tmp_path, m, rates=rates, quality="full")
+    assert overlapped[0] is True
+    made = (tmp_path / runfolder.MANIFEST).read_bytes()
+    # the same store, one source at a time (the sources' thread pool of one), into another folder
+    monkeypatch.setattr(products, "decode_image", decode)
+    other = tmp_path / "again"
+    (other / runfolder.ONBOARD_DIR).mkdir(parents=True)
+    (other / runfolder.ONBOARD_DIR / "store").symlink_to(tmp_path / runfolder.ONBOARD_DIR / "store")
+    monkeypatch.setattr(products, "SOURCES_AT_ONCE", 1)
+    products.make_products(tmp_path, m, rates=rates, quality="full", root=other)
+    assert (other / runfolder.MANIFEST).read_bytes() == made

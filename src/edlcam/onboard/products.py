@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import hashlib
 import io
 import logging
+import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
@@ -58,6 +59,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 KINDS = ("thumbnail", "browse", "video", "lossless", "audio")
+SOURCES_AT_ONCE = 2  # sources whose products are made at the same time (the demo machine's 2 cores)
 _SHORT = {"thumbnail": "thumb", "browse": "browse", "video": "video", "lossless": "lossless", "audio": "audio"}
 
 
@@ -224,6 +226,71 @@ def _lossless(record: Record, image: np.ndarray, pool: ThreadPoolExecutor, level
     return encoding, pool.submit(png_bytes, image, level), image.size
 
 
+def _source_products(root: Path, src_dir: Path, source: str, infos: list, *, pr: dict, rate_hz: float, cfg,
+                     sclk0: float, pool: ThreadPoolExecutor, workers: int, tick) -> tuple[list[dict], dict]:
+    """One source's products (manifest entries) and the uncompressed bytes they cover, per kind."""
+    entries: list[dict] = []
+    raw_bytes: defaultdict = defaultdict(int)
+    if infos[0].format == FORMAT_PCM_F32LE:
+        records = [read_record(src_dir, i) for i in infos]
+        samples = np.concatenate([decode_audio(r) for r in records])
+        path = _write(root / source / "audio" / "000000.flac", flac_bytes(samples, int(rate_hz)))
+        entries.append(_entry(root, path, kind="audio", source=source, n=0, priority=pr["audio"],
+                              records=records, sclk0=sclk0))
+        raw_bytes["audio"] += samples.nbytes
+        tick(len(infos), source)
+        return entries, raw_bytes
+    pending: deque = deque()
+
+    def flush_one() -> None:
+        n, rec, lossless, encoding = pending.popleft()
+        data = lossless if isinstance(lossless, bytes) else lossless.result()
+        path = _write(root / source / "lossless" / f"{n:06d}.png", data)
+        entry = _entry(root, path, kind="lossless", source=source, n=n, priority=pr["lossless"], records=[rec],
+                       sclk0=sclk0)
+        entries.append({**entry, "encoding": encoding})
+
+    video = _VideoSegments(root / source / "video", rate_hz, cfg.video_segment_s, cfg.video_crf)
+    t0 = t_from_sclk(infos[0].sclk_s, sclk0)
+    next_browse = -np.inf
+    for info in infos:
+        rec = read_record(src_dir, info)
+        image = decode_image(rec)
+        t = t_from_sclk(rec.sclk_s, sclk0)
+        n = rec.frame_index
+        path = _write(root / source / "thumb" / f"{n:06d}.jpg",
+                      _jpeg_bytes(image, cfg.thumbnail_scale, cfg.thumbnail_jpeg_quality))
+        entries.append(_entry(root, path, kind="thumbnail", source=source, n=n, priority=pr["thumbnail"],
+                              records=[rec], sclk0=sclk0))
+        raw_bytes["thumbnail"] += image.size
+        if t >= next_browse:
+            next_browse = t + cfg.browse_interval_s
+            path = _write(root / source / "browse" / f"{n:06d}.jpg",
+                          _jpeg_bytes(image, cfg.browse_scale, cfg.browse_jpeg_quality))
+            entries.append(_entry(root, path, kind="browse", source=source, n=n, priority=pr["browse"],
+                                  records=[rec], sclk0=sclk0))
+            raw_bytes["browse"] += image.size
+        # what the sensor delivered, bit for bit: a colour camera's Bayer mosaic (1 byte a pixel, as
+        # MSL's MARDI and Mastcam send their lossless products; the ground demosaics), a mono or
+        # RGB frame as it is. PNG deflate is the costliest step and OpenCV releases the GIL while
+        # it runs, so frames are compressed on a small thread pool and written in order.
+        encoding, lossless, sensor_bytes = _lossless(rec, image, pool, cfg.lossless_png_level)
+        pending.append((n, rec, lossless, encoding))
+        raw_bytes["lossless"] += sensor_bytes
+        while len(pending) > 2 * workers:
+            flush_one()
+        video.add(rec, image, t, t0)
+        tick(1, source)
+    while pending:
+        flush_one()
+    video.close()
+    for index, path, recs, nbytes in video.done:
+        entries.append(_entry(root, path, kind="video", source=source, n=index, priority=pr["video"],
+                              records=recs, sclk0=sclk0))
+        raw_bytes["video"] += nbytes
+    return entries, raw_bytes
+
+
 def demosaic_rggb(mosaic: np.ndarray) -> np.ndarray:
     """RGB of an RGGB mosaic, the way the onboard decode does it (OpenCV's edge-aware bilinear)."""
     import cv2
@@ -252,76 +319,34 @@ def make_products(run_dir: str | Path, mission, *, rates: Mapping[str, CaptureRa
     src_dir = runfolder.store_dir(root_dir, unit)
     by_source = source_records(src_dir)
     entries: list[dict] = []
-    raw_bytes = defaultdict(int)
+    raw_bytes: defaultdict = defaultdict(int)
     total = sum(len(v) for v in by_source.values()) or 1
     done = 0
-    workers = max(1, min(4, os.cpu_count() or 1))
-    pool = ThreadPoolExecutor(max_workers=workers)
-    pending: deque = deque()
+    lock = threading.Lock()
 
-    def flush_one() -> None:
-        src, n, rec, lossless, prio, encoding = pending.popleft()
-        data = lossless if isinstance(lossless, bytes) else lossless.result()
-        path = _write(root / src / "lossless" / f"{n:06d}.png", data)
-        entry = _entry(root, path, kind="lossless", source=src, n=n, priority=prio, records=[rec], sclk0=sclk0)
-        entries.append({**entry, "encoding": encoding})
+    def tick(n: int, source: str) -> None:
+        nonlocal done
+        with lock:
+            done += n
+            if progress:
+                progress(done, total, f"products {source}")
 
-    for source, infos in sorted(by_source.items()):
+    def one_source(source: str, infos: list) -> tuple[list[dict], dict]:
         base = priority.get(source, len(mission.onboard.admit_fraction) - 1)
         pr = {k: v + base for k, v in kind_priority.items()}
-        if infos[0].format == FORMAT_PCM_F32LE:
-            records = [read_record(src_dir, i) for i in infos]
-            samples = np.concatenate([decode_audio(r) for r in records])
-            path = _write(root / source / "audio" / "000000.flac", flac_bytes(samples, int(rates[source].rate_hz)))
-            entries.append(_entry(root, path, kind="audio", source=source, n=0, priority=pr["audio"],
-                                  records=records, sclk0=sclk0))
-            raw_bytes["audio"] += samples.nbytes
-            done += len(infos)
-            if progress:
-                progress(done, total, f"products {source}")
-            continue
-        video = _VideoSegments(root / source / "video", rates[source].rate_hz, cfg.video_segment_s, cfg.video_crf)
-        t0 = t_from_sclk(infos[0].sclk_s, sclk0)
-        next_browse = -np.inf
-        for info in infos:
-            rec = read_record(src_dir, info)
-            image = decode_image(rec)
-            t = t_from_sclk(rec.sclk_s, sclk0)
-            n = rec.frame_index
-            path = _write(root / source / "thumb" / f"{n:06d}.jpg",
-                          _jpeg_bytes(image, cfg.thumbnail_scale, cfg.thumbnail_jpeg_quality))
-            entries.append(_entry(root, path, kind="thumbnail", source=source, n=n, priority=pr["thumbnail"],
-                                  records=[rec], sclk0=sclk0))
-            raw_bytes["thumbnail"] += image.size
-            if t >= next_browse:
-                next_browse = t + cfg.browse_interval_s
-                path = _write(root / source / "browse" / f"{n:06d}.jpg",
-                              _jpeg_bytes(image, cfg.browse_scale, cfg.browse_jpeg_quality))
-                entries.append(_entry(root, path, kind="browse", source=source, n=n, priority=pr["browse"],
-                                      records=[rec], sclk0=sclk0))
-                raw_bytes["browse"] += image.size
-            # what the sensor delivered, bit for bit: a colour camera's Bayer mosaic (1 byte a pixel, as
-            # MSL's MARDI and Mastcam send their lossless products; the ground demosaics), a mono or
-            # RGB frame as it is. PNG deflate is the costliest step and OpenCV releases the GIL while
-            # it runs, so frames are compressed on a small thread pool and written in order.
-            encoding, lossless, sensor_bytes = _lossless(rec, image, pool, cfg.lossless_png_level)
-            pending.append((source, n, rec, lossless, pr["lossless"], encoding))
-            raw_bytes["lossless"] += sensor_bytes
-            while len(pending) > 2 * workers:
-                flush_one()
-            video.add(rec, image, t, t0)
-            done += 1
-            if progress:
-                progress(done, total, f"products {source}")
-        while pending:
-            flush_one()
-        video.close()
-        for index, path, recs, nbytes in video.done:
-            entries.append(_entry(root, path, kind="video", source=source, n=index, priority=pr["video"],
-                                  records=recs, sclk0=sclk0))
-            raw_bytes["video"] += nbytes
+        return _source_products(root, src_dir, source, infos, pr=pr, rate_hz=rates[source].rate_hz, cfg=cfg,
+                                sclk0=sclk0, pool=pool, workers=workers, tick=tick)
 
-    pool.shutdown(wait=True)
+    # Sources one after another left a core idle while one source's frames were decoded, scaled and
+    # encoded in order; each source's products are its own (files, video encoder), and the manifest
+    # is sorted below, so two sources at a time give the same products and manifest.
+    workers = max(1, min(4, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool, ThreadPoolExecutor(max_workers=SOURCES_AT_ONCE) as sources:
+        for made, raw in sources.map(lambda item: one_source(*item), sorted(by_source.items())):
+            entries.extend(made)
+            for kind, n in raw.items():
+                raw_bytes[kind] += n
+
     entries.sort(key=lambda e: (e["priority"], e["t_start_s"], e["id"]))
     runfolder.write_manifest(root_dir, entries, rates=rates, quality=quality)
     stats = {}
