@@ -14,8 +14,13 @@ clip both ends by the same share in every scene). A black level taken off raises
 the statistics are also given for the rendered frame stretched the same way
 (:func:`edlcam.cameras.image_stats.stretch_like`: linearly, so that its central crop clips the
 same shares of pixels at each end as the real frame's; measured on the crop, as the rendered
-frame's corners hold hardware at 0). A comparison aid, not the goal's figure: whether the real
-frames were stretched (on board or for release) is inferred, not documented.
+frame's corners hold hardware at 0). That is how JPL's raw images are prepared for the public
+web: "the contrast is stretched, so that the brightest few percent of pixels are set to be totally
+white, and the darkest few percent of pixels are set to be totally black", then saved as JPEG
+(E. Lakdawalla, The Planetary Society, "'Raw' and archived Mars Exploration Rover images: what's
+the difference?", on the MER raw images; no such note was found for Mars 2020's LCAM frames, whose
+clipped shares, above, say the same). So the stretched figures compare like with like, and the
+plain ones say how far our linear 150 µs frame is from the stretched release.
 
 ``--sheet PATH`` writes rendered | real side by side (keep it out of the repo: the reference
 frames must not be shipped); ``--rendered-sheet PATH`` writes the rendered frames alone with their
