@@ -318,6 +318,17 @@ def test_the_fisheye_finest_ring_resolves_the_lcam_pixels():
         assert reach_m(rings[2]) >= h * np.tan(np.radians(45.0 * np.sqrt(2.0)))
 
 
+def test_a_fisheye_rendered_smaller_keeps_its_texels_per_pixel(film):
+    # The LVS images are the LCAM at [lvs] image_px (512 of 1024 px): pixels twice as large, so
+    # the finest ring spans twice the footprints and its texels stay as many per pixel.
+    from edlcam.cameras.frames import FISHEYE_RING_COVERAGE, FULL_RING_COVERAGE
+
+    lcam = film.camera("lcam")
+    assert film._full_ring_coverage(lcam) == FISHEYE_RING_COVERAGE
+    assert film._full_ring_coverage(lcam.scaled(2)) == 2.0 * FISHEYE_RING_COVERAGE
+    assert film._full_ring_coverage(film.camera("rdc").scaled(2)) == FULL_RING_COVERAGE
+
+
 def test_unknown_camera_lists_the_known_ones(film):
     with pytest.raises(RenderError) as err:
         film.camera("navcam")

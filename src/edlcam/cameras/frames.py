@@ -219,6 +219,14 @@ class FilmRun:
             motion_px += f * np.linalg.norm(p1 - p0) / height
         return int(np.clip(np.ceil(motion_px), 1, cam.config.max_blur_subframes))
 
+    def _full_ring_coverage(self, cam: Camera) -> float:
+        """The finest ring's coverage at full quality. A fish-eye rendered at a fraction of its
+        native width (the LVS images: ``[lvs] image_px``) has pixels that much larger, so its ring
+        widens by the same factor: the texels per pixel stay those of the native frame."""
+        if not cam.fisheye:
+            return FULL_RING_COVERAGE
+        return FISHEYE_RING_COVERAGE * max(self.camera(cam.name).width_px / cam.width_px, 1.0)
+
     def _render_once(self, cam: Camera, t_s: float, quality: str):
         cc = self.mission.cameras
         position, R = self.camera_pose(cam, t_s)
@@ -238,7 +246,7 @@ class FilmRun:
             max_rocks=cc.max_rocks if quality == "full" else cc.preview_max_rocks,
             view=ViewCone(position, R[:, 2], half_diag), rock_box_en_m=_ground_box(position, world, ground),
             ground=sees_ground, dust_thinning=1 if quality == "full" else PREVIEW_DUST_THINNING, coarse=quality != "full",
-            ring_coverage=(FISHEYE_RING_COVERAGE if cam.fisheye else FULL_RING_COVERAGE) if quality == "full" else PREVIEW_RING_COVERAGE,
+            ring_coverage=self._full_ring_coverage(cam) if quality == "full" else PREVIEW_RING_COVERAGE,
         )
         cull = _ground_box(position, world, ground, scale=2.0, margin_m=20.0)
         if cull is not None and state.rings:
