@@ -2,8 +2,10 @@
 
 An LVS image is the LVS camera's frame at the true pose of the flight flown
 (:func:`render_image`): it depends on the flight and the seed, never on what the spacecraft
-believes, so every image of a run can be rendered before the filter needs the first one. Rendered one after another in the calling process they were the larger part of the lvs
-stage, on one core while the other idled (benchmarks/RESULTS.md, "The demo's wall on one core").
+believes, so every image of a run can be rendered before the filter needs the first one.
+Rendered one after another in the calling process they were the larger part of the lvs stage, on
+one core while the other idled (benchmarks/RESULTS.md, "the demo's single-core stretches
+overlapped").
 
 :class:`ImagesAhead` hands contiguous blocks of the images to ``workers`` spawned processes
 (consecutive images share the renderer's terrain rings, so a block costs less than the same

@@ -292,7 +292,7 @@ def _source_products(root: Path, src_dir: Path, source: str, infos: list, *, pr:
 
 
 def demosaic_rggb(mosaic: np.ndarray) -> np.ndarray:
-    """RGB of an RGGB mosaic, the way the onboard decode does it (OpenCV's edge-aware bilinear)."""
+    """RGB of an RGGB mosaic, the way the onboard decode does it (OpenCV's bilinear demosaic)."""
     import cv2
 
     return cv2.cvtColor(mosaic, cv2.COLOR_BayerRGGB2RGB)
