@@ -207,11 +207,13 @@ def film(run: str | Path, *, mission=None, progress: Progress | None = None, qua
 
 
 def relay(run: str | Path, *, mission=None, progress: Progress | None = None, loss: float | None = None,
-          seed: int | None = None, days: float = 4.0, telemetry: bool = True, overwrite: bool = False) -> RelayResult:
+          seed: int | None = None, days: float = 4.0, telemetry: bool = True, overwrite: bool = False,
+          on_pass=None) -> RelayResult:
     """Relay the landing home: the live EDL telemetry (``telemetry``), then the products over ``days``
     Earth days of relay passes (CFDP). ``loss``/``seed`` replace ``[link.channel] loss`` and the seed.
     Products already received are replaced only with ``overwrite`` (and the ground's outputs made
-    from them are removed with them)."""
+    from them are removed with them). ``on_pass`` is called with the ground as it stands at the end
+    of each pass (:class:`edlcam.link.relay.PassEnd`; the demo starts its film from it)."""
     from edlcam import runfolder
     from edlcam.link.relay import run_relay
     from edlcam.link.telemetry import write_telemetry
@@ -224,17 +226,19 @@ def relay(run: str | Path, *, mission=None, progress: Progress | None = None, lo
     telemetry_path = None
     if telemetry and (run / runfolder.TRAJECTORY).exists():
         telemetry_path = write_telemetry(run, uhf=m.link.uhf)
-    summary = run_relay(run, mission=m, loss=loss, seed=seed, days=days, overwrite=overwrite,
+    summary = run_relay(run, mission=m, loss=loss, seed=seed, days=days, overwrite=overwrite, on_pass=on_pass,
                         progress=lambda d: tick("relay", d, days, f"{d:.2f} of {days:g} days"))
     return RelayResult(run, run / runfolder.LINK_SUMMARY, summary, telemetry_path)
 
 
 def assemble(run: str | Path, *, mission=None, progress: Progress | None = None, cameras: bool = True,
-             **film_options) -> AssembleResult:
+             film_ahead=None, **film_options) -> AssembleResult:
     """Catalog what came home; write one MP4 per camera (``cameras``) and the film, landing.mp4.
 
     The ground reads the run's own mission (RUN/mission.toml): ``mission``, if given, must be it.
     ``film_options`` go to :func:`edlcam.ground.assemble.assemble_film` (size, fps, span).
+    ``film_ahead``: the film assembled during the relay (:class:`edlcam.ground.ahead.FilmAhead`),
+    taken where it read the same products as the film would now.
     """
     from edlcam import runfolder
     from edlcam.ground.assemble import assemble as build
@@ -243,7 +247,7 @@ def assemble(run: str | Path, *, mission=None, progress: Progress | None = None,
     _same_mission(run, mission)
     tick = _tick(progress)
     summary = build(run, cameras=cameras, progress=lambda label, d, n: tick("assemble", d, n, label),
-                    **film_options)
+                    ahead=film_ahead, **film_options)
     ground = run / runfolder.GROUND_DIR
     return AssembleResult(run, Path(summary["catalog"]["path"]), ground / summary["film"]["path"],
                           {name: ground / c["path"] for name, c in summary["cameras"].items()}, summary)
@@ -293,6 +297,7 @@ def demo(run: str | Path, *, mission=None, progress: Progress | None = None, qua
     import logging
 
     from edlcam.errors import MissionError
+    from edlcam.ground.ahead import FilmAhead
     from edlcam.ground.demo import MAX_RELAYS, MIN_FILM_COVERAGE, film_cameras, film_coverage
     from edlcam.link.planner import request_products
     from edlcam.mission import Mission, load_mission
@@ -328,24 +333,34 @@ def demo(run: str | Path, *, mission=None, progress: Progress | None = None, qua
                                audio_source=audio_source, overwrite=overwrite))
     tick("film", 1, 1, "stored")
 
-    window = days
-    timed("relay", lambda: relay(run, mission=m, progress=progress, days=window, overwrite=overwrite))
-    coverage, span = timed("relay", lambda: film_coverage(run))
-    relays, requested = 1, False
-    while coverage < MIN_FILM_COVERAGE and relays < MAX_RELAYS:
-        logging.getLogger(__name__).info(
-            "%.0f %% of the film's frames home at video quality after %g days; requesting the rest",
-            100 * coverage, window)
-        for camera in film_cameras(m):
-            request_products(run, camera, span[0], span[1], quality="full")
-        requested = True
-        window *= 2
-        timed("relay", lambda: relay(run, mission=m, progress=progress, days=window, overwrite=True))  # its own
+    # The film is assembled in a process of its own as soon as its video and sound are home, beside
+    # the relay's remaining passes (the lossless PNGs); the ground stage takes it where the final
+    # catalog gives the film the same products (edlcam.ground.ahead), else assembles it again.
+    ahead = FilmAhead(run)
+    try:
+        window = days
+        timed("relay", lambda: relay(run, mission=m, progress=progress, days=window, overwrite=overwrite,
+                                     on_pass=ahead.on_pass))
         coverage, span = timed("relay", lambda: film_coverage(run))
-        relays += 1
-    tick("relay", window, window, f"{100 * coverage:.0f} % of film frames home as video")
+        relays, requested = 1, False
+        while coverage < MIN_FILM_COVERAGE and relays < MAX_RELAYS:
+            logging.getLogger(__name__).info(
+                "%.0f %% of the film's frames home at video quality after %g days; requesting the rest",
+                100 * coverage, window)
+            for camera in film_cameras(m):
+                request_products(run, camera, span[0], span[1], quality="full")
+            requested = True
+            window *= 2
+            ahead.discard()  # made from products this relay replaces
+            timed("relay", lambda: relay(run, mission=m, progress=progress, days=window, overwrite=True,  # its own
+                                         on_pass=ahead.on_pass))
+            coverage, span = timed("relay", lambda: film_coverage(run))
+            relays += 1
+        tick("relay", window, window, f"{100 * coverage:.0f} % of film frames home as video")
 
-    made = timed("assemble", lambda: assemble(run, progress=progress))
+        made = timed("assemble", lambda: assemble(run, progress=progress, film_ahead=ahead))
+    finally:
+        ahead.discard()
     tick("assemble", 1, 1, "landing.mp4")
     written = timed("report", lambda: report(run, progress=progress))
     return DemoResult(run, made.film, written.report, stage_s, window, coverage, requested)

@@ -234,13 +234,16 @@ def _composed_ahead(composer: FilmComposer, times_s: list[float], depth: int = 1
 
 
 def assemble(run: str | Path, *, cameras: bool = True, progress: Callable[[str, int, int], None] | None = None,
-             **film_options) -> dict:
+             ahead=None, **film_options) -> dict:
     """The ground stage: catalog, one MP4 per camera, the film; writes RUN/ground/assembly.json.
 
     The MP4s, the assembly record and the provenance record are built in the run's staging folder and
     swapped into RUN/ground/ together once all are complete (:mod:`edlcam.staging`); the
     catalog replaces itself atomically. Refuses a run whose onboard/ or link/ outputs were made
     from another flight or recording (naming the stage to rerun).
+
+    ``ahead``: a :class:`edlcam.ground.ahead.FilmAhead` that assembled the film during the relay;
+    its film is taken only where it read the same products as the film would from this catalog.
     """
     from edlcam.ground.catalog import build_catalog, open_catalog
     from edlcam.ground.video import open_cameras, write_camera_mp4
@@ -273,8 +276,22 @@ def assemble(run: str | Path, *, cameras: bool = True, progress: Callable[[str, 
                                         "copied": video.copied}
             finally:
                 con.close()
-        film = assemble_film(run, out=new / runfolder.LANDING_FILM,
-                             progress=(lambda d, t: progress("film", d, t)) if progress else None, **film_options)
+        film = None
+        if ahead is not None:
+            from edlcam.ground.ahead import film_reads
+
+            con = open_catalog(run)
+            try:
+                reads = film_reads(run, con, runfolder.load_run_mission(run))
+            finally:
+                con.close()
+            film = ahead.take(reads, new / runfolder.LANDING_FILM, film_options)
+            if film is not None and progress:
+                progress("film", film.frames, film.frames)
+        if film is None:
+            film = assemble_film(run, out=new / runfolder.LANDING_FILM,
+                                 progress=(lambda d, t: progress("film", d, t)) if progress else None,
+                                 **film_options)
         summary = {
             "catalog": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(stats).items()},
             "cameras": per_camera,

@@ -289,6 +289,18 @@ class CameraFrames:
             image = cv2.resize(image, (w, h), interpolation=cv2.INTER_NEAREST)
         return rgb_to_i420(image[:h, :w])
 
+    def sources(self) -> tuple:
+        """What each frame is shown from, in frame order: (kind, product path, position in it, pixel
+        encoding), or None where nothing came home (the film's reads, :mod:`edlcam.ground.ahead`)."""
+        out = []
+        for kind, n in zip(self.kind, self.frame_index):
+            if kind is None:
+                out.append(None)
+                continue
+            path, pos = self._paths[(kind, int(n))]
+            out.append((kind, path, pos, self._encoding.get(runfolder.received_path(self.run, path))))
+        return tuple(out)
+
     def video_segments(self) -> list[tuple[Path, list[int]]] | None:
         """The received video segments in order with the positions each holds, if they hold every frame.
 

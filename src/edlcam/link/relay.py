@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +34,24 @@ from edlcam.link.planner import KINDS, plan_order, read_manifest, read_requests,
 from edlcam.link.transfer import FileJob, TransferEngine
 from edlcam.staging import building, check_inputs, commit, input_digests, protect_received, write_provenance
 
-__all__ = ["run_relay", "touchdown_utc"]
+__all__ = ["PassEnd", "run_relay", "touchdown_utc"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PassEnd:
+    """The ground as it stands at the end of a relay pass (simulated state, not wall-clock).
+
+    ``received_dir``: the relay's new ground/received/ (in its staging folder until the relay
+    commits): each delivered product's file lies there whole and does not change again.
+    ``deliveries``: the log's delivery lines so far (their ``ert`` is filled in after the passes).
+    """
+
+    index: int  # the pass just ended
+    delivered: frozenset  # product ids home and verified
+    received_dir: Path
+    deliveries: tuple
 
 
 def touchdown_utc(run_dir: Path) -> str:
@@ -58,6 +74,7 @@ def run_relay(
     days: float = 4.0,
     progress: Callable[[float], None] | None = None,
     overwrite: bool = False,
+    on_pass: Callable[[PassEnd], None] | None = None,
 ) -> dict:
     """Relay a run's products home over ``days`` Earth days of passes; return the summary.
 
@@ -66,6 +83,7 @@ def run_relay(
     are replaced only with ``overwrite``: the new ground/received/ and link/ files are built
     beside the old ones and swapped in once complete, and the ground's outputs made from the old
     ones (catalog, MP4s, report) are removed with them (:mod:`edlcam.staging`).
+    ``on_pass(PassEnd)`` is called at the end of each pass (the demo starts its film from it).
     """
     run_dir = Path(run_dir)
     check_inputs(run_dir, [runfolder.FLIGHT_DIR, runfolder.ONBOARD_DIR])
@@ -86,7 +104,7 @@ def run_relay(
     td_utc = touchdown_utc(run_dir)
 
     with building(run_dir, "relay") as new:  # a relay run re-simulates from touchdown
-        summary = _relay(run_dir, new, mission, products, passes, loss, seed, days, td_utc, progress)
+        summary = _relay(run_dir, new, mission, products, passes, loss, seed, days, td_utc, progress, on_pass)
     stale = runfolder.ground_outputs(run_dir)
     if stale:
         log.warning("the ground's outputs made from the products received before are removed with them: %s; "
@@ -99,7 +117,7 @@ def run_relay(
 
 
 def _relay(run_dir: Path, new: Path, mission, products, passes, loss: float, seed: int, days: float, td_utc: str,
-           progress) -> dict:
+           progress, on_pass=None) -> dict:
     """Run the passes into ``new`` (the staging folder, shaped like the run folder: the received products,
     the link's log, summary and provenance); return the summary."""
     link_cfg = mission.link
@@ -185,6 +203,9 @@ def _relay(run_dir: Path, new: Path, mission, products, passes, loss: float, see
         log_lines.append(row)
         if progress is not None:
             progress(min(p.end_s / 86_400.0, days))
+        if on_pass is not None:
+            on_pass(PassEnd(p.index, frozenset(engine.delivered), received_dir,
+                            tuple(dict(line) for line, _ in delivered_lines)))
         if len(engine.delivered) == len(products) and not any(
             r.requested_at_s + uplink_delay_s > p.end_s for r in requests
         ):
