@@ -148,11 +148,19 @@ class FilmAhead:
         if requests.exists():
             shutil.copyfile(requests, view / runfolder.LINK_REQUESTS)
 
-    def take(self, reads: tuple, out: Path, options: dict):
-        """The film made ahead, moved to ``out``, if it read what ``reads`` says the film reads now
-        with the same ``options``; else None (assemble it again). Removes the view either way."""
+    def take(self, out: Path, options: dict):
+        """The film made ahead, moved to ``out``, if it read what the film reads from the run's catalog
+        now (built from the relay's end) with the same ``options``; else None (assemble it again).
+        Removes the view either way."""
         if self._process is None:
             return None
+        from edlcam.ground.catalog import open_catalog
+
+        con = open_catalog(self.run)
+        try:
+            reads = film_reads(self.run, con, runfolder.load_run_mission(self.run))
+        finally:
+            con.close()
         try:
             try:
                 status, value = self._result.recv()

@@ -278,14 +278,7 @@ def assemble(run: str | Path, *, cameras: bool = True, progress: Callable[[str, 
                 con.close()
         film = None
         if ahead is not None:
-            from edlcam.ground.ahead import film_reads
-
-            con = open_catalog(run)
-            try:
-                reads = film_reads(run, con, runfolder.load_run_mission(run))
-            finally:
-                con.close()
-            film = ahead.take(reads, new / runfolder.LANDING_FILM, film_options)
+            film = ahead.take(new / runfolder.LANDING_FILM, film_options)
             if film is not None and progress:
                 progress("film", film.frames, film.frames)
         if film is None:
