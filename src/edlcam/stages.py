@@ -155,7 +155,7 @@ def simulate(run: str | Path, *, mission=None, progress: Progress | None = None,
     return _simulate(run, m, progress)[0]
 
 
-def _simulate(run: Path, m: "Mission", progress: Progress | None) -> tuple[SimulateResult, Any]:
+def _simulate(run: Path, m: "Mission", progress: Progress | None, *, plots: bool = True) -> tuple[SimulateResult, Any]:
     """:func:`simulate` of a loaded mission, and the terrain it flew over (the demo's LVS reuses it)."""
     from edlcam import runfolder
     from edlcam.flight.run import simulate as fly_and_write
@@ -164,7 +164,7 @@ def _simulate(run: Path, m: "Mission", progress: Progress | None) -> tuple[Simul
     terrain = Terrain.from_mission(m)
     tick = _tick(progress)
     limit = m.simulation.max_duration_s
-    out = fly_and_write(m, run, terrain=terrain,
+    out = fly_and_write(m, run, terrain=terrain, plots=plots,
                         progress=lambda t, _n: tick("simulate", min(t, limit), limit, f"E+{t:.0f} s"))
     touchdown = runfolder.read_events(run).require("touchdown", "ends the flight").as_dict()
     tick("simulate", limit, limit, "landed")
@@ -320,8 +320,9 @@ def demo(run: str | Path, *, mission=None, progress: Progress | None = None, qua
         stage_s[stage] = stage_s.get(stage, 0.0) + time.perf_counter() - t
         return value
 
-    # The flight and LVS read one terrain, built once (seconds of one core each time).
-    _flown, terrain = timed("simulate", lambda: _simulate(run, m, progress))
+    # The flight and LVS read one terrain, built once (seconds of one core each time). With LVS, its
+    # re-flight replaces flight/ and draws the flight's plots: the first flight's would be thrown away.
+    _flown, terrain = timed("simulate", lambda: _simulate(run, m, progress, plots=not m.lvs.enabled))
     if m.lvs.enabled:
         from edlcam.gnc.loop import run_lvs
 

@@ -59,9 +59,12 @@ def test_the_demo_flies_and_navigates_over_one_terrain(tmp_path, monkeypatch):
 
     def run_lvs(run, *, terrain=None, **kw):
         seen["terrain"] = terrain
+        seen["flight"] = sorted(p.name for p in (run / "flight").iterdir())
         raise Stop  # the rest of the demo is not this test's
 
     monkeypatch.setattr(loop, "run_lvs", run_lvs)
     with pytest.raises(Stop):
         edlcam.demo(tmp_path / "run")
     assert isinstance(seen["terrain"], Terrain) and len(built) == 1
+    # LVS's re-flight replaces flight/ and draws its plots; the first flight draws none
+    assert not [name for name in seen["flight"] if name.endswith(".png")] and "trajectory.parquet" in seen["flight"]
