@@ -114,6 +114,8 @@ def test_products_manifest_matches_the_files(filmed):
         assert p["encoding"] == ("bayer_rggb8" if colour else "mono8")
         assert png.shape == (rec.height, rec.width)
         assert png.tobytes() == rec.payload
+        # every row Sub-filtered, as [onboard.products] lossless_png_filter asks
+        assert set(_png_row_filters((root / p["path"]).read_bytes(), rec.width)) == {1}
         sensor_bytes += png.size
     # the lossless compression ratio counts the sensor's bytes (one a pixel for a mosaic)
     assert result.report["products"]["lossless"]["uncompressed_bytes"] == sensor_bytes
@@ -125,6 +127,36 @@ def test_products_manifest_matches_the_files(filmed):
     assert np.max(np.abs(samples - ref)) < 2**-22  # 24-bit FLAC: lossless to the last bit
     stats = result.report["products"]
     assert stats["video"]["compression_ratio"] > stats["thumbnail"]["compression_ratio"] > 1
+
+
+def _png_row_filters(png: bytes, width: int) -> list[int]:
+    """The filter type byte of each row of an 8-bit one-channel, non-interlaced PNG (ISO/IEC 15948 §9.2)."""
+    import struct
+    import zlib
+
+    pos, idat = 8, b""
+    while pos < len(png):
+        (length,), kind = struct.unpack(">I", png[pos:pos + 4]), png[pos + 4:pos + 8]
+        if kind == b"IDAT":
+            idat += png[pos + 8:pos + 8 + length]
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    return list(raw[::width + 1])
+
+
+def test_the_lossless_png_row_filter_changes_the_bytes_not_the_pixels():
+    import cv2
+
+    from edlcam.onboard.products import png_bytes
+
+    mosaic = mosaic_rggb(synthetic_image("rdc", 3, 64, 80, mono=False))
+    w = mosaic.shape[1]
+    made = {f: png_bytes(mosaic, 2, f) for f in ("adaptive", "none", "sub", "up", "average", "paeth")}
+    for f, data in made.items():
+        assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED).tobytes() == mosaic.tobytes(), f
+    assert {f: set(_png_row_filters(made[f], w)) for f in ("none", "sub", "up", "average", "paeth")} == {
+        "none": {0}, "sub": {1}, "up": {2}, "average": {3}, "paeth": {4}}
+    assert made["adaptive"] == png_bytes(mosaic, 2)  # the default: libpng's choice per row, as before
 
 
 def test_decode_of_every_stored_format_matches_the_image():

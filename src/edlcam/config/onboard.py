@@ -61,6 +61,8 @@ class ProductsConfig(Section):
     video_segment_s: Positive = 10.0
     video_crf: Annotated[int, Field(ge=0, le=51)] = 23
     lossless_png_level: Annotated[int, Field(ge=0, le=9)] = 2
+    # PNG row filter (ISO/IEC 15948 §9): "adaptive" lets libpng choose per row; one type for every row
+    lossless_png_filter: Literal["adaptive", "none", "sub", "up", "average", "paeth"] = "adaptive"
     # priority of each kind (lower goes home first); a source's capture priority is added
     priority_thumbnail: Priority = 1
     priority_audio: Priority = 2

@@ -91,12 +91,20 @@ def decode_audio(record: Record) -> np.ndarray:
     return np.frombuffer(record.payload, dtype="<f4").reshape(record.height, max(1, record.channels))
 
 
-def png_bytes(image: np.ndarray, level: int = 3) -> bytes:
-    """A PNG file of an RGB or mono uint8 image."""
+def png_bytes(image: np.ndarray, level: int = 3, row_filter: str = "adaptive") -> bytes:
+    """A PNG file of an RGB or mono uint8 image, at zlib ``level``, each row filtered by ``row_filter``
+    (ISO/IEC 15948 §9: "adaptive" lets libpng try every type on each row; the pixels are the same)."""
     import cv2
 
     plane = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    return cv2.imencode(".png", plane, [cv2.IMWRITE_PNG_COMPRESSION, level])[1].tobytes()
+    params = [cv2.IMWRITE_PNG_COMPRESSION, level]
+    if row_filter != "adaptive":  # OpenCV's default is libpng's adaptive choice (PNG_ALL_FILTERS)
+        params += [cv2.IMWRITE_PNG_FILTER, getattr(cv2, _PNG_FILTERS[row_filter])]
+    return cv2.imencode(".png", plane, params)[1].tobytes()
+
+
+_PNG_FILTERS = {"none": "IMWRITE_PNG_FILTER_NONE", "sub": "IMWRITE_PNG_FILTER_SUB", "up": "IMWRITE_PNG_FILTER_UP",
+                "average": "IMWRITE_PNG_FILTER_AVG", "paeth": "IMWRITE_PNG_FILTER_PAETH"}
 
 
 def _jpeg_bytes(image: np.ndarray, scale: float, quality: int) -> bytes:
@@ -208,7 +216,7 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-def _lossless(record: Record, image: np.ndarray, pool: ThreadPoolExecutor, level: int):
+def _lossless(record: Record, image: np.ndarray, pool: ThreadPoolExecutor, level: int, row_filter: str):
     """(pixel encoding, PNG bytes or their future, uncompressed sensor bytes) of a frame's lossless product.
 
     Encodings (the ``encoding`` of a lossless manifest entry): ``bayer_rggb8`` — the colour sensor's
@@ -219,11 +227,11 @@ def _lossless(record: Record, image: np.ndarray, pool: ThreadPoolExecutor, level
         return "bayer_rggb8", record.payload, record.width * record.height
     if record.format == FORMAT_BAYER_RGGB8:
         mosaic = np.frombuffer(record.payload, dtype=np.uint8).reshape(record.height, record.width)
-        return "bayer_rggb8", pool.submit(png_bytes, mosaic, level), mosaic.size
+        return "bayer_rggb8", pool.submit(png_bytes, mosaic, level, row_filter), mosaic.size
     encoding = "mono8" if image.ndim == 2 else "rgb8"
     if record.format == FORMAT_PNG:
         return encoding, record.payload, image.size
-    return encoding, pool.submit(png_bytes, image, level), image.size
+    return encoding, pool.submit(png_bytes, image, level, row_filter), image.size
 
 
 def _source_products(root: Path, src_dir: Path, source: str, infos: list, *, pr: dict, rate_hz: float, cfg,
@@ -274,7 +282,8 @@ def _source_products(root: Path, src_dir: Path, source: str, infos: list, *, pr:
         # MSL's MARDI and Mastcam send their lossless products; the ground demosaics), a mono or
         # RGB frame as it is. PNG deflate is the costliest step and OpenCV releases the GIL while
         # it runs, so frames are compressed on a small thread pool and written in order.
-        encoding, lossless, sensor_bytes = _lossless(rec, image, pool, cfg.lossless_png_level)
+        encoding, lossless, sensor_bytes = _lossless(rec, image, pool, cfg.lossless_png_level,
+                                                       cfg.lossless_png_filter)
         pending.append((n, rec, lossless, encoding))
         raw_bytes["lossless"] += sensor_bytes
         while len(pending) > 2 * workers:
