@@ -39,8 +39,7 @@ __all__ = ["AHEAD_STAGE", "FilmAhead", "film_reads"]
 log = logging.getLogger(__name__)
 
 AHEAD_STAGE = "film-ahead"  # RUN/.staging/film-ahead.new: the view the film is assembled in
-HOME_FIRST = ("video", "audio")
-FILM_NICE = 5  # the film process's niceness above the relay's  # the kinds that must all be home before the film starts
+HOME_FIRST = ("video", "audio")  # the kinds that must all be home before the film starts
 _SHARED = (runfolder.MISSION, runfolder.FLIGHT_DIR, runfolder.LVS_DIR, runfolder.ONBOARD_DIR)
 
 
@@ -79,9 +78,6 @@ def _assemble_in_view(view: str, options: dict) -> tuple:
 
 def _film_process(view: str, options: dict, send) -> None:
     """The film process: its film and reads, or its error as text, sent once."""
-    # The relay is one thread of pure Python; the film's encoder and composer threads would take a share
-    # of its core at equal priority. Below it, the film takes the other core and what the relay leaves.
-    os.nice(FILM_NICE)
     try:
         result = ("ok", _assemble_in_view(view, options))
     except BaseException as exc:  # reported to the ground stage, which assembles the film itself
