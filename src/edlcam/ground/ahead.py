@@ -21,8 +21,10 @@ busy in pure Python while the other would idle (benchmarks/RESULTS.md, "The demo
    :func:`film_reads` of the final catalog is the same; otherwise (a frame that got a better kind
    later, a relay repeated for requested frames) it assembles the film again, as without this.
 
-Equal reads give the same bytes: the film is a pure function of them (the run's flight, LVS
-and mission are the same files), which tests/ground/test_ground_ahead.py checks.
+Equal reads hand the film's encoder the same frames and sound: the film is a function of them and
+of the run's flight, LVS and mission, the same files (tests/ground/test_ground_ahead.py). So
+landing.mp4 is the film assembled after the relay, as far as libx264 repeats itself (under CPU
+load it does not always, tests/ground/test_ground_catalog.py; the demo's did, benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
