@@ -221,3 +221,30 @@ def test_exposure_longer_than_a_frame_is_refused_with_the_limit():
 def test_camera_config_rejects_parallel_look_and_up():
     with pytest.raises(ValueError, match="look and up must be non-zero and not parallel"):
         CameraConfig(**{**DEFAULT_VIEWS["rdc"].model_dump(), "up": [0.0, 0.0, -2.0]})
+
+
+def test_optics_blur_keeps_a_point_from_becoming_a_false_colour_dot():
+    # A bright point the size of one photosite on grey ground (a sub-pixel rock in a preview frame):
+    # without the optics' spread it lights one colour photosite, and the demosaicked dot's colour
+    # (the largest departure of a channel from the pixel's grey) is twice its brightness; with the
+    # mission's σ = 1.5 px (est.; 0.75 px at the preview's half scale) it lands on red, green and
+    # blue photosites alike. Tolerance: the dot's colour falls ≥ 3× below the unblurred one and
+    # below its own brightness. No noise, linear output, the point on a red, a green and a blue site.
+    cfg = DEFAULT_VIEWS["rdc"].model_copy(update={"read_noise_e": 0.0, "display_gamma": 1.0})
+    preview = Camera("rdc", cfg).scaled(2).config
+    assert cfg.optics_blur_px == 1.5 and preview.optics_blur_px == pytest.approx(0.75)
+    state = ExposureState(cfg.min_exposure_s, 1.0)
+    ground = 0.3 * cfg.full_well_e / (cfg.sensitivity_e_per_s * cfg.min_exposure_s)
+
+    def dot(c: CameraConfig, at: tuple[int, int]) -> tuple[float, float]:
+        scene = _flat(ground, (64, 64))
+        scene[at] = 3.0 * ground
+        img = sensor_image(scene, state, c, np.random.default_rng(3)).astype(float)
+        d = img[28:38, 28:38].reshape(-1, 3) - img[4:12, 4:12].reshape(-1, 3).mean(axis=0)
+        return float(np.abs(d - d.mean(axis=1, keepdims=True)).max()), float(np.abs(d.mean(axis=1)).max())
+
+    for at in ((32, 32), (32, 33), (33, 33)):
+        sharp_colour, sharp_bright = dot(preview.model_copy(update={"optics_blur_px": 0.0}), at)
+        colour, bright = dot(preview, at)
+        assert sharp_colour > sharp_bright
+        assert colour < sharp_colour / 3.0 and colour < bright

@@ -190,6 +190,22 @@ def test_descent_stage_size_and_engines():
     assert len(corners) == 4  # four pairs at the corners
 
 
+def test_plumes_from_their_affine_basis_are_the_cones_built_from_their_profiles():
+    # plume_meshes moves each vertex linearly with its engine's plume length (a basis built once)
+    # instead of building sixteen lathes a frame; it must give the cones the lathes give, at any
+    # throttle, flicker time and cant. Tolerance: float32 positions of ≤ 5 m, 1e-5 m.
+    from edlcam.cameras.models.descent_stage import _plume_cones, _plume_lengths_m
+
+    for throttle, t_s, cant in ((0.2, 0.0, None), (0.75, 1.37, None), (1.0, 12.05, 15.0)):
+        fast = plume_meshes(throttle, t_s=t_s, cant_deg=cant)
+        built = Mesh.merge(_plume_cones(_plume_lengths_m(throttle, t_s), 0.15 + 0.5 * throttle, cant))
+        np.testing.assert_array_equal(fast.indices, built.indices)
+        np.testing.assert_allclose(fast.positions_m, built.positions_m, atol=1e-5)
+        np.testing.assert_allclose(fast.normals, built.normals, atol=1e-6)
+        np.testing.assert_allclose(fast.colors_rgb, built.colors_rgb, rtol=1e-6)
+        assert fast.emissive and fast.opacity == 0.5
+
+
 def test_plumes_grow_with_throttle_and_vanish_at_zero():
     assert plume_meshes(0.0).triangle_count == 0
     weak, strong = plume_meshes(0.2), plume_meshes(1.0)

@@ -161,7 +161,8 @@ class Camera:
         if factor == 1:
             return self
         cfg = self.config.model_copy(
-            update={"width_px": self.config.width_px // factor, "height_px": self.config.height_px // factor}
+            update={"width_px": self.config.width_px // factor, "height_px": self.config.height_px // factor,
+                    "optics_blur_px": self.config.optics_blur_px / factor}
         )
         return Camera(self.name, cfg)
 
@@ -393,6 +394,9 @@ def sensor_image(radiance: np.ndarray, state: ExposureState, cfg: CameraConfig, 
 
     full_scale = float(2**cfg.bit_depth - 1)
     scale = np.float32(cfg.sensitivity_e_per_s * state.exposure_s)
+    if cfg.optics_blur_px > 0.0:
+        # The optics' spread of a point over the photosites, before they sample it (config: optics_blur_px).
+        radiance = cv2.GaussianBlur(radiance, (0, 0), cfg.optics_blur_px, borderType=cv2.BORDER_REFLECT)
     if cfg.colour == "mono":
         photo = radiance @ _LUMA
     else:

@@ -59,6 +59,11 @@ class CameraConfig(Section):
     # sRGB-like video encoding of the colour cameras (est.); 1.0: linear 8-bit (the LCAM).
     display_gamma: Annotated[float, Field(ge=1.0, le=3.0)] = 2.2
     max_blur_subframes: Annotated[int, Field(ge=1, le=64)] = 8
+    # σ [native px] of the Gaussian by which the lens (and an optical low-pass filter, if any) spreads
+    # a point over the photosites, applied to the radiance before the sensor samples it. A colour
+    # sensor needs it ≳ 1 px: a point that lit one photosite alone would be demosaicked into a
+    # false-colour dot (the preview, one sample a pixel, shows it on every sub-pixel rock). 0: none.
+    optics_blur_px: NonNegative = 0.0
 
     @model_validator(mode="after")
     def _check(self):
@@ -88,7 +93,7 @@ def _view(**kw) -> CameraConfig:
 _PUC = dict(
     mount="backshell", width_px=1280, height_px=1024, hfov_deg=50.0, vfov_deg=41.0, fps=75.0,
     preview_rate_divisor=7, start_event="parachute_deploy", start_offset_s=-1.0,
-    end_event="backshell_separation", end_offset_s=0.0, max_exposure_s=0.012,
+    end_event="backshell_separation", end_offset_s=0.0, max_exposure_s=0.012, optics_blur_px=1.5,
 )
 
 DEFAULT_VIEWS: dict[str, CameraConfig] = {
@@ -99,16 +104,19 @@ DEFAULT_VIEWS: dict[str, CameraConfig] = {
         mount="rover", position_m=[0.6, 0.0, 0.55], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
         width_px=1280, height_px=1024, hfov_deg=35.0, vfov_deg=30.0, fps=30.0, preview_rate_divisor=3,
         start_event="heatshield_separation", start_offset_s=-1.0, end_event="touchdown", end_offset_s=5.0,
+        optics_blur_px=1.5,
     ),
     "ddc": _view(
         mount="descent_stage", position_m=[0.2, 0.95, -0.03], look=[-0.02, -0.1, -1.0], up=[1.0, 0.0, 0.0],
         width_px=2048, height_px=1536, hfov_deg=45.0, vfov_deg=34.5, fps=30.0, preview_rate_divisor=3, preview_scale=3,
         start_event="skycrane_start", start_offset_s=-2.0, end_event="touchdown", end_offset_s=10.0,
+        optics_blur_px=1.5,
     ),
     "ruc": _view(
         mount="rover", position_m=[0.55, 0.75, 1.40], look=[0.0, 0.0, 1.0], up=[1.0, 0.0, 0.0],
         width_px=1280, height_px=1024, hfov_deg=50.0, vfov_deg=41.0, fps=30.0, preview_rate_divisor=3,
         start_event="skycrane_start", start_offset_s=-2.0, end_event="touchdown", end_offset_s=10.0,
+        optics_blur_px=1.5,
     ),
     "lcam": _view(
         mount="rover", position_m=[0.9, -0.3, 0.55], look=[0.0, 0.0, -1.0], up=[1.0, 0.0, 0.0],
