@@ -48,7 +48,7 @@ _SHARED = (runfolder.MISSION, runfolder.FLIGHT_DIR, runfolder.LVS_DIR, runfolder
 def film_reads(run: Path, con, mission) -> tuple:
     """Everything the film reads from the ground (:func:`edlcam.ground.assemble.assemble_film`): per camera
     its frames, their times and the product and position each is shown from; the sound's product."""
-    from edlcam.ground.assemble import FILM_KIND_ORDER
+    from edlcam.ground.assemble import FILM_KIND_ORDER, film_audio
     from edlcam.ground.video import open_cameras
 
     cameras = open_cameras(Path(run), con, mission, prefer=FILM_KIND_ORDER)
@@ -57,8 +57,7 @@ def film_reads(run: Path, con, mission) -> tuple:
         reads.append((name, frames.rate_hz, frames.aspect, tuple(frames.frame_index.tolist()),
                       tuple(frames.t_s.tolist()), frames.sources()))
         frames.close()
-    audio = con.execute("SELECT path, sclk_start FROM products WHERE kind = 'audio' AND status = 'received' "
-                        "ORDER BY sclk_start LIMIT 1").fetchone()
+    audio = film_audio(con)
     return tuple(reads), None if audio is None else tuple(audio)
 
 

@@ -71,6 +71,12 @@ class FilmResult:
     sound: str | None = None
 
 
+def film_audio(con):
+    """The catalog row (path, sclk_start) of the sound the film plays: the first received audio product; None if none."""
+    return con.execute("SELECT path, sclk_start FROM products WHERE kind = 'audio' AND status = 'received' "
+                       "ORDER BY sclk_start LIMIT 1").fetchone()
+
+
 def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = FILM_HEIGHT_PX,
                   fps: int = FILM_FPS, t_start_s: float | None = None, t_end_s: float | None = None,
                   out: Path | None = None, progress: ProgressFn | None = None, frame_sink=None) -> FilmResult:
@@ -99,8 +105,7 @@ def assemble_film(run: str | Path, *, width: int = FILM_WIDTH_PX, height: int = 
     setup = ThreadPoolExecutor(max_workers=2, thread_name_prefix="edlcam-film-setup")
     trajectory_read = setup.submit(lambda: runfolder.read_trajectory(run, TRAJECTORY_COLUMNS).as_dict())
     con = open_catalog(run)
-    audio = con.execute("SELECT path, sclk_start FROM products WHERE kind = 'audio' AND status = 'received' "
-                        "ORDER BY sclk_start LIMIT 1").fetchone()
+    audio = film_audio(con)
     track_read = None if audio is None else setup.submit(read_track, runfolder.received_path(run, audio["path"]))
     setup.shutdown(wait=False)
     timeline = TimeLine.from_mission(mission)
