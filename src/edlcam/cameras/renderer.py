@@ -13,7 +13,8 @@ before the float32 cast), so float32 keeps millimetres far from the ENU origin.
 Previews (``Renderer(preview=True)``) take a cheaper path on llvmpipe, chosen by measurement
 (benchmarks/RESULTS.md): the projection's own 24-bit depth over a per-frame near/far range
 (:meth:`Renderer.depth_range`) instead of the log depth, one shadow-map tap, the haze evaluated
-per vertex, shadows cast by the rigid hardware only, and 20-face boulders below ROCK_DETAIL_PX.
+per vertex, shadows cast by the rigid hardware only, 20-face boulders below ROCK_DETAIL_PX, and
+the terrain's albedo and normals in 8-bit textures.
 
 Lighting: the Sun (direction from :mod:`edlcam.mars.sun`) and a shadow map (Williams 1978,
 "Casting curved shadows on curved surfaces", SIGGRAPH) over the hardware around the camera. The
@@ -225,8 +226,19 @@ class Renderer:
         verts = np.stack([ge_ - ring.center_en_m[0], gn_ - ring.center_en_m[1], gu_, uu, vv], axis=-1).reshape(-1, 5)
         ctx = self.ctx
         vbo = ctx.buffer(verts.astype("f4").tobytes())
-        tex_a = ctx.texture((nt, nt), 3, np.ascontiguousarray(rgb, dtype="f4").tobytes(), dtype="f4")
-        tex_n = ctx.texture((nt, nt), 4, np.ascontiguousarray(normals, dtype="f4").tobytes(), dtype="f4")
+        if self.preview:
+            # Previews sample 8-bit RGBA textures (normals as n/2 + 1/2): llvmpipe filters unorm8
+            # texels on a fixed-point path and 32-bit floats on a general one; an RDC preview frame
+            # costs ≈ 10 % less CPU and its pixels move by at most 1 of 255 (benchmarks/RESULTS.md,
+            # "The canopy inset from PUC B, 8-bit preview textures"). Full quality keeps float texels.
+            rgba = np.concatenate([rgb, np.ones_like(rgb[..., :1])], axis=-1)
+            enc = normals.copy()
+            enc[..., :3] = enc[..., :3] * 0.5 + 0.5
+            tex_a = ctx.texture((nt, nt), 4, np.rint(np.clip(rgba, 0.0, 1.0) * 255.0).astype(np.uint8).tobytes())
+            tex_n = ctx.texture((nt, nt), 4, np.rint(np.clip(enc, 0.0, 1.0) * 255.0).astype(np.uint8).tobytes())
+        else:
+            tex_a = ctx.texture((nt, nt), 3, np.ascontiguousarray(rgb, dtype="f4").tobytes(), dtype="f4")
+            tex_n = ctx.texture((nt, nt), 4, np.ascontiguousarray(normals, dtype="f4").tobytes(), dtype="f4")
         for t in (tex_a, tex_n):
             t.filter = (self._mgl.LINEAR_MIPMAP_LINEAR, self._mgl.LINEAR)
             t.build_mipmaps()

@@ -191,7 +191,11 @@ out vec4 f_color;
 void main() {
     write_depth(v_z);
     vec4 nv = texture(u_normals, v_uv);
+#ifdef PREVIEW
+    vec3 n = normalize(nv.xyz * 2.0 - 1.0);
+#else
     vec3 n = normalize(nv.xyz);
+#endif
     vec3 a = texture(u_albedo, v_uv).rgb;
     f_color = vec4(haze(lit_ground(a, n, v_p, nv.w), v_p), 1.0);
 }
