@@ -41,7 +41,8 @@ def test_the_edit_follows_nasas_film_parachute_then_rdc_then_split_screen():
     assert shots[0].panels[0].cameras[0] == "puc_a" and shots[1].panels[0].cameras[0] == "rdc"
     # the LCAM inset starts at E+17, with the sky crane: the PUC inset moves up; when the PUCs stop
     # at backshell separation (E+16) the RDC is alone and the telemetry takes the column
-    assert [p.cameras[0] for p in shots[1].panels] == ["rdc", "puc_a"] and shots[1].panels[1].y == 0
+    # (the descent's canopy inset is PUC B, already recorded at an inset's size and rate)
+    assert [p.cameras[0] for p in shots[1].panels] == ["rdc", "puc_b"] and shots[1].panels[1].y == 0
     assert [p.cameras[0] for p in shots[2].panels] == ["rdc"] and shots[2].info == (shots[2].panels[0].w, 0, 1280, 720)
     assert [p.cameras[0] for p in shots[3].panels] == ["ddc", "ruc"]  # DDC looking down, RUC looking up
     for s in shots:  # every panel and the telemetry box inside the 1280×720 frame

@@ -117,14 +117,16 @@ def test_preview_records_each_camera_until_the_film_last_shows_it(monkeypatch):
     full = build_schedule(m, NASA_EVENTS)
     prev = build_schedule(m, NASA_EVENTS, quality="preview")
     period = {w.source: 1.0 / w.rate_hz for w in prev.windows}
-    # PUC B and C fill the parachute shot's insets only: it ends at heat-shield separation
-    for name in ("puc_b", "puc_c"):
+    # PUC A fills the parachute shot's main panel and C its inset: both end at heat-shield separation;
+    # PUC B, the parachute shot's other inset, stays on as the descent's canopy inset to backshell separation
+    for name in ("puc_a", "puc_c"):
         assert prev.window(name).t_end_s == pytest.approx(NASA_EVENTS["heatshield_separation"] + period[name])
+    assert prev.window("puc_b").t_end_s == NASA_EVENTS["backshell_separation"]
     # the RDC gives its panel to the RUC when the sky crane's split screen starts (DDC and RUC from 2 s before)
     crane = NASA_EVENTS["skycrane_start"] - 2.0
     assert prev.window("rdc").t_end_s == pytest.approx(crane + period["rdc"])
-    # PUC A is an inset of the descent shot to its window's end; the RUC is on show to its own
-    for name in ("puc_a", "ruc"):
+    # PUC B is an inset of the descent shot to its window's end; the RUC is on show to its own
+    for name in ("puc_b", "ruc"):
         assert prev.window(name).t_end_s == full.window(name).t_end_s
     # the DDC (descent-stage DSU) records until the umbilical's cut (no bridle_cut here: touchdown), as
     # nothing it records later reaches the rover; full quality records its whole window
@@ -157,10 +159,10 @@ def test_last_shown_ignores_a_glimpse_at_a_panel_hand_over():
     from edlcam.ground.edit import last_shown
 
     m = load_mission()
-    # PUC A and B stop together, B's last frame 0.1 s later: the descent inset shows B for 0.1 s only
-    windows = {"puc_a": (239.0, 345.0), "puc_b": (239.0, 345.1), "puc_c": (239.0, 345.1), "rdc": (259.0, 420.0),
+    # PUC B and A stop together, A's last frame 0.1 s later: the descent inset shows A for 0.1 s only
+    windows = {"puc_a": (239.0, 345.1), "puc_b": (239.0, 345.0), "puc_c": (239.0, 345.1), "rdc": (259.0, 420.0),
                "lcam": (265.0, 410.0), "ddc": (388.0, 420.0), "ruc": (388.0, 420.0)}
     shown = last_shown(NASA_EVENTS, windows, m.cameras)
-    assert shown["puc_a"] == 345.0 and shown["puc_b"] == shown["puc_c"] == NASA_EVENTS["heatshield_separation"]
+    assert shown["puc_b"] == 345.0 and shown["puc_a"] == shown["puc_c"] == NASA_EVENTS["heatshield_separation"]
     assert shown["rdc"] == 388.0  # the sky crane's right panel: the RUC first, the RDC where it is not recording
-    assert last_shown(NASA_EVENTS, windows, m.cameras, min_span_s=0.0)["puc_b"] == pytest.approx(345.1)
+    assert last_shown(NASA_EVENTS, windows, m.cameras, min_span_s=0.0)["puc_a"] == pytest.approx(345.1)

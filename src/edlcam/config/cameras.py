@@ -151,7 +151,7 @@ class CamerasConfig(Section):
     # parachute a main picture and two insets, in the descent the same, at the sky crane two side by
     # side. A panel whose cameras are none of the mission's shows that no camera recorded.
     film_parachute: list[list[str]] = [["puc_a", "puc_b", "puc_c"], ["puc_b"], ["puc_c"]]
-    film_descent: list[list[str]] = [["rdc", "lcam"], ["puc_a", "puc_b", "puc_c"], ["lcam"]]
+    film_descent: list[list[str]] = [["rdc", "lcam"], ["puc_b", "puc_a", "puc_c"], ["lcam"]]
     film_skycrane: list[list[str]] = [["ddc"], ["ruc", "rdc"]]
     # Previews record each camera the film shows only until the film last shows it
     # (edlcam.onboard.schedule); False records every window whole, as full quality does.
