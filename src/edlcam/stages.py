@@ -199,7 +199,8 @@ def film(run: str | Path, *, mission=None, progress: Progress | None = None, qua
             from edlcam.cameras.dask_render import get_dask
 
             get_dask(scheduler)
-        frame_source = functools.partial(frames, workers=workers, scheduler=scheduler)
+        frame_source = functools.partial(frames, workers=workers, scheduler=scheduler,
+                                         mosaic=m.onboard.frame_encoding == "bayer")
     tick = _tick(progress)
     done = record(run, quality=quality, mission=m, frame_source=frame_source, audio_source=audio_source,
                   progress=lambda d, n, label: tick("film", d, n, label), overwrite=overwrite)

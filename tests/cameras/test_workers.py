@@ -51,6 +51,31 @@ def test_frames_are_byte_identical_whatever_the_number_of_workers(real_models_fi
     assert one_worker_first_chunk.image.tobytes() == here[0].image.tobytes()
 
 
+def test_mosaic_frames_are_the_colour_frames_photosites_through_the_pool_too(real_models_film):
+    # A colour camera's frames as its RGGB mosaic (what the onboard store records): each photosite
+    # reads the colour frame's own channel there (bar the outermost rows and columns, which OpenCV's
+    # demosaic fills from a neighbour), and the pool gives the bytes rendered here.
+    from edlcam.cameras.camera import bayer_mosaic
+    from edlcam.cameras.pool import RenderPool
+
+    film = real_models_film
+    step, plan = film.frame_plan("rdc", quality="preview", t_start_s=12.0, t_end_s=12.35)
+    colour = list(film.frames("rdc", quality="preview", t_start_s=12.0, t_end_s=12.35))
+    here = list(film.frames("rdc", quality="preview", t_start_s=12.0, t_end_s=12.35, mosaic=True))
+    pool = RenderPool(film.spec, 2, chunk_frames=2)
+    try:
+        there = list(pool.iterate("rdc", "preview", step, plan, mosaic=True))
+    finally:
+        pool.close()
+    assert len(here) == len(colour) == 4
+    for rgb, m, p in zip(colour, here, there):
+        assert m.image.shape == rgb.image.shape[:2] and m.image.dtype == np.uint8
+        assert np.array_equal(m.image[1:-1, 1:-1], bayer_mosaic(rgb.image)[1:-1, 1:-1])
+        assert (m.exposure_s, m.gain) == (rgb.exposure_s, rgb.gain)
+        assert p.image.tobytes() == m.image.tobytes()
+    assert len({m.image.tobytes() for m in here}) == 4  # four frames, not one repeated
+
+
 def test_worker_errors_reach_the_caller(real_models_film):
     from edlcam.cameras.pool import RenderPool
     from edlcam.errors import RenderError

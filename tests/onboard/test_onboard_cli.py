@@ -26,7 +26,7 @@ def run(tmp_path_factory):
     mission = small_mission(segment_bytes=1 << 20)  # several segments per store
     write_mission(mission, run / "mission.toml")
     mp = pytest.MonkeyPatch()
-    mp.setattr(film_mod, "_default_frame_source", lambda: SyntheticCameras(mission))
+    mp.setattr(film_mod, "_default_frame_source", lambda **_: SyntheticCameras(mission))
     mp.setattr(film_mod, "_default_audio_source", lambda: synthetic_audio)
     out = io.StringIO()
     try:
@@ -335,7 +335,7 @@ def test_a_full_disk_stops_film_early_with_one_line(tmp_path, monkeypatch, capsy
     mission = small_mission()
     write_mission(mission, tmp_path / "mission.toml")
     cams = _CountingCameras(mission)
-    monkeypatch.setattr(film_mod, "_default_frame_source", lambda: cams)
+    monkeypatch.setattr(film_mod, "_default_frame_source", lambda **_: cams)
     monkeypatch.setattr(film_mod, "_default_audio_source", lambda: synthetic_audio)
     real_writer = film_mod._writer
 
@@ -365,7 +365,7 @@ def test_a_full_disk_while_making_products_says_nothing_was_replaced(tmp_path, m
     write_events(tmp_path)
     mission = small_mission()
     write_mission(mission, tmp_path / "mission.toml")
-    monkeypatch.setattr(film_mod, "_default_frame_source", lambda: SyntheticCameras(mission))
+    monkeypatch.setattr(film_mod, "_default_frame_source", lambda **_: SyntheticCameras(mission))
     monkeypatch.setattr(film_mod, "_default_audio_source", lambda: synthetic_audio)
     full = tmp_path / "onboard" / "products" / "ddc" / "thumb" / "000000.jpg"
 

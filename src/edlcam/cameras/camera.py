@@ -388,8 +388,16 @@ def bayer_mosaic(rgb: np.ndarray) -> np.ndarray:
 _CV_RGGB_TO_RGB = "COLOR_BayerBG2RGB"
 
 
-def sensor_image(radiance: np.ndarray, state: ExposureState, cfg: CameraConfig, rng: np.random.Generator) -> np.ndarray:
-    """uint8 image (H, W, 3), or (H, W) for mono, from linear radiance (H, W, 3) through the sensor."""
+def sensor_image(radiance: np.ndarray, state: ExposureState, cfg: CameraConfig, rng: np.random.Generator, *,
+                 mosaic: bool = False) -> np.ndarray:
+    """uint8 image (H, W, 3), or (H, W) for mono, from linear radiance (H, W, 3) through the sensor.
+
+    ``mosaic``: a colour camera's frame as it leaves the camera, the 8-bit RGGB mosaic (H, W) of its
+    photosites, not demosaicked (what the onboard store records: ``[onboard] frame_encoding = "bayer"``);
+    the same noise and output LUT, so each photosite reads what the demosaicked image holds in its own
+    colour there (the image's outermost rows and columns aside, which OpenCV's demosaic fills from a
+    neighbour).
+    """
     import cv2
 
     full_scale = float(2**cfg.bit_depth - 1)
@@ -412,7 +420,7 @@ def sensor_image(radiance: np.ndarray, state: ExposureState, cfg: CameraConfig, 
     dn = np.clip(noisy * np.float32(state.gain * full_scale / cfg.full_well_e), 0.0, full_scale)
     dn = np.rint(dn).astype(np.uint16)
     lut = _display_lut(cfg.bit_depth, cfg.display_gamma)
-    if cfg.colour == "mono":
+    if cfg.colour == "mono" or mosaic:
         return np.take(lut, dn)
     rgb16 = cv2.cvtColor(dn, getattr(cv2, _CV_RGGB_TO_RGB))
     return np.take(lut, rgb16)

@@ -100,8 +100,9 @@ def _render_task(digest: str, spec, camera: str, quality: str, plan: list) -> li
     return _on_egl_thread(lambda: _film(digest, spec).render_chunk(camera, quality, plan))
 
 
-def _expose_task(digest: str, spec, camera: str, quality: str, step: int, rendered: list, state) -> tuple:
-    return _on_egl_thread(lambda: _film(digest, spec).expose_chunk(camera, quality, step, rendered, state))
+def _expose_task(digest: str, spec, camera: str, quality: str, step: int, rendered: list, state,
+                 mosaic: bool = False) -> tuple:
+    return _on_egl_thread(lambda: _film(digest, spec).expose_chunk(camera, quality, step, rendered, state, mosaic))
 
 
 def _open_task(digest: str, spec) -> None:
@@ -131,7 +132,7 @@ class DaskRender:
         return max(1, sum(self.client.nthreads().values()))
 
     def iterate(self, spec, camera: str, quality: str, step: int, plan: list, *, chunk_frames: int | None = None,
-                ahead: int | None = None) -> Iterator:
+                ahead: int | None = None, mosaic: bool = False) -> Iterator:
         """Frames of ``plan`` [(index, t_s), ...] in order, at most ``ahead`` chunks in flight."""
         if self.closed:
             raise RuntimeError("this Dask renderer is closed")
@@ -157,7 +158,7 @@ class DaskRender:
                                                              "allow_other_workers": True}
                     rendered = submit(_render_task, digest, portable, camera, quality, chunks[c],
                                       key=f"edlcam-render-{job}-{c}", pure=False, **where)
-                    exposed = submit(_expose_task, digest, portable, camera, quality, step, rendered, state,
+                    exposed = submit(_expose_task, digest, portable, camera, quality, step, rendered, state, mosaic,
                                      key=f"edlcam-expose-{job}-{c}", pure=False, priority=1, **where)
                     state = submit(_state_of, exposed, key=f"edlcam-state-{job}-{c}", pure=False, priority=1)
                     pending.append(exposed)

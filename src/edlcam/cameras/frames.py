@@ -306,10 +306,12 @@ class FilmRun:
         rcam = self._render_camera(self.camera(name), quality)
         return [(index, t, self.radiance(rcam, t, quality=quality)[0]) for index, t in plan]
 
-    def expose_chunk(self, name: str, quality: str, step: int, rendered: list, state: ExposureState | None):
+    def expose_chunk(self, name: str, quality: str, step: int, rendered: list, state: ExposureState | None,
+                     mosaic: bool = False):
         """Frames of a rendered chunk through blur, sensor and AE, in order; and the AE state after it.
 
         ``state`` None settles the auto-exposure on the chunk's first frame (a window's first).
+        ``mosaic``: a colour camera's frames as its RGGB mosaic (:func:`edlcam.cameras.camera.sensor_image`).
         """
         rcam = self._render_camera(self.camera(name), quality)
         cfg = rcam.config
@@ -320,7 +322,7 @@ class FilmRun:
                 state = settle_exposure(probe, cfg)
             n = self._blur_subframes(rcam, t, state.exposure_s)
             radiance = probe if n == 1 else self.radiance(rcam, t, quality=quality, exposure_s=state.exposure_s)[0]
-            image = sensor_image(radiance, state, cfg, _frame_rng(seed, name, index, t))
+            image = sensor_image(radiance, state, cfg, _frame_rng(seed, name, index, t), mosaic=mosaic)
             out.append(Frame(name, index, float(t), image, state.exposure_s, state.gain))
             # The AE reads this frame and sets the next one's exposure (one frame of latency, as in hardware).
             state = next_exposure(state, metered_signal(radiance, state, cfg), cfg, speed=min(1.0, cfg.ae_speed * step))
@@ -328,28 +330,30 @@ class FilmRun:
 
     def frames(self, name: str, *, quality: Quality = "preview", t_start_s: float | None = None,
                t_end_s: float | None = None, rate: CaptureRate | None = None, workers: int = 0,
-               scheduler: str | None = None, backend: Backend = "auto") -> Iterator[Frame]:
+               scheduler: str | None = None, backend: Backend = "auto", mosaic: bool = False) -> Iterator[Frame]:
         """Frames of the named camera over its window (or the part within [t_start_s, t_end_s]).
 
         ``rate``: the capture rate to record at (see :meth:`frame_plan`). ``workers`` > 0 renders
         ahead in that many processes, ``scheduler`` on the Dask cluster there; :func:`render_backend`
         says which backend. The frames are byte-identical to those rendered here (``workers=0``).
+        ``mosaic``: a colour camera's images as its 8-bit RGGB mosaic (H, W), as the camera delivers them.
         """
         step, plan = self.frame_plan(name, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s, rate=rate)
         chosen = render_backend(quality, workers, scheduler, backend)
         if chosen == "dask":
             from edlcam.cameras.dask_render import get_dask
 
-            yield from get_dask(scheduler, workers).iterate(self.spec, name, quality, step, plan)
+            yield from get_dask(scheduler, workers).iterate(self.spec, name, quality, step, plan, mosaic=mosaic)
             return
         if chosen == "pool":
             from edlcam.cameras.pool import get_pool
 
-            yield from get_pool(self.spec, workers).iterate(name, quality, step, plan)
+            yield from get_pool(self.spec, workers).iterate(name, quality, step, plan, mosaic=mosaic)
             return
         state: ExposureState | None = None
         for item in plan:
-            frames, state = self.expose_chunk(name, quality, step, self.render_chunk(name, quality, [item]), state)
+            frames, state = self.expose_chunk(name, quality, step, self.render_chunk(name, quality, [item]), state,
+                                              mosaic)
             yield frames[0]
 
 
@@ -486,7 +490,7 @@ def _shared_run(run_dir: str | Path) -> FilmRun:
 
 def frames(run_dir: str | Path, camera: str, *, quality: Quality = "preview", t_start_s: float | None = None,
            t_end_s: float | None = None, rate: CaptureRate | None = None, workers: int | None = None,
-           scheduler: str | None = None, backend: Backend = "auto") -> Iterator[Frame]:
+           scheduler: str | None = None, backend: Backend = "auto", mosaic: bool = False) -> Iterator[Frame]:
     """Frames of one camera of a run, in time order: ``Frame(camera, index, t_s, image)``.
 
     ``quality`` "preview" renders at 1/``preview_scale`` of the resolution and keeps every
@@ -496,10 +500,11 @@ def frames(run_dir: str | Path, camera: str, *, quality: Quality = "preview", t_
     ``workers`` render processes (default: the mission's ``[cameras] workers``; 0 renders here):
     previews on the multiprocessing pool, full quality on a Dask LocalCluster of that many
     workers. ``scheduler`` ("tcp://HOST:PORT") renders on that Dask cluster instead; ``backend``
-    overrides the choice ("pool" or "dask"; see :func:`render_backend`).
+    overrides the choice ("pool" or "dask"; see :func:`render_backend`). ``mosaic``: a colour camera's
+    images as its 8-bit RGGB mosaic (H, W), as it delivers them to the onboard store.
     Byte-identical for a mission and seed, whatever the backend and number of workers.
     """
     film = _shared_run(run_dir)
     k = film.mission.cameras.workers if workers is None else int(workers)
     yield from film.frames(camera, quality=quality, t_start_s=t_start_s, t_end_s=t_end_s, rate=rate, workers=k,
-                           scheduler=scheduler, backend=backend)
+                           scheduler=scheduler, backend=backend, mosaic=mosaic)

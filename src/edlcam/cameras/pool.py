@@ -145,8 +145,8 @@ def _worker_main(spec_bytes: bytes, worker_id: int, threads: int, tasks, results
         try:
             if ready:
                 key = ready[0]
-                _, _, camera, quality, step, state = exposes.pop(key)
-                frames, state = film.expose_chunk(camera, quality, step, rendered.pop(key), state)
+                _, _, camera, quality, step, state, mosaic = exposes.pop(key)
+                frames, state = film.expose_chunk(camera, quality, step, rendered.pop(key), state, mosaic)
                 results.put(("done", key, frames, state))
             elif renders:
                 # One frame at a time, then look at the queue again: an expose step (the next link
@@ -181,6 +181,7 @@ class _Job:
     quality: str
     step: int
     chunks: list  # [(index, t_s), ...] per chunk
+    mosaic: bool = False  # a colour camera's frames as its RGGB mosaic (FilmRun.expose_chunk)
     submitted: int = 0
     yielded: int = 0
     worker_of: dict = field(default_factory=dict)
@@ -250,7 +251,7 @@ class RenderPool:
         else:
             return
         job.exposed.add(c)
-        self._send(job.worker_of[c], ("expose", (jid, c), job.camera, job.quality, job.step, state))
+        self._send(job.worker_of[c], ("expose", (jid, c), job.camera, job.quality, job.step, state, job.mosaic))
 
     def _pump(self) -> None:
         """Wait for one message from the workers and act on it."""
@@ -286,12 +287,13 @@ class RenderPool:
         job.states.pop(c - 2, None)
         self._maybe_expose(jid, job, c + 1)
 
-    def iterate(self, camera: str, quality: str, step: int, plan: list, *, ahead: int | None = None) -> Iterator:
+    def iterate(self, camera: str, quality: str, step: int, plan: list, *, ahead: int | None = None,
+                mosaic: bool = False) -> Iterator:
         """Frames of ``plan`` [(index, t_s), ...] in order, rendered ``ahead`` chunks in advance."""
         if self.closed:
             raise RuntimeError("this render pool is closed")
         n = self.chunk_frames
-        job = _Job(camera, quality, step, [plan[i:i + n] for i in range(0, len(plan), n)])
+        job = _Job(camera, quality, step, [plan[i:i + n] for i in range(0, len(plan), n)], mosaic)
         jid = self._next_job
         self._next_job += 1
         self.jobs[jid] = job

@@ -112,10 +112,13 @@ class FilmResult:
     report_path: Path
 
 
-def _default_frame_source():
+def _default_frame_source(*, mosaic: bool = False):
+    """The cameras stage; ``mosaic``: colour cameras deliver their RGGB mosaic (``frame_encoding = "bayer"``)."""
+    import functools
+
     from edlcam.cameras.frames import frames
 
-    return frames
+    return functools.partial(frames, mosaic=True) if mosaic else frames
 
 
 def _default_audio_source():
@@ -284,7 +287,10 @@ def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_sour
         flight_events.require("touchdown", "cuts the umbilical when the flight has no "
                               f"{onboard.umbilical_cut_event!r}")
     t_cut = events[cut_event]
-    frame_source = frame_source or _default_frame_source()
+    # A colour camera recorded as its Bayer mosaic comes from the sensor as that mosaic: demosaicking
+    # it there only for the store to take every photosite's own colour back out cost ≈ 2 ms a frame
+    # (benchmarks/RESULTS.md, "The sensor's mosaic to the store").
+    frame_source = frame_source or _default_frame_source(mosaic=onboard.frame_encoding == "bayer")
     rates = {w.source: w.capture for w in schedule.windows}
     # The microphone records on the rover, which records after the descent stage (module doc): its
     # sound (seconds of one core) is rendered on a thread of its own meanwhile, not before the cameras start.
