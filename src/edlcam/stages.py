@@ -184,6 +184,7 @@ def film(run: str | Path, *, mission=None, progress: Progress | None = None, qua
     ``frame_source``/``audio_source`` replace the cameras stage (tests use synthetic sources).
     """
     from edlcam.errors import MissionError
+    from edlcam.onboard.film import camera_frame_source
     from edlcam.onboard.film import film as record
 
     run = Path(run)
@@ -191,16 +192,11 @@ def film(run: str | Path, *, mission=None, progress: Progress | None = None, qua
         raise MissionError(f"--quality is {quality!r}; use 'preview' or 'full'")
     m = _run_mission(run, mission)
     if frame_source is None and (workers is not None or scheduler):
-        import functools
-
-        from edlcam.cameras.frames import frames
-
         if scheduler:  # reached now, so that an unreachable scheduler fails before anything is written
             from edlcam.cameras.dask_render import get_dask
 
             get_dask(scheduler)
-        frame_source = functools.partial(frames, workers=workers, scheduler=scheduler,
-                                         mosaic=m.onboard.frame_encoding == "bayer")
+        frame_source = camera_frame_source(m.onboard, workers=workers, scheduler=scheduler)
     tick = _tick(progress)
     done = record(run, quality=quality, mission=m, frame_source=frame_source, audio_source=audio_source,
                   progress=lambda d, n, label: tick("film", d, n, label), overwrite=overwrite)

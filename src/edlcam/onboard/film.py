@@ -50,7 +50,7 @@ from edlcam.onboard.store import (
 from edlcam.onboard.umbilical import Parcel, UmbilicalResult, plan_umbilical
 from edlcam.staging import building, check_inputs, commit, input_digests, protect_stores, write_provenance
 
-__all__ = ["FilmResult", "film", "encode_image", "mosaic_rggb", "audio_blocks", "store_dir", "UNIT_TAGS"]
+__all__ = ["FilmResult", "film", "camera_frame_source", "encode_image", "mosaic_rggb", "audio_blocks", "store_dir", "UNIT_TAGS"]
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +112,22 @@ class FilmResult:
     report_path: Path
 
 
-def _default_frame_source(*, mosaic: bool = False):
-    """The cameras stage; ``mosaic``: colour cameras deliver their RGGB mosaic (``frame_encoding = "bayer"``)."""
+def camera_frame_source(onboard, **frames_options):
+    """The cameras stage as the store's frame source (``frames_options``: workers, scheduler).
+
+    A colour camera recorded as its Bayer mosaic (``[onboard] frame_encoding = "bayer"``) comes from the
+    sensor as that mosaic: demosaicking it there only for the store to take every photosite's own colour
+    back out cost ≈ 2 ms a frame (benchmarks/RESULTS.md, "The sensor's mosaic to the store").
+    """
     import functools
 
     from edlcam.cameras.frames import frames
 
-    return functools.partial(frames, mosaic=True) if mosaic else frames
+    return functools.partial(frames, mosaic=onboard.frame_encoding == "bayer", **frames_options)
+
+
+def _default_frame_source(*, onboard):
+    return camera_frame_source(onboard)
 
 
 def _default_audio_source():
@@ -287,10 +296,7 @@ def film(run_dir: str | Path, *, quality: str = "full", mission=None, frame_sour
         flight_events.require("touchdown", "cuts the umbilical when the flight has no "
                               f"{onboard.umbilical_cut_event!r}")
     t_cut = events[cut_event]
-    # A colour camera recorded as its Bayer mosaic comes from the sensor as that mosaic: demosaicking
-    # it there only for the store to take every photosite's own colour back out cost ≈ 2 ms a frame
-    # (benchmarks/RESULTS.md, "The sensor's mosaic to the store").
-    frame_source = frame_source or _default_frame_source(mosaic=onboard.frame_encoding == "bayer")
+    frame_source = frame_source or _default_frame_source(onboard=onboard)
     rates = {w.source: w.capture for w in schedule.windows}
     # The microphone records on the rover, which records after the descent stage (module doc): its
     # sound (seconds of one core) is rendered on a thread of its own meanwhile, not before the cameras start.

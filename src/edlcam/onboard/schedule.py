@@ -172,8 +172,8 @@ def build_schedule(mission, events: dict[str, float], *, quality: str = "full") 
     after, so the frame on show at the cut is there): the rest of its window would be rendered,
     stored, made into products and relayed for no frame of the film (RDC and LCAM under the sky
     crane's split screen, PUC A and C after heat-shield separation, PUC B after backshell separation;
-    benchmarks/RESULTS.md, "The preview demo on an AVX2-width stand-in"); a descent-stage camera records until the umbilical's
-    cut, after which nothing it records reaches the rover. ``[cameras] preview_to_film = false``
+    benchmarks/RESULTS.md, "The preview demo on an AVX2-width stand-in"); a descent-stage camera
+    records until the umbilical's cut, after which nothing it records reaches the rover. ``[cameras] preview_to_film = false``
     records them whole, as full quality always does.
     """
     if quality not in ("preview", "full"):
